@@ -1,0 +1,102 @@
+// rigd's side of the device protocol over one Transport.
+//
+// Threads (DESIGN.md "Threads"):
+// - the I/O thread only reads the transport and pushes raw chunks into a lock-free SPSC
+//   ring (boost::lockfree); when the ring is full it stops reading (the device buffers),
+//   it never drops bytes itself;
+// - the dispatcher thread decodes frames, checks sample counters (gaps are counted and
+//   published as events), publishes telemetry and events to the hubs, matches command
+//   acknowledgements, times out commands, and sends heartbeats.
+// Connection: Start() returns at once; the client opens the transport, says Hello and
+// waits for DeviceInfo, and when the device is lost it reports it and keeps retrying.
+//
+// Thread safety: every public method may be called from any thread. SendCommand()
+// never blocks: its callback runs on the dispatcher thread (keep it short, never block).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "host/device/event_hub.h"
+#include "host/device/sample.h"
+#include "host/device/telemetry_hub.h"
+#include "host/transport/transport.h"
+#include "rollrig/v1/device.pb.h"
+#include "rollrig/v1/rig_service.pb.h"
+
+namespace rollrig::host {
+
+struct DeviceClientOptions {
+  std::string host_name = "rigd";
+  absl::Duration handshake_timeout = absl::Seconds(2);
+  absl::Duration command_timeout = absl::Seconds(1);
+  absl::Duration heartbeat_period = absl::Milliseconds(100);
+  uint32_t watchdog_ms = 500;                       // asked of the device in Hello
+  absl::Duration reconnect_period = absl::Milliseconds(500);
+  // Host-to-device silence after which the device counts as lost (telemetry stops).
+  absl::Duration silence_timeout = absl::Seconds(2);
+};
+
+// A consistent copy of what the client knows, for status and validation.
+struct DeviceSnapshot {
+  rollrig::v1::ConnectionState connection = rollrig::v1::CONNECTION_STATE_CONNECTING;
+  std::string transport;  // Transport::Describe()
+  std::string detail;     // why not connected, last error
+  std::optional<rollrig::v1::DeviceInfo> info;
+  rollrig::v1::DeviceState state = rollrig::v1::DEVICE_STATE_UNSPECIFIED;
+  uint32_t faults = 0;
+  uint32_t interlocks = 0;
+  bool have_last = false;
+  Sample last;
+  uint64_t samples_received = 0;
+  uint64_t samples_lost = 0;     // counter gaps between the device and the dispatcher
+  uint64_t frames_dropped = 0;   // CRC errors and bad headers
+  uint64_t bytes_dropped = 0;    // garbage skipped while resynchronising
+  // The last setpoints the device acknowledged (what a jog left in force).
+  double roller_rpm_target = 0;
+  double head_deg_target = 0;
+  double preload_n_target = 0;
+};
+
+class DeviceClient {
+ public:
+  DeviceClient(std::unique_ptr<Transport> transport, DeviceClientOptions options);
+  ~DeviceClient();  // Stop()s
+  DeviceClient(const DeviceClient&) = delete;
+  DeviceClient& operator=(const DeviceClient&) = delete;
+
+  // Starts the threads; connecting happens in the background.
+  void Start();
+  // Blocks until the handshake is done (OK) or `timeout` passes (UNAVAILABLE with the
+  // reason, e.g. the transport's Open() error).
+  absl::Status WaitConnected(absl::Duration timeout);
+  // Joins the threads and closes the transport. Idempotent.
+  void Stop();
+
+  // Sends `msg` with a fresh command_id. `done` gets OK when the device acknowledges,
+  // the refusal mapped to a status (OUT_OF_RANGE/BAD_REQUEST -> INVALID_ARGUMENT,
+  // FAULT_LATCHED/INTERLOCK_ACTIVE/BUSY/CONDITION_PERSISTS -> FAILED_PRECONDITION,
+  // UNSUPPORTED -> UNIMPLEMENTED, with the device's detail), DEADLINE_EXCEEDED after
+  // command_timeout, or UNAVAILABLE when not connected. May be empty.
+  void SendCommand(rollrig::v1::HostMessage msg, std::function<void(absl::Status)> done);
+  // Blocking form for tools and tests (never from a gRPC reactor).
+  absl::Status SendCommandAndWait(rollrig::v1::HostMessage msg);
+
+  DeviceSnapshot Snapshot() const;
+  TelemetryHub& telemetry() { return telemetry_; }
+  EventHub& events() { return events_; }
+
+ private:
+  struct Impl;
+  TelemetryHub telemetry_;
+  EventHub events_;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rollrig::host

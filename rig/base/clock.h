@@ -1,0 +1,43 @@
+// The clock seam. Everything that waits or timestamps takes a Clock, so tests can run
+// the simulator in lock-step, faster than real time, and deterministically.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace rollrig {
+
+// Monotonic time in nanoseconds plus a way to wait for it.
+// Implementations are thread-safe.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Monotonic nanoseconds from an arbitrary origin.
+  virtual int64_t NowNanos() = 0;
+  // Blocks until NowNanos() >= deadline_ns (returns at once if it already is).
+  virtual void SleepUntil(int64_t deadline_ns) = 0;
+};
+
+// The process-wide steady clock (std::chrono::steady_clock). Never null, never freed.
+Clock* RealClock();
+
+// Wall-clock now in Unix-epoch nanoseconds (for log times, not for intervals).
+int64_t UnixNanosNow();
+
+// A clock that only moves when told to. SleepUntil blocks until another thread advances
+// the time past the deadline. Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t start_ns = 0);
+  ~ManualClock() override;
+  int64_t NowNanos() override;
+  void SleepUntil(int64_t deadline_ns) override;
+  void Advance(int64_t delta_ns);
+  void Set(int64_t now_ns);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rollrig

@@ -1,0 +1,162 @@
+// The massager's firmware core: what a microcontroller runs at its control tick.
+//
+// Promises:
+// - No OS, no USB, no gRPC, no exceptions, no heap: all state lives in this object
+//   (fixed-size arrays), sized at compile time. Nothing allocates after construction.
+// - Deterministic: the same commands at the same ticks with the same sensor inputs give
+//   the same outputs, bit for bit.
+// - Not thread-safe: one caller drives Tick() and the commands (on a microcontroller the
+//   main loop; in rig-sim the simulator thread).
+//
+// Control: speed PI loop on the roller whose voltage command is clamped around the
+// back-EMF so the current limit holds; setpoint ramps; head position loop producing a
+// rate command; preload force loop. Faults latch until ClearFaults(); any fault (and
+// e-stop) is a stop of category 1: brake at the current limit to standstill, then
+// disable the bridge.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "rig/firmware/faults.h"
+#include "rig/firmware/io.h"
+
+namespace rollrig::firmware {
+
+// Device figures the firmware needs (defaults: the simulated prototype, DESIGN.md).
+struct FirmwareConfig {
+  uint32_t tick_hz = 1000;             // control tick, 1 kHz .. 10 kHz
+  uint32_t telemetry_divisor = 1;      // a telemetry sample every N ticks
+  // Roller drive
+  float supply_v = 24.0f;
+  float torque_constant = 0.05f;       // Kt = Ke, N·m/A and V·s/rad, motor side
+  float winding_resistance = 1.2f;     // ohm
+  float gear_ratio = 20.0f;            // motor turns per roller turn
+  float encoder_counts_per_rev = 4096; // motor shaft
+  float current_limit_a = 3.0f;
+  float rated_current_a = 1.5f;
+  float roller_max_rpm = 120.0f;
+  float roller_accel_rpm_s = 600.0f;   // setpoint ramp at the roller
+  float over_speed_rpm = 144.0f;       // 20 % above the maximum
+  // Head
+  float head_min_deg = -180.0f;
+  float head_max_deg = 180.0f;
+  float head_max_rate_dps = 120.0f;
+  // Preload and load cell
+  float preload_max_n = 150.0f;
+  float load_cell_full_scale_n = 200.0f;
+  // Thermal
+  float temperature_limit_c = 100.0f;
+  float temperature_clear_c = 90.0f;   // over-temperature can be cleared below this
+  // Host watchdog; 0 disables it
+  uint32_t watchdog_ms = 500;
+  // Fault detection timings
+  uint32_t stall_ms = 300;
+};
+
+// One telemetry sample, in SI-ish display units. Plain data.
+struct TelemetrySample {
+  uint64_t seq = 0;          // 64-bit sample counter since boot; never wraps in practice
+  uint64_t time_us = 0;      // device time since boot
+  float roller_rpm_cmd = 0;  // ramped reference the speed loop tracks
+  float roller_rpm = 0;      // filtered estimate from the encoder
+  float head_deg_cmd = 0;    // ramped head reference
+  float head_deg = 0;
+  float torque_nm = 0;       // at the roller, from the motor current (Kt·I·gear)
+  float force_n = 0;         // tared load cell
+  float preload_cmd_n = 0;
+  float current_a = 0;
+  float temp_c = 0;
+  float voltage_v = 0;       // applied motor voltage
+};
+
+// Something the host must hear about, queued for the protocol layer.
+enum class EventKind : uint8_t {
+  kNone = 0,
+  kFaultRaised = 1,
+  kFaultsCleared = 2,
+  kStateChanged = 3,
+  kInterlockChanged = 4,
+  kBridgeDisabled = 5,
+  kBooted = 6,
+};
+
+struct FirmwareEvent {
+  EventKind kind = EventKind::kNone;
+  Fault fault = Fault::kNone;  // for kFaultRaised
+  uint64_t time_us = 0;
+  uint64_t sample_seq = 0;
+  DeviceState state = DeviceState::kUnspecified;  // after the event
+  uint32_t faults = 0;                            // bitmask after the event
+  uint32_t interlocks = 0;                        // bitmask after the event
+  float value = 0;  // the measurement that tripped a fault (rpm, A, °C, N, ...)
+};
+
+// Latest status, for the protocol layer and for tests.
+struct FirmwareStatus {
+  DeviceState state = DeviceState::kIdle;
+  uint32_t faults = 0;      // bitmask of Fault
+  uint32_t interlocks = 0;  // bitmask of Interlock
+  float roller_rpm_target = 0;
+  float head_deg_target = 0;
+  float preload_n_target = 0;
+  bool bridge_enabled = false;
+  uint64_t ticks = 0;
+  uint64_t samples_dropped = 0;  // telemetry the buffer had to discard (host not reading)
+};
+
+class Firmware {
+ public:
+  // Telemetry buffer: enough for > 500 ms at 10 kHz, to ride out host or USB stalls.
+  static constexpr size_t kTelemetryBufferSamples = 8192;
+  static constexpr size_t kEventBufferSize = 64;
+
+  explicit Firmware(const FirmwareConfig& config);
+  Firmware(const Firmware&) = delete;
+  Firmware& operator=(const Firmware&) = delete;
+
+  // One control tick: read sensors, run fault detection and the loops, return the
+  // actuator commands to apply until the next tick. Device time advances by one period.
+  ActuatorOutputs Tick(const SensorInputs& in);
+
+  // Commands, applied from the next tick. Each returns kOk or why it was refused.
+  // Refused while a fault is latched (kFaultLatched) or an interlock is active
+  // (kInterlockActive); non-finite values are kBadRequest; out of range kOutOfRange.
+  CommandResult SetRollerSpeed(float rpm);
+  CommandResult SetHeadAngle(float deg, float max_rate_dps);  // 0 rate = the maximum
+  CommandResult SetPreload(float newtons);
+  // Controlled stop: ramp to zero, then bridge off; returns to kIdle. Not a fault.
+  CommandResult Stop();
+  // Software e-stop: always accepted, latched as kEStopSoftware.
+  void EStop();
+  // Clears latched faults whose causes are gone; kConditionPersists names none of them
+  // cleared if any cause remains (button still pressed, winding still hot...), kBusy
+  // while still braking. After a clear every target equals the present measurement
+  // (roller 0), so nothing moves until a new command.
+  CommandResult ClearFaults();
+  // Zeroes the load cell at the present raw reading.
+  CommandResult Tare();
+  // Any host message feeds the watchdog; the watchdog is armed by the first one.
+  void FeedWatchdog();
+  void SetWatchdogMs(uint32_t ms);
+  CommandResult SetTelemetryDivisor(uint32_t divisor);
+
+  // Telemetry queue (oldest first). When full, new samples are dropped and counted.
+  size_t TelemetryAvailable() const;
+  bool PopTelemetry(TelemetrySample* out);
+  // Event queue (oldest first). When full, the oldest is overwritten.
+  bool PopEvent(FirmwareEvent* out);
+
+  const FirmwareStatus& status() const { return status_; }
+  const FirmwareConfig& config() const { return config_; }
+  uint64_t time_us() const;
+  uint32_t tick_period_us() const { return tick_period_us_; }
+
+ private:
+  FirmwareConfig config_;
+  uint32_t tick_period_us_ = 1000;
+  FirmwareStatus status_;
+  // Further implementation state: all fixed size (loops, ramps, detectors, queues).
+};
+
+}  // namespace rollrig::firmware

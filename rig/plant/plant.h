@@ -1,0 +1,105 @@
+// The physics of the simulated massager (DESIGN.md, "The device"): a brushed DC motor
+// (second order: winding current and shaft speed) through a 20:1 gearbox to the rollers,
+// Coulomb and viscous friction, rolling resistance mu·F·r against the preloaded pad, the
+// head servo with hard stops, the preload actuator and load cell, the winding's thermal
+// model, and seeded sensor noise.
+//
+// Promises: deterministic for a given seed and input sequence; integrates with a fixed
+// internal step of at most max_substep_s whatever Advance() is asked for; allocates
+// nothing after construction; not thread-safe (one simulator thread drives it).
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+#include "rig/firmware/io.h"
+
+namespace rollrig::plant {
+
+struct PlantParams {
+  // Motor (motor side)
+  double supply_v = 24.0;
+  double kt = 0.05;               // N·m/A, = Ke in V·s/rad
+  double resistance = 1.2;        // ohm
+  double inductance = 0.5e-3;     // henry
+  double rotor_inertia = 1.0e-5;  // kg·m², rotor + gearbox input
+  double viscous = 2e-6;          // N·m·s/rad
+  double coulomb = 2e-3;          // N·m
+  // Drive train and rollers
+  double gear_ratio = 20.0;
+  double roller_radius_m = 0.020;
+  double roller_inertia = 4e-5;   // kg·m² at the roller
+  double rolling_mu = 0.25;       // torque at the roller = mu·F·r
+  double encoder_counts_per_rev = 4096;
+  // Head servo
+  double head_min_deg = -180.0;
+  double head_max_deg = 180.0;
+  double head_max_rate_dps = 120.0;
+  double head_time_constant_s = 0.02;  // rate response of the servo
+  // Preload actuator and load cell
+  double preload_time_constant_s = 0.05;
+  double preload_max_rate_n_s = 400.0;
+  double load_cell_full_scale_n = 200.0;
+  double load_cell_offset_n = 1.5;     // zero offset the firmware tares away
+  // Thermal
+  double ambient_c = 25.0;
+  double thermal_resistance = 8.0;     // K/W winding to ambient
+  double thermal_time_constant_s = 120.0;
+  // Noise (standard deviations)
+  double current_noise_a = 0.005;
+  double head_noise_deg = 0.01;
+  double force_noise_n = 0.05;
+  double temp_noise_c = 0.02;
+  // Integration
+  double max_substep_s = 50e-6;
+};
+
+// Faults of the physical world the simulator can inject.
+struct PlantFaults {
+  bool roller_jammed = false;       // stall: the rollers are blocked
+  bool overheating = false;         // cooling lost: the winding heats quickly
+  bool encoder_dead = false;        // the encoder stops counting
+  bool load_cell_saturated = false; // the load cell reads full scale
+  bool estop_button = false;
+  bool door_open = false;
+};
+
+// True state, for tests and analysis (not visible to the firmware).
+struct PlantState {
+  double time_s = 0;
+  double current_a = 0;        // winding current
+  double motor_omega = 0;      // rad/s, motor shaft
+  double motor_angle = 0;      // rad, motor shaft
+  double head_deg = 0;
+  double head_rate_dps = 0;
+  double force_n = 0;          // true contact force
+  double winding_temp_c = 25;
+  double roller_rpm() const;   // motor_omega through the gearbox, in rpm
+  double roller_torque_nm() const;
+};
+
+class Plant {
+ public:
+  Plant(const PlantParams& params, uint64_t seed);
+
+  // Integrates the physics for dt_s seconds with the actuators held at `out`, in fixed
+  // sub-steps of at most params.max_substep_s.
+  void Advance(const firmware::ActuatorOutputs& out, double dt_s);
+
+  // Sensor readings now, with noise and the injected faults applied.
+  firmware::SensorInputs ReadSensors();
+
+  const PlantState& state() const { return state_; }
+  PlantState& mutable_state() { return state_; }  // tests set initial conditions
+  PlantFaults& faults() { return faults_; }
+  const PlantParams& params() const { return params_; }
+
+ private:
+  PlantParams params_;
+  PlantState state_;
+  PlantFaults faults_;
+  std::mt19937_64 rng_;
+  // Further implementation state as needed (fixed size).
+};
+
+}  // namespace rollrig::plant
