@@ -1,1 +1,214 @@
-// placeholder: not written yet
+#include "rig/plant/plant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace rollrig::plant {
+namespace {
+
+constexpr double kTwoPi = 2.0 * std::numbers::pi;
+constexpr double kRadPerSecToRpm = 60.0 / kTwoPi;
+
+// Losing the cooling heats the winding this fast (K/s), so an over-temperature shows
+// within a few seconds of simulated time instead of minutes.
+constexpr double kOverheatingRateKPerS = 30.0;
+constexpr double kOverheatingMaxC = 200.0;
+
+// The preload actuator's mechanics cannot push beyond this multiple of the load cell's
+// full scale (enough to saturate it when asked to).
+constexpr double kPreloadForceLimitFactor = 1.25;
+
+double Sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
+
+// Winding current and shaft speed derivatives of the linear motor model with a constant
+// terminal voltage and a constant external torque (friction and load, signed).
+struct MotorDerivative {
+  double di;
+  double dw;
+};
+
+}  // namespace
+
+double PlantState::roller_rpm() const { return motor_omega / gear_ratio * kRadPerSecToRpm; }
+
+double PlantState::roller_torque_nm() const { return torque_constant * current_a * gear_ratio; }
+
+Plant::Plant(const PlantParams& params, uint64_t seed) : params_(params), rng_(seed) {
+  state_.winding_temp_c = params_.ambient_c;
+  state_.gear_ratio = params_.gear_ratio;
+  state_.torque_constant = params_.kt;
+}
+
+double Plant::FrictionTorque() const {
+  const double rolling_at_roller =
+      params_.rolling_mu * std::max(0.0, state_.force_n) * params_.roller_radius_m;
+  return params_.coulomb + rolling_at_roller / params_.gear_ratio;
+}
+
+void Plant::Advance(const firmware::ActuatorOutputs& out, double dt_s) {
+  if (!(dt_s > 0)) return;
+  const double max_step = params_.max_substep_s > 0 ? params_.max_substep_s : 50e-6;
+  const auto steps = static_cast<int64_t>(std::ceil(dt_s / max_step - 1e-9));
+  const double h = dt_s / static_cast<double>(std::max<int64_t>(steps, 1));
+  for (int64_t k = 0; k < std::max<int64_t>(steps, 1); ++k) {
+    StepMotor(out, h);
+    StepHead(out, h);
+    StepPreload(out, h);
+    StepThermal(h);
+    state_.time_s += h;
+  }
+}
+
+void Plant::StepMotor(const firmware::ActuatorOutputs& out, double h) {
+  const double R = params_.resistance;
+  const double L = params_.inductance;
+  const double ke = params_.kt;
+  const double J =
+      params_.rotor_inertia + params_.roller_inertia / (params_.gear_ratio * params_.gear_ratio);
+  const double b = params_.viscous;
+  double& i = state_.current_a;
+  double& w = state_.motor_omega;
+
+  // Terminal voltage. A disabled bridge leaves the winding open: a remaining current
+  // freewheels through the bridge diodes against the supply and dies within tens of
+  // microseconds; after that there is no current and so no braking torque.
+  double v =
+      std::clamp(static_cast<double>(out.motor_voltage_v), -params_.supply_v, params_.supply_v);
+  if (!std::isfinite(v)) v = 0;
+  const bool open_circuit = !out.bridge_enabled;
+  if (open_circuit) v = -Sign(i) * params_.supply_v;
+  const double current_sign_before = Sign(i);
+
+  auto clamp_open_winding = [&] {
+    if (open_circuit && (current_sign_before == 0 || Sign(i) != current_sign_before)) i = 0;
+  };
+
+  if (faults_.roller_jammed) {
+    // Rotor locked: only the winding evolves, exactly (first order with w = 0).
+    w = 0;
+    motor_stuck_ = true;
+    if (open_circuit && i == 0) return;
+    const double i_inf = v / R;
+    i = i_inf + (i - i_inf) * std::exp(-h * R / L);
+    clamp_open_winding();
+    return;
+  }
+
+  const double friction = FrictionTorque();
+  if (motor_stuck_ || w == 0) {
+    // Static friction holds the shaft while the motor torque cannot overcome it.
+    const double drive = params_.kt * i;
+    if (friction > 0 && std::abs(drive) <= friction) {
+      w = 0;
+      motor_stuck_ = true;
+      if (!(open_circuit && i == 0)) {
+        const double i_inf = v / R;
+        i = i_inf + (i - i_inf) * std::exp(-h * R / L);
+        clamp_open_winding();
+      }
+      return;
+    }
+    motor_stuck_ = false;
+  }
+
+  // Kinetic friction opposes motion, or the drive torque when breaking away from rest.
+  const double direction = w != 0 ? Sign(w) : Sign(params_.kt * i);
+  const double external = -direction * friction;
+  auto f = [&](double ci, double cw) {
+    const double di = (open_circuit && i == 0) ? 0.0 : (v - R * ci - ke * cw) / L;
+    return MotorDerivative{di, (params_.kt * ci - b * cw + external) / J};
+  };
+  const double w0 = w;
+  const MotorDerivative k1 = f(i, w);
+  const MotorDerivative k2 = f(i + 0.5 * h * k1.di, w + 0.5 * h * k1.dw);
+  const MotorDerivative k3 = f(i + 0.5 * h * k2.di, w + 0.5 * h * k2.dw);
+  const MotorDerivative k4 = f(i + h * k3.di, w + h * k3.dw);
+  i += h / 6.0 * (k1.di + 2 * k2.di + 2 * k3.di + k4.di);
+  w += h / 6.0 * (k1.dw + 2 * k2.dw + 2 * k3.dw + k4.dw);
+  clamp_open_winding();
+  // Friction cannot push the shaft through zero: it stops there and sticks until the
+  // drive torque breaks it away again (no chatter around zero).
+  if (friction > 0 && direction != 0 && Sign(w) != direction) {
+    w = 0;
+    motor_stuck_ = true;
+  }
+  state_.motor_angle += 0.5 * h * (w0 + w);
+}
+
+void Plant::StepHead(const firmware::ActuatorOutputs& out, double h) {
+  double& rate = state_.head_rate_dps;
+  if (out.head_enabled && std::isfinite(out.head_rate_cmd_dps)) {
+    const double cmd = std::clamp(static_cast<double>(out.head_rate_cmd_dps),
+                                  -params_.head_max_rate_dps, params_.head_max_rate_dps);
+    const double tau = std::max(params_.head_time_constant_s, 1e-6);
+    rate += (cmd - rate) * (1.0 - std::exp(-h / tau));
+  } else {
+    rate = 0;  // an unpowered servo holds by friction
+  }
+  state_.head_deg += rate * h;
+  if (state_.head_deg >= params_.head_max_deg) {
+    state_.head_deg = params_.head_max_deg;
+    rate = std::min(rate, 0.0);
+  } else if (state_.head_deg <= params_.head_min_deg) {
+    state_.head_deg = params_.head_min_deg;
+    rate = std::max(rate, 0.0);
+  }
+}
+
+void Plant::StepPreload(const firmware::ActuatorOutputs& out, double h) {
+  if (!out.preload_enabled || !std::isfinite(out.preload_force_cmd_n)) return;  // holds
+  const double target = std::clamp(static_cast<double>(out.preload_force_cmd_n), 0.0,
+                                   kPreloadForceLimitFactor * params_.load_cell_full_scale_n);
+  const double tau = std::max(params_.preload_time_constant_s, 1e-6);
+  const double rate = std::clamp((target - state_.force_n) / tau, -params_.preload_max_rate_n_s,
+                                 params_.preload_max_rate_n_s);
+  state_.force_n = std::max(0.0, state_.force_n + rate * h);
+}
+
+void Plant::StepThermal(double h) {
+  const double power = state_.current_a * state_.current_a * params_.resistance;
+  double rate = (power * params_.thermal_resistance - (state_.winding_temp_c - params_.ambient_c)) /
+                params_.thermal_time_constant_s;
+  if (faults_.overheating && state_.winding_temp_c < kOverheatingMaxC) {
+    rate += kOverheatingRateKPerS;
+  }
+  state_.winding_temp_c += rate * h;
+}
+
+int64_t Plant::EncoderCount() const {
+  return static_cast<int64_t>(
+      std::floor(state_.motor_angle * params_.encoder_counts_per_rev / kTwoPi));
+}
+
+firmware::SensorInputs Plant::ReadSensors() {
+  firmware::SensorInputs in;
+  if (faults_.encoder_dead) {
+    if (!encoder_frozen_) frozen_count_ = EncoderCount();
+    encoder_frozen_ = true;
+    in.encoder_count = frozen_count_;
+  } else {
+    encoder_frozen_ = false;
+    in.encoder_count = EncoderCount();
+  }
+  // One draw per sensor in a fixed order keeps a seed's noise sequence reproducible.
+  const double current_noise = unit_noise_(rng_) * params_.current_noise_a;
+  const double head_noise = unit_noise_(rng_) * params_.head_noise_deg;
+  const double force_noise = unit_noise_(rng_) * params_.force_noise_n;
+  const double temp_noise = unit_noise_(rng_) * params_.temp_noise_c;
+  in.motor_current_a = static_cast<float>(state_.current_a + current_noise);
+  in.head_angle_deg = static_cast<float>(state_.head_deg + head_noise);
+  const double full_scale = params_.load_cell_full_scale_n;
+  const double raw =
+      faults_.load_cell_saturated
+          ? full_scale
+          : std::clamp(state_.force_n + params_.load_cell_offset_n + force_noise, 0.0, full_scale);
+  in.load_cell_raw_n = static_cast<float>(raw);
+  in.winding_temp_c = static_cast<float>(state_.winding_temp_c + temp_noise);
+  in.supply_v = static_cast<float>(params_.supply_v);
+  in.estop_button_pressed = faults_.estop_button;
+  in.door_open = faults_.door_open;
+  return in;
+}
+
+}  // namespace rollrig::plant

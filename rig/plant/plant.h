@@ -28,8 +28,8 @@ struct PlantParams {
   // Drive train and rollers
   double gear_ratio = 20.0;
   double roller_radius_m = 0.020;
-  double roller_inertia = 4e-5;   // kg·m² at the roller
-  double rolling_mu = 0.25;       // torque at the roller = mu·F·r
+  double roller_inertia = 4e-5;  // kg·m² at the roller
+  double rolling_mu = 0.25;      // torque at the roller = mu·F·r
   double encoder_counts_per_rev = 4096;
   // Head servo
   double head_min_deg = -180.0;
@@ -40,10 +40,10 @@ struct PlantParams {
   double preload_time_constant_s = 0.05;
   double preload_max_rate_n_s = 400.0;
   double load_cell_full_scale_n = 200.0;
-  double load_cell_offset_n = 1.5;     // zero offset the firmware tares away
+  double load_cell_offset_n = 1.5;  // zero offset the firmware tares away
   // Thermal
   double ambient_c = 25.0;
-  double thermal_resistance = 8.0;     // K/W winding to ambient
+  double thermal_resistance = 8.0;  // K/W winding to ambient
   double thermal_time_constant_s = 120.0;
   // Noise (standard deviations)
   double current_noise_a = 0.005;
@@ -56,10 +56,10 @@ struct PlantParams {
 
 // Faults of the physical world the simulator can inject.
 struct PlantFaults {
-  bool roller_jammed = false;       // stall: the rollers are blocked
-  bool overheating = false;         // cooling lost: the winding heats quickly
-  bool encoder_dead = false;        // the encoder stops counting
-  bool load_cell_saturated = false; // the load cell reads full scale
+  bool roller_jammed = false;        // stall: the rollers are blocked
+  bool overheating = false;          // cooling lost: the winding heats quickly
+  bool encoder_dead = false;         // the encoder stops counting
+  bool load_cell_saturated = false;  // the load cell reads full scale
   bool estop_button = false;
   bool door_open = false;
 };
@@ -67,15 +67,18 @@ struct PlantFaults {
 // True state, for tests and analysis (not visible to the firmware).
 struct PlantState {
   double time_s = 0;
-  double current_a = 0;        // winding current
-  double motor_omega = 0;      // rad/s, motor shaft
-  double motor_angle = 0;      // rad, motor shaft
+  double current_a = 0;    // winding current
+  double motor_omega = 0;  // rad/s, motor shaft
+  double motor_angle = 0;  // rad, motor shaft
   double head_deg = 0;
   double head_rate_dps = 0;
-  double force_n = 0;          // true contact force
+  double force_n = 0;  // true contact force
   double winding_temp_c = 25;
-  double roller_rpm() const;   // motor_omega through the gearbox, in rpm
+  double roller_rpm() const;  // motor_omega through the gearbox, in rpm
   double roller_torque_nm() const;
+  // Copied from PlantParams by the Plant so the two helpers above need no params.
+  double gear_ratio = 20.0;
+  double torque_constant = 0.05;
 };
 
 class Plant {
@@ -99,7 +102,20 @@ class Plant {
   PlantState state_;
   PlantFaults faults_;
   std::mt19937_64 rng_;
-  // Further implementation state as needed (fixed size).
+  std::normal_distribution<double> unit_noise_{0.0, 1.0};
+
+  // Actuator state the physics needs between sub-steps.
+  bool motor_stuck_ = true;  // held by static friction (Coulomb) at zero speed
+  bool encoder_frozen_ = false;
+  int64_t frozen_count_ = 0;
+
+  void StepMotor(const firmware::ActuatorOutputs& out, double h);
+  void StepHead(const firmware::ActuatorOutputs& out, double h);
+  void StepPreload(const firmware::ActuatorOutputs& out, double h);
+  void StepThermal(double h);
+  // Friction torque magnitude at the motor shaft: Coulomb plus rolling resistance.
+  double FrictionTorque() const;
+  int64_t EncoderCount() const;
 };
 
 }  // namespace rollrig::plant
