@@ -38,11 +38,11 @@ uint32_t Crc32(const uint8_t* data, size_t n, uint32_t crc = 0);
 bool AppendFrame(uint32_t seq, const uint8_t* payload, size_t n, std::vector<uint8_t>* out);
 
 struct DecoderStats {
-  uint64_t frames = 0;           // valid frames delivered
-  uint64_t bytes_dropped = 0;    // bytes skipped while resynchronising
-  uint64_t crc_errors = 0;       // frames whose CRC did not match
-  uint64_t bad_headers = 0;      // magic found but version or length impossible
-  uint64_t sequence_gaps = 0;    // frames missing between delivered ones
+  uint64_t frames = 0;         // valid frames delivered
+  uint64_t bytes_dropped = 0;  // bytes skipped while resynchronising
+  uint64_t crc_errors = 0;     // frames whose CRC did not match
+  uint64_t bad_headers = 0;    // magic found but version or length impossible
+  uint64_t sequence_gaps = 0;  // frames missing between delivered ones
 };
 
 // One decoded frame. `payload` points into the decoder's buffer and stays valid until
@@ -68,6 +68,9 @@ class FrameDecoder {
   void Reset();
 
  private:
+  // Skips n buffered bytes while resynchronising, counting them.
+  void DropBytes(size_t n);
+
   uint8_t buffer_[2 * kMaxFrame];
   size_t begin_ = 0;  // first unconsumed byte
   size_t end_ = 0;    // one past the last received byte
