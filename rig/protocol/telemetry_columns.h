@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -26,8 +27,24 @@ class TelemetryBatchPacker {
   void Clear();
 
  private:
+  // The previous sample in wire units: each column is coded as the change from it.
+  struct FixedPointSample {
+    int64_t time_us = 0;
+    int32_t roller_rpm_cmd_c = 0;
+    int32_t roller_rpm_c = 0;
+    int32_t head_deg_cmd_c = 0;
+    int32_t head_deg_c = 0;
+    int32_t torque_mnm = 0;
+    int32_t force_cn = 0;
+    int32_t preload_cmd_cn = 0;
+    int32_t current_ma = 0;
+    int32_t temp_cc = 0;
+    int32_t voltage_mv = 0;
+  };
+
   rollrig::v1::TelemetryBatch pending_;
   firmware::TelemetrySample last_;
+  FixedPointSample last_fixed_;
   size_t count_ = 0;
 };
 
