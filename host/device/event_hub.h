@@ -3,6 +3,7 @@
 // full queue drops its oldest event and counts it.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
