@@ -19,25 +19,32 @@
 #include <cstdint>
 
 #include "rig/firmware/faults.h"
+#include "rig/firmware/fixed_ring.h"
 #include "rig/firmware/io.h"
+#include "rig/firmware/low_pass.h"
+#include "rig/firmware/persistence_timer.h"
+#include "rig/firmware/rate_limiter.h"
+#include "rig/firmware/speed_controller.h"
+#include "rig/firmware/speed_observer.h"
+#include "rig/firmware/window_speed.h"
 
 namespace rollrig::firmware {
 
 // Device figures the firmware needs (defaults: the simulated prototype, DESIGN.md).
 struct FirmwareConfig {
-  uint32_t tick_hz = 1000;             // control tick, 1 kHz .. 10 kHz
-  uint32_t telemetry_divisor = 1;      // a telemetry sample every N ticks
+  uint32_t tick_hz = 1000;         // control tick, 1 kHz .. 10 kHz
+  uint32_t telemetry_divisor = 1;  // a telemetry sample every N ticks
   // Roller drive
   float supply_v = 24.0f;
-  float torque_constant = 0.05f;       // Kt = Ke, N·m/A and V·s/rad, motor side
-  float winding_resistance = 1.2f;     // ohm
-  float gear_ratio = 20.0f;            // motor turns per roller turn
-  float encoder_counts_per_rev = 4096; // motor shaft
+  float torque_constant = 0.05f;        // Kt = Ke, N·m/A and V·s/rad, motor side
+  float winding_resistance = 1.2f;      // ohm
+  float gear_ratio = 20.0f;             // motor turns per roller turn
+  float encoder_counts_per_rev = 4096;  // motor shaft
   float current_limit_a = 3.0f;
   float rated_current_a = 1.5f;
   float roller_max_rpm = 120.0f;
-  float roller_accel_rpm_s = 600.0f;   // setpoint ramp at the roller
-  float over_speed_rpm = 144.0f;       // 20 % above the maximum
+  float roller_accel_rpm_s = 600.0f;  // setpoint ramp at the roller
+  float over_speed_rpm = 144.0f;      // 20 % above the maximum
   // Head
   float head_min_deg = -180.0f;
   float head_max_deg = 180.0f;
@@ -47,11 +54,14 @@ struct FirmwareConfig {
   float load_cell_full_scale_n = 200.0f;
   // Thermal
   float temperature_limit_c = 100.0f;
-  float temperature_clear_c = 90.0f;   // over-temperature can be cleared below this
+  float temperature_clear_c = 90.0f;  // over-temperature can be cleared below this
   // Host watchdog; 0 disables it
   uint32_t watchdog_ms = 500;
   // Fault detection timings
   uint32_t stall_ms = 300;
+  // Total inertia at the motor shaft (rotor + gearbox + rollers reflected through the
+  // gear ratio squared), kg·m²; the speed observer predicts acceleration from it.
+  float motor_inertia = 1.01e-5f;
 };
 
 // One telemetry sample, in SI-ish display units. Plain data.
@@ -62,12 +72,12 @@ struct TelemetrySample {
   float roller_rpm = 0;      // filtered estimate from the encoder
   float head_deg_cmd = 0;    // ramped head reference
   float head_deg = 0;
-  float torque_nm = 0;       // at the roller, from the motor current (Kt·I·gear)
-  float force_n = 0;         // tared load cell
+  float torque_nm = 0;  // at the roller, from the motor current (Kt·I·gear)
+  float force_n = 0;    // tared load cell
   float preload_cmd_n = 0;
   float current_a = 0;
   float temp_c = 0;
-  float voltage_v = 0;       // applied motor voltage
+  float voltage_v = 0;  // applied motor voltage
 };
 
 // Something the host must hear about, queued for the protocol layer.
@@ -156,7 +166,80 @@ class Firmware {
   FirmwareConfig config_;
   uint32_t tick_period_us_ = 1000;
   FirmwareStatus status_;
-  // Further implementation state: all fixed size (loops, ramps, detectors, queues).
+
+  // Latest measurements, in firmware units.
+  struct Measurements {
+    float motor_speed_est = 0;     // rad/s, observer (control)
+    float motor_speed_window = 0;  // rad/s, count difference (fault detection)
+    float roller_rpm_est = 0;
+    float roller_rpm_window = 0;
+    float current_a = 0;
+    float head_deg = 0;
+    float load_cell_raw_n = 0;
+    float force_n = 0;  // tared
+    float temp_c = 25;
+    float supply_v = 24;
+    bool valid = false;  // a tick has run
+  };
+
+  void Measure(const SensorInputs& in);
+  void UpdateInterlocks(const SensorInputs& in);
+  void DetectFaults();
+  ActuatorOutputs RunControl();
+  void RecordTelemetry(const ActuatorOutputs& out);
+
+  void RaiseFault(Fault fault, float value);
+  void SetState(DeviceState state);
+  void EnterActive();
+  void EnterStopping();
+  void DisableBridge();
+  void PushEvent(EventKind kind, Fault fault = Fault::kNone, float value = 0);
+  CommandResult CheckCommandAllowed() const;
+  float TickSeconds() const { return dt_s_; }
+  float RpmToMotorRadS(float rpm) const;
+  float MotorRadSToRpm(float w) const;
+
+  float dt_s_ = 1e-3f;
+  Measurements meas_;
+  float tare_n_ = 0;
+
+  // Roller speed loop.
+  WindowSpeed window_speed_;
+  SpeedObserver observer_;
+  SpeedController speed_controller_;
+  SpeedControllerGains speed_gains_;
+  RateLimiter roller_ramp_;  // roller rpm
+  float applied_voltage_ = 0;
+  bool bridge_on_ = false;
+
+  // Head position loop and preload force loop.
+  RateLimiter head_ramp_;     // degrees
+  float head_max_rate_ = 0;   // of the present move, dps
+  RateLimiter preload_ramp_;  // newtons (tared)
+  float preload_integral_ = 0;
+  float preload_demand_ = 0;  // last demand sent to the actuator (absolute)
+
+  // Stops.
+  bool stop_requested_ = false;  // controlled Stop(): ramp down, then idle
+  PersistenceTimer standstill_;
+  uint64_t stopping_since_tick_ = 0;
+
+  // Fault detectors.
+  PersistenceTimer stall_timer_;
+  PersistenceTimer over_speed_timer_;
+  PersistenceTimer over_temp_timer_;
+  PersistenceTimer encoder_loss_timer_;
+  PersistenceTimer load_cell_timer_;
+  LowPass back_emf_speed_;  // (V - R·I)/Ke, rad/s
+  LowPass encoder_speed_;   // window speed, same filter, rad/s
+  bool watchdog_armed_ = false;
+  uint64_t last_feed_tick_ = 0;
+
+  // Queues.
+  uint32_t telemetry_countdown_ = 0;
+  uint64_t next_seq_ = 0;
+  FixedRing<TelemetrySample, kTelemetryBufferSamples> telemetry_;
+  FixedRing<FirmwareEvent, kEventBufferSize> events_;
 };
 
 }  // namespace rollrig::firmware
