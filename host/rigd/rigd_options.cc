@@ -1,0 +1,58 @@
+#include "host/rigd/rigd_options.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace rollrig::host {
+
+const char kRigdUsage[] =
+    "usage: rigd [--device sim|tcp:HOST:PORT] [--listen HOST:PORT] [--seed N]\n"
+    "            [--tick-hz HZ] [--serial S]\n"
+    "\n"
+    "  --device   the massager to drive: sim (default, simulated in this process) or\n"
+    "             tcp:HOST:PORT (a rig-sim process)\n"
+    "  --listen   gRPC address (default 127.0.0.1:50051; loopback only)\n"
+    "  --seed     simulator noise seed (default 1)\n"
+    "  --tick-hz  simulator control tick, 1000..10000 (default 1000)\n"
+    "  --serial   simulator serial number (default SIM-0001)\n";
+
+absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args) {
+  RigdOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string name = args[i];
+    if (name == "--help" || name == "-h") {
+      o.help = true;
+      continue;
+    }
+    std::string value;
+    if (const size_t eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
+    }
+    if (name == "--device") {
+      o.device = value;
+    } else if (name == "--listen") {
+      o.listen = value;
+    } else if (name == "--serial") {
+      o.serial = value;
+    } else if (name == "--seed") {
+      if (!absl::SimpleAtoi(value, &o.seed)) {
+        return absl::InvalidArgumentError(absl::StrCat("invalid --seed '", value, "'"));
+      }
+    } else if (name == "--tick-hz") {
+      if (!absl::SimpleAtoi(value, &o.tick_hz) || o.tick_hz < 1000 || o.tick_hz > 10000) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("invalid --tick-hz '", value, "': expected 1000..10000"));
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option '", args[i], "'"));
+    }
+  }
+  return o;
+}
+
+}  // namespace rollrig::host

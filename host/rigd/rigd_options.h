@@ -1,0 +1,26 @@
+// rigd's command line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rollrig::host {
+
+struct RigdOptions {
+  std::string device = "sim";             // sim | tcp:HOST:PORT
+  std::string listen = "127.0.0.1:50051";
+  uint64_t seed = 1;                      // simulator noise seed (--device sim)
+  uint32_t tick_hz = 1000;                // simulator control tick (--device sim)
+  std::string serial = "SIM-0001";        // simulator serial (--device sim)
+  bool help = false;
+};
+
+// INVALID_ARGUMENT naming the bad option or value.
+absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args);
+
+extern const char kRigdUsage[];
+
+}  // namespace rollrig::host

@@ -1,0 +1,141 @@
+#include "host/service/rig_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace rollrig::host {
+namespace {
+
+bool IsLoopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
+         host.rfind("127.", 0) == 0;
+}
+
+// gRPC only logs why a bind failed; probing the port ourselves gives the user a clear
+// reason. The probe uses SO_REUSEADDR like gRPC, so only a live listener makes it fail.
+absl::Status ProbeBind(const std::string& host, int port) {
+  if (port == 0) return absl::OkStatus();
+  const bool v6 = host.find(':') != std::string::npos;
+  int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return absl::OkStatus();
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  int rc;
+  if (v6) {
+    sockaddr_in6 a{};
+    a.sin6_family = AF_INET6;
+    a.sin6_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET6, host.c_str(), &a.sin6_addr);
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  } else {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &a.sin_addr);
+    rc = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  }
+  const int err = errno;
+  close(fd);
+  if (rc != 0 && err == EADDRINUSE) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", port,
+                                               ": address already in use (is another rigd "
+                                               "running on this port?)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ParseHostPort(const std::string& address, std::string* host, int* port) {
+  std::string h, p;
+  if (!address.empty() && address[0] == '[') {
+    const size_t close = address.find(']');
+    if (close == std::string::npos || close + 1 >= address.size() || address[close + 1] != ':') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid address '", address, "': expected [IPV6]:PORT"));
+    }
+    h = address.substr(1, close - 1);
+    p = address.substr(close + 2);
+  } else {
+    const size_t colon = address.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid address '", address, "': expected HOST:PORT"));
+    }
+    h = address.substr(0, colon);
+    p = address.substr(colon + 1);
+  }
+  int value = -1;
+  if (!absl::SimpleAtoi(p, &value) || value < 0 || value > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid port '", p, "' in '", address, "': expected 0..65535"));
+  }
+  *host = h;
+  *port = value;
+  return absl::OkStatus();
+}
+
+RigServer::RigServer(DeviceClient* device, RigServerOptions options)
+    : device_(device), options_(std::move(options)) {}
+
+RigServer::~RigServer() { Shutdown(); }
+
+std::string RigServer::address() const {
+  return host_.find(':') != std::string::npos ? absl::StrCat("[", host_, "]:", port_)
+                                              : absl::StrCat(host_, ":", port_);
+}
+
+absl::Status RigServer::Start() {
+  int port = 0;
+  if (absl::Status s = ParseHostPort(options_.listen, &host_, &port); !s.ok()) return s;
+  if (!IsLoopback(host_)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to listen on ", options_.listen,
+        ": remote access needs TLS and a token, which rigd does not offer yet; listen on "
+        "127.0.0.1 and use an SSH tunnel"));
+  }
+  if (absl::Status s = ProbeBind(host_, port); !s.ok()) return s;
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  service_ = std::make_unique<RigServiceImpl>(device_, &pump_);
+  grpc::ServerBuilder builder;
+  // gRPC enables SO_REUSEPORT by default: two servers could then share the port.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  int selected = 0;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &selected);
+  builder.RegisterService(service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || selected == 0) {
+    server_.reset();
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen,
+                                               ": the address is in use or not local"));
+  }
+  port_ = selected;
+  server_->GetHealthCheckService()->SetServingStatus("", true);
+  server_->GetHealthCheckService()->SetServingStatus("rollrig.v1.RigService", true);
+  pump_.Start();
+  return absl::OkStatus();
+}
+
+void RigServer::Shutdown(absl::Duration grace) {
+  if (!server_) return;
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  pump_.FinishAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "rigd is shutting down"), grace);
+  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace));
+  server_->Wait();
+  pump_.Stop();
+  server_.reset();
+}
+
+}  // namespace rollrig::host

@@ -1,0 +1,53 @@
+// The gRPC server of rigd: RigService, grpc.health.v1 and server reflection on one port.
+// SO_REUSEPORT is off, so a second rigd on a taken port fails loudly instead of silently
+// sharing it (an e-stop must never reach the wrong rig). Listening beyond loopback is
+// refused until TLS and tokens exist.
+//
+// Thread safety: Start/Shutdown from one controlling thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "host/device/device_client.h"
+#include "host/service/rig_service.h"
+#include "host/service/stream_pump.h"
+
+namespace rollrig::host {
+
+struct RigServerOptions {
+  std::string listen = "127.0.0.1:50051";  // port 0 picks a free one
+};
+
+class RigServer {
+ public:
+  // `device` is not owned and must outlive the server.
+  RigServer(DeviceClient* device, RigServerOptions options);
+  ~RigServer();  // Shutdown()s
+
+  // Binds and starts serving. Errors: INVALID_ARGUMENT for a malformed or non-loopback
+  // address, UNAVAILABLE "address in use" (naming it) when the port is taken.
+  absl::Status Start();
+  // The bound port (after Start).
+  int port() const { return port_; }
+  std::string address() const;
+  // Ends open streams (telling clients rigd is shutting down), then stops the server.
+  void Shutdown(absl::Duration grace = absl::Seconds(2));
+
+ private:
+  DeviceClient* device_;
+  RigServerOptions options_;
+  StreamPump pump_;
+  std::unique_ptr<RigServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string host_;
+  int port_ = 0;
+};
+
+// Splits "HOST:PORT" ("[::1]:PORT" for IPv6). INVALID_ARGUMENT naming the problem.
+absl::Status ParseHostPort(const std::string& address, std::string* host, int* port);
+
+}  // namespace rollrig::host

@@ -1,0 +1,329 @@
+#include "host/service/rig_service.h"
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "host/service/jog_validation.h"
+#include "host/service/row_aggregator.h"
+#include "enum_names.h"
+#include "host/service/status_convert.h"
+
+namespace rollrig::host {
+namespace {
+
+using rollrig::v1::HostMessage;
+
+// Collects the acknowledgements of several commands and finishes the call once, with the
+// first error (or OK) after the last one.
+class CommandBatch : public std::enable_shared_from_this<CommandBatch> {
+ public:
+  CommandBatch(size_t count, std::function<void(absl::Status)> done)
+      : remaining_(count), done_(std::move(done)) {}
+
+  std::function<void(absl::Status)> Callback() {
+    auto self = shared_from_this();
+    return [self](absl::Status s) { self->OnAck(std::move(s)); };
+  }
+
+ private:
+  void OnAck(absl::Status s) {
+    std::function<void(absl::Status)> done;
+    absl::Status result;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!s.ok() && first_error_.ok()) first_error_ = std::move(s);
+      if (--remaining_ > 0) return;
+      done = std::move(done_);
+      result = first_error_;
+    }
+    done(result);
+  }
+
+  std::mutex mu_;
+  size_t remaining_;
+  absl::Status first_error_;
+  std::function<void(absl::Status)> done_;
+};
+
+std::string ConnectionProblem(const DeviceSnapshot& snap) {
+  return absl::StrCat("no device connected (", snap.transport,
+                      snap.detail.empty() ? "" : ": ", snap.detail, ")");
+}
+
+// Streams telemetry rows at the client's rate from its own subscription.
+class TelemetryStream final : public grpc::ServerWriteReactor<rollrig::v1::TelemetryChunk>,
+                              public PumpedStream {
+ public:
+  TelemetryStream(DeviceClient* device, double rate_hz) : device_(device), rows_(rate_hz) {
+    // Two seconds of samples at up to 10 kHz: a client may stall that long without loss.
+    subscription_ = device_->telemetry().Subscribe(20000);
+    const DeviceSnapshot snap = device_->Snapshot();
+    if (snap.info) sample_rate_hz_ = snap.info->capabilities().telemetry_hz();
+    buffer_.reserve(4096);
+  }
+
+  void Pump() override {
+    if (done_.load()) return;
+    if (finish_requested() || cancelled_.load()) {
+      if (!in_flight_.load() && !finish_called_) {
+        finish_called_ = true;
+        device_->telemetry().Unsubscribe(subscription_);
+        Finish(cancelled_.load() ? grpc::Status::CANCELLED : finish_status());
+      }
+      return;
+    }
+    if (in_flight_.load()) return;
+    chunk_.Clear();
+    buffer_.clear();
+    subscription_->Drain(&buffer_, 20000);
+    for (const Sample& s : buffer_) rows_.Add(s, chunk_.mutable_rows());
+    const uint64_t dropped = subscription_->dropped();
+    if (chunk_.rows_size() == 0 && dropped == reported_dropped_) return;
+    reported_dropped_ = dropped;
+    chunk_.set_dropped_total(dropped);
+    chunk_.set_sample_rate_hz(sample_rate_hz_);
+    in_flight_.store(true);
+    StartWrite(&chunk_);
+  }
+
+  bool done() const override { return done_.load(); }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) cancelled_.store(true);
+    in_flight_.store(false);
+  }
+  void OnCancel() override { cancelled_.store(true); }
+  void OnDone() override {
+    if (!finish_called_) device_->telemetry().Unsubscribe(subscription_);
+    done_.store(true);
+  }
+
+ private:
+  DeviceClient* device_;
+  std::shared_ptr<TelemetrySubscription> subscription_;
+  RowAggregator rows_;
+  std::vector<Sample> buffer_;
+  rollrig::v1::TelemetryChunk chunk_;
+  uint32_t sample_rate_hz_ = 0;
+  uint64_t reported_dropped_ = 0;
+  bool finish_called_ = false;  // pump thread only
+  std::atomic<bool> in_flight_{false};
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> done_{false};
+};
+
+// Streams rig events, one per write.
+class EventStream final : public grpc::ServerWriteReactor<rollrig::v1::RigEvent>,
+                          public PumpedStream {
+ public:
+  explicit EventStream(DeviceClient* device) : device_(device) {
+    subscription_ = device_->events().Subscribe(4096);
+  }
+
+  void Pump() override {
+    if (done_.load()) return;
+    if (finish_requested() || cancelled_.load()) {
+      if (!in_flight_.load() && !finish_called_) {
+        finish_called_ = true;
+        device_->events().Unsubscribe(subscription_);
+        Finish(cancelled_.load() ? grpc::Status::CANCELLED : finish_status());
+      }
+      return;
+    }
+    if (in_flight_.load()) return;
+    if (next_ >= pending_.size()) {
+      pending_.clear();
+      next_ = 0;
+      subscription_->Drain(&pending_);
+      if (pending_.empty()) return;
+    }
+    in_flight_.store(true);
+    StartWrite(&pending_[next_++]);
+  }
+
+  bool done() const override { return done_.load(); }
+  void OnWriteDone(bool ok) override {
+    if (!ok) cancelled_.store(true);
+    in_flight_.store(false);
+  }
+  void OnCancel() override { cancelled_.store(true); }
+  void OnDone() override {
+    if (!finish_called_) device_->events().Unsubscribe(subscription_);
+    done_.store(true);
+  }
+
+ private:
+  DeviceClient* device_;
+  std::shared_ptr<EventSubscription> subscription_;
+  std::vector<rollrig::v1::RigEvent> pending_;
+  size_t next_ = 0;
+  bool finish_called_ = false;
+  std::atomic<bool> in_flight_{false};
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> done_{false};
+};
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump)
+    : device_(device), pump_(pump) {}
+
+absl::Status RigServiceImpl::CheckCanMove(const DeviceSnapshot& snap) const {
+  if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
+    return absl::UnavailableError(ConnectionProblem(snap));
+  }
+  const bool estopped =
+      (snap.faults & ((1u << rollrig::v1::FAULT_ESTOP_SOFTWARE) |
+                      (1u << rollrig::v1::FAULT_ESTOP_BUTTON) | (1u << rollrig::v1::FAULT_DOOR_OPEN))) != 0;
+  if (snap.faults != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the device is ", estopped ? "e-stopped" : "faulted", " (",
+        absl::StrJoin(rollrig::v1::FaultDisplayNames(snap.faults), ", "), "); clear it first (rigctl clear)"));
+  }
+  if (snap.interlocks != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "interlock active (", absl::StrJoin(rollrig::v1::InterlockDisplayNames(snap.interlocks), ", "), ")"));
+  }
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::GetDeviceInfo(
+    grpc::CallbackServerContext* ctx, const rollrig::v1::GetDeviceInfoRequest* /*req*/,
+    rollrig::v1::GetDeviceInfoResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const DeviceSnapshot snap = device_->Snapshot();
+  resp->set_transport(snap.transport);
+  if (!snap.info) {
+    reactor->Finish(ToGrpcStatus(absl::UnavailableError(ConnectionProblem(snap))));
+    return reactor;
+  }
+  *resp->mutable_device() = *snap.info;
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::GetStatus(grpc::CallbackServerContext* ctx,
+                                                    const rollrig::v1::GetStatusRequest* /*req*/,
+                                                    rollrig::v1::RigStatus* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  SnapshotToStatus(device_->Snapshot(), resp);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
+                                              const rollrig::v1::JogRequest* req,
+                                              rollrig::v1::JogResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const DeviceSnapshot snap = device_->Snapshot();
+  absl::Status ok = CheckCanMove(snap);
+  if (ok.ok()) ok = ValidateJog(*req, snap.info->capabilities());
+  if (!ok.ok()) {
+    reactor->Finish(ToGrpcStatus(ok));
+    return reactor;
+  }
+  std::vector<HostMessage> commands;
+  if (req->has_head_deg()) {
+    HostMessage& m = commands.emplace_back();
+    m.mutable_set_head_angle()->set_deg(req->head_deg());
+    m.mutable_set_head_angle()->set_max_rate_dps(req->head_max_rate_dps());
+  }
+  if (req->has_preload_n()) commands.emplace_back().mutable_set_preload()->set_newtons(req->preload_n());
+  if (req->has_roller_rpm()) {
+    commands.emplace_back().mutable_set_roller_speed()->set_rpm(req->roller_rpm());
+  }
+  DeviceClient* device = device_;
+  auto batch = std::make_shared<CommandBatch>(commands.size(), [reactor, resp, device](absl::Status s) {
+    SnapshotToStatus(device->Snapshot(), resp->mutable_status());
+    reactor->Finish(ToGrpcStatus(s));
+  });
+  for (HostMessage& m : commands) device_->SendCommand(std::move(m), batch->Callback());
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
+                                               const rollrig::v1::StopRequest* /*req*/,
+                                               rollrig::v1::StopResponse* /*resp*/) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  HostMessage m;
+  m.mutable_stop();
+  device_->SendCommand(std::move(m), [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::EStop(grpc::CallbackServerContext* ctx,
+                                                const rollrig::v1::EStopRequest* req,
+                                                rollrig::v1::EStopResponse* /*resp*/) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const std::string who = req->who().empty() ? ctx->peer() : req->who();
+  rollrig::v1::RigEvent event;
+  event.set_kind(rollrig::v1::RIG_EVENT_ESTOP_REQUESTED);
+  event.set_who(who);
+  event.set_message(absl::StrCat("e-stop requested by ", who,
+                                 req->reason().empty() ? "" : ": ", req->reason()));
+  device_->events().Publish(std::move(event));
+  // Always sent, whatever the state: e-stop is never refused by the host.
+  HostMessage m;
+  m.mutable_estop()->set_reason(req->reason());
+  device_->SendCommand(std::move(m), [reactor](absl::Status s) {
+    if (absl::IsUnavailable(s)) {
+      s = absl::UnavailableError(absl::StrCat(
+          s.message(), "; without heartbeats the device's watchdog stops the motors"));
+    }
+    reactor->Finish(ToGrpcStatus(s));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::ClearFault(grpc::CallbackServerContext* ctx,
+                                                     const rollrig::v1::ClearFaultRequest* req,
+                                                     rollrig::v1::ClearFaultResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const std::string who = req->who().empty() ? ctx->peer() : req->who();
+  HostMessage m;
+  m.mutable_clear_faults();
+  DeviceClient* device = device_;
+  device_->SendCommand(std::move(m), [reactor, resp, device, who](absl::Status s) {
+    if (s.ok()) {
+      rollrig::v1::RigEvent event;
+      event.set_kind(rollrig::v1::RIG_EVENT_FAULTS_CLEARED);
+      event.set_who(who);
+      event.set_message(absl::StrCat("faults cleared by ", who));
+      device->events().Publish(std::move(event));
+    }
+    SnapshotToStatus(device->Snapshot(), resp->mutable_status());
+    reactor->Finish(ToGrpcStatus(s));
+  });
+  return reactor;
+}
+
+grpc::ServerWriteReactor<rollrig::v1::TelemetryChunk>* RigServiceImpl::StreamTelemetry(
+    grpc::CallbackServerContext* /*ctx*/, const rollrig::v1::StreamTelemetryRequest* req) {
+  double rate = req->rate_hz();
+  auto* stream = new TelemetryStream(device_, rate);
+  if (!std::isfinite(rate) || rate < 0) {
+    stream->RequestFinish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                       absl::StrCat("rate_hz must be >= 0, got ", rate)));
+  }
+  pump_->Add(stream);
+  return stream;
+}
+
+grpc::ServerWriteReactor<rollrig::v1::RigEvent>* RigServiceImpl::StreamEvents(
+    grpc::CallbackServerContext* /*ctx*/, const rollrig::v1::StreamEventsRequest* /*req*/) {
+  auto* stream = new EventStream(device_);
+  pump_->Add(stream);
+  return stream;
+}
+
+}  // namespace rollrig::host

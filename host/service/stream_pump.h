@@ -1,0 +1,69 @@
+// Server streams are fed by our own thread, never by gRPC's: every period the pump visits
+// each open stream, which drains its subscription and starts at most one write (gRPC's
+// rule: one write in flight). Reactor callbacks only flip atomic flags, so nothing gRPC
+// calls can block or deadlock against the pump.
+//
+// Ownership: the pump owns the streams given to it and deletes each after gRPC has
+// called its OnDone. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+
+namespace rollrig::host {
+
+class PumpedStream {
+ public:
+  virtual ~PumpedStream() = default;
+  // On the pump thread: start a write if there is data and none is in flight; finish
+  // if asked to or cancelled.
+  virtual void Pump() = 0;
+  // gRPC has called OnDone: the pump may delete the stream.
+  virtual bool done() const = 0;
+  // Ends the stream with `status` at the next pump (after the write in flight).
+  void RequestFinish(const grpc::Status& status);
+
+ protected:
+  bool finish_requested() const { return finish_requested_.load(); }
+  grpc::Status finish_status() const;
+
+ private:
+  std::atomic<bool> finish_requested_{false};
+  mutable std::mutex status_mu_;
+  grpc::Status finish_status_;
+};
+
+class StreamPump {
+ public:
+  explicit StreamPump(absl::Duration period = absl::Milliseconds(10));
+  ~StreamPump();  // Stop()s
+
+  void Start();
+  // Takes ownership.
+  void Add(PumpedStream* stream);
+  // Asks every stream to finish with `status`, waits up to `timeout` for gRPC to be done
+  // with them. Returns whether all were done.
+  bool FinishAll(const grpc::Status& status, absl::Duration timeout);
+  // Stops the thread; deletes streams gRPC is done with.
+  void Stop();
+  size_t open_streams() const;
+
+ private:
+  void Loop();
+
+  const absl::Duration period_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<PumpedStream>> streams_;
+  bool running_ = false;
+  std::thread thread_;
+};
+
+}  // namespace rollrig::host
