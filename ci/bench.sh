@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmarks (not tests): builds Release and prints the figures.
+#   codec_bench     frames/s and bytes/s of the wire codec, bytes per sample on the wire,
+#                   simulator speed
+#   pipeline_bench  highest zero-loss sample rate through rigd to one gRPC subscriber,
+#                   e-stop latency (RPC to standstill and to bridge off, p50/p99)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash ci/setup.sh >/dev/null
+BUILD_DIR=${BUILD_DIR:-build/release}
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench >/dev/null
+"$BUILD_DIR/ci/bench/codec_bench" --benchmark_min_time=0.5
+"$BUILD_DIR/ci/bench/pipeline_bench" "$@"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The test command: installs what is needed, builds rollrig (Release, warnings as errors)
+# and runs every test through ctest. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash ci/setup.sh
+BUILD_DIR=${BUILD_DIR:-build/release}
+jobs=$(nproc)
+
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DROLLRIG_WERROR=ON
+cmake --build "$BUILD_DIR" -j"$jobs"
+
+cd "$BUILD_DIR"
+# Unit suites run in parallel; the suites that run the product in real time (label e2e)
+# run one at a time so a loaded machine does not starve them. The soak stays out.
+ctest --output-on-failure -j"$jobs" -LE 'e2e|soak'
+ctest --output-on-failure -j1 -L e2e -LE soak

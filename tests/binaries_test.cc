@@ -1,0 +1,106 @@
+// rigd and rigctl as a user runs them: separate processes on loopback.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <string>
+#include <thread>
+
+#include "tests/test_process.h"
+
+namespace rollrig {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ChildProcess;
+using testing::RunCommand;
+
+class RigdProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    addr_ = "127.0.0.1:" + std::to_string(testing::FreePort());
+    rigd_ = std::make_unique<ChildProcess>(RIGD_PATH, std::vector<std::string>{"--device", "sim", "--listen", addr_});
+    // Serving once rigctl status answers.
+    for (int i = 0; i < 100; ++i) {
+      if (Rigctl({"status"}).exit_code == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "rigd did not come up: " << rigd_->Output();
+  }
+
+  testing::CommandResult Rigctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--addr", addr_});
+    return RunCommand(RIGCTL_PATH, args);
+  }
+
+  std::string addr_;
+  std::unique_ptr<ChildProcess> rigd_;
+};
+
+TEST_F(RigdProcessTest, StatusJogWatchEStopClear) {
+  testing::CommandResult status = Rigctl({"status"});
+  EXPECT_THAT(status.output, HasSubstr("SIM-0001"));
+  EXPECT_THAT(status.output, HasSubstr("connected"));
+
+  EXPECT_EQ(Rigctl({"jog", "--roller-rpm", "40", "--head-deg", "-20"}).exit_code, 0);
+  testing::CommandResult watch = Rigctl({"watch", "--duration", "0.5", "--rate", "50", "--format", "csv"});
+  ASSERT_EQ(watch.exit_code, 0) << watch.output;
+  EXPECT_THAT(watch.output, HasSubstr("t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,"
+                                      "force_n,current_a,temp_c,seq,drops"));
+  EXPECT_GE(std::count(watch.output.begin(), watch.output.end(), '\n'), 20);
+
+  testing::CommandResult table = Rigctl({"watch", "--duration", "0.2"});
+  EXPECT_EQ(table.exit_code, 0);
+  EXPECT_THAT(table.output, HasSubstr("rpm_cmd"));
+
+  EXPECT_EQ(Rigctl({"estop", "--reason", "test"}).exit_code, 0);
+  testing::CommandResult refused = Rigctl({"jog", "--roller-rpm", "10"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("e-stopped"));
+  EXPECT_EQ(std::count(refused.output.begin(), refused.output.end(), '\n'), 1) << refused.output;
+  EXPECT_EQ(Rigctl({"status"}).exit_code, 0);
+  EXPECT_EQ(Rigctl({"clear"}).exit_code, 0);
+
+  testing::CommandResult range = Rigctl({"jog", "--roller-rpm", "100000"});
+  EXPECT_EQ(range.exit_code, 1);
+  EXPECT_THAT(range.output, HasSubstr("-120..120"));
+}
+
+TEST_F(RigdProcessTest, SecondRigdOnTheSamePortExitsWithAReason) {
+  testing::CommandResult second = RunCommand(RIGD_PATH, {"--device", "sim", "--listen", addr_}, 20);
+  EXPECT_NE(second.exit_code, 0);
+  EXPECT_NE(second.exit_code, -1) << "the second rigd kept running";
+  EXPECT_THAT(second.output, HasSubstr("address already in use"));
+  EXPECT_TRUE(rigd_->running());
+}
+
+TEST_F(RigdProcessTest, SigtermStopsTheMotorsThenExitsCleanly) {
+  ASSERT_EQ(Rigctl({"jog", "--roller-rpm", "60"}).exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  rigd_->Signal(SIGTERM);
+  EXPECT_EQ(rigd_->Wait(20), 0) << rigd_->Output();
+  EXPECT_THAT(rigd_->Output(), HasSubstr("motors stopped"));
+}
+
+TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {
+  testing::CommandResult bad = RunCommand(RIGD_PATH, {"--bogus", "1"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.output, HasSubstr("unknown option '--bogus'"));
+  testing::CommandResult device = RunCommand(RIGD_PATH, {"--device", "floppy"});
+  EXPECT_EQ(device.exit_code, 2);
+  EXPECT_THAT(device.output, HasSubstr("floppy"));
+  testing::CommandResult remote = RunCommand(RIGD_PATH, {"--listen", "0.0.0.0:0"});
+  EXPECT_NE(remote.exit_code, 0);
+  EXPECT_THAT(remote.output, HasSubstr("TLS"));
+}
+
+TEST(RigctlProcessTest, NoRigdIsAOneLineErrorAndExitFour) {
+  testing::CommandResult r =
+      RunCommand(RIGCTL_PATH, {"--addr", "127.0.0.1:" + std::to_string(testing::FreePort()), "jog",
+                               "--roller-rpm", "10"});
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.output, HasSubstr("cannot reach rigd"));
+}
+
+}  // namespace
+}  // namespace rollrig
