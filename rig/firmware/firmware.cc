@@ -81,6 +81,20 @@ float Firmware::RpmToMotorRadS(float rpm) const {
 
 float Firmware::MotorRadSToRpm(float w) const { return w * 60.0f / (kTwoPi * config_.gear_ratio); }
 
+// The window bounds only the motoring side of the clamp (current in the direction of
+// motion), where a shaft slowing faster than the observer follows (a jam) would draw
+// too much current. On the braking side the window lags high and would weaken the brake,
+// so the observer alone sets it.
+float Firmware::SpeedLow() const {
+  const float w = meas_.motor_speed_est;
+  return w > 0 ? std::min(w, meas_.motor_speed_window) : w;
+}
+
+float Firmware::SpeedHigh() const {
+  const float w = meas_.motor_speed_est;
+  return w < 0 ? std::max(w, meas_.motor_speed_window) : w;
+}
+
 uint64_t Firmware::time_us() const { return status_.ticks * tick_period_us_; }
 
 ActuatorOutputs Firmware::Tick(const SensorInputs& in) {
@@ -199,8 +213,9 @@ ActuatorOutputs Firmware::RunControl() {
         SetState(DeviceState::kIdle);
         return out;
       }
-      applied_voltage_ = speed_controller_.Step(RpmToMotorRadS(roller_ramp_.value()),
-                                                meas_.motor_speed_est, speed_gains_, limits, dt);
+      applied_voltage_ =
+          speed_controller_.Step(RpmToMotorRadS(roller_ramp_.value()), meas_.motor_speed_est,
+                                 SpeedLow(), SpeedHigh(), speed_gains_, limits, dt);
 
       head_ramp_.Step(status_.head_deg_target, head_max_rate_, dt);
       const float head_rate =
@@ -233,8 +248,8 @@ ActuatorOutputs Firmware::RunControl() {
         SetState(DeviceState::kFaulted);
         return out;
       }
-      applied_voltage_ =
-          speed_controller_.Step(0.0f, meas_.motor_speed_est, speed_gains_, limits, dt);
+      applied_voltage_ = speed_controller_.Step(0.0f, meas_.motor_speed_est, SpeedLow(),
+                                                SpeedHigh(), speed_gains_, limits, dt);
       out.bridge_enabled = true;
       out.motor_voltage_v = applied_voltage_;
       out.head_enabled = true;

@@ -198,6 +198,9 @@ class Firmware {
   float TickSeconds() const { return dt_s_; }
   float RpmToMotorRadS(float rpm) const;
   float MotorRadSToRpm(float w) const;
+  // Speed bounds for the current-limit clamp (see SpeedController).
+  float SpeedLow() const;
+  float SpeedHigh() const;
 
   float dt_s_ = 1e-3f;
   Measurements meas_;
