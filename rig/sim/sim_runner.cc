@@ -1,1 +1,119 @@
-// placeholder: not written yet
+#include "rig/sim/sim_runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+namespace rollrig::sim {
+namespace {
+
+constexpr int64_t kWakeGranularityNs = 1'000'000;
+
+}  // namespace
+
+SimRunner::SimRunner(const SimOptions& options, Clock* clock) : clock_(clock), device_(options) {}
+
+SimRunner::~SimRunner() { Stop(); }
+
+void SimRunner::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (running_) return;
+  running_ = true;
+  tick_period_ns_ = int64_t{device_.firmware().tick_period_us()} * 1000;
+  start_ns_ = clock_->NowNanos();
+  next_tick_ = 0;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SimRunner::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!running_) return;
+    running_ = false;
+  }
+  wake_.notify_all();
+  output_ready_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SimRunner::WriteFromHost(const uint8_t* data, size_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  from_host_.insert(from_host_.end(), data, data + n);
+}
+
+size_t SimRunner::ReadToHost(uint8_t* buf, size_t cap, int64_t timeout_ns) {
+  std::unique_lock<std::mutex> lock(mu_);
+  output_ready_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(timeout_ns, 0)),
+                         [this] { return !running_ || to_host_head_ < to_host_.size(); });
+  if (!running_) return 0;
+  const size_t n = std::min(cap, to_host_.size() - to_host_head_);
+  if (n > 0) std::memcpy(buf, to_host_.data() + to_host_head_, n);
+  to_host_head_ += n;
+  if (to_host_head_ == to_host_.size()) {
+    to_host_.clear();
+    to_host_head_ = 0;
+  }
+  return n;
+}
+
+void SimRunner::DiscardPipes() {
+  std::lock_guard<std::mutex> lock(mu_);
+  from_host_.clear();
+  to_host_.clear();
+  to_host_head_ = 0;
+  // What the device had queued for the old host is stale too (whole frames only: the
+  // device never hands out part of a frame here).
+  std::vector<uint8_t> stale;
+  device_.TakeOutput(&stale);
+}
+
+void SimRunner::WithDevice(const std::function<void(SimulatedDevice&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fn(device_);
+}
+
+void SimRunner::Loop() {
+  for (;;) {
+    int64_t next_ns;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!running_) return;
+      next_ns = RunDueTicks(clock_->NowNanos());
+    }
+    output_ready_.notify_all();
+    WaitUntil(next_ns);
+  }
+}
+
+int64_t SimRunner::RunDueTicks(int64_t now_ns) {
+  const auto tick_time = [this](uint64_t k) {
+    return start_ns_ + static_cast<int64_t>(k) * tick_period_ns_;
+  };
+  if (now_ns >= tick_time(next_tick_)) {
+    const uint64_t due = static_cast<uint64_t>((now_ns - start_ns_) / tick_period_ns_) + 1;
+    if (due - next_tick_ > kMaxBurstTicks) next_tick_ = due - kMaxBurstTicks;  // skip ahead
+    for (; next_tick_ < due; ++next_tick_) {
+      // Bytes from the host reach the device before every tick.
+      if (!from_host_.empty()) {
+        device_.ReceiveFromHost(from_host_.data(), from_host_.size());
+        from_host_.clear();
+      }
+      device_.Tick();
+    }
+  }
+  const size_t queued = to_host_.size() - to_host_head_;
+  if (queued < kHostPipeBytes) device_.TakeOutput(&to_host_);
+  // Wake no more often than the granularity: later ticks wait for the next burst.
+  return std::max(tick_time(next_tick_), now_ns + kWakeGranularityNs);
+}
+
+void SimRunner::WaitUntil(int64_t deadline_ns) {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (running_) {
+    const int64_t remaining = deadline_ns - clock_->NowNanos();
+    if (remaining <= 0) return;
+    wake_.wait_for(lock, std::chrono::nanoseconds(std::min(remaining, kWakeGranularityNs)));
+  }
+}
+
+}  // namespace rollrig::sim

@@ -1,6 +1,16 @@
 // Runs a SimulatedDevice on its own thread, paced by a Clock (real time, or a
 // ManualClock that tests advance), and gives it a thread-safe byte pipe to the host.
 // Used by the host's in-process sim transport and by rig-sim's TCP server.
+//
+// Pacing: tick k is due at Start() + k periods of the clock. The thread wakes about once
+// a millisecond and runs every due tick in one burst (at 10 kHz, ten ticks per wake).
+// When it falls far behind (a stalled process, a ManualClock jumping hours ahead) it runs
+// one burst of kMaxBurstTicks and skips the rest: device time then lags the clock, but
+// the simulator never spirals trying to catch up.
+//
+// Flow control: device output moves into the host pipe only while the pipe holds less
+// than kHostPipeBytes, so a host that stops reading backs up into the device, whose
+// telemetry ring then fills and drops (counted), as over a stalled USB link.
 #pragma once
 
 #include <condition_variable>
@@ -19,6 +29,9 @@ namespace rollrig::sim {
 // Thread-safe. Start() launches the simulator thread; Stop() (or the destructor) joins it.
 class SimRunner {
  public:
+  static constexpr uint64_t kMaxBurstTicks = 200;
+  static constexpr size_t kHostPipeBytes = 64 * 1024;
+
   SimRunner(const SimOptions& options, Clock* clock);
   ~SimRunner();
 
@@ -38,15 +51,25 @@ class SimRunner {
 
  private:
   void Loop();
+  // Runs the ticks that are due (at most a burst); returns the clock time of the next one.
+  int64_t RunDueTicks(int64_t now_ns);
+  // Waits until the clock reaches deadline_ns or Stop() is called, waking about once a
+  // millisecond of real time to look at the clock (a ManualClock may jump at any time).
+  void WaitUntil(int64_t deadline_ns);
 
   Clock* clock_;
   SimulatedDevice device_;
   std::mutex mu_;
   std::condition_variable output_ready_;
+  std::condition_variable wake_;  // Stop() interrupts the wait between bursts
   std::vector<uint8_t> from_host_;
   std::vector<uint8_t> to_host_;
+  size_t to_host_head_ = 0;  // bytes before it were already read
   bool running_ = false;
   std::thread thread_;
+  int64_t start_ns_ = 0;  // clock time of tick 0
+  int64_t tick_period_ns_ = 0;
+  uint64_t next_tick_ = 0;  // index of the next tick to run
 };
 
 }  // namespace rollrig::sim
