@@ -534,6 +534,17 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
   boot_id = info.boot_id();
   const bool now_connected = !handshaken;
   handshaken = true;
+  if (now_connected) {
+    // Published before the state turns CONNECTED, so whoever saw WaitConnected() return
+    // also finds the event.
+    RigEvent e;
+    e.set_kind(rollrig::v1::RIG_EVENT_CONNECTED);
+    e.set_message(absl::StrFormat("connected to %s %s %s (firmware %s) on %s", info.vendor(),
+                                  info.model(), info.serial(), info.firmware_version(),
+                                  description));
+    PublishEvent(std::move(e));
+    ever_connected = true;
+  }
   {
     std::lock_guard<std::mutex> lock(snapshot_mu);
     snapshot.info = info;
@@ -542,14 +553,7 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
       snapshot.detail.clear();
     }
   }
-  if (!now_connected) return;
-  ever_connected = true;
-  connected_cv.notify_all();
-  RigEvent e;
-  e.set_kind(rollrig::v1::RIG_EVENT_CONNECTED);
-  e.set_message(absl::StrFormat("connected to %s %s %s (firmware %s) on %s", info.vendor(),
-                                info.model(), info.serial(), info.firmware_version(), description));
-  PublishEvent(std::move(e));
+  if (now_connected) connected_cv.notify_all();
 }
 
 void DeviceClient::Impl::OnAck(const CommandAck& ack) {
