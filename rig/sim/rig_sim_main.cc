@@ -47,10 +47,13 @@ int main(int argc, char** argv) {
     if (eq != std::string::npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
-    } else if (arg.rfind("--", 0) == 0 && i + 1 < argc) {
+    }
+    if (arg != "--listen" && arg != "--seed" && arg != "--tick-hz" && arg != "--serial") {
+      return UsageError("unknown argument \"" + arg + "\"");
+    }
+    if (eq == std::string::npos) {
+      if (i + 1 >= argc) return UsageError(arg + " wants a value");
       value = argv[++i];
-    } else {
-      return UsageError("unexpected argument \"" + arg + "\"");
     }
     if (arg == "--listen") {
       listen = value;
@@ -69,8 +72,6 @@ int main(int argc, char** argv) {
         return UsageError("--serial wants 1..64 characters");
       }
       options.serial = value;
-    } else {
-      return UsageError("unknown option \"" + arg + "\"");
     }
   }
 
