@@ -11,6 +11,7 @@
 #include <limits>
 #include <memory>
 #include <new>
+#include <numbers>
 #include <vector>
 
 #include "rig/plant/plant.h"
@@ -238,7 +239,8 @@ TEST(FirmwareTest, EStopFrom60RpmBrakesThenDisablesTheBridge) {
   const double start = rig.time_s();
   rig.Step();
   EXPECT_TRUE(rig.out().bridge_enabled) << "category 1: brake first";
-  EXPECT_LT(rig.out().motor_voltage_v, 60 * 20 * 2 * M_PI / 60 * 0.05) << "braking voltage";
+  const double back_emf_at_60rpm = 60.0 * 20 * 2 * std::numbers::pi / 60 * 0.05;
+  EXPECT_LT(rig.out().motor_voltage_v, back_emf_at_60rpm) << "braking, not driving";
   const double standstill_s = rig.RunUntil([&] { return std::abs(rig.RollerRpm()) < 1.0; }, 1.0);
   EXPECT_LT(standstill_s, 0.1);
   RecordProperty("estop_standstill_ms", static_cast<int>(standstill_s * 1000));
