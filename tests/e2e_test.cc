@@ -78,13 +78,14 @@ double Mean(const std::vector<TelemetryRow>& rows, double (TelemetryRow::*field)
 // rigd's host stack in this process, on a device given by spec.
 class RigStack {
  public:
-  explicit RigStack(const std::string& device_spec) {
+  explicit RigStack(const std::string& device_spec,
+                    absl::Duration connect_timeout = absl::Seconds(10)) {
     auto transport = host::MakeTransport(device_spec);
     EXPECT_TRUE(transport.ok()) << transport.status();
     device_ = std::make_unique<host::DeviceClient>(*std::move(transport),
                                                    host::DeviceClientOptions());
     device_->Start();
-    connected_ = device_->WaitConnected(absl::Seconds(10));
+    connected_ = device_->WaitConnected(connect_timeout);
     server_ = std::make_unique<host::RigServer>(device_.get(),
                                                 host::RigServerOptions{"127.0.0.1:0"});
     absl::Status s = server_->Start();
@@ -234,7 +235,7 @@ TEST(EndToEndTest, UnknownDeviceAndMissingRigSimAreClearErrors) {
 
   // No rig-sim listening: rigd still serves, and says why there is no device.
   const int port = testing::FreePort();
-  RigStack rig("tcp:127.0.0.1:" + std::to_string(port));
+  RigStack rig("tcp:127.0.0.1:" + std::to_string(port), absl::Seconds(1));
   EXPECT_FALSE(rig.connected().ok());
   rollrig::v1::RigStatus st = rig.Status();
   EXPECT_NE(st.connection(), rollrig::v1::CONNECTION_STATE_CONNECTED);

@@ -19,7 +19,8 @@ const char kRigdUsage[] =
 absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args) {
   RigdOptions o;
   for (size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
+    const std::string& arg = args[i];
+    std::string name = arg;
     if (name == "--help" || name == "-h") {
       o.help = true;
       continue;
@@ -49,7 +50,7 @@ absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& arg
             absl::StrCat("invalid --tick-hz '", value, "': expected 1000..10000"));
       }
     } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option '", args[i], "'"));
+      return absl::InvalidArgumentError(absl::StrCat("unknown option '", arg, "'"));
     }
   }
   return o;
