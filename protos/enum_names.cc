@@ -8,7 +8,8 @@ namespace {
 // "FAULT_OVER_TEMPERATURE" minus "FAULT_" -> "over-temperature".
 std::string Display(const std::string& enum_name, const std::string& prefix) {
   std::string s = enum_name.rfind(prefix, 0) == 0 ? enum_name.substr(prefix.size()) : enum_name;
-  for (char& c : s) c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -16,7 +17,8 @@ std::string Display(const std::string& enum_name, const std::string& prefix) {
 
 std::string FaultDisplayName(Fault fault) {
   const std::string& name = Fault_Name(fault);
-  return name.empty() ? "fault-" + std::to_string(static_cast<int>(fault)) : Display(name, "FAULT_");
+  return name.empty() ? "fault-" + std::to_string(static_cast<int>(fault))
+                      : Display(name, "FAULT_");
 }
 
 std::vector<std::string> FaultDisplayNames(uint32_t faults) {

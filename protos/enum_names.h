@@ -11,9 +11,9 @@
 
 namespace rollrig::v1 {
 
-std::string FaultDisplayName(Fault fault);             // "stall", "estop-software"
+std::string FaultDisplayName(Fault fault);  // "stall", "estop-software"
 std::vector<std::string> FaultDisplayNames(uint32_t faults);
 std::vector<std::string> InterlockDisplayNames(uint32_t interlocks);  // "door-open"
-std::string StateDisplayName(DeviceState state);       // "idle", "faulted"
+std::string StateDisplayName(DeviceState state);                      // "idle", "faulted"
 
 }  // namespace rollrig::v1

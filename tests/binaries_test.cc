@@ -11,15 +11,16 @@
 namespace rollrig {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::ChildProcess;
+using ::testing::HasSubstr;
 using testing::RunCommand;
 
 class RigdProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     addr_ = "127.0.0.1:" + std::to_string(testing::FreePort());
-    rigd_ = std::make_unique<ChildProcess>(RIGD_PATH, std::vector<std::string>{"--device", "sim", "--listen", addr_});
+    rigd_ = std::make_unique<ChildProcess>(
+        RIGD_PATH, std::vector<std::string>{"--device", "sim", "--listen", addr_});
     // Serving once rigctl status answers.
     for (int i = 0; i < 100; ++i) {
       if (Rigctl({"status"}).exit_code == 0) return;
@@ -43,10 +44,12 @@ TEST_F(RigdProcessTest, StatusJogWatchEStopClear) {
   EXPECT_THAT(status.output, HasSubstr("connected"));
 
   EXPECT_EQ(Rigctl({"jog", "--roller-rpm", "40", "--head-deg", "-20"}).exit_code, 0);
-  testing::CommandResult watch = Rigctl({"watch", "--duration", "0.5", "--rate", "50", "--format", "csv"});
+  testing::CommandResult watch =
+      Rigctl({"watch", "--duration", "0.5", "--rate", "50", "--format", "csv"});
   ASSERT_EQ(watch.exit_code, 0) << watch.output;
-  EXPECT_THAT(watch.output, HasSubstr("t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,"
-                                      "force_n,current_a,temp_c,seq,drops"));
+  EXPECT_THAT(watch.output,
+              HasSubstr("t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,"
+                        "force_n,current_a,temp_c,seq,drops"));
   EXPECT_GE(std::count(watch.output.begin(), watch.output.end(), '\n'), 20);
 
   testing::CommandResult table = Rigctl({"watch", "--duration", "0.2"});
@@ -95,9 +98,9 @@ TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {
 }
 
 TEST(RigctlProcessTest, NoRigdIsAOneLineErrorAndExitFour) {
-  testing::CommandResult r =
-      RunCommand(RIGCTL_PATH, {"--addr", "127.0.0.1:" + std::to_string(testing::FreePort()), "jog",
-                               "--roller-rpm", "10"});
+  testing::CommandResult r = RunCommand(
+      RIGCTL_PATH,
+      {"--addr", "127.0.0.1:" + std::to_string(testing::FreePort()), "jog", "--roller-rpm", "10"});
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_THAT(r.output, HasSubstr("cannot reach rigd"));
 }

@@ -22,9 +22,9 @@
 namespace rollrig {
 namespace {
 
-using ::testing::HasSubstr;
 using rollrig::v1::RigService;
 using rollrig::v1::TelemetryRow;
+using ::testing::HasSubstr;
 
 // Reads rows from a telemetry stream until `done` says so or the wall-clock limit passes.
 class TelemetryReader {
@@ -82,12 +82,12 @@ class RigStack {
                     absl::Duration connect_timeout = absl::Seconds(10)) {
     auto transport = host::MakeTransport(device_spec);
     EXPECT_TRUE(transport.ok()) << transport.status();
-    device_ = std::make_unique<host::DeviceClient>(*std::move(transport),
-                                                   host::DeviceClientOptions());
+    device_ =
+        std::make_unique<host::DeviceClient>(*std::move(transport), host::DeviceClientOptions());
     device_->Start();
     connected_ = device_->WaitConnected(connect_timeout);
-    server_ = std::make_unique<host::RigServer>(device_.get(),
-                                                host::RigServerOptions{"127.0.0.1:0"});
+    server_ =
+        std::make_unique<host::RigServer>(device_.get(), host::RigServerOptions{"127.0.0.1:0"});
     absl::Status s = server_->Start();
     EXPECT_TRUE(s.ok()) << s;
     channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());

@@ -66,8 +66,8 @@ bool StartStack(Stack* s, uint32_t tick_hz, double speedup) {
   s->device = std::make_unique<host::DeviceClient>(*std::move(transport), copt);
   s->device->Start();
   if (!s->device->WaitConnected(absl::Seconds(5)).ok()) return false;
-  s->server = std::make_unique<host::RigServer>(s->device.get(),
-                                                host::RigServerOptions{"127.0.0.1:0"});
+  s->server =
+      std::make_unique<host::RigServer>(s->device.get(), host::RigServerOptions{"127.0.0.1:0"});
   if (!s->server->Start().ok()) return false;
   s->stub = rollrig::v1::RigService::NewStub(
       grpc::CreateChannel(s->server->address(), grpc::InsecureChannelCredentials()));
@@ -110,7 +110,8 @@ RateResult MeasureRate(uint32_t tick_hz, double speedup, double seconds) {
     }
     if (std::chrono::steady_clock::now() - t0 > std::chrono::duration<double>(seconds)) break;
   }
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ctx.TryCancel();
   while (reader->Read(&chunk)) {
   }
@@ -184,12 +185,13 @@ void MeasureEStop(int repetitions) {
     (void)s.stub->ClearFault(&c, rollrig::v1::ClearFaultRequest(), &resp);
   }
   StopStack(&s);
-  std::printf("e-stop from 60 rpm, %d times: RPC -> standstill (<1 rpm, as received by rigd) "
-              "p50 %.1f ms p99 %.1f ms (%zu seen); RPC -> bridge off p50 %.1f ms p99 %.1f ms "
-              "(%zu seen)\n",
-              repetitions, Percentile(to_standstill_ms, 0.5), Percentile(to_standstill_ms, 0.99),
-              to_standstill_ms.size(), Percentile(to_bridge_off_ms, 0.5),
-              Percentile(to_bridge_off_ms, 0.99), to_bridge_off_ms.size());
+  std::printf(
+      "e-stop from 60 rpm, %d times: RPC -> standstill (<1 rpm, as received by rigd) "
+      "p50 %.1f ms p99 %.1f ms (%zu seen); RPC -> bridge off p50 %.1f ms p99 %.1f ms "
+      "(%zu seen)\n",
+      repetitions, Percentile(to_standstill_ms, 0.5), Percentile(to_standstill_ms, 0.99),
+      to_standstill_ms.size(), Percentile(to_bridge_off_ms, 0.5),
+      Percentile(to_bridge_off_ms, 0.99), to_bridge_off_ms.size());
 }
 
 }  // namespace
@@ -202,7 +204,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--estops")) estops = std::atoi(argv[i + 1]);
   }
-  std::printf("pipeline: simulated device -> rigd host stack -> one gRPC subscriber (every sample)\n");
+  std::printf(
+      "pipeline: simulated device -> rigd host stack -> one gRPC subscriber (every sample)\n");
   double best = 0;
   for (double speedup : {0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0}) {
     const uint32_t tick = 10000;

@@ -16,11 +16,24 @@ absl::StatusOr<double> ParseDurationSeconds(const std::string& text) {
   double scale = 1;
   std::string number = text;
   switch (text.back()) {
-    case 's': scale = 1; number.pop_back(); break;
-    case 'm': scale = 60; number.pop_back(); break;
-    case 'h': scale = 3600; number.pop_back(); break;
-    case 'd': scale = 86400; number.pop_back(); break;
-    default: break;
+    case 's':
+      scale = 1;
+      number.pop_back();
+      break;
+    case 'm':
+      scale = 60;
+      number.pop_back();
+      break;
+    case 'h':
+      scale = 3600;
+      number.pop_back();
+      break;
+    case 'd':
+      scale = 86400;
+      number.pop_back();
+      break;
+    default:
+      break;
   }
   double value = 0;
   // SimpleAtod accepts "nan" and "inf"; durations must be plain finite numbers.

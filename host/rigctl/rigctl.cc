@@ -14,9 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "enum_names.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
-#include "enum_names.h"
 #include "host/rigctl/duration.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
@@ -108,10 +108,14 @@ std::string Who() {
 
 std::string ConnectionName(rollrig::v1::ConnectionState c) {
   switch (c) {
-    case rollrig::v1::CONNECTION_STATE_CONNECTED: return "connected";
-    case rollrig::v1::CONNECTION_STATE_CONNECTING: return "connecting";
-    case rollrig::v1::CONNECTION_STATE_DISCONNECTED: return "disconnected";
-    default: return "unknown";
+    case rollrig::v1::CONNECTION_STATE_CONNECTED:
+      return "connected";
+    case rollrig::v1::CONNECTION_STATE_CONNECTING:
+      return "connecting";
+    case rollrig::v1::CONNECTION_STATE_DISCONNECTED:
+      return "disconnected";
+    default:
+      return "unknown";
   }
 }
 
@@ -152,8 +156,8 @@ class Rigctl {
   int Failed(const std::string& what, const grpc::Status& s) {
     if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
         s.error_message().find("device") == std::string::npos) {
-      err_ << "rigctl: " << what << ": cannot reach rigd at " << addr_ << " ("
-           << s.error_message() << ")\n";
+      err_ << "rigctl: " << what << ": cannot reach rigd at " << addr_ << " (" << s.error_message()
+           << ")\n";
       return kExitUsage;
     }
     err_ << "rigctl: " << what << " refused: " << s.error_message() << "\n";
@@ -194,8 +198,7 @@ class Rigctl {
     out_ << "\n";
     if (!d.serial().empty()) {
       out_ << "             " << d.vendor() << " " << d.model() << " serial " << d.serial()
-           << ", firmware " << d.firmware_version() << (d.simulated() ? ", simulated" : "")
-           << "\n";
+           << ", firmware " << d.firmware_version() << (d.simulated() ? ", simulated" : "") << "\n";
     }
     out_ << "state:       " << rollrig::v1::StateDisplayName(st.state()) << "\n";
     out_ << "faults:      "
@@ -204,27 +207,29 @@ class Rigctl {
          << (st.interlock_names().empty() ? "none" : absl::StrJoin(st.interlock_names(), ", "))
          << "\n";
     const auto& l = st.last();
-    out_ << absl::StrFormat("roller:      %8.2f rpm   (command %.2f, target %.2f)\n", l.roller_rpm(),
-                            l.roller_rpm_cmd(), st.roller_rpm_target());
+    out_ << absl::StrFormat("roller:      %8.2f rpm   (command %.2f, target %.2f)\n",
+                            l.roller_rpm(), l.roller_rpm_cmd(), st.roller_rpm_target());
     out_ << absl::StrFormat("head:        %8.2f deg   (command %.2f, target %.2f)\n", l.head_deg(),
                             l.head_deg_cmd(), st.head_deg_target());
     out_ << absl::StrFormat("force:       %8.2f N     (preload %.2f, target %.2f)\n", l.force_n(),
                             l.preload_cmd_n(), st.preload_n_target());
     out_ << absl::StrFormat("torque:      %8.3f N·m   current %.3f A, winding %.1f °C\n",
                             l.torque_nm(), l.current_a(), l.temp_c());
-    out_ << absl::StrFormat("telemetry:   %d samples, %d lost, %d frames dropped, device time %.3f s\n",
-                            st.samples_received(), st.samples_lost(), st.frames_dropped(), l.t_s());
+    out_ << absl::StrFormat(
+        "telemetry:   %d samples, %d lost, %d frames dropped, device time %.3f s\n",
+        st.samples_received(), st.samples_lost(), st.frames_dropped(), l.t_s());
   }
 
   int Jog(const std::vector<std::string>& args, size_t from) {
     Options o;
-    if (auto e = ParseOptions(args, from, {"--roller-rpm", "--head-deg", "--preload-n", "--head-rate"},
-                              {}, &o)) {
+    if (auto e = ParseOptions(
+            args, from, {"--roller-rpm", "--head-deg", "--preload-n", "--head-rate"}, {}, &o)) {
       return Usage(e->message);
     }
     std::optional<double> rpm, head, preload, rate;
-    for (auto [name, slot] : {std::pair{"--roller-rpm", &rpm}, std::pair{"--head-deg", &head},
-                              std::pair{"--preload-n", &preload}, std::pair{"--head-rate", &rate}}) {
+    for (auto [name, slot] :
+         {std::pair{"--roller-rpm", &rpm}, std::pair{"--head-deg", &head},
+          std::pair{"--preload-n", &preload}, std::pair{"--head-rate", &rate}}) {
       if (auto e = ParseNumber(o, name, slot)) return Usage(e->message);
     }
     if (!rpm && !head && !preload) {
@@ -261,7 +266,8 @@ class Rigctl {
     if (o.values.count("--rate")) {
       std::optional<double> r;
       if (auto e = ParseNumber(o, "--rate", &r)) return Usage(e->message);
-      if (*r < 0 || *r > 100000) return Usage("--rate must be between 0 (every sample) and 100000 Hz");
+      if (*r < 0 || *r > 100000)
+        return Usage("--rate must be between 0 (every sample) and 100000 Hz");
       rate = *r;
     }
     const std::string format = o.values.count("--format") ? o.values["--format"] : "table";
@@ -320,9 +326,9 @@ class Rigctl {
       return;
     }
     if (index % 25 == 0) {
-      out_ << absl::StrFormat("%10s %9s %9s %8s %8s %9s %8s %8s %7s %10s %6s\n", "t_s",
-                              "rpm_cmd", "rpm", "head_cmd", "head", "torque_Nm", "force_N",
-                              "current_A", "temp_C", "seq", "drops");
+      out_ << absl::StrFormat("%10s %9s %9s %8s %8s %9s %8s %8s %7s %10s %6s\n", "t_s", "rpm_cmd",
+                              "rpm", "head_cmd", "head", "torque_Nm", "force_N", "current_A",
+                              "temp_C", "seq", "drops");
     }
     out_ << absl::StrFormat("%10.3f %9.2f %9.2f %8.2f %8.2f %9.4f %8.2f %8.3f %7.2f %10d %6d\n",
                             r.t_s(), r.roller_rpm_cmd(), r.roller_rpm(), r.head_deg_cmd(),

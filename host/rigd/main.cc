@@ -27,7 +27,8 @@ void StopMotors(DeviceClient* device) {
   if (before.connection != rollrig::v1::CONNECTION_STATE_CONNECTED) return;
   rollrig::v1::HostMessage stop;
   stop.mutable_stop();
-  if (absl::Status s = device->SendCommandAndWait(stop); !s.ok() && !absl::IsFailedPrecondition(s)) {
+  if (absl::Status s = device->SendCommandAndWait(stop);
+      !s.ok() && !absl::IsFailedPrecondition(s)) {
     Log(absl::StrCat("stop command failed: ", s.message(), "; e-stopping"));
     rollrig::v1::HostMessage estop;
     estop.mutable_estop()->set_reason("rigd shutting down");
@@ -38,7 +39,8 @@ void StopMotors(DeviceClient* device) {
     const DeviceSnapshot snap = device->Snapshot();
     if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED) return;
     if (snap.have_last && std::fabs(snap.last.roller_rpm) < 0.5 &&
-        snap.state != rollrig::v1::DEVICE_STATE_ACTIVE && snap.state != rollrig::v1::DEVICE_STATE_STOPPING) {
+        snap.state != rollrig::v1::DEVICE_STATE_ACTIVE &&
+        snap.state != rollrig::v1::DEVICE_STATE_STOPPING) {
       Log("motors stopped");
       return;
     }
@@ -71,7 +73,8 @@ int Main(int argc, char** argv) {
   sim_options.seed = options->seed;
   sim_options.serial = options->serial;
   sim_options.firmware.tick_hz = options->tick_hz;
-  absl::StatusOr<std::unique_ptr<Transport>> transport = MakeTransport(options->device, sim_options);
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      MakeTransport(options->device, sim_options);
   if (!transport.ok()) {
     std::cerr << "rigd: " << transport.status().message() << "\n";
     return 2;
@@ -92,7 +95,8 @@ int Main(int argc, char** argv) {
   if (absl::Status s = device.WaitConnected(absl::Seconds(3)); s.ok()) {
     const DeviceSnapshot snap = device.Snapshot();
     Log(absl::StrCat("device ", snap.transport, ": ", snap.info->vendor(), " ", snap.info->model(),
-                     " serial ", snap.info->serial(), ", firmware ", snap.info->firmware_version()));
+                     " serial ", snap.info->serial(), ", firmware ",
+                     snap.info->firmware_version()));
   } else {
     Log(absl::StrCat("device ", options->device, " not connected yet (", s.message(),
                      "); serving anyway and retrying"));

@@ -16,9 +16,9 @@ absl::Status CheckValue(const char* field, double value, const rollrig::v1::Rang
         absl::StrFormat("%s must be a finite number, got %g", field, value));
   }
   if (value < range.min() || value > range.max()) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "%s %g is outside the device's range %g..%g %s", field, value, range.min(),
-        range.max(), unit));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s %g is outside the device's range %g..%g %s", field, value, range.min(),
+                        range.max(), unit));
   }
   return absl::OkStatus();
 }
@@ -42,8 +42,7 @@ absl::Status ValidateJog(const rollrig::v1::JogRequest& jog,
     }
   }
   if (jog.has_preload_n()) {
-    if (absl::Status s = CheckValue("preload_n", jog.preload_n(), caps.preload_n(), "N");
-        !s.ok()) {
+    if (absl::Status s = CheckValue("preload_n", jog.preload_n(), caps.preload_n(), "N"); !s.ok()) {
       return s;
     }
   }

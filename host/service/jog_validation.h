@@ -11,7 +11,6 @@ namespace rollrig::host {
 // OK, or INVALID_ARGUMENT naming the field, its value and the allowed range
 // (e.g. "roller_rpm 100000 is outside the device's range -120..120 rpm"), or for an empty
 // request "jog needs at least one of roller_rpm, head_deg, preload_n".
-absl::Status ValidateJog(const rollrig::v1::JogRequest& jog,
-                         const rollrig::v1::Capabilities& caps);
+absl::Status ValidateJog(const rollrig::v1::JogRequest& jog, const rollrig::v1::Capabilities& caps);
 
 }  // namespace rollrig::host

@@ -17,8 +17,7 @@ namespace rollrig::host {
 namespace {
 
 bool IsLoopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "::1" ||
-         host.rfind("127.", 0) == 0;
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 // gRPC only logs why a bind failed; probing the port ourselves gives the user a clear
@@ -118,8 +117,8 @@ absl::Status RigServer::Start() {
   server_ = builder.BuildAndStart();
   if (!server_ || selected == 0) {
     server_.reset();
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen,
-                                               ": the address is in use or not local"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen, ": the address is in use or not local"));
   }
   port_ = selected;
   server_->GetHealthCheckService()->SetServingStatus("", true);

@@ -7,9 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "enum_names.h"
 #include "host/service/jog_validation.h"
 #include "host/service/row_aggregator.h"
-#include "enum_names.h"
 #include "host/service/status_convert.h"
 
 namespace rollrig::host {
@@ -50,8 +50,8 @@ class CommandBatch : public std::enable_shared_from_this<CommandBatch> {
 };
 
 std::string ConnectionProblem(const DeviceSnapshot& snap) {
-  return absl::StrCat("no device connected (", snap.transport,
-                      snap.detail.empty() ? "" : ": ", snap.detail, ")");
+  return absl::StrCat("no device connected (", snap.transport, snap.detail.empty() ? "" : ": ",
+                      snap.detail, ")");
 }
 
 // Streams telemetry rows at the client's rate from its own subscription.
@@ -171,8 +171,7 @@ class EventStream final : public grpc::ServerWriteReactor<rollrig::v1::RigEvent>
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump)
@@ -182,17 +181,19 @@ absl::Status RigServiceImpl::CheckCanMove(const DeviceSnapshot& snap) const {
   if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
     return absl::UnavailableError(ConnectionProblem(snap));
   }
-  const bool estopped =
-      (snap.faults & ((1u << rollrig::v1::FAULT_ESTOP_SOFTWARE) |
-                      (1u << rollrig::v1::FAULT_ESTOP_BUTTON) | (1u << rollrig::v1::FAULT_DOOR_OPEN))) != 0;
+  const bool estopped = (snap.faults & ((1u << rollrig::v1::FAULT_ESTOP_SOFTWARE) |
+                                        (1u << rollrig::v1::FAULT_ESTOP_BUTTON) |
+                                        (1u << rollrig::v1::FAULT_DOOR_OPEN))) != 0;
   if (snap.faults != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the device is ", estopped ? "e-stopped" : "faulted", " (",
-        absl::StrJoin(rollrig::v1::FaultDisplayNames(snap.faults), ", "), "); clear it first (rigctl clear)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("the device is ", estopped ? "e-stopped" : "faulted", " (",
+                     absl::StrJoin(rollrig::v1::FaultDisplayNames(snap.faults), ", "),
+                     "); clear it first (rigctl clear)"));
   }
   if (snap.interlocks != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "interlock active (", absl::StrJoin(rollrig::v1::InterlockDisplayNames(snap.interlocks), ", "), ")"));
+        "interlock active (",
+        absl::StrJoin(rollrig::v1::InterlockDisplayNames(snap.interlocks), ", "), ")"));
   }
   return absl::OkStatus();
 }
@@ -238,15 +239,17 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
     m.mutable_set_head_angle()->set_deg(req->head_deg());
     m.mutable_set_head_angle()->set_max_rate_dps(req->head_max_rate_dps());
   }
-  if (req->has_preload_n()) commands.emplace_back().mutable_set_preload()->set_newtons(req->preload_n());
+  if (req->has_preload_n())
+    commands.emplace_back().mutable_set_preload()->set_newtons(req->preload_n());
   if (req->has_roller_rpm()) {
     commands.emplace_back().mutable_set_roller_speed()->set_rpm(req->roller_rpm());
   }
   DeviceClient* device = device_;
-  auto batch = std::make_shared<CommandBatch>(commands.size(), [reactor, resp, device](absl::Status s) {
-    SnapshotToStatus(device->Snapshot(), resp->mutable_status());
-    reactor->Finish(ToGrpcStatus(s));
-  });
+  auto batch =
+      std::make_shared<CommandBatch>(commands.size(), [reactor, resp, device](absl::Status s) {
+        SnapshotToStatus(device->Snapshot(), resp->mutable_status());
+        reactor->Finish(ToGrpcStatus(s));
+      });
   for (HostMessage& m : commands) device_->SendCommand(std::move(m), batch->Callback());
   return reactor;
 }
@@ -257,7 +260,8 @@ grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   HostMessage m;
   m.mutable_stop();
-  device_->SendCommand(std::move(m), [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
+  device_->SendCommand(std::move(m),
+                       [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
   return reactor;
 }
 
@@ -269,16 +273,16 @@ grpc::ServerUnaryReactor* RigServiceImpl::EStop(grpc::CallbackServerContext* ctx
   rollrig::v1::RigEvent event;
   event.set_kind(rollrig::v1::RIG_EVENT_ESTOP_REQUESTED);
   event.set_who(who);
-  event.set_message(absl::StrCat("e-stop requested by ", who,
-                                 req->reason().empty() ? "" : ": ", req->reason()));
+  event.set_message(
+      absl::StrCat("e-stop requested by ", who, req->reason().empty() ? "" : ": ", req->reason()));
   device_->events().Publish(std::move(event));
   // Always sent, whatever the state: e-stop is never refused by the host.
   HostMessage m;
   m.mutable_estop()->set_reason(req->reason());
   device_->SendCommand(std::move(m), [reactor](absl::Status s) {
     if (absl::IsUnavailable(s)) {
-      s = absl::UnavailableError(absl::StrCat(
-          s.message(), "; without heartbeats the device's watchdog stops the motors"));
+      s = absl::UnavailableError(
+          absl::StrCat(s.message(), "; without heartbeats the device's watchdog stops the motors"));
     }
     reactor->Finish(ToGrpcStatus(s));
   });

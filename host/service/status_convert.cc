@@ -1,7 +1,7 @@
 #include "host/service/status_convert.h"
 
-#include "host/service/row_aggregator.h"
 #include "enum_names.h"
+#include "host/service/row_aggregator.h"
 
 namespace rollrig::host {
 
@@ -12,8 +12,10 @@ void SnapshotToStatus(const DeviceSnapshot& snap, rollrig::v1::RigStatus* status
   status->set_state(snap.state);
   status->set_faults(snap.faults);
   status->set_interlocks(snap.interlocks);
-  for (const std::string& n : rollrig::v1::FaultDisplayNames(snap.faults)) status->add_fault_names(n);
-  for (const std::string& n : rollrig::v1::InterlockDisplayNames(snap.interlocks)) status->add_interlock_names(n);
+  for (const std::string& n : rollrig::v1::FaultDisplayNames(snap.faults))
+    status->add_fault_names(n);
+  for (const std::string& n : rollrig::v1::InterlockDisplayNames(snap.interlocks))
+    status->add_interlock_names(n);
   if (snap.have_last) SampleToRow(snap.last, status->mutable_last());
   status->set_samples_received(snap.samples_received);
   status->set_samples_lost(snap.samples_lost);
