@@ -39,7 +39,8 @@ struct DeviceClientOptions {
   absl::Duration heartbeat_period = absl::Milliseconds(100);
   uint32_t watchdog_ms = 500;                       // asked of the device in Hello
   absl::Duration reconnect_period = absl::Milliseconds(500);
-  // Host-to-device silence after which the device counts as lost (telemetry stops).
+  // Device-to-host silence (no bytes at all, though telemetry streams every 10 ms) after
+  // which the device counts as lost.
   absl::Duration silence_timeout = absl::Seconds(2);
 };
 
