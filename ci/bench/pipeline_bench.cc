@@ -207,16 +207,18 @@ int main(int argc, char** argv) {
   std::printf(
       "pipeline: simulated device -> rigd host stack -> one gRPC subscriber (every sample)\n");
   double best = 0;
-  for (double speedup : {0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0}) {
+  for (double speedup : {0.1, 0.2, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0}) {
     const uint32_t tick = 10000;
     rollrig::RateResult r = rollrig::MeasureRate(tick, speedup, seconds);
     std::printf("  offered %8.0f samples/s: received %8.0f/s, lost %llu\n", r.offered_per_s,
                 r.received_per_s, static_cast<unsigned long long>(r.lost));
     std::fflush(stdout);
-    if (r.lost == 0 && r.received_per_s > 0.9 * r.offered_per_s) best = r.offered_per_s;
-    if (r.lost > 0 || r.received_per_s < 0.5 * r.offered_per_s) break;
+    // Past ~160k/s the simulator itself (same 2 cores) produces fewer than offered; what
+    // counts is what reached the subscriber and whether anything was lost on the way.
+    if (r.lost == 0) best = std::max(best, r.received_per_s);
+    if (r.lost > 0) break;
   }
-  std::printf("highest rate with zero loss: %.0f samples/s\n", best);
+  std::printf("highest rate delivered with zero loss: %.0f samples/s\n", best);
   rollrig::MeasureEStop(estops);
   return 0;
 }
