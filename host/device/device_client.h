@@ -37,7 +37,7 @@ struct DeviceClientOptions {
   absl::Duration handshake_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(1);
   absl::Duration heartbeat_period = absl::Milliseconds(100);
-  uint32_t watchdog_ms = 500;                       // asked of the device in Hello
+  uint32_t watchdog_ms = 500;  // asked of the device in Hello
   absl::Duration reconnect_period = absl::Milliseconds(500);
   // Device-to-host silence (no bytes at all, though telemetry streams every 10 ms) after
   // which the device counts as lost.
@@ -56,9 +56,9 @@ struct DeviceSnapshot {
   bool have_last = false;
   Sample last;
   uint64_t samples_received = 0;
-  uint64_t samples_lost = 0;     // counter gaps between the device and the dispatcher
-  uint64_t frames_dropped = 0;   // CRC errors and bad headers
-  uint64_t bytes_dropped = 0;    // garbage skipped while resynchronising
+  uint64_t samples_lost = 0;    // counter gaps between the device and the dispatcher
+  uint64_t frames_dropped = 0;  // CRC errors and bad headers
+  uint64_t bytes_dropped = 0;   // garbage skipped while resynchronising
   // The last setpoints the device acknowledged (what a jog left in force).
   double roller_rpm_target = 0;
   double head_deg_target = 0;

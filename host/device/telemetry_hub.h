@@ -38,7 +38,7 @@ class TelemetrySubscription {
   std::atomic<uint64_t> head_{0};  // next write (producer)
   std::atomic<uint64_t> tail_{0};  // next read (consumer)
   std::atomic<uint64_t> dropped_{0};
-  std::function<void()> notify_;   // called by the producer after a push; must not block
+  std::function<void()> notify_;  // called by the producer after a push; must not block
 };
 
 // Thread-safe: Subscribe/Unsubscribe from any thread; Publish from the one dispatcher.
