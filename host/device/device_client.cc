@@ -46,6 +46,12 @@ constexpr auto kDispatcherPeriod = std::chrono::milliseconds(5);
 constexpr auto kNoFreeChunkWait = std::chrono::microseconds(500);
 // Corrupt frames are reported as events at most this often (with counts in between).
 constexpr int64_t kDecodeErrorEventIntervalNs = 1'000'000'000;
+// The idle-gap rule (rig/codec/frame_codec.h): a partial frame pending this long with no
+// frame completing is given up on, so the frames behind a header whose length was
+// corrupted upwards are not held until kMaxPayload more bytes arrive. The device completes
+// a frame at least every 10 ms (a telemetry batch) and even a maximum frame takes about
+// 16 ms at full speed's ~1 MB/s, so 50 ms without one is a stall, not a frame in flight.
+constexpr int64_t kStalledFrameNs = 50'000'000;
 
 int64_t MonotonicNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -213,6 +219,7 @@ struct DeviceClient::Impl {
   void SendQueuedCommands(int64_t now);
   void CheckTimers(int64_t now);
   void PublishDecoderCounters(int64_t now);
+  void AbandonStalledFrame(int64_t now);
   absl::Status Send(HostMessage& msg);
   // Ends the session: reports the loss, fails pending commands; `close` asks the I/O
   // thread to close the transport (it already has when the transport failed).
@@ -280,6 +287,10 @@ struct DeviceClient::Impl {
   int64_t last_decode_event_ns = std::numeric_limits<int64_t>::min() / 2;
   uint64_t published_frames_dropped = 0;
   uint64_t published_bytes_dropped = 0;
+  // The idle-gap timer: when the decoder last held nothing or completed a frame.
+  int64_t decoder_progress_ns = 0;
+  uint64_t decoder_progress_frames = 0;
+  uint64_t decoder_progress_connection = 0;
 };
 
 DeviceClient::Impl::Impl(DeviceClient* owner_in, std::unique_ptr<Transport> transport_in,
@@ -402,6 +413,7 @@ void DeviceClient::Impl::DispatchLoop() {
     const int64_t after = MonotonicNanos();
     SendQueuedCommands(after);
     CheckTimers(after);
+    AbandonStalledFrame(after);
     PublishDecoderCounters(after);
     if (stopping.load(std::memory_order_acquire)) break;
     if (handled == kChunkCount) continue;
@@ -753,7 +765,8 @@ void DeviceClient::Impl::CheckTimers(int64_t now) {
 
 void DeviceClient::Impl::PublishDecoderCounters(int64_t now) {
   const codec::DecoderStats& stats = decoder.stats();
-  const uint64_t frame_errors = stats.crc_errors + stats.bad_headers + unparsable_frames;
+  const uint64_t frame_errors =
+      stats.crc_errors + stats.bad_headers + stats.abandoned_frames + unparsable_frames;
   if (frame_errors != published_frames_dropped || stats.bytes_dropped != published_bytes_dropped) {
     published_frames_dropped = frame_errors;
     published_bytes_dropped = stats.bytes_dropped;
@@ -772,6 +785,25 @@ void DeviceClient::Impl::PublishDecoderCounters(int64_t now) {
     reported_frame_errors = frame_errors;
     last_decode_event_ns = now;
   }
+}
+
+void DeviceClient::Impl::AbandonStalledFrame(int64_t now) {
+  // Measured here, after the chunks at hand are decoded, so a slow pass over a backlog
+  // never looks like a stall.
+  const uint64_t frames = decoder.stats().frames;
+  if (!session_active || decoder.buffered_bytes() == 0 || frames != decoder_progress_frames ||
+      connection != decoder_progress_connection) {
+    decoder_progress_ns = now;
+    decoder_progress_frames = frames;
+    decoder_progress_connection = connection;
+    return;
+  }
+  if (now - decoder_progress_ns < kStalledFrameNs) return;
+  decoder.AbandonPartialFrame();
+  codec::Frame frame;
+  while (session_active && decoder.Next(&frame)) HandleFrame(frame.payload, frame.size);
+  decoder_progress_ns = now;
+  decoder_progress_frames = decoder.stats().frames;
 }
 
 void DeviceClient::Impl::DeviceLost(const std::string& reason, bool close) {

@@ -360,6 +360,40 @@ TEST(DeviceClientScriptedTest, CorruptFramesAreCountedAndReported) {
   EXPECT_TRUE(Eventually([&] { return events.Has(rollrig::v1::RIG_EVENT_DECODE_ERROR); }));
 }
 
+TEST(DeviceClientScriptedTest, ACorruptedLengthDoesNotHoldUpTheAckBehindIt) {
+  // The frame before the ack has its length corrupted to 15000 and then the device goes
+  // quiet: the ack must not wait for bytes that never come (it would time out).
+  std::vector<uint8_t> bogus;
+  DeviceMessage event;
+  event.mutable_event()->set_kind(rollrig::v1::DEVICE_EVENT_STATE_CHANGED);
+  const std::string payload = event.SerializeAsString();
+  codec::AppendFrame(5000, reinterpret_cast<const uint8_t*>(payload.data()), payload.size(),
+                     &bogus);
+  bogus[4] = 15000 & 0xFF;
+  bogus[5] = 15000 >> 8;
+  auto handler = [&bogus](const HostMessage& m, ScriptedDevice& dev) {
+    if (m.has_hello()) {
+      dev.SendInfo(1);
+      dev.Ack(m, rollrig::v1::COMMAND_RESULT_OK, "");
+      return;
+    }
+    if (!m.has_set_roller_speed()) return;  // heartbeats
+    dev.SendRaw(bogus);
+    dev.Ack(m, rollrig::v1::COMMAND_RESULT_OK, "");
+  };
+  DeviceClient client(std::make_unique<ScriptedDevice>(handler), FastOptions());
+  EventLog events(client.events());
+  client.Start();
+  ASSERT_TRUE(client.WaitConnected(absl::Seconds(10)).ok());
+
+  EXPECT_TRUE(client.SendCommandAndWait(Jog(5)).ok());
+  EXPECT_EQ(client.Snapshot().roller_rpm_target, 5);
+  ASSERT_TRUE(Eventually([&] { return client.Snapshot().frames_dropped == 1; }));
+  EXPECT_EQ(client.Snapshot().bytes_dropped, bogus.size());
+  EXPECT_TRUE(Eventually([&] { return events.Has(rollrig::v1::RIG_EVENT_DECODE_ERROR); }));
+  EXPECT_EQ(client.Snapshot().connection, rollrig::v1::CONNECTION_STATE_CONNECTED);
+}
+
 TEST(DeviceClientScriptedTest, DeviceEventsBecomeReadableRigEvents) {
   auto owned = std::make_unique<ScriptedDevice>(HelloAnswerer(1));
   ScriptedDevice* device = owned.get();

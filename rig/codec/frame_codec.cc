@@ -66,24 +66,24 @@ void FrameDecoder::DropBytes(size_t n) {
   stats_.bytes_dropped += n;
 }
 
-bool FrameDecoder::Next(Frame* frame) {
+size_t FrameDecoder::FrontFrameSize() {
   for (;;) {
     const size_t available = end_ - begin_;
-    if (available == 0) return false;
+    if (available == 0) return 0;
     const uint8_t* start = buffer_ + begin_;
 
     // Skip to the next candidate magic. A lone trailing kMagic0 may be the start of one.
     const void* found = std::memchr(start, kMagic0, available);
     if (found == nullptr) {
       DropBytes(available);
-      return false;
+      return 0;
     }
     const size_t skip = static_cast<size_t>(static_cast<const uint8_t*>(found) - start);
     if (skip > 0) {
       DropBytes(skip);
       continue;
     }
-    if (available < 2) return false;
+    if (available < 2) return 0;
     if (start[1] != kMagic1) {
       DropBytes(1);
       continue;
@@ -100,11 +100,19 @@ bool FrameDecoder::Next(Frame* frame) {
       DropBytes(1);  // a real frame may start at the very next byte
       continue;
     }
-    if (available < kHeaderSize) return false;
+    if (available < kHeaderSize) return 0;
 
-    const size_t payload_size = GetLe16(start + kLengthOffset);
-    const size_t frame_size = kHeaderSize + payload_size + kCrcSize;
-    if (available < frame_size) return false;
+    const size_t frame_size = kHeaderSize + GetLe16(start + kLengthOffset) + kCrcSize;
+    return available < frame_size ? 0 : frame_size;
+  }
+}
+
+bool FrameDecoder::Next(Frame* frame) {
+  for (;;) {
+    const size_t frame_size = FrontFrameSize();
+    if (frame_size == 0) return false;
+    const uint8_t* start = buffer_ + begin_;
+    const size_t payload_size = frame_size - kHeaderSize - kCrcSize;
 
     const uint32_t expected = GetLe32(start + kHeaderSize + payload_size);
     if (Crc32(start, kHeaderSize + payload_size) != expected) {
@@ -130,6 +138,15 @@ bool FrameDecoder::Next(Frame* frame) {
     ++stats_.frames;
     return true;
   }
+}
+
+bool FrameDecoder::AbandonPartialFrame() {
+  // A complete frame is left to Next(), even one whose CRC will fail: only a frame that
+  // cannot complete with the bytes at hand is given up on.
+  if (FrontFrameSize() != 0 || end_ == begin_) return false;
+  DropBytes(1);
+  ++stats_.abandoned_frames;
+  return true;
 }
 
 void FrameDecoder::Reset() {

@@ -13,6 +13,14 @@
 // chunking, resynchronises after garbage by searching for the next magic, and counts
 // everything it drops. It allocates nothing after construction (fixed buffer), so a
 // microcontroller can use it too.
+//
+// The header has no check of its own: a corrupted but plausible length makes the decoder
+// wait for up to kMaxPayload more bytes before the CRC can reject the frame, and on a
+// quiet link that can take minutes. Readers therefore apply an idle-gap rule, as serial
+// protocols do: when a frame has been pending too long with no frame completing, they
+// call AbandonPartialFrame(), and the frames buffered behind the bogus header come out
+// of the following Next() calls. How long is "too long" depends on the link, so the
+// decoder has no clock; the readers choose.
 #pragma once
 
 #include <cstddef>
@@ -38,11 +46,12 @@ uint32_t Crc32(const uint8_t* data, size_t n, uint32_t crc = 0);
 bool AppendFrame(uint32_t seq, const uint8_t* payload, size_t n, std::vector<uint8_t>* out);
 
 struct DecoderStats {
-  uint64_t frames = 0;         // valid frames delivered
-  uint64_t bytes_dropped = 0;  // bytes skipped while resynchronising
-  uint64_t crc_errors = 0;     // frames whose CRC did not match
-  uint64_t bad_headers = 0;    // magic found but version or length impossible
-  uint64_t sequence_gaps = 0;  // frames missing between delivered ones
+  uint64_t frames = 0;            // valid frames delivered
+  uint64_t bytes_dropped = 0;     // bytes skipped while resynchronising
+  uint64_t crc_errors = 0;        // frames whose CRC did not match
+  uint64_t bad_headers = 0;       // magic found but version or length impossible
+  uint64_t sequence_gaps = 0;     // frames missing between delivered ones
+  uint64_t abandoned_frames = 0;  // partial frames given up on by AbandonPartialFrame()
 };
 
 // One decoded frame. `payload` points into the decoder's buffer and stays valid until
@@ -63,6 +72,16 @@ class FrameDecoder {
   size_t Feed(const uint8_t* data, size_t n);
   // Extracts the next valid frame, if a whole one has arrived.
   bool Next(Frame* frame);
+  // Gives up on the frame whose start is buffered but whose rest has not arrived (the
+  // idle-gap rule above): drops its first byte, so the following Next() calls search the
+  // buffered bytes for the next frame. Returns false, changing nothing, when no partial
+  // frame is buffered (a complete frame waiting for Next() is never abandoned). Garbage in
+  // front of the partial frame is skipped as Next() would. Counts abandoned_frames and the
+  // dropped byte.
+  bool AbandonPartialFrame();
+  // Bytes received and neither delivered nor dropped yet. After Next() returns false,
+  // nonzero means the start of a frame is waiting for the rest.
+  size_t buffered_bytes() const { return end_ - begin_; }
   const DecoderStats& stats() const { return stats_; }
   // Drops buffered bytes (e.g. after a reconnect); they count as dropped.
   void Reset();
@@ -70,6 +89,10 @@ class FrameDecoder {
  private:
   // Skips n buffered bytes while resynchronising, counting them.
   void DropBytes(size_t n);
+  // Skips garbage and impossible headers until a candidate frame starts at begin_. Returns
+  // its total size once all of it has arrived, or 0 while it is incomplete (or nothing is
+  // buffered). Its CRC is not checked yet.
+  size_t FrontFrameSize();
 
   uint8_t buffer_[2 * kMaxFrame];
   size_t begin_ = 0;  // first unconsumed byte

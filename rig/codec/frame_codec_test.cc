@@ -281,6 +281,96 @@ TEST(FrameDecoderTest, ResetDropsBufferedBytesAndForgetsTheSequence) {
   EXPECT_EQ(decoder.stats().sequence_gaps, 10u);  // 10..19 only: 7 was forgotten
 }
 
+// `frame` with its length field overwritten: a bit error that leaves a plausible header.
+Bytes WithLength(Bytes frame, uint16_t length) {
+  frame[4] = static_cast<uint8_t>(length);
+  frame[5] = static_cast<uint8_t>(length >> 8);
+  return frame;
+}
+
+std::vector<DecodedFrame> NextAll(FrameDecoder* decoder) {
+  std::vector<DecodedFrame> frames;
+  Frame frame;
+  while (decoder->Next(&frame)) {
+    frames.push_back({frame.seq, Bytes(frame.payload, frame.payload + frame.size)});
+  }
+  return frames;
+}
+
+TEST(FrameDecoderTest, ACorruptedLengthHoldsLaterFramesUntilThePartialFrameIsAbandoned) {
+  const Bytes bogus = WithLength(FrameBytes(1, Bytes(20, 0xAA)), 15000);
+  Bytes stream = bogus;
+  std::vector<DecodedFrame> sent;
+  for (uint32_t seq = 2; seq <= 6; ++seq) {
+    sent.push_back({seq, PayloadFor(seq, 30)});
+    Append(FrameBytes(seq, sent.back().payload), &stream);
+  }
+  FrameDecoder decoder;
+  // Everything has arrived and nothing more comes, as on a quiet link: the decoder waits
+  // for the 15000 bytes the header promised.
+  EXPECT_TRUE(DecodeAll(stream, &decoder).empty());
+  EXPECT_EQ(decoder.buffered_bytes(), stream.size());
+  EXPECT_EQ(decoder.stats().bytes_dropped, 0u);
+
+  EXPECT_TRUE(decoder.AbandonPartialFrame());
+  EXPECT_EQ(NextAll(&decoder), sent);
+  const DecoderStats& st = decoder.stats();
+  EXPECT_EQ(st.abandoned_frames, 1u);
+  EXPECT_EQ(st.frames, sent.size());
+  EXPECT_EQ(st.bytes_dropped, bogus.size());
+  EXPECT_EQ(st.crc_errors, 0u);
+  EXPECT_EQ(st.sequence_gaps, 0u);
+  EXPECT_EQ(decoder.buffered_bytes(), 0u);
+
+  EXPECT_FALSE(decoder.AbandonPartialFrame());
+  EXPECT_EQ(decoder.stats().abandoned_frames, 1u);
+  EXPECT_EQ(decoder.stats().bytes_dropped, bogus.size());
+}
+
+TEST(FrameDecoderTest, AbandoningWithoutAPartialFrameChangesNothing) {
+  FrameDecoder decoder;
+  EXPECT_FALSE(decoder.AbandonPartialFrame());  // nothing buffered
+
+  // A complete frame not yet taken by Next() is kept.
+  const Bytes whole = FrameBytes(1, PayloadFor(1, 40));
+  decoder.Feed(whole.data(), whole.size());
+  EXPECT_FALSE(decoder.AbandonPartialFrame());
+  Frame frame;
+  ASSERT_TRUE(decoder.Next(&frame));
+  EXPECT_EQ(frame.seq, 1u);
+  EXPECT_FALSE(decoder.AbandonPartialFrame());  // everything delivered
+
+  // So is a complete frame whose CRC fails: that is a CRC error for Next() to count.
+  Bytes bad = FrameBytes(2, Bytes(40, 0xAA));
+  bad[kHeaderSize] ^= 0x01;
+  decoder.Feed(bad.data(), bad.size());
+  EXPECT_FALSE(decoder.AbandonPartialFrame());
+  EXPECT_FALSE(decoder.Next(&frame));
+
+  const DecoderStats& st = decoder.stats();
+  EXPECT_EQ(st.abandoned_frames, 0u);
+  EXPECT_EQ(st.crc_errors, 1u);
+  EXPECT_EQ(st.frames, 1u);
+  EXPECT_EQ(st.bytes_dropped + decoder.buffered_bytes(), bad.size());
+}
+
+TEST(FrameDecoderTest, TheLateRestOfAnAbandonedFrameIsSkippedAsGarbage) {
+  // The sender stalled mid-frame (here inside the header). When the rest arrives after
+  // the reader gave up on it, it is skipped and the frames after it come through.
+  const Bytes cut = FrameBytes(1, Bytes(50, 0xAA));
+  FrameDecoder decoder;
+  decoder.Feed(cut.data(), 6);
+  Frame frame;
+  EXPECT_FALSE(decoder.Next(&frame));
+  EXPECT_TRUE(decoder.AbandonPartialFrame());
+  Bytes rest(cut.begin() + 6, cut.end());
+  const DecodedFrame next{2, PayloadFor(2, 50)};
+  Append(FrameBytes(next.seq, next.payload), &rest);
+  EXPECT_EQ(DecodeAll(rest, &decoder), std::vector<DecodedFrame>{next});
+  EXPECT_EQ(decoder.stats().abandoned_frames, 1u);
+  EXPECT_EQ(decoder.stats().bytes_dropped, cut.size());
+}
+
 // Whatever arrives, every byte ends up delivered in a frame or counted as dropped
 // (Reset() flushes what is still buffered), and only frames that were sent come out.
 void ExpectAccounted(uint64_t fed, const std::vector<DecodedFrame>& frames, FrameDecoder* decoder) {
@@ -360,6 +450,44 @@ TEST(FrameDecoderFuzzTest, MutatedStreamsDeliverOnlyIntactFrames) {
     total_fed += stream.size();
   }
   EXPECT_GT(total_fed, 1'000'000u);
+}
+
+TEST(FrameDecoderFuzzTest, AbandoningAtRandomDeliversOnlyIntactFramesAndAccountsEveryByte) {
+  // Readers abandon whatever partial frame they hold when their idle timer fires, which
+  // may be a real frame still arriving: that frame is lost, nothing damaged comes out.
+  std::mt19937 rng(7);
+  uint64_t abandoned = 0;
+  for (int round = 0; round < 100; ++round) {
+    TestStream s = MakeStream(&rng, 100, 300, static_cast<uint32_t>(round) * 1000u);
+    Bytes stream = s.bytes;
+    for (int m = 0; m < 5; ++m) {  // some lengths damaged upwards
+      std::uniform_int_distribution<size_t> where(0, stream.size() - 1);
+      stream[where(rng)] = static_cast<uint8_t>(rng() % 0x40);
+    }
+    FrameDecoder decoder;
+    std::vector<DecodedFrame> frames;
+    std::uniform_int_distribution<size_t> chunk(1, 200);
+    for (size_t pos = 0; pos < stream.size();) {
+      const size_t n = std::min(chunk(rng), stream.size() - pos);
+      pos += decoder.Feed(stream.data() + pos, n);
+      for (const auto& f : NextAll(&decoder)) frames.push_back(f);
+      if (rng() % 8 == 0 && decoder.AbandonPartialFrame()) {
+        for (const auto& f : NextAll(&decoder)) frames.push_back(f);
+      }
+    }
+    while (decoder.AbandonPartialFrame()) {
+      for (const auto& f : NextAll(&decoder)) frames.push_back(f);
+    }
+    EXPECT_EQ(decoder.buffered_bytes(), 0u);
+    for (const auto& f : frames) {
+      const uint32_t index = f.seq - static_cast<uint32_t>(round) * 1000u;
+      ASSERT_LT(index, s.frames.size()) << "round " << round;
+      ASSERT_EQ(f, s.frames[index]) << "round " << round << " delivered a damaged frame";
+    }
+    abandoned += decoder.stats().abandoned_frames;
+    ExpectAccounted(stream.size(), frames, &decoder);
+  }
+  EXPECT_GT(abandoned, 100u);
 }
 
 }  // namespace

@@ -23,6 +23,18 @@ constexpr size_t kBatchOverheadBytes = 128;  // column tags and lengths, status 
 constexpr size_t kMaxSamplesPerFrame =
     (codec::kMaxPayload - kBatchOverheadBytes) / kWorstCaseSampleBytes;
 
+// The idle-gap rule for host-to-device input (frame_codec.h): a partial frame pending this
+// long in device time with no frame completing is given up on. Every HostMessage is under
+// a hundred bytes, two 64-byte full-speed packets that arrive within a millisecond or two
+// of each other, and even a maximum frame takes only about 16 ms at full speed's ~1 MB/s,
+// so a real frame is never still arriving after 20 ms. A length corrupted upwards, on the
+// other hand, would hold every later command until kMaxPayload more bytes came in: at a
+// ~20-byte heartbeat every 100 ms, about a minute, far past the watchdog (500 ms by
+// default). After 20 ms the commands behind it run at most a few tens of ms late and the
+// heartbeat that follows feeds the watchdog in time. Bytes that complete no frame do not
+// restart the timer, so a host that sends continuously cannot postpone the recovery.
+constexpr uint64_t kStalledFrameUs = 20'000;
+
 // splitmix64: spreads (seed, boot count) into a boot id that differs at every boot.
 uint64_t MixBits(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
@@ -50,6 +62,8 @@ struct SimulatedDevice::Impl {
     telemetry_divisor = std::max<uint32_t>(options.firmware.telemetry_divisor, 1);
     outputs = firmware::ActuatorOutputs{};
     decoder.Reset();
+    input_progress_us = 0;
+    input_progress_frames = decoder.stats().frames;
     inbox.clear();
     packer.Clear();
     output.clear();
@@ -101,6 +115,25 @@ struct SimulatedDevice::Impl {
       if (taken == 0 && !delivered) break;  // cannot happen with a sane decoder; never spin
     }
     inbox.clear();
+    if (!hung) AbandonStalledInput();
+  }
+
+  // The idle-gap rule (kStalledFrameUs): the timer runs while a partial frame is buffered
+  // and no frame completes.
+  void AbandonStalledInput() {
+    const uint64_t now = fw->time_us();
+    if (decoder.buffered_bytes() == 0 || decoder.stats().frames != input_progress_frames) {
+      input_progress_us = now;
+      input_progress_frames = decoder.stats().frames;
+      return;
+    }
+    if (now - input_progress_us < kStalledFrameUs) return;
+    decoder.AbandonPartialFrame();
+    codec::Frame frame;
+    while (!hung && decoder.Next(&frame)) HandleFrame(frame);
+    // A partial frame still buffered (another one further on) gets a full period of its own.
+    input_progress_us = now;
+    input_progress_frames = decoder.stats().frames;
   }
 
   void HandleFrame(const codec::Frame& frame) {
@@ -333,6 +366,10 @@ struct SimulatedDevice::Impl {
   firmware::ActuatorOutputs outputs;
   codec::FrameDecoder decoder;
   std::vector<uint8_t> inbox;  // received since the last tick
+  // The idle-gap timer: device time when the decoder last held nothing or completed a
+  // frame, and its frame count then.
+  uint64_t input_progress_us = 0;
+  uint64_t input_progress_frames = 0;
   protocol::TelemetryBatchPacker packer;
   uint64_t batch_first_time_us = 0;
   size_t max_batch_samples = 1;

@@ -278,6 +278,40 @@ TEST(SimulatedDeviceTest, GarbageInTheInputIsSkippedAndCommandsStillWork) {
   EXPECT_EQ(h.device.stats().messages_rejected, 0u);
 }
 
+TEST(SimulatedDeviceTest, ACorruptedLengthDoesNotHoldUpLaterCommandsOrTripTheWatchdog) {
+  DeviceHarness h;
+  h.Send(Hello(1));
+  h.Send(RollerSpeed(2, 30));
+  h.Run(0.2);
+  // A bit error turns a command's length into 15000 bytes. Waiting for them at heartbeat
+  // pace would hold every later command for about a minute.
+  std::vector<uint8_t> corrupted;
+  h.host.Encode(RollerSpeed(3, 60), &corrupted);
+  corrupted[4] = 15000 & 0xFF;
+  corrupted[5] = 15000 >> 8;
+  h.device.ReceiveFromHost(corrupted.data(), corrupted.size());
+  const uint64_t corrupted_at_us = h.device.time_us();
+  h.Run(0.005, false);
+  h.Send(RollerSpeed(4, 45));
+  for (int i = 0; i < 200 && h.host.FindAck(4) == nullptr; ++i) {
+    h.device.Tick();
+    h.Read();
+  }
+  const v1::CommandAck* ack = h.host.FindAck(4);
+  ASSERT_NE(ack, nullptr);
+  EXPECT_EQ(ack->result(), v1::COMMAND_RESULT_OK) << ack->detail();
+  EXPECT_LE(h.device.time_us() - corrupted_at_us, 50'000u);
+  EXPECT_EQ(h.host.FindAck(3), nullptr);  // the corrupted command is lost, never executed
+  EXPECT_EQ(h.device.decoder_stats().abandoned_frames, 1u);
+  EXPECT_EQ(h.device.decoder_stats().crc_errors, 0u);
+
+  h.Run(1.0);
+  EXPECT_FALSE(h.host.HasEvent(v1::DEVICE_EVENT_FAULT_RAISED, v1::FAULT_WATCHDOG));
+  EXPECT_EQ(h.host.batches.back().state(), v1::DEVICE_STATE_ACTIVE);
+  EXPECT_FLOAT_EQ(h.host.samples.back().roller_rpm_cmd, 45.0f);
+  EXPECT_EQ(h.device.decoder_stats().abandoned_frames, 1u);
+}
+
 TEST(SimulatedDeviceTest, AnInjectedJamRaisesAStallFault) {
   DeviceHarness h;
   h.Send(Hello(1));
