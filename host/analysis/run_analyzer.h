@@ -1,0 +1,221 @@
+// The run analysis: judges a run from its telemetry, live in rigd and again when a
+// recording is replayed. Pure and deterministic: no threads, no clocks, no I/O. The same
+// calls in the same order give the same verdict, byte for byte.
+//
+// Feed it samples in counter order (AddSample), the gaps, faults and stops at the point
+// of the sample stream where they happened (NoteGap, NoteFault, NoteStopped), then
+// Finish. A replay must interleave the recorded events with the samples as rigd did
+// (each recorded event carries the sample counter it happened at).
+//
+// Run time: seconds since the first sample the analyzer saw, in device time. Every t_s
+// below (arguments and results) is run time; run_time_s() converts.
+//
+// Which samples count
+// - Samples with segment -1 (no program running: before it starts, after it ends) are
+//   neither checked nor part of any cycle.
+// - Once the run has ended -- an ABORT limit tripped, a fault or a stop was noted, or
+//   Finish -- further samples are ignored (ramp-down after a stop is not the test).
+//
+// Live signal limits (Limit.signal), checked at every sample against the limits in force:
+// the run-wide limits plus the current segment's own limits (by Sample::segment).
+//   TORQUE_NM = |torque_nm|, FORCE_N = force_n, SPEED_ERROR_RPM = |roller_rpm_cmd -
+//   roller_rpm|, HEAD_ERROR_DEG = |head_deg_cmd - head_deg|, TEMPERATURE_C = temp_c,
+//   CURRENT_A = |current_a|.
+// - A value outside [min, max] (strictly) is outside; inside but within marginal_band of a
+//   bound (distance <= band, band > 0) is marginal. A NaN counts as outside.
+// - settle_s: no checks during the first settle_s of each segment (from the segment's
+//   first sample; every cycle starts its segments anew). Run-wide limits settle too.
+// - persist_s: a violation counts at the first sample at least persist_s after the first
+//   sample of an unbroken run of outside samples (0 = at once). Marginal likewise, for an
+//   unbroken run of marginal-or-outside samples. A gap (NoteGap), the end of settling or a
+//   segment change breaks the run. Each counted run is one violation: violations() and
+//   LimitResult.violations count runs, not samples. Times compare in whole microseconds.
+// - Worst value: the one furthest outside the bounds, or if none was outside, the closest
+//   to a bound; only among samples that counted (an outside blip shorter than persist_s
+//   is noise, not a worst value). It carries its cycle, segment, label and run time.
+//
+// Cycle statistics (CycleStats), from the samples of each cycle number: peak |torque|,
+// mean |torque|, RMS torque, mean and peak force, RMS of (roller_rpm_cmd - roller_rpm),
+// max temperature, sample count, and start_s/end_s = run times of its first and last
+// sample. Sums are compensated (Neumaier), so long cycles stay exact.
+// - A cycle is complete when a sample of another cycle arrives, or when the program ends
+//   by itself (a sample with segment -1, no stop, fault or abort noted). Complete cycles
+//   are checked against the run-wide cycle-statistic limits (Limit.cycle_statistic), one
+//   check per cycle, no settle or persist.
+// - A cycle cut short -- open at Finish, or when an abort, fault or stop ended the run --
+//   is partial: partial_cycle() reports it, it is not in cycles() and not checked against
+//   cycle-statistic limits (a half cycle's mean says nothing about the DUT).
+// - Segment limits are live signals only; a cycle statistic among a segment's limits (or
+//   a limit that names no measurement) is reported with outcome UNSPECIFIED, "not checked".
+//
+// Actions: RECORD -> the limit's outcome is MARGINAL when it was violated or marginal,
+// else PASS; it never changes the run verdict. FAIL and UNSPECIFIED -> run verdict FAIL at
+// worst, the run goes on. ABORT -> at the violation abort_requested() turns true, the
+// verdict is ABORTED naming the limit, the run ends. A marginal of any non-RECORD limit
+// makes the run MARGINAL at worst.
+//
+// Faults and stops: any device fault or e-stop (NoteFault) or a person's stop
+// (NoteStopped) ends the run ABORTED. The first cause that ends the run is the reason;
+// later ones are still listed (faults) but do not change it.
+//
+// Gaps: noted and counted; the verdict reason mentions the samples lost, but gaps alone
+// do not change the verdict.
+//
+// Verdict: ABORTED > FAIL > MARGINAL > PASS. The reason is the deciding item in one
+// line: for FAIL and MARGINAL the first limit (in run time) that reached that outcome, e.g.
+//   torque_nm 2.98 N·m above max 2.5 (limit "stall") at cycle 2, segment 3 "knead", 41.2 s
+// RunVerdict.limits: each run-wide limit once, then each segment limit once per segment,
+// in the order given, then one entry per distinct fault noted. Before Finish, Verdict()
+// is the verdict so far. A finished run with no program samples is UNSPECIFIED.
+//
+// Cost: AddSample does no heap allocation (streaming sums, fixed per-limit state; result
+// text is built only in Verdict(), abort_cause() and TakeNewViolations()). Memory is flat
+// in the number of samples; cycles() grows by one CycleStats per cycle.
+//
+// Not thread-safe: one caller at a time (in rigd, the dispatcher thread).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "host/analysis/cycle_statistics.h"
+#include "host/analysis/limit_checker.h"
+#include "host/device/sample.h"
+#include "rollrig/v1/device.pb.h"
+#include "rollrig/v1/profile.pb.h"
+#include "rollrig/v1/rig_service.pb.h"
+
+namespace rollrig::host {
+
+// One program segment (loops unrolled: `index` is what telemetry reports), its label and
+// its own limits, in force only while it runs.
+struct AnalyzerSegment {
+  int32_t index = 0;
+  std::string label;
+  std::vector<rollrig::v1::Limit> limits;
+};
+
+class RunAnalyzer {
+ public:
+  // run_limits: the profile-wide limits. segments: every program segment that has a
+  // label or limits (others may be left out; their label is then "").
+  RunAnalyzer(std::vector<rollrig::v1::Limit> run_limits, std::vector<AnalyzerSegment> segments);
+  RunAnalyzer(const RunAnalyzer&) = delete;
+  RunAnalyzer& operator=(const RunAnalyzer&) = delete;
+
+  // The next sample, in counter order. Uses segment, cycle, time_us and the signals.
+  void AddSample(const Sample& s);
+  // `count` samples from `first_missing_seq` on were lost before the next sample.
+  void NoteGap(uint64_t first_missing_seq, uint64_t count, double t_s);
+  // A device fault or e-stop latched: the run is ABORTED. `value` is the device's
+  // tripping measurement in its display unit (for a stall the motor current, A; the
+  // reason names the torque of the latest sample). Cycle and segment: the latest sample's.
+  void NoteFault(rollrig::v1::Fault fault, double value, double t_s);
+  // A person stopped the run: ABORTED, reason "stopped by <who>". `who` names them, e.g.
+  // "alice@bench". A run that ends as planned calls only Finish.
+  void NoteStopped(const std::string& who, double t_s);
+  // End of the run: closes a cycle still open as partial. Later calls change nothing.
+  void Finish(double t_s);
+
+  // An ABORT-action limit tripped: stop the run. abort_cause() is that limit's result.
+  bool abort_requested() const { return abort_cause_.has_value(); }
+  const rollrig::v1::LimitResult* abort_cause() const {
+    return abort_cause_ ? &*abort_cause_ : nullptr;
+  }
+
+  // The verdict so far; final after Finish.
+  rollrig::v1::RunVerdict Verdict() const;
+  // Violations counted so far, over all limits (each counted run of outside values once).
+  uint64_t violations() const { return violations_; }
+  // Complete cycles, in order.
+  const std::vector<rollrig::v1::CycleStats>& cycles() const { return cycles_; }
+  // The cycle cut short by the end of the run, if any (not in cycles(), not checked).
+  const rollrig::v1::CycleStats* partial_cycle() const {
+    return partial_cycle_ ? &*partial_cycle_ : nullptr;
+  }
+  // Limits newly violated or newly marginal since the last call, in limit order; a limit
+  // that did both is reported once, as violated. For live events.
+  std::vector<rollrig::v1::LimitResult> TakeNewViolations();
+
+  // Run time of a sample, or of a device time (e.g. a DeviceEvent's time_us): seconds
+  // since the first sample seen; 0 before any.
+  double run_time_s(const Sample& s) const { return run_time_s(s.time_us); }
+  double run_time_s(uint64_t device_time_us) const;
+
+  uint64_t samples_lost() const { return samples_lost_; }
+  uint64_t gaps() const { return gaps_; }
+  bool finished() const { return finished_; }
+
+ private:
+  struct SegmentInfo {
+    int32_t index = 0;
+    std::string label;
+    std::vector<size_t> live_limits;  // into checkers_
+  };
+  struct FaultRecord {
+    rollrig::v1::Fault fault = rollrig::v1::FAULT_NONE;
+    double value = 0;
+    double torque_nm = 0;  // |torque| of the latest sample
+    bool in_program = false;
+    uint32_t cycle = 0;
+    int32_t segment = -1;
+    double t_s = 0;
+    uint64_t count = 0;
+  };
+  enum class EndCause : uint8_t { kNone, kAbortLimit, kFault, kStopped };
+
+  uint64_t RunTimeUs(uint64_t device_time_us) const;
+  const SegmentInfo* FindSegment(int32_t index) const;
+  const std::string& SegmentLabel(int32_t index) const;
+  void EnterSegment(uint64_t t_us);
+  void CloseCycle(bool complete);
+  void AfterCheck(size_t checker_index, LimitChecker::Change change);
+  void EndRun(EndCause cause);
+  rollrig::v1::LimitResult ResultOf(size_t checker_index) const;
+  rollrig::v1::LimitResult ResultOf(const FaultRecord& fault) const;
+  std::string LimitLine(size_t checker_index) const;
+  std::string UndecidedReason(rollrig::v1::RunVerdict* verdict) const;
+
+  std::vector<LimitChecker> checkers_;  // report order: run-wide, then per segment
+  std::vector<size_t> run_live_limits_;
+  std::vector<size_t> cycle_limits_;
+  std::vector<SegmentInfo> segments_;  // sorted by index
+  const std::string empty_label_;
+
+  // Where the stream is.
+  bool have_first_sample_ = false;
+  uint64_t first_time_us_ = 0;
+  bool in_program_ = false;  // the last sample had segment >= 0
+  uint32_t cycle_ = 0;
+  int32_t segment_ = -1;
+  const SegmentInfo* current_segment_ = nullptr;
+  Sample last_sample_;
+  bool have_program_samples_ = false;
+  uint64_t last_program_t_us_ = 0;  // run time of the latest program sample
+
+  CycleAccumulator cycle_accumulator_;
+  bool cycle_open_ = false;
+  std::vector<rollrig::v1::CycleStats> cycles_;
+  std::optional<rollrig::v1::CycleStats> partial_cycle_;
+
+  uint64_t violations_ = 0;
+  uint64_t samples_lost_ = 0;
+  uint64_t gaps_ = 0;
+  double first_gap_t_s_ = 0;
+
+  EndCause end_cause_ = EndCause::kNone;
+  size_t abort_checker_ = 0;
+  std::optional<rollrig::v1::LimitResult> abort_cause_;
+  std::vector<FaultRecord> faults_;  // one per distinct fault, first first
+  size_t ending_fault_ = 0;
+  std::string stopped_by_;
+  double stopped_t_s_ = 0;
+  bool stopped_in_program_ = false;
+  uint32_t stopped_cycle_ = 0;
+  int32_t stopped_segment_ = -1;
+  bool finished_ = false;
+};
+
+}  // namespace rollrig::host
