@@ -177,6 +177,24 @@ std::string DescribeDeviceEvent(const DeviceEvent& ev) {
     case rollrig::v1::DEVICE_EVENT_BOOTED:
       text = "device booted";
       break;
+    case rollrig::v1::DEVICE_EVENT_PROGRAM_STARTED:
+      text = absl::StrCat("program started at cycle ", ev.cycle());
+      break;
+    case rollrig::v1::DEVICE_EVENT_CYCLE_COMPLETED:
+      text = absl::StrCat("cycle ", ev.cycle(), " completed");
+      break;
+    case rollrig::v1::DEVICE_EVENT_PROGRAM_PAUSED:
+      text = absl::StrCat("program paused in cycle ", ev.cycle());
+      break;
+    case rollrig::v1::DEVICE_EVENT_PROGRAM_RESUMED:
+      text = absl::StrCat("program resumed in cycle ", ev.cycle());
+      break;
+    case rollrig::v1::DEVICE_EVENT_PROGRAM_FINISHED:
+      text = "program finished";
+      break;
+    case rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED:
+      text = absl::StrCat("program aborted in cycle ", ev.cycle());
+      break;
     default:
       text = absl::StrCat("device event ", static_cast<int>(ev.kind()));
       break;
@@ -659,6 +677,12 @@ void DeviceClient::Impl::OnTelemetry(const TelemetryBatch& batch) {
   snapshot.state = batch.state();
   snapshot.faults = batch.faults();
   snapshot.interlocks = batch.interlocks();
+  snapshot.program_state = batch.program_state();
+  snapshot.program_id = batch.program_id();
+  if (n > 0) {
+    snapshot.cycle = samples.back().cycle;
+    snapshot.segment = samples.back().segment;
+  }
 }
 
 void DeviceClient::Impl::OnDeviceEvent(const DeviceEvent& ev) {

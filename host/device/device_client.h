@@ -63,6 +63,12 @@ struct DeviceSnapshot {
   double roller_rpm_target = 0;
   double head_deg_target = 0;
   double preload_n_target = 0;
+  // The device program, from each telemetry batch (cycle and segment of its last sample;
+  // 0 and -1 when no program runs).
+  rollrig::v1::ProgramState program_state = rollrig::v1::PROGRAM_STATE_NONE;
+  uint64_t program_id = 0;
+  uint32_t cycle = 0;
+  int32_t segment = -1;
 };
 
 class DeviceClient {

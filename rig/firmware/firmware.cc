@@ -72,6 +72,12 @@ Firmware::Firmware(const FirmwareConfig& config) : config_(config) {
   meas_.supply_v = config_.supply_v;
   status_.state = DeviceState::kIdle;
   head_max_rate_ = config_.head_max_rate_dps;
+  program_limits_ = ProgramLimits{.tick_us = tick_period_us_,
+                                  .roller_max_rpm = config_.roller_max_rpm,
+                                  .head_min_deg = config_.head_min_deg,
+                                  .head_max_deg = config_.head_max_deg,
+                                  .head_max_rate_dps = config_.head_max_rate_dps,
+                                  .preload_max_n = config_.preload_max_n};
   PushEvent(EventKind::kBooted);
 }
 
@@ -205,12 +211,14 @@ ActuatorOutputs Firmware::RunControl() {
 
   switch (status_.state) {
     case DeviceState::kActive: {
+      if (status_.program_state == ProgramState::kRunning) StepProgram();
       roller_ramp_.Step(status_.roller_rpm_target, config_.roller_accel_rpm_s, dt);
       if (stop_requested_ && standstill_.Step(roller_ramp_.value() == 0 && standstill,
                                               tick_period_us_, kStandstillHoldUs)) {
         stop_requested_ = false;
         DisableBridge();
         SetState(DeviceState::kIdle);
+        if (status_.program_state == ProgramState::kStopping) FinishProgram();
         return out;
       }
       applied_voltage_ =
@@ -283,6 +291,8 @@ void Firmware::RecordTelemetry(const ActuatorOutputs& out) {
     s.current_a = meas_.current_a;
     s.temp_c = meas_.temp_c;
     s.voltage_v = out.bridge_enabled ? out.motor_voltage_v : 0.0f;
+    s.segment = status_.segment;
+    s.cycle = status_.cycle;
     if (!telemetry_.Push(s)) ++status_.samples_dropped;
     telemetry_countdown_ = config_.telemetry_divisor;
   }
@@ -290,16 +300,24 @@ void Firmware::RecordTelemetry(const ActuatorOutputs& out) {
 }
 
 void Firmware::PushEvent(EventKind kind, Fault fault, float value) {
+  FirmwareEvent e = MakeEvent(kind);
+  e.fault = fault;
+  e.value = value;
+  events_.PushOverwrite(e);
+}
+
+FirmwareEvent Firmware::MakeEvent(EventKind kind) const {
   FirmwareEvent e;
   e.kind = kind;
-  e.fault = fault;
   e.time_us = time_us();
   e.sample_seq = next_seq_;
   e.state = status_.state;
   e.faults = status_.faults;
   e.interlocks = status_.interlocks;
-  e.value = value;
-  events_.PushOverwrite(e);
+  e.program_id = status_.program_id;
+  e.cycle = status_.cycle;
+  e.segment = status_.segment;
+  return e;
 }
 
 void Firmware::SetState(DeviceState state) {
@@ -333,6 +351,7 @@ void Firmware::RaiseFault(Fault fault, float value) {
     case DeviceState::kFaulted:
       break;
   }
+  if (ProgramActive()) AbortProgram();
 }
 
 void Firmware::EnterActive() {
@@ -381,6 +400,7 @@ CommandResult Firmware::SetRollerSpeed(float rpm) {
   if (const CommandResult allowed = CheckCommandAllowed(); allowed != CommandResult::kOk) {
     return allowed;
   }
+  if (ProgramActive()) return CommandResult::kBusy;
   if (status_.state != DeviceState::kActive) EnterActive();
   stop_requested_ = false;
   status_.roller_rpm_target = rpm;
@@ -395,6 +415,7 @@ CommandResult Firmware::SetHeadAngle(float deg, float max_rate_dps) {
   if (const CommandResult allowed = CheckCommandAllowed(); allowed != CommandResult::kOk) {
     return allowed;
   }
+  if (ProgramActive()) return CommandResult::kBusy;
   if (status_.state != DeviceState::kActive) EnterActive();
   stop_requested_ = false;
   status_.head_deg_target = deg;
@@ -409,6 +430,7 @@ CommandResult Firmware::SetPreload(float newtons) {
   if (const CommandResult allowed = CheckCommandAllowed(); allowed != CommandResult::kOk) {
     return allowed;
   }
+  if (ProgramActive()) return CommandResult::kBusy;
   if (status_.state != DeviceState::kActive) EnterActive();
   stop_requested_ = false;
   status_.preload_n_target = newtons;
@@ -416,6 +438,7 @@ CommandResult Firmware::SetPreload(float newtons) {
 }
 
 CommandResult Firmware::Stop() {
+  if (ProgramActive()) return StopProgram(false);
   if (status_.state == DeviceState::kActive && !stop_requested_) {
     stop_requested_ = true;
     standstill_.Reset();
@@ -481,6 +504,170 @@ CommandResult Firmware::SetTelemetryDivisor(uint32_t divisor) {
   config_.telemetry_divisor = divisor;
   telemetry_countdown_ = 0;
   return CommandResult::kOk;
+}
+
+bool Firmware::ProgramActive() const {
+  return status_.program_state == ProgramState::kRunning ||
+         status_.program_state == ProgramState::kPaused ||
+         status_.program_state == ProgramState::kStopping;
+}
+
+CommandResult Firmware::LoadProgram(uint64_t program_id, uint32_t total_segments,
+                                    uint32_t first_index, const ProgramSegmentDef* segments,
+                                    size_t n, ProgramRefusal* refusal) {
+  ProgramRefusal result;
+  if (ProgramActive()) {
+    result.result = CommandResult::kBusy;
+    result.problem = ProgramProblem::kProgramRunning;
+  } else {
+    result = program_.Load(program_id, total_segments, first_index, segments, n, program_limits_);
+    if (result.result == CommandResult::kOk) {
+      status_.program_id = program_.id();
+      status_.program_state = program_.complete() ? ProgramState::kLoaded : ProgramState::kNone;
+    }
+  }
+  if (refusal != nullptr) *refusal = result;
+  return result.result;
+}
+
+CommandResult Firmware::StartProgram(uint64_t program_id, uint32_t cycles, uint32_t first_cycle) {
+  if (const CommandResult allowed = CheckCommandAllowed(); allowed != CommandResult::kOk) {
+    return allowed;
+  }
+  if (ProgramActive()) return CommandResult::kBusy;
+  if (!program_.complete() || program_.id() != program_id) return CommandResult::kBadRequest;
+  if (status_.state != DeviceState::kActive) EnterActive();
+  stop_requested_ = false;
+  // Axes the first segment omits hold what was commanded before the start.
+  program_held_ = ProgramSetpoint{.roller_rpm = status_.roller_rpm_target,
+                                  .head_deg = status_.head_deg_target,
+                                  .head_rate_dps = head_max_rate_,
+                                  .preload_n = status_.preload_n_target};
+  program_cycles_ = cycles;
+  stop_at_cycle_end_ = false;
+  segment_tick_ = 0;
+  status_.cycle = first_cycle == 0 ? 1 : first_cycle;
+  status_.segment = 0;
+  status_.cycles_completed = 0;
+  status_.program_state = ProgramState::kRunning;
+  PushProgramEvent(EventKind::kProgramStarted, status_.cycle);
+  return CommandResult::kOk;
+}
+
+CommandResult Firmware::PauseProgram() {
+  switch (status_.program_state) {
+    case ProgramState::kRunning:
+      break;
+    case ProgramState::kPaused:
+      return CommandResult::kOk;
+    case ProgramState::kStopping:
+      return CommandResult::kBusy;
+    case ProgramState::kNone:
+    case ProgramState::kLoaded:
+      return CommandResult::kBadRequest;
+  }
+  status_.program_state = ProgramState::kPaused;
+  status_.roller_rpm_target = 0;
+  status_.head_deg_target = head_ramp_.value();
+  status_.preload_n_target = preload_ramp_.value();
+  PushProgramEvent(EventKind::kProgramPaused, status_.cycle);
+  return CommandResult::kOk;
+}
+
+CommandResult Firmware::ResumeProgram() {
+  switch (status_.program_state) {
+    case ProgramState::kPaused:
+      break;
+    case ProgramState::kRunning:
+      return CommandResult::kOk;
+    case ProgramState::kStopping:
+      return CommandResult::kBusy;
+    case ProgramState::kNone:
+    case ProgramState::kLoaded:
+      return CommandResult::kBadRequest;
+  }
+  // The next tick sets the targets from the program again; the ramps make it smooth.
+  status_.program_state = ProgramState::kRunning;
+  PushProgramEvent(EventKind::kProgramResumed, status_.cycle);
+  return CommandResult::kOk;
+}
+
+CommandResult Firmware::StopProgram(bool at_cycle_end) {
+  if (status_.program_state != ProgramState::kRunning &&
+      status_.program_state != ProgramState::kPaused) {
+    return CommandResult::kOk;  // stopping already, or nothing runs
+  }
+  if (at_cycle_end) {
+    stop_at_cycle_end_ = true;
+  } else {
+    BeginProgramRampDown();
+  }
+  return CommandResult::kOk;
+}
+
+void Firmware::StepProgram() {
+  auto index = static_cast<uint32_t>(status_.segment);
+  if (segment_tick_ >= program_.ticks(index)) {
+    // A boundary at this tick: this sample is the first of the next segment.
+    program_held_ = EvaluateSegment(program_.segment(index), program_.ticks(index),
+                                    program_.ticks(index), program_held_, program_limits_);
+    segment_tick_ = 0;
+    ++index;
+    if (index == program_.total()) {
+      PushProgramEvent(EventKind::kCycleCompleted, status_.cycle);
+      ++status_.cycles_completed;
+      if (stop_at_cycle_end_ ||
+          (program_cycles_ != 0 && status_.cycles_completed >= program_cycles_)) {
+        BeginProgramRampDown();
+        return;
+      }
+      index = 0;
+      ++status_.cycle;
+    }
+    status_.segment = static_cast<int32_t>(index);
+  }
+  const ProgramSetpoint sp = EvaluateSegment(program_.segment(index), segment_tick_,
+                                             program_.ticks(index), program_held_, program_limits_);
+  status_.roller_rpm_target = sp.roller_rpm;
+  status_.head_deg_target = sp.head_deg;
+  head_max_rate_ = sp.head_rate_dps;
+  status_.preload_n_target = sp.preload_n;
+  ++segment_tick_;
+}
+
+// The roller ramps to rest at the acceleration limit; head and preload hold. The
+// controlled-stop path in RunControl turns the bridge off and calls FinishProgram().
+void Firmware::BeginProgramRampDown() {
+  program_last_cycle_ = status_.cycle;
+  status_.program_state = ProgramState::kStopping;
+  status_.segment = -1;
+  status_.cycle = 0;
+  stop_at_cycle_end_ = false;
+  stop_requested_ = true;
+  standstill_.Reset();
+  status_.roller_rpm_target = 0;
+  status_.head_deg_target = head_ramp_.value();
+}
+
+void Firmware::FinishProgram() {
+  status_.program_state = ProgramState::kLoaded;
+  PushProgramEvent(EventKind::kProgramFinished, program_last_cycle_);
+}
+
+void Firmware::AbortProgram() {
+  const uint32_t cycle =
+      status_.program_state == ProgramState::kStopping ? program_last_cycle_ : status_.cycle;
+  status_.program_state = ProgramState::kLoaded;
+  status_.segment = -1;
+  status_.cycle = 0;
+  stop_at_cycle_end_ = false;
+  PushProgramEvent(EventKind::kProgramAborted, cycle);
+}
+
+void Firmware::PushProgramEvent(EventKind kind, uint32_t cycle) {
+  FirmwareEvent e = MakeEvent(kind);
+  e.cycle = cycle;
+  events_.PushOverwrite(e);
 }
 
 size_t Firmware::TelemetryAvailable() const { return telemetry_.size(); }

@@ -13,6 +13,10 @@
 // rate command; preload force loop. Faults latch until ClearFaults(); any fault (and
 // e-stop) is a stop of category 1: brake at the current limit to standstill, then
 // disable the bridge.
+//
+// Programs (program.h): the host uploads a flattened profile in parts (LoadProgram) and
+// starts it; the firmware sets the roller, head and preload targets from it at every tick,
+// still through the same ramps and rate limits, so a program never makes a setpoint jump.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +27,7 @@
 #include "rig/firmware/io.h"
 #include "rig/firmware/low_pass.h"
 #include "rig/firmware/persistence_timer.h"
+#include "rig/firmware/program.h"
 #include "rig/firmware/rate_limiter.h"
 #include "rig/firmware/speed_controller.h"
 #include "rig/firmware/speed_observer.h"
@@ -78,6 +83,10 @@ struct TelemetrySample {
   float current_a = 0;
   float temp_c = 0;
   float voltage_v = 0;  // applied motor voltage
+  // While a program runs (or is paused): the active segment and the cycle number; -1 and
+  // 0 otherwise, including the ramp-down after a program ends.
+  int32_t segment = -1;
+  uint32_t cycle = 0;
 };
 
 // Something the host must hear about, queued for the protocol layer.
@@ -89,6 +98,12 @@ enum class EventKind : uint8_t {
   kInterlockChanged = 4,
   kBridgeDisabled = 5,
   kBooted = 6,
+  kProgramStarted = 7,
+  kCycleCompleted = 8,  // `cycle` is the cycle that ended; time_us is the boundary
+  kProgramPaused = 9,
+  kProgramResumed = 10,
+  kProgramFinished = 11,  // all cycles done or stopped; the roller is at rest, bridge off
+  kProgramAborted = 12,   // a fault or e-stop ended it
 };
 
 struct FirmwareEvent {
@@ -100,6 +115,10 @@ struct FirmwareEvent {
   uint32_t faults = 0;                            // bitmask after the event
   uint32_t interlocks = 0;                        // bitmask after the event
   float value = 0;  // the measurement that tripped a fault (rpm, A, °C, N, ...)
+  // Program events: the program, its cycle and segment (-1 none) at the event.
+  uint64_t program_id = 0;
+  uint32_t cycle = 0;
+  int32_t segment = -1;
 };
 
 // Latest status, for the protocol layer and for tests.
@@ -113,6 +132,12 @@ struct FirmwareStatus {
   bool bridge_enabled = false;
   uint64_t ticks = 0;
   uint64_t samples_dropped = 0;  // telemetry the buffer had to discard (host not reading)
+  // Program execution.
+  ProgramState program_state = ProgramState::kNone;
+  uint64_t program_id = 0;        // the loaded (or uploading) program
+  uint32_t cycle = 0;             // the running cycle's number; 0 when none runs
+  int32_t segment = -1;           // the active segment; -1 when none runs
+  uint32_t cycles_completed = 0;  // since the last StartProgram
 };
 
 class Firmware {
@@ -150,6 +175,40 @@ class Firmware {
   void FeedWatchdog();
   void SetWatchdogMs(uint32_t ms);
   CommandResult SetTelemetryDivisor(uint32_t divisor);
+
+  // ---- Programs (see program.h for segments, validation and timing) ----
+  // While a program runs (RUNNING, PAUSED or STOPPING) the jog commands above are refused
+  // with kBusy; Stop() stops the program like StopProgram(false); a fault or e-stop aborts
+  // it (kProgramAborted).
+  //
+  // Uploads a part: first_index 0 starts a new program; later parts must continue it
+  // (same id and total, first_index = segments so far). kBusy while a program runs,
+  // kOutOfRange for more than kMaxProgramSegments or values outside the device's ranges,
+  // kBadRequest for non-finite values, zero durations, non-positive periods and parts that
+  // are not contiguous. A refused part changes nothing. `refusal` (optional) says why.
+  // Copies the segments; allocates nothing.
+  CommandResult LoadProgram(uint64_t program_id, uint32_t total_segments, uint32_t first_index,
+                            const ProgramSegmentDef* segments, size_t n,
+                            ProgramRefusal* refusal = nullptr);
+  // Runs the complete loaded program `program_id` for `cycles` cycles (0 = until
+  // stopped), numbering cycles from first_cycle (0 counts as 1: cycle 0 means "none").
+  // Axes the first segment omits hold the present targets. Starts the bridge if idle.
+  // kBadRequest if no complete program with that id is loaded, kBusy if one runs,
+  // kFaultLatched / kInterlockActive as for any motion command.
+  CommandResult StartProgram(uint64_t program_id, uint32_t cycles, uint32_t first_cycle);
+  // Program time stops; the roller reference ramps to 0, head and preload hold where their
+  // references are. kOk if already paused, kBusy while stopping, kBadRequest if none runs.
+  CommandResult PauseProgram();
+  // Program time continues where it stopped; the ramps bring the roller back to the
+  // program's setpoint at the acceleration limit. kOk if running, kBusy while stopping,
+  // kBadRequest if none is paused.
+  CommandResult ResumeProgram();
+  // at_cycle_end false: ramp the roller down now (STOPPING), then kProgramFinished, bridge
+  // off, idle. true: finish the current cycle first (if paused, once resumed). kOk also
+  // when no program runs.
+  CommandResult StopProgram(bool at_cycle_end);
+  const ProgramStore& program() const { return program_; }
+  const ProgramLimits& program_limits() const { return program_limits_; }
 
   // Telemetry queue (oldest first). When full, new samples are dropped and counted.
   size_t TelemetryAvailable() const;
@@ -194,7 +253,14 @@ class Firmware {
   void EnterStopping();
   void DisableBridge();
   void PushEvent(EventKind kind, Fault fault = Fault::kNone, float value = 0);
+  FirmwareEvent MakeEvent(EventKind kind) const;  // stamped with time, state, program
   CommandResult CheckCommandAllowed() const;
+  bool ProgramActive() const;  // running, paused or stopping
+  void StepProgram();          // one tick of program time (RUNNING only)
+  void BeginProgramRampDown();
+  void FinishProgram();
+  void AbortProgram();
+  void PushProgramEvent(EventKind kind, uint32_t cycle);
   float TickSeconds() const { return dt_s_; }
   float RpmToMotorRadS(float rpm) const;
   float MotorRadSToRpm(float w) const;
@@ -237,6 +303,16 @@ class Firmware {
   LowPass encoder_speed_;   // window speed, same filter, rad/s
   bool watchdog_armed_ = false;
   uint64_t last_feed_tick_ = 0;
+
+  // Program execution: the segment's local tick, the final setpoints of the previous
+  // segment (held on axes a segment omits), the cycles asked for (0 = until stopped).
+  ProgramStore program_;
+  ProgramLimits program_limits_;
+  uint64_t segment_tick_ = 0;
+  ProgramSetpoint program_held_;
+  uint32_t program_cycles_ = 0;
+  uint32_t program_last_cycle_ = 0;  // the cycle that ran last, for kProgramFinished
+  bool stop_at_cycle_end_ = false;
 
   // Queues.
   uint32_t telemetry_countdown_ = 0;

@@ -27,6 +27,16 @@ int32_t ToFixed(float value, double scale) {
   return static_cast<int32_t>(std::lround(clamped));  // round half away from zero
 }
 
+// a - b with two's-complement wrap-around, so that any int32 pair codes exactly and
+// summing the deltas in int32 restores the value.
+int32_t Delta(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+
+int32_t Accumulate(int32_t sum, int32_t delta) {
+  return static_cast<int32_t>(static_cast<uint32_t>(sum) + static_cast<uint32_t>(delta));
+}
+
 float FromFixed(int64_t value, double scale) {
   return static_cast<float>(static_cast<double>(value) / scale);
 }
@@ -48,6 +58,8 @@ bool TelemetryBatchPacker::Add(const firmware::TelemetrySample& s) {
   fixed.current_ma = ToFixed(s.current_a, kMilli);
   fixed.temp_cc = ToFixed(s.temp_c, kCenti);
   fixed.voltage_mv = ToFixed(s.voltage_v, kMilli);
+  fixed.segment = s.segment;
+  fixed.cycle = static_cast<int32_t>(s.cycle);
 
   // The first sample of a batch is coded from zero (its time from first_time_us).
   const FixedPointSample previous = count_ == 0 ? FixedPointSample{} : last_fixed_;
@@ -68,6 +80,9 @@ bool TelemetryBatchPacker::Add(const firmware::TelemetrySample& s) {
   pending_.add_current_ma(fixed.current_ma - previous.current_ma);
   pending_.add_temp_cc(fixed.temp_cc - previous.temp_cc);
   pending_.add_voltage_mv(fixed.voltage_mv - previous.voltage_mv);
+  // Integers, coded like the other columns; wrap-around subtraction keeps any value exact.
+  pending_.add_segment(Delta(fixed.segment, previous.segment));
+  pending_.add_cycle(Delta(fixed.cycle, previous.cycle));
 
   last_ = s;
   last_fixed_ = fixed;
@@ -84,6 +99,8 @@ void TelemetryBatchPacker::Finish(const firmware::FirmwareStatus& status, uint32
   pending_.set_interlocks(status.interlocks);
   pending_.set_dropped_total(status.samples_dropped);
   pending_.set_sample_period_us(sample_period_us);
+  pending_.set_program_state(static_cast<rollrig::v1::ProgramState>(status.program_state));
+  pending_.set_program_id(status.program_id);
   // Swapping hands over the columns without copying; the caller's old capacity is reused.
   batch->Swap(&pending_);
   Clear();
@@ -113,6 +130,16 @@ absl::Status UnpackTelemetryBatch(const rollrig::v1::TelemetryBatch& batch,
       {"temp_cc", batch.temp_cc_size()},
       {"voltage_mv", batch.voltage_mv_size()},
   };
+  const bool has_segment = batch.segment_size() > 0;
+  const bool has_cycle = batch.cycle_size() > 0;
+  if ((has_segment && batch.segment_size() != n) || (has_cycle && batch.cycle_size() != n)) {
+    const bool segment_wrong = has_segment && batch.segment_size() != n;
+    return absl::InvalidArgumentError(
+        absl::StrCat("telemetry batch at sample ", batch.first_sample_seq(), ": column ",
+                     segment_wrong ? "segment" : "cycle", " has ",
+                     segment_wrong ? batch.segment_size() : batch.cycle_size(),
+                     " values, time_delta_us has ", n));
+  }
   for (const Column& column : columns) {
     if (column.size != n) {
       return absl::InvalidArgumentError(
@@ -126,6 +153,7 @@ absl::Status UnpackTelemetryBatch(const rollrig::v1::TelemetryBatch& batch,
   int64_t time_us = static_cast<int64_t>(batch.first_time_us());
   int64_t rpm_cmd = 0, rpm = 0, head_cmd = 0, head = 0, torque = 0, force = 0, preload = 0,
           current = 0, temp = 0, voltage = 0;
+  int32_t segment = 0, cycle = 0;
   for (int i = 0; i < n; ++i) {
     time_us += batch.time_delta_us(i);
     rpm_cmd += batch.roller_rpm_cmd_c(i);
@@ -138,6 +166,8 @@ absl::Status UnpackTelemetryBatch(const rollrig::v1::TelemetryBatch& batch,
     current += batch.current_ma(i);
     temp += batch.temp_cc(i);
     voltage += batch.voltage_mv(i);
+    segment = has_segment ? Accumulate(segment, batch.segment(i)) : -1;
+    cycle = has_cycle ? Accumulate(cycle, batch.cycle(i)) : 0;
 
     firmware::TelemetrySample& s = out->emplace_back();
     s.seq = batch.first_sample_seq() + static_cast<uint64_t>(i);
@@ -152,6 +182,8 @@ absl::Status UnpackTelemetryBatch(const rollrig::v1::TelemetryBatch& batch,
     s.current_a = FromFixed(current, kMilli);
     s.temp_c = FromFixed(temp, kCenti);
     s.voltage_v = FromFixed(voltage, kMilli);
+    s.segment = segment;
+    s.cycle = static_cast<uint32_t>(cycle);
   }
   return absl::OkStatus();
 }

@@ -40,6 +40,8 @@ class TelemetryBatchPacker {
     int32_t current_ma = 0;
     int32_t temp_cc = 0;
     int32_t voltage_mv = 0;
+    int32_t segment = 0;
+    int32_t cycle = 0;
   };
 
   rollrig::v1::TelemetryBatch pending_;
@@ -49,7 +51,9 @@ class TelemetryBatchPacker {
 };
 
 // Decodes every sample of `batch`, appending to `out`. Fails, naming the column, if the
-// columns disagree in length; appends nothing then.
+// columns disagree in length; appends nothing then. The program columns (segment, cycle)
+// may be absent altogether (batches from before programs existed): the samples then say
+// "no program" (segment -1, cycle 0).
 absl::Status UnpackTelemetryBatch(const rollrig::v1::TelemetryBatch& batch,
                                   std::vector<firmware::TelemetrySample>* out);
 

@@ -30,7 +30,7 @@ rollrig::v1::Capabilities MakeCapabilities(const firmware::FirmwareConfig& confi
   caps.set_telemetry_buffer_samples(
       static_cast<uint32_t>(firmware::Firmware::kTelemetryBufferSamples));
   caps.set_watchdog_ms(watchdog_ms);
-  caps.set_max_profile_segments(0);  // the firmware core does not run profiles yet
+  caps.set_max_profile_segments(static_cast<uint32_t>(firmware::kMaxProgramSegments));
   caps.set_fault_injection(true);
   caps.set_gear_ratio(plant.gear_ratio);
   caps.set_roller_radius_m(plant.roller_radius_m);
@@ -78,6 +78,12 @@ std::string RefusalDetail(firmware::CommandResult result, const firmware::Firmwa
       return absl::StrCat(what, " refused: interlock active (", InterlockList(status.interlocks),
                           ")");
     case CommandResult::kBusy:
+      if (status.program_state == firmware::ProgramState::kRunning ||
+          status.program_state == firmware::ProgramState::kPaused ||
+          status.program_state == firmware::ProgramState::kStopping) {
+        return absl::StrCat(what, " refused: program ", status.program_id,
+                            " is running; stop it first");
+      }
       return absl::StrCat(what, " refused: still braking to a stop; retry when stopped");
     case CommandResult::kConditionPersists:
       return absl::StrCat(what, " refused: the cause is still present (faults ",
@@ -101,6 +107,10 @@ rollrig::v1::DeviceEvent ToDeviceEvent(const firmware::FirmwareEvent& event) {
   out.set_faults(event.faults);
   out.set_interlocks(event.interlocks);
   out.set_value(event.value);
+  out.set_program_id(event.program_id);
+  out.set_cycle(event.cycle);
+  out.set_segment(event.segment);
+  const double time_s = static_cast<double>(event.time_us) * 1e-6;
   switch (event.kind) {
     case firmware::EventKind::kFaultRaised:
       out.set_detail(absl::StrFormat("fault raised: %s (measured %g)",
@@ -120,6 +130,30 @@ rollrig::v1::DeviceEvent ToDeviceEvent(const firmware::FirmwareEvent& event) {
       break;
     case firmware::EventKind::kBooted:
       out.set_detail(absl::StrCat("firmware ", kFirmwareVersion, " booted"));
+      break;
+    case firmware::EventKind::kProgramStarted:
+      out.set_detail(absl::StrFormat("program %u started at cycle %u (device time %.6f s)",
+                                     event.program_id, event.cycle, time_s));
+      break;
+    case firmware::EventKind::kCycleCompleted:
+      out.set_detail(absl::StrFormat("program %u: cycle %u completed at device time %.6f s",
+                                     event.program_id, event.cycle, time_s));
+      break;
+    case firmware::EventKind::kProgramPaused:
+      out.set_detail(absl::StrFormat("program %u paused in cycle %u, segment %d", event.program_id,
+                                     event.cycle, event.segment));
+      break;
+    case firmware::EventKind::kProgramResumed:
+      out.set_detail(absl::StrFormat("program %u resumed in cycle %u, segment %d", event.program_id,
+                                     event.cycle, event.segment));
+      break;
+    case firmware::EventKind::kProgramFinished:
+      out.set_detail(absl::StrFormat("program %u finished after cycle %u; the roller is at rest",
+                                     event.program_id, event.cycle));
+      break;
+    case firmware::EventKind::kProgramAborted:
+      out.set_detail(absl::StrFormat("program %u aborted in cycle %u (faults: %s)",
+                                     event.program_id, event.cycle, FaultList(event.faults)));
       break;
     case firmware::EventKind::kNone:
       break;

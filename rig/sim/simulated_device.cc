@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "rig/sim/device_messages.h"
+#include "rig/sim/program_messages.h"
 #include "rig/sim/wire_enums.h"
 
 namespace rollrig::sim {
@@ -16,9 +17,9 @@ namespace {
 namespace v1 = rollrig::v1;
 using firmware::CommandResult;
 
-// Worst case of one sample on the wire: ten sint32 columns at 5 bytes and the sint64 time
-// delta at 10. A batch is capped so that even the worst case fits one frame.
-constexpr size_t kWorstCaseSampleBytes = 10 * 5 + 10;
+// Worst case of one sample on the wire: twelve sint32 columns at 5 bytes and the sint64
+// time delta at 10. A batch is capped so that even the worst case fits one frame.
+constexpr size_t kWorstCaseSampleBytes = 12 * 5 + 10;
 constexpr size_t kBatchOverheadBytes = 128;  // column tags and lengths, status fields
 constexpr size_t kMaxSamplesPerFrame =
     (codec::kMaxPayload - kBatchOverheadBytes) / kWorstCaseSampleBytes;
@@ -244,11 +245,52 @@ struct SimulatedDevice::Impl {
         InjectFault(fault, m.inject_fault().active());
         return CommandResult::kOk;
       }
+      case v1::HostMessage::kLoadProgram:
+        return LoadProgram(m.load_program(), detail);
+      case v1::HostMessage::kStartProgram: {
+        const v1::StartProgram& start = m.start_program();
+        r = fw->StartProgram(start.program_id(), start.cycles(), start.first_cycle());
+        *detail = StartRefusalDetail(start, r, fw->status(), fw->program());
+        return r;
+      }
+      case v1::HostMessage::kPauseProgram:
+        r = fw->PauseProgram();
+        *detail = PauseResumeRefusalDetail("pause", r, fw->status());
+        return r;
+      case v1::HostMessage::kResumeProgram:
+        r = fw->ResumeProgram();
+        *detail = PauseResumeRefusalDetail("resume", r, fw->status());
+        return r;
+      case v1::HostMessage::kStopProgram:
+        r = fw->StopProgram(m.stop_program().at_cycle_end());
+        *detail = RefusalDetail(r, fw->status(), "stop program", "");
+        return r;
       case v1::HostMessage::BODY_NOT_SET:
         break;
     }
     *detail = "empty or unknown command";
     return CommandResult::kBadRequest;
+  }
+
+  CommandResult LoadProgram(const v1::LoadProgram& m, std::string* detail) {
+    if (static_cast<size_t>(m.segments_size()) > firmware::kMaxProgramSegments) {
+      *detail = absl::StrCat("load program ", m.program_id(), ": a part of ", m.segments_size(),
+                             " segments is more than this device holds (",
+                             firmware::kMaxProgramSegments, ")");
+      return CommandResult::kOutOfRange;
+    }
+    if (std::string bad_index = CheckPartIndexes(m); !bad_index.empty()) {
+      *detail = std::move(bad_index);
+      return CommandResult::kBadRequest;
+    }
+    segment_scratch.clear();
+    for (const v1::ProgramSegment& s : m.segments()) segment_scratch.push_back(ToSegmentDef(s));
+    firmware::ProgramRefusal refusal;
+    const CommandResult r =
+        fw->LoadProgram(m.program_id(), m.total_segments(), m.first_index(), segment_scratch.data(),
+                        segment_scratch.size(), &refusal);
+    if (r != CommandResult::kOk) *detail = LoadRefusalDetail(m, refusal, fw->status());
+    return r;
   }
 
   void InjectFault(v1::InjectedFault fault, bool active) {
@@ -384,6 +426,7 @@ struct SimulatedDevice::Impl {
   v1::DeviceInfo info;
   SimStats stats;
   v1::HostMessage request;
+  std::vector<firmware::ProgramSegmentDef> segment_scratch;
   v1::DeviceMessage reply_scratch;
   std::string payload_scratch;
 };

@@ -20,6 +20,7 @@ using firmware::DeviceState;
 using firmware::EventKind;
 using firmware::Fault;
 using firmware::Interlock;
+using firmware::ProgramState;
 
 static_assert(WireValue(Fault::kNone) == v1::FAULT_NONE);
 static_assert(WireValue(Fault::kStall) == v1::FAULT_STALL);
@@ -62,10 +63,25 @@ static_assert(WireValue(EventKind::kStateChanged) == v1::DEVICE_EVENT_STATE_CHAN
 static_assert(WireValue(EventKind::kInterlockChanged) == v1::DEVICE_EVENT_INTERLOCK_CHANGED);
 static_assert(WireValue(EventKind::kBridgeDisabled) == v1::DEVICE_EVENT_BRIDGE_DISABLED);
 static_assert(WireValue(EventKind::kBooted) == v1::DEVICE_EVENT_BOOTED);
+static_assert(WireValue(EventKind::kProgramStarted) == v1::DEVICE_EVENT_PROGRAM_STARTED);
+static_assert(WireValue(EventKind::kCycleCompleted) == v1::DEVICE_EVENT_CYCLE_COMPLETED);
+static_assert(WireValue(EventKind::kProgramPaused) == v1::DEVICE_EVENT_PROGRAM_PAUSED);
+static_assert(WireValue(EventKind::kProgramResumed) == v1::DEVICE_EVENT_PROGRAM_RESUMED);
+static_assert(WireValue(EventKind::kProgramFinished) == v1::DEVICE_EVENT_PROGRAM_FINISHED);
+static_assert(WireValue(EventKind::kProgramAborted) == v1::DEVICE_EVENT_PROGRAM_ABORTED);
+static_assert(WireValue(EventKind::kProgramAborted) + 1 == v1::DeviceEventKind_ARRAYSIZE);
+
+static_assert(WireValue(ProgramState::kNone) == v1::PROGRAM_STATE_NONE);
+static_assert(WireValue(ProgramState::kLoaded) == v1::PROGRAM_STATE_LOADED);
+static_assert(WireValue(ProgramState::kRunning) == v1::PROGRAM_STATE_RUNNING);
+static_assert(WireValue(ProgramState::kPaused) == v1::PROGRAM_STATE_PAUSED);
+static_assert(WireValue(ProgramState::kStopping) == v1::PROGRAM_STATE_STOPPING);
+static_assert(WireValue(ProgramState::kStopping) + 1 == v1::ProgramState_ARRAYSIZE);
 
 inline v1::Fault ToWire(Fault f) { return static_cast<v1::Fault>(f); }
 inline v1::DeviceState ToWire(DeviceState s) { return static_cast<v1::DeviceState>(s); }
 inline v1::CommandResult ToWire(CommandResult r) { return static_cast<v1::CommandResult>(r); }
 inline v1::DeviceEventKind ToWire(EventKind k) { return static_cast<v1::DeviceEventKind>(k); }
+inline v1::ProgramState ToWire(ProgramState s) { return static_cast<v1::ProgramState>(s); }
 
 }  // namespace rollrig::sim
