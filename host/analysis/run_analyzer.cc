@@ -339,12 +339,12 @@ v1::LimitResult RunAnalyzer::ResultOf(const FaultRecord& f) const {
 }
 
 // A limit's worst value and where it was, for the verdict's reason line.
-std::string RunAnalyzer::LimitLine(size_t index) const {
+std::string RunAnalyzer::LimitLine(size_t index, bool name_the_limit) const {
   const LimitChecker& c = checkers_[index];
   const LimitChecker::Point& worst = c.worst();
   return DescribeValue(MeasurementName(c.limit()), MeasurementUnit(c.limit()), worst.value,
                        c.limit()) +
-         " (limit \"" + c.limit().name() + "\") at " +
+         (name_the_limit ? " (limit \"" + c.limit().name() + "\")" : std::string()) + " at " +
          FormatWhere(true, worst.cycle, worst.segment,
                      worst.segment >= 0 ? SegmentLabel(worst.segment) : empty_label_,
                      static_cast<double>(worst.t_us) / 1e6);
@@ -362,7 +362,7 @@ v1::RunVerdict RunAnalyzer::Verdict() const {
     case EndCause::kAbortLimit:
       verdict.set_verdict(v1::VERDICT_ABORTED);
       reason = "limit \"" + checkers_[abort_checker_].limit().name() +
-               "\" aborted the run: " + LimitLine(abort_checker_);
+               "\" aborted the run: " + LimitLine(abort_checker_, /*name_the_limit=*/false);
       break;
     case EndCause::kFault: {
       const FaultRecord& f = faults_[ending_fault_];
@@ -418,7 +418,7 @@ std::string RunAnalyzer::UndecidedReason(v1::RunVerdict* verdict) const {
   const size_t failed = first_with(/*violated=*/true);
   if (failed < checkers_.size()) {
     verdict->set_verdict(v1::VERDICT_FAIL);
-    std::string reason = LimitLine(failed);
+    std::string reason = LimitLine(failed, /*name_the_limit=*/true);
     const uint64_t others = count_with(v1::VERDICT_FAIL) - 1;
     if (others > 0) reason += "; " + Plural(others, "more limit", "more limits") + " failed";
     return reason;
@@ -426,7 +426,7 @@ std::string RunAnalyzer::UndecidedReason(v1::RunVerdict* verdict) const {
   const size_t marginal = first_with(/*violated=*/false);
   if (marginal < checkers_.size()) {
     verdict->set_verdict(v1::VERDICT_MARGINAL);
-    std::string reason = LimitLine(marginal);
+    std::string reason = LimitLine(marginal, /*name_the_limit=*/true);
     const uint64_t others = count_with(v1::VERDICT_MARGINAL) - 1;
     if (others > 0) reason += "; " + Plural(others, "more limit", "more limits") + " marginal";
     return reason;

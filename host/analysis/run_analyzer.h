@@ -175,7 +175,7 @@ class RunAnalyzer {
   void EndRun(EndCause cause);
   rollrig::v1::LimitResult ResultOf(size_t checker_index) const;
   rollrig::v1::LimitResult ResultOf(const FaultRecord& fault) const;
-  std::string LimitLine(size_t checker_index) const;
+  std::string LimitLine(size_t checker_index, bool name_the_limit) const;
   std::string UndecidedReason(rollrig::v1::RunVerdict* verdict) const;
 
   std::vector<LimitChecker> checkers_;  // report order: run-wide, then per segment
