@@ -27,9 +27,10 @@
 //   first sample; every cycle starts its segments anew). Run-wide limits settle too.
 // - persist_s: a violation counts at the first sample at least persist_s after the first
 //   sample of an unbroken run of outside samples (0 = at once). Marginal likewise, for an
-//   unbroken run of marginal-or-outside samples. A gap (NoteGap), the end of settling or a
-//   segment change breaks the run. Each counted run is one violation: violations() and
-//   LimitResult.violations count runs, not samples. Times compare in whole microseconds.
+//   unbroken run of marginal-or-outside samples. A gap (NoteGap) or a new segment breaks
+//   the run. Each counted run is one violation: violations() and LimitResult.violations
+//   count runs, not samples. Times compare in whole microseconds, so both are exact to
+//   the sample.
 // - Worst value: the one furthest outside the bounds, or if none was outside, the closest
 //   to a bound; only among samples that counted (an outside blip shorter than persist_s
 //   is noise, not a worst value). It carries its cycle, segment, label and run time.
@@ -41,7 +42,8 @@
 // - A cycle is complete when a sample of another cycle arrives, or when the program ends
 //   by itself (a sample with segment -1, no stop, fault or abort noted). Complete cycles
 //   are checked against the run-wide cycle-statistic limits (Limit.cycle_statistic), one
-//   check per cycle, no settle or persist.
+//   check per cycle (a violating cycle is one violation, at the cycle's end_s), no settle
+//   or persist.
 // - A cycle cut short -- open at Finish, or when an abort, fault or stop ended the run --
 //   is partial: partial_cycle() reports it, it is not in cycles() and not checked against
 //   cycle-statistic limits (a half cycle's mean says nothing about the DUT).
@@ -64,13 +66,16 @@
 // Verdict: ABORTED > FAIL > MARGINAL > PASS. The reason is the deciding item in one
 // line: for FAIL and MARGINAL the first limit (in run time) that reached that outcome, e.g.
 //   torque_nm 2.98 N·m above max 2.5 (limit "stall") at cycle 2, segment 3 "knead", 41.2 s
-// RunVerdict.limits: each run-wide limit once, then each segment limit once per segment,
-// in the order given, then one entry per distinct fault noted. Before Finish, Verdict()
-// is the verdict so far. A finished run with no program samples is UNSPECIFIED.
+// RunVerdict.limits: each run-wide limit once, then each segment limit once per segment
+// (segments by index, limits in the order given), then one entry per distinct fault
+// noted. A limit never checked (its segment never ran, or it is still settling) has
+// outcome UNSPECIFIED. Before Finish, Verdict() is the verdict so far. A finished run with
+// no program samples is UNSPECIFIED.
 //
-// Cost: AddSample does no heap allocation (streaming sums, fixed per-limit state; result
-// text is built only in Verdict(), abort_cause() and TakeNewViolations()). Memory is flat
-// in the number of samples; cycles() grows by one CycleStats per cycle.
+// Cost: AddSample does no heap allocation per sample (streaming sums, fixed per-limit
+// state; result text is built in Verdict() and TakeNewViolations()). It may allocate only
+// when a cycle ends (cycles() grows by one CycleStats, geometrically) and once when an
+// ABORT limit trips (abort_cause()). Memory is flat in the number of samples.
 //
 // Not thread-safe: one caller at a time (in rigd, the dispatcher thread).
 #pragma once
