@@ -247,9 +247,9 @@ void RunAnalyzer::NoteFault(v1::Fault fault, double value, double t_s) {
   }
 }
 
-void RunAnalyzer::NoteStopped(const std::string& who, double t_s) {
+void RunAnalyzer::NoteStopped(const std::string& why, double t_s) {
   if (finished_ || end_cause_ != EndCause::kNone) return;
-  stopped_by_ = who;
+  stopped_why_ = why;
   stopped_t_s_ = t_s;
   stopped_in_program_ = in_program_;
   stopped_cycle_ = in_program_ ? cycle_ : 0;
@@ -374,7 +374,7 @@ v1::RunVerdict RunAnalyzer::Verdict() const {
     }
     case EndCause::kStopped:
       verdict.set_verdict(v1::VERDICT_ABORTED);
-      reason = "stopped by " + stopped_by_ + " at " +
+      reason = stopped_why_ + " at " +
                FormatWhere(stopped_in_program_, stopped_cycle_, stopped_segment_,
                            stopped_segment_ >= 0 ? SegmentLabel(stopped_segment_) : empty_label_,
                            stopped_t_s_);

@@ -56,8 +56,8 @@
 // verdict is ABORTED naming the limit, the run ends. A marginal of any non-RECORD limit
 // makes the run MARGINAL at worst.
 //
-// Faults and stops: any device fault or e-stop (NoteFault) or a person's stop
-// (NoteStopped) ends the run ABORTED. The first cause that ends the run is the reason;
+// Faults and stops: any device fault or e-stop (NoteFault) or a stop before the planned
+// end (NoteStopped) ends the run ABORTED. The first cause that ends the run is the reason;
 // later ones are still listed (faults) but do not change it.
 //
 // Gaps: noted and counted; the verdict reason mentions the samples lost, but gaps alone
@@ -118,9 +118,11 @@ class RunAnalyzer {
   // tripping measurement in its display unit (for a stall the motor current, A; the
   // reason names the torque of the latest sample). Cycle and segment: the latest sample's.
   void NoteFault(rollrig::v1::Fault fault, double value, double t_s);
-  // A person stopped the run: ABORTED, reason "stopped by <who>". `who` names them, e.g.
-  // "alice@bench". A run that ends as planned calls only Finish.
-  void NoteStopped(const std::string& who, double t_s);
+  // The run was stopped before its planned end -- by a person, or because the device was
+  // lost: ABORTED. `why` is the reason as people read it, e.g. "stopped by alice@bench";
+  // the verdict adds where: "stopped by alice@bench at cycle 2, segment 3, 41.2 s". A run
+  // that ends as planned calls only Finish.
+  void NoteStopped(const std::string& why, double t_s);
   // End of the run: closes a cycle still open as partial. Later calls change nothing.
   void Finish(double t_s);
 
@@ -215,7 +217,7 @@ class RunAnalyzer {
   std::optional<rollrig::v1::LimitResult> abort_cause_;
   std::vector<FaultRecord> faults_;  // one per distinct fault, first first
   size_t ending_fault_ = 0;
-  std::string stopped_by_;
+  std::string stopped_why_;
   double stopped_t_s_ = 0;
   bool stopped_in_program_ = false;
   uint32_t stopped_cycle_ = 0;

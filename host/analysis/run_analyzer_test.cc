@@ -550,7 +550,7 @@ TEST(RunAnalyzerTest, OtherFaultsNameTheirMeasurement) {
 TEST(RunAnalyzerTest, StopByAPersonAborts) {
   RunAnalyzer analyzer({}, {AnalyzerSegment{.index = 0, .label = "glide", .limits = {}}});
   const uint64_t i = Feed(&analyzer, 0, 12345, [](uint64_t k) { return Quiet(k, 1, 0); });
-  analyzer.NoteStopped("alice@bench", RunTime(i - 1));
+  analyzer.NoteStopped("stopped by alice@bench", RunTime(i - 1));
   analyzer.Finish(RunTime(i));
   const v1::RunVerdict verdict = analyzer.Verdict();
   EXPECT_EQ(verdict.verdict(), v1::VERDICT_ABORTED);
@@ -582,7 +582,7 @@ TEST(RunAnalyzerTest, VerdictPrecedence) {
   EXPECT_EQ(a->Verdict().verdict(), v1::VERDICT_FAIL);
   EXPECT_EQ(a->Verdict().reason(),
             "force_n 120 N above max 100 (limit \"force\") at cycle 1, segment 0, 0.001 s");
-  a->NoteStopped("bob@lab", RunTime(2));                // ABORTED beats FAIL
+  a->NoteStopped("stopped by bob@lab", RunTime(2));     // ABORTED beats FAIL
   a->NoteFault(v1::FAULT_ESTOP_BUTTON, 1, RunTime(3));  // the first end stays the reason
   a->Finish(RunTime(4));
   const v1::RunVerdict verdict = a->Verdict();
@@ -595,7 +595,7 @@ TEST(RunAnalyzerTest, VerdictPrecedence) {
   auto b = make();  // a fault first, then a stop: the fault is the reason
   b->AddSample(Quiet(0, 1, 0));
   b->NoteFault(v1::FAULT_DOOR_OPEN, 1, 0);
-  b->NoteStopped("carol@lab", 0);
+  b->NoteStopped("stopped by carol@lab", 0);
   EXPECT_EQ(b->Verdict().reason(), "door-open: guard door opened at cycle 1, segment 0, 0 s");
 }
 
