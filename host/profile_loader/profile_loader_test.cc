@@ -1,6 +1,8 @@
 #include "host/profile_loader/profile_loader.h"
 
 #include <cmath>
+#include <filesystem>
+#include <set>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -117,6 +119,17 @@ TEST(PresetsTest, EachCarriesStallTemperatureAndSpeedTrackingLimits) {
   }
 }
 
+TEST(PresetsTest, TheProfilesFolderHoldsExactlyThePresets) {
+  std::set<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(ROLLRIG_PROFILES_DIR)) {
+    files.insert(entry.path().filename().string());
+  }
+  std::set<std::string> presets;
+  for (const auto& preset : Presets()) presets.insert(preset.file_name());
+  EXPECT_EQ(files, presets);
+  EXPECT_EQ(files.size(), 5u);
+}
+
 TEST(PresetsTest, FindByNameOrFileName) {
   ASSERT_NE(FindPreset("kneading"), nullptr);
   EXPECT_EQ(FindPreset("kneading.textproto"), FindPreset("kneading"));
@@ -187,6 +200,24 @@ TEST(ParseErrorTest, MissingBraceAtTheEnd) {
   ASSERT_EQ(check.errors.size(), 1u) << AllErrors(check);
   EXPECT_EQ(check.errors[0].line(), 3u);
   EXPECT_THAT(check.errors[0].message(), HasSubstr("Expected"));
+}
+
+TEST(ParseErrorTest, SyntaxErrorInsideAListNamesTheElement) {
+  const ProfileCheck check = Load(
+      "steps: [\n"
+      "  { segment { duration_s: 1 } },\n"
+      "  { segment { duration_s: one } }\n"
+      "]\n");
+  ASSERT_EQ(check.errors.size(), 1u) << AllErrors(check);
+  EXPECT_EQ(FormatProfileError(check.errors[0]),
+            "test.textproto:3:27: steps[1].segment.duration_s: Expected double, got: one");
+}
+
+TEST(ParseErrorTest, JsonSyntaxError) {
+  const ProfileCheck check = Load("{\"name\": }", "p.json");
+  ASSERT_EQ(check.errors.size(), 1u) << AllErrors(check);
+  EXPECT_EQ(check.errors[0].line(), 0u);
+  EXPECT_THAT(FormatProfileError(check.errors[0]), HasSubstr("p.json: invalid JSON: "));
 }
 
 TEST(ParseErrorTest, JsonBadFieldNamesTheFieldPath) {
