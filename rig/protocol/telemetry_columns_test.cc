@@ -30,6 +30,9 @@ TelemetrySample RandomSample(std::mt19937* rng, uint64_t seq) {
   s.current_a = 3 * u(*rng);
   s.temp_c = 60 + 40 * u(*rng);
   s.voltage_v = 24 * u(*rng);
+  // Segments advance now and then, cycles wrap through the whole uint32 range.
+  s.segment = seq % 7 == 0 ? -1 : static_cast<int32_t>(seq % 256);
+  s.cycle = seq % 5 == 0 ? 0 : static_cast<uint32_t>(rng->operator()()) | 0x80000000u;
   return s;
 }
 
@@ -49,6 +52,8 @@ void ExpectWithinQuantisation(const TelemetrySample& got, const TelemetrySample&
   EXPECT_NEAR(got.current_a, want.current_a, kMilliTolerance);
   EXPECT_NEAR(got.temp_c, want.temp_c, kCentiTolerance);
   EXPECT_NEAR(got.voltage_v, want.voltage_v, kMilliTolerance);
+  EXPECT_EQ(got.segment, want.segment);  // integers: exact
+  EXPECT_EQ(got.cycle, want.cycle);
 }
 
 TEST(TelemetryColumnsTest, RoundTripsWithinQuantisation) {
@@ -130,6 +135,68 @@ TEST(TelemetryColumnsTest, FinishCarriesTheStatusAndThePackerIsReusable) {
   EXPECT_EQ(batch.interlocks(), 1u << rollrig::v1::INTERLOCK_DOOR_OPEN);
   EXPECT_EQ(batch.dropped_total(), 77u);
   EXPECT_EQ(batch.sample_period_us(), 100u);
+}
+
+TEST(TelemetryColumnsTest, ProgramColumnsAndStatusRoundTrip) {
+  TelemetryBatchPacker packer;
+  std::vector<TelemetrySample> sent;
+  // No program, then cycle 3 segments 0, 1, 2, then cycle 4, then the ramp-down.
+  const int32_t segments[] = {-1, -1, 0, 0, 1, 2, 2, 0, -1};
+  const uint32_t cycles[] = {0, 0, 3, 3, 3, 3, 3, 4, 0};
+  for (uint64_t i = 0; i < 9; ++i) {
+    TelemetrySample s;
+    s.seq = 100 + i;
+    s.time_us = 1000 * s.seq;
+    s.segment = segments[i];
+    s.cycle = cycles[i];
+    sent.push_back(s);
+    ASSERT_TRUE(packer.Add(s));
+  }
+  firmware::FirmwareStatus status;
+  status.program_state = firmware::ProgramState::kRunning;
+  status.program_id = 0x1234567890ull;
+  rollrig::v1::TelemetryBatch batch;
+  packer.Finish(status, 1000, &batch);
+  EXPECT_EQ(batch.program_state(), rollrig::v1::PROGRAM_STATE_RUNNING);
+  EXPECT_EQ(batch.program_id(), 0x1234567890ull);
+  // Delta-coded like every column: mostly zeros on the wire.
+  EXPECT_THAT(batch.segment(), ::testing::ElementsAre(-1, 0, 1, 0, 1, 1, 0, -2, -1));
+  EXPECT_THAT(batch.cycle(), ::testing::ElementsAre(0, 0, 3, 0, 0, 0, 0, 1, -4));
+
+  rollrig::v1::TelemetryBatch parsed;
+  ASSERT_TRUE(parsed.ParseFromString(batch.SerializeAsString()));
+  std::vector<TelemetrySample> got;
+  ASSERT_TRUE(UnpackTelemetryBatch(parsed, &got).ok());
+  ASSERT_EQ(got.size(), sent.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].segment, sent[i].segment) << i;
+    EXPECT_EQ(got[i].cycle, sent[i].cycle) << i;
+  }
+}
+
+TEST(TelemetryColumnsTest, BatchesWithoutProgramColumnsReadAsNoProgram) {
+  std::mt19937 rng(9);
+  TelemetryBatchPacker packer;
+  for (uint64_t seq = 0; seq < 4; ++seq) ASSERT_TRUE(packer.Add(RandomSample(&rng, seq)));
+  rollrig::v1::TelemetryBatch batch;
+  packer.Finish(firmware::FirmwareStatus{}, 1000, &batch);
+  batch.clear_segment();  // as a device (or recording) from before programs sent it
+  batch.clear_cycle();
+  std::vector<TelemetrySample> out;
+  ASSERT_TRUE(UnpackTelemetryBatch(batch, &out).ok());
+  ASSERT_EQ(out.size(), 4u);
+  for (const auto& s : out) {
+    EXPECT_EQ(s.segment, -1);
+    EXPECT_EQ(s.cycle, 0u);
+  }
+  // Present but short is corruption, named like any other column.
+  packer.Add(RandomSample(&rng, 10));
+  packer.Add(RandomSample(&rng, 11));
+  packer.Finish(firmware::FirmwareStatus{}, 1000, &batch);
+  batch.mutable_cycle()->RemoveLast();
+  const absl::Status status = UnpackTelemetryBatch(batch, &out);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("column cycle has 1 values"));
 }
 
 TEST(TelemetryColumnsTest, ABatchNeverSpansAGap) {

@@ -382,5 +382,197 @@ TEST(SimulatedDeviceTest, TenKilohertzTelemetryFitsFullSpeedUsb) {
   EXPECT_EQ(h.host.batches[3].time_delta_us_size(), 100);  // 10 ms batches
 }
 
+// ---- Device programs ----
+
+v1::ProgramSegment HoldSegment(uint32_t index, uint64_t duration_us, double rpm) {
+  v1::ProgramSegment s;
+  s.set_index(index);
+  s.set_duration_us(duration_us);
+  s.mutable_roller()->mutable_hold()->set_rpm(rpm);
+  return s;
+}
+
+v1::HostMessage LoadPart(uint32_t id, uint64_t program, uint32_t total, uint32_t first,
+                         const std::vector<v1::ProgramSegment>& segments) {
+  v1::HostMessage m;
+  m.set_command_id(id);
+  v1::LoadProgram* load = m.mutable_load_program();
+  load->set_program_id(program);
+  load->set_total_segments(total);
+  load->set_first_index(first);
+  for (const auto& s : segments) *load->add_segments() = s;
+  return m;
+}
+
+v1::HostMessage Start(uint32_t id, uint64_t program, uint32_t cycles, uint32_t first_cycle) {
+  v1::HostMessage m;
+  m.set_command_id(id);
+  m.mutable_start_program()->set_program_id(program);
+  m.mutable_start_program()->set_cycles(cycles);
+  m.mutable_start_program()->set_first_cycle(first_cycle);
+  return m;
+}
+
+void ExpectOk(const TestHost& host, uint32_t id) {
+  const v1::CommandAck* ack = host.FindAck(id);
+  ASSERT_NE(ack, nullptr) << "no ack for command " << id;
+  EXPECT_EQ(ack->result(), v1::COMMAND_RESULT_OK) << id << ": " << ack->detail();
+}
+
+TEST(SimulatedDeviceTest, AProgramUploadedInTwoPartsRunsWithSegmentAndCycleInTelemetry) {
+  DeviceHarness h;
+  h.Send(Hello(1));
+  h.Run(0.01);
+  EXPECT_EQ(h.host.infos.at(0).capabilities().max_profile_segments(), 256u);
+  v1::ProgramSegment sweep;
+  sweep.set_index(2);
+  sweep.set_duration_us(100'000);
+  sweep.mutable_head()->mutable_sweep()->set_from_deg(0);
+  sweep.mutable_head()->mutable_sweep()->set_to_deg(5);
+  sweep.mutable_head()->mutable_sweep()->set_period_s(0.1);
+  h.Send(LoadPart(2, 77, 3, 0, {HoldSegment(0, 200'000, 40), HoldSegment(1, 150'000, -20)}));
+  h.Send(LoadPart(3, 77, 3, 2, {sweep}));
+  h.Send(Start(4, 77, 2, 5));
+  h.Run(1.5);
+  ExpectOk(h.host, 2);
+  ExpectOk(h.host, 3);
+  ExpectOk(h.host, 4);
+
+  // 450 ms per cycle, cycles 5 and 6; each sample's columns say where it was.
+  uint64_t start_us = 0;
+  for (const auto& e : h.host.events) {
+    if (e.kind() == v1::DEVICE_EVENT_PROGRAM_STARTED) start_us = e.time_us();
+  }
+  ASSERT_GT(start_us, 0u);
+  int in_program = 0;
+  for (const auto& s : h.host.samples) {
+    if (s.time_us < start_us) continue;
+    const uint64_t since = s.time_us - start_us;
+    if (since >= 900'000) {
+      ASSERT_EQ(s.segment, -1);
+      ASSERT_EQ(s.cycle, 0u);
+      continue;
+    }
+    ++in_program;
+    const uint64_t in_cycle = since % 450'000;
+    ASSERT_EQ(s.segment, in_cycle < 200'000 ? 0 : in_cycle < 350'000 ? 1 : 2) << since;
+    ASSERT_EQ(s.cycle, 5 + since / 450'000) << since;
+  }
+  EXPECT_EQ(in_program, 900);
+
+  std::vector<uint32_t> completed;
+  for (const auto& e : h.host.events) {
+    if (e.kind() != v1::DEVICE_EVENT_CYCLE_COMPLETED) continue;
+    completed.push_back(e.cycle());
+    EXPECT_EQ(e.program_id(), 77u);
+    EXPECT_EQ(e.time_us(), start_us + 450'000 * completed.size());
+    EXPECT_THAT(e.detail(), HasSubstr("cycle"));
+  }
+  EXPECT_THAT(completed, ::testing::ElementsAre(5u, 6u));
+  EXPECT_TRUE(h.host.HasEvent(v1::DEVICE_EVENT_PROGRAM_FINISHED));
+  EXPECT_EQ(h.host.batches.back().program_state(), v1::PROGRAM_STATE_LOADED);
+  EXPECT_EQ(h.host.batches.back().program_id(), 77u);
+  EXPECT_EQ(h.host.batches.back().state(), v1::DEVICE_STATE_IDLE);
+  bool saw_running = false;
+  for (const auto& b : h.host.batches)
+    saw_running |= b.program_state() == v1::PROGRAM_STATE_RUNNING;
+  EXPECT_TRUE(saw_running);
+}
+
+TEST(SimulatedDeviceTest, ProgramCommandsAreAcknowledgedWithCodeAndReason) {
+  DeviceHarness h;
+  h.Send(Hello(1));
+  // Segment 3 of a part starting at 0 asks for 500 rpm.
+  h.Send(LoadPart(2, 9, 4, 0,
+                  {HoldSegment(0, 1000, 10), HoldSegment(1, 1000, 10), HoldSegment(2, 1000, 10),
+                   HoldSegment(3, 1000, 500)}));
+  h.Send(LoadPart(3, 9, 4, 0, {HoldSegment(0, 1000, 10), HoldSegment(1, 0, 10)}));
+  h.Send(LoadPart(4, 9, 4, 0, {HoldSegment(0, 100'000, 10), HoldSegment(1, 100'000, 20)}));
+  h.Send(LoadPart(5, 9, 4, 3, {HoldSegment(3, 1000, 10)}));            // skips segment 2
+  h.Send(LoadPart(6, 9, 4, 2, {HoldSegment(7, 1000, 10)}));            // wrong index field
+  h.Send(Start(7, 9, 1, 1));                                           // incomplete
+  h.Send(LoadPart(8, 9, 4, 0, std::vector<v1::ProgramSegment>(300)));  // too big a part
+  v1::HostMessage pause;
+  pause.set_command_id(9);
+  pause.mutable_pause_program();
+  h.Send(pause);
+  h.Run(0.01);
+
+  auto expect = [&](uint32_t id, v1::CommandResult result, const std::string& detail) {
+    const v1::CommandAck* ack = h.host.FindAck(id);
+    ASSERT_NE(ack, nullptr) << id;
+    EXPECT_EQ(ack->result(), result) << id << ": " << ack->detail();
+    EXPECT_THAT(ack->detail(), HasSubstr(detail)) << id;
+  };
+  expect(2, v1::COMMAND_RESULT_OUT_OF_RANGE,
+         "program segment 3: roller hold rpm 500 is outside -120..120 rpm");
+  expect(3, v1::COMMAND_RESULT_BAD_REQUEST, "program segment 1: duration_us must be positive");
+  ExpectOk(h.host, 4);
+  expect(5, v1::COMMAND_RESULT_BAD_REQUEST, "starts at segment 3, expected 2");
+  expect(6, v1::COMMAND_RESULT_BAD_REQUEST, "has index 7, expected 2");
+  expect(7, v1::COMMAND_RESULT_BAD_REQUEST, "no complete program 9 is loaded");
+  expect(8, v1::COMMAND_RESULT_OUT_OF_RANGE, "more than this device holds (256)");
+  expect(9, v1::COMMAND_RESULT_BAD_REQUEST, "pause: no program is running");
+
+  // Complete it, run it, and see a jog refused and an e-stop abort it.
+  h.Send(LoadPart(10, 9, 4, 2, {HoldSegment(2, 100'000, 30), HoldSegment(3, 100'000, 40)}));
+  h.Send(Start(11, 9, 0, 1));
+  h.Run(0.2);
+  ExpectOk(h.host, 10);
+  ExpectOk(h.host, 11);
+  h.Send(RollerSpeed(12, 30));
+  h.Send(LoadPart(13, 10, 1, 0, {HoldSegment(0, 1000, 10)}));
+  h.Send(Start(14, 9, 0, 1));
+  h.Run(0.01);
+  expect(12, v1::COMMAND_RESULT_BUSY, "program 9 is running");
+  expect(13, v1::COMMAND_RESULT_BUSY, "load program 10 refused: program 9 is running");
+  expect(14, v1::COMMAND_RESULT_BUSY, "start program 9 refused: program 9 is running");
+  v1::HostMessage estop;
+  estop.set_command_id(15);
+  estop.mutable_estop();
+  h.Send(estop);
+  h.Run(0.2);
+  bool aborted = false;
+  for (const auto& e : h.host.events) {
+    if (e.kind() == v1::DEVICE_EVENT_PROGRAM_ABORTED) {
+      aborted = true;
+      EXPECT_EQ(e.program_id(), 9u);
+      EXPECT_THAT(e.detail(), HasSubstr("aborted"));
+    }
+  }
+  EXPECT_TRUE(aborted);
+  EXPECT_EQ(h.host.samples.back().segment, -1);
+}
+
+TEST(SimulatedDeviceTest, PauseResumeAndStopProgramOverFrames) {
+  DeviceHarness h;
+  h.Send(Hello(1));
+  h.Send(LoadPart(2, 5, 1, 0, {HoldSegment(0, 1'000'000, 60)}));
+  h.Send(Start(3, 5, 0, 1));
+  h.Run(0.5);
+  v1::HostMessage m;
+  m.set_command_id(4);
+  m.mutable_pause_program();
+  h.Send(m);
+  h.Run(0.5);
+  EXPECT_EQ(h.host.batches.back().program_state(), v1::PROGRAM_STATE_PAUSED);
+  EXPECT_NEAR(h.host.samples.back().roller_rpm, 0, 1.0);
+  m.set_command_id(5);
+  m.mutable_resume_program();
+  h.Send(m);
+  h.Run(0.5);
+  EXPECT_NEAR(h.host.samples.back().roller_rpm, 60, 1.5);
+  m.set_command_id(6);
+  m.mutable_stop_program()->set_at_cycle_end(false);
+  h.Send(m);
+  h.Run(0.5);
+  for (uint32_t id = 2; id <= 6; ++id) ExpectOk(h.host, id);
+  EXPECT_TRUE(h.host.HasEvent(v1::DEVICE_EVENT_PROGRAM_PAUSED));
+  EXPECT_TRUE(h.host.HasEvent(v1::DEVICE_EVENT_PROGRAM_RESUMED));
+  EXPECT_TRUE(h.host.HasEvent(v1::DEVICE_EVENT_PROGRAM_FINISHED));
+  EXPECT_FALSE(h.host.HasEvent(v1::DEVICE_EVENT_CYCLE_COMPLETED));
+  EXPECT_EQ(h.host.batches.back().state(), v1::DEVICE_STATE_IDLE);
+}
+
 }  // namespace
 }  // namespace rollrig::sim
