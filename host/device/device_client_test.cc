@@ -418,6 +418,55 @@ TEST(DeviceClientScriptedTest, DeviceEventsBecomeReadableRigEvents) {
   EXPECT_EQ(snap.faults, 1u << rollrig::v1::FAULT_STALL);
 }
 
+TEST(DeviceClientScriptedTest, ProgramEventsAndColumnsReachTheSnapshotAndEvents) {
+  auto owned = std::make_unique<ScriptedDevice>(HelloAnswerer(1));
+  ScriptedDevice* device = owned.get();
+  DeviceClient client(std::move(owned), FastOptions());
+  EventLog events(client.events());
+  client.Start();
+  ASSERT_TRUE(client.WaitConnected(absl::Seconds(10)).ok());
+
+  DeviceMessage m;
+  auto* ev = m.mutable_event();
+  ev->set_kind(rollrig::v1::DEVICE_EVENT_CYCLE_COMPLETED);
+  ev->set_cycle(3);
+  ev->set_program_id(77);
+  ev->set_state(rollrig::v1::DEVICE_STATE_ACTIVE);
+  device->Send(m);
+  ASSERT_TRUE(Eventually([&] { return events.Has(rollrig::v1::RIG_EVENT_DEVICE); }));
+  EXPECT_THAT(events.MessagesOf(rollrig::v1::RIG_EVENT_DEVICE), HasSubstr("cycle 3 completed"));
+
+  // Two samples: segment 1 of cycle 4, then segment 2 (columns delta-coded).
+  DeviceMessage batch;
+  auto* b = batch.mutable_telemetry();
+  b->set_first_sample_seq(0);
+  b->set_first_time_us(0);
+  for (int i = 0; i < 2; ++i) {
+    b->add_time_delta_us(i == 0 ? 0 : 1000);
+    for (auto* col : {b->mutable_roller_rpm_cmd_c(), b->mutable_roller_rpm_c(),
+                      b->mutable_head_deg_cmd_c(), b->mutable_head_deg_c(), b->mutable_torque_mnm(),
+                      b->mutable_force_cn(), b->mutable_preload_cmd_cn(), b->mutable_current_ma(),
+                      b->mutable_temp_cc(), b->mutable_voltage_mv()}) {
+      col->Add(0);
+    }
+  }
+  b->add_segment(1);
+  b->add_segment(1);
+  b->add_cycle(4);
+  b->add_cycle(0);
+  b->set_program_state(rollrig::v1::PROGRAM_STATE_RUNNING);
+  b->set_program_id(77);
+  b->set_state(rollrig::v1::DEVICE_STATE_ACTIVE);
+  device->Send(batch);
+  ASSERT_TRUE(Eventually([&] { return client.Snapshot().samples_received == 2; }));
+  const DeviceSnapshot snap = client.Snapshot();
+  EXPECT_EQ(snap.program_state, rollrig::v1::PROGRAM_STATE_RUNNING);
+  EXPECT_EQ(snap.program_id, 77u);
+  EXPECT_EQ(snap.cycle, 4u);
+  EXPECT_EQ(snap.segment, 2);
+  EXPECT_EQ(snap.last.segment, 2);
+}
+
 TEST(DeviceClientScriptedTest, CommandsFailUnavailableWhenNotConnectedOrNotStarted) {
   // A device that never answers Hello.
   DeviceClientOptions options = FastOptions();
