@@ -43,9 +43,13 @@ void EventSubscription::Push(const rollrig::v1::RigEvent& e) {
 }
 
 std::shared_ptr<EventSubscription> EventHub::Subscribe(size_t capacity,
-                                                       std::function<void()> notify) {
+                                                       std::function<void()> notify,
+                                                       size_t recent) {
   auto sub = std::make_shared<EventSubscription>(capacity, std::move(notify));
   std::lock_guard<std::mutex> lock(mu_);
+  // Under the hub's lock, so an event is either in this copy or delivered later, once.
+  const size_t n = std::min(recent, history_.size());
+  for (size_t i = history_.size() - n; i < history_.size(); ++i) sub->Push(history_[i]);
   subs_.push_back(sub);
   return sub;
 }
@@ -60,6 +64,8 @@ void EventHub::Publish(rollrig::v1::RigEvent e) {
   std::vector<std::shared_ptr<EventSubscription>> subs;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    history_.push_back(e);
+    if (history_.size() > kHistory) history_.pop_front();
     subs = subs_;
   }
   // Delivered outside the hub's lock: a subscriber's notify may call back into the hub.

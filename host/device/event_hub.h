@@ -42,15 +42,22 @@ class EventSubscription {
 // Thread-safe.
 class EventHub {
  public:
+  // The new subscription starts with up to `recent` of the latest events (oldest
+  // first), then gets every event published after it, none twice, none missed.
   std::shared_ptr<EventSubscription> Subscribe(size_t capacity = 1024,
-                                               std::function<void()> notify = {});
+                                               std::function<void()> notify = {},
+                                               size_t recent = 0);
   void Unsubscribe(const std::shared_ptr<EventSubscription>& sub);
-  // Stamps host_time_ns if unset and delivers to every subscriber.
+  // Stamps host_time_ns if unset, keeps it in the history and delivers it to every
+  // subscriber.
   void Publish(rollrig::v1::RigEvent e);
+
+  static constexpr size_t kHistory = 1000;
 
  private:
   std::mutex mu_;
   std::vector<std::shared_ptr<EventSubscription>> subs_;
+  std::deque<rollrig::v1::RigEvent> history_;  // the latest kHistory events
 };
 
 }  // namespace rollrig::host
