@@ -71,4 +71,16 @@ void ManualClock::Set(int64_t now_ns) {
   state_->cv.notify_all();
 }
 
+ScaledClock::ScaledClock(double factor) : factor_(factor), origin_ns_(RealClock()->NowNanos()) {}
+
+int64_t ScaledClock::NowNanos() {
+  return origin_ns_ +
+         static_cast<int64_t>(static_cast<double>(RealClock()->NowNanos() - origin_ns_) * factor_);
+}
+
+void ScaledClock::SleepUntil(int64_t deadline_ns) {
+  RealClock()->SleepUntil(
+      origin_ns_ + static_cast<int64_t>(static_cast<double>(deadline_ns - origin_ns_) / factor_));
+}
+
 }  // namespace rollrig

@@ -40,4 +40,18 @@ class ManualClock final : public Clock {
   std::unique_ptr<State> state_;
 };
 
+// Real time running `factor` times faster (or slower): lets tests and benchmarks run the
+// simulated device faster than real time while everything else keeps real threads.
+// Thread-safe.
+class ScaledClock final : public Clock {
+ public:
+  explicit ScaledClock(double factor);
+  int64_t NowNanos() override;
+  void SleepUntil(int64_t deadline_ns) override;
+
+ private:
+  const double factor_;
+  const int64_t origin_ns_;
+};
+
 }  // namespace rollrig
