@@ -7,14 +7,16 @@ namespace rollrig::host {
 
 const char kRigdUsage[] =
     "usage: rigd [--device sim|tcp:HOST:PORT] [--listen HOST:PORT] [--seed N]\n"
-    "            [--tick-hz HZ] [--serial S]\n"
+    "            [--tick-hz HZ] [--serial S] [--runs-dir DIR]\n"
     "\n"
     "  --device   the massager to drive: sim (default, simulated in this process) or\n"
     "             tcp:HOST:PORT (a rig-sim process)\n"
     "  --listen   gRPC address (default 127.0.0.1:50051; loopback only)\n"
     "  --seed     simulator noise seed (default 1)\n"
     "  --tick-hz  simulator control tick, 1000..10000 (default 1000)\n"
-    "  --serial   simulator serial number (default SIM-0001)\n";
+    "  --serial   simulator serial number (default SIM-0001)\n"
+    "  --runs-dir where runs are kept (default $XDG_DATA_HOME/rollrig/runs, i.e.\n"
+    "             ~/.local/share/rollrig/runs); one rigd per directory\n";
 
 absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args) {
   RigdOptions o;
@@ -38,6 +40,8 @@ absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& arg
       o.device = value;
     } else if (name == "--listen") {
       o.listen = value;
+    } else if (name == "--runs-dir") {
+      o.runs_dir = value;
     } else if (name == "--serial") {
       o.serial = value;
     } else if (name == "--seed") {

@@ -15,6 +15,7 @@ struct RigdOptions {
   uint64_t seed = 1;                // simulator noise seed (--device sim)
   uint32_t tick_hz = 1000;          // simulator control tick (--device sim)
   std::string serial = "SIM-0001";  // simulator serial (--device sim)
+  std::string runs_dir;             // "" = $XDG_DATA_HOME/rollrig/runs
   bool help = false;
 };
 

@@ -84,8 +84,9 @@ absl::Status ParseHostPort(const std::string& address, std::string* host, int* p
   return absl::OkStatus();
 }
 
-RigServer::RigServer(DeviceClient* device, RigServerOptions options)
-    : device_(device), options_(std::move(options)) {}
+RigServer::RigServer(DeviceClient* device, RunManager* runs, LeaseManager* lease,
+                     RigServerOptions options)
+    : device_(device), runs_(runs), lease_(lease), options_(std::move(options)) {}
 
 RigServer::~RigServer() { Shutdown(); }
 
@@ -94,20 +95,27 @@ std::string RigServer::address() const {
                                               : absl::StrCat(host_, ":", port_);
 }
 
-absl::Status RigServer::Start() {
+absl::Status CheckListenAddress(const std::string& listen) {
+  std::string host;
   int port = 0;
-  if (absl::Status s = ParseHostPort(options_.listen, &host_, &port); !s.ok()) return s;
-  if (!IsLoopback(host_)) {
+  if (absl::Status s = ParseHostPort(listen, &host, &port); !s.ok()) return s;
+  if (!IsLoopback(host)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to listen on ", options_.listen,
+        "refusing to listen on ", listen,
         ": remote access needs TLS and a token, which rigd does not offer yet; listen on "
         "127.0.0.1 and use an SSH tunnel"));
   }
-  if (absl::Status s = ProbeBind(host_, port); !s.ok()) return s;
+  return ProbeBind(host, port);
+}
+
+absl::Status RigServer::Start() {
+  int port = 0;
+  if (absl::Status s = ParseHostPort(options_.listen, &host_, &port); !s.ok()) return s;
+  if (absl::Status s = CheckListenAddress(options_.listen); !s.ok()) return s;
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  service_ = std::make_unique<RigServiceImpl>(device_, &pump_);
+  service_ = std::make_unique<RigServiceImpl>(device_, &pump_, runs_, lease_);
   grpc::ServerBuilder builder;
   // gRPC enables SO_REUSEPORT by default: two servers could then share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

@@ -24,8 +24,8 @@ struct RigServerOptions {
 
 class RigServer {
  public:
-  // `device` is not owned and must outlive the server.
-  RigServer(DeviceClient* device, RigServerOptions options);
+  // None is owned; all must outlive the server.
+  RigServer(DeviceClient* device, RunManager* runs, LeaseManager* lease, RigServerOptions options);
   ~RigServer();  // Shutdown()s
 
   // Binds and starts serving. Errors: INVALID_ARGUMENT for a malformed or non-loopback
@@ -39,6 +39,8 @@ class RigServer {
 
  private:
   DeviceClient* device_;
+  RunManager* runs_;
+  LeaseManager* lease_;
   RigServerOptions options_;
   StreamPump pump_;
   std::unique_ptr<RigServiceImpl> service_;
@@ -46,6 +48,10 @@ class RigServer {
   std::string host_;
   int port_ = 0;
 };
+
+// OK when `listen` is a loopback HOST:PORT that is free now (checked early, so a second
+// rigd on a taken port says so before anything else). Errors as RigServer::Start.
+absl::Status CheckListenAddress(const std::string& listen);
 
 // Splits "HOST:PORT" ("[::1]:PORT" for IPv6). INVALID_ARGUMENT naming the problem.
 absl::Status ParseHostPort(const std::string& address, std::string* host, int* port);

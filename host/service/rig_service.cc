@@ -120,8 +120,8 @@ class TelemetryStream final : public grpc::ServerWriteReactor<rollrig::v1::Telem
 class EventStream final : public grpc::ServerWriteReactor<rollrig::v1::RigEvent>,
                           public PumpedStream {
  public:
-  explicit EventStream(DeviceClient* device) : device_(device) {
-    subscription_ = device_->events().Subscribe(4096);
+  EventStream(DeviceClient* device, size_t recent) : device_(device) {
+    subscription_ = device_->events().Subscribe(4096, {}, recent);
   }
 
   void Pump() override {
@@ -174,8 +174,16 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump)
-    : device_(device), pump_(pump) {}
+RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs,
+                               LeaseManager* lease)
+    : device_(device), pump_(pump), runs_(runs), lease_(lease) {}
+
+absl::Status RigServiceImpl::CheckLease(grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(kLeaseMetadata);
+  const std::string token = it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+  return lease_->Check(token);
+}
 
 absl::Status RigServiceImpl::CheckCanMove(const DeviceSnapshot& snap) const {
   if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
@@ -227,8 +235,15 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
                                               rollrig::v1::JogResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const DeviceSnapshot snap = device_->Snapshot();
-  absl::Status ok = CheckCanMove(snap);
+  absl::Status ok = CheckLease(ctx);
+  if (ok.ok()) ok = CheckCanMove(snap);
   if (ok.ok()) ok = ValidateJog(*req, snap.info->capabilities());
+  if (ok.ok()) {
+    if (const std::string run = runs_->ActiveRunId(); !run.empty()) {
+      ok = absl::FailedPreconditionError(
+          absl::StrCat("run ", run, " is active; stop it before jogging"));
+    }
+  }
   if (!ok.ok()) {
     reactor->Finish(ToGrpcStatus(ok));
     return reactor;
@@ -258,6 +273,10 @@ grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
                                                const rollrig::v1::StopRequest* /*req*/,
                                                rollrig::v1::StopResponse* /*resp*/) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = CheckLease(ctx); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   HostMessage m;
   m.mutable_stop();
   device_->SendCommand(std::move(m),
@@ -294,6 +313,10 @@ grpc::ServerUnaryReactor* RigServiceImpl::ClearFault(grpc::CallbackServerContext
                                                      rollrig::v1::ClearFaultResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const std::string who = req->who().empty() ? ctx->peer() : req->who();
+  if (absl::Status s = CheckLease(ctx); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   HostMessage m;
   m.mutable_clear_faults();
   DeviceClient* device = device_;
@@ -324,8 +347,8 @@ grpc::ServerWriteReactor<rollrig::v1::TelemetryChunk>* RigServiceImpl::StreamTel
 }
 
 grpc::ServerWriteReactor<rollrig::v1::RigEvent>* RigServiceImpl::StreamEvents(
-    grpc::CallbackServerContext* /*ctx*/, const rollrig::v1::StreamEventsRequest* /*req*/) {
-  auto* stream = new EventStream(device_);
+    grpc::CallbackServerContext* /*ctx*/, const rollrig::v1::StreamEventsRequest* req) {
+  auto* stream = new EventStream(device_, std::min<size_t>(req->recent(), EventHub::kHistory));
   pump_->Add(stream);
   return stream;
 }

@@ -7,6 +7,8 @@
 
 #include "grpcpp/grpcpp.h"
 #include "host/device/device_client.h"
+#include "host/runs/lease_manager.h"
+#include "host/runs/run_manager.h"
 #include "host/service/stream_pump.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
@@ -17,8 +19,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 
 class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
  public:
-  // Neither is owned; both must outlive the service.
-  RigServiceImpl(DeviceClient* device, StreamPump* pump);
+  // None is owned; all must outlive the service.
+  RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs, LeaseManager* lease);
 
   grpc::ServerUnaryReactor* GetDeviceInfo(grpc::CallbackServerContext* ctx,
                                           const rollrig::v1::GetDeviceInfoRequest* req,
@@ -43,13 +45,66 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   grpc::ServerWriteReactor<rollrig::v1::RigEvent>* StreamEvents(
       grpc::CallbackServerContext* ctx, const rollrig::v1::StreamEventsRequest* req) override;
 
+  // Profiles, runs, lease and fault injection (rig_service_runs.cc).
+  grpc::ServerUnaryReactor* ListPresets(grpc::CallbackServerContext* ctx,
+                                        const rollrig::v1::ListPresetsRequest* req,
+                                        rollrig::v1::ListPresetsResponse* resp) override;
+  grpc::ServerUnaryReactor* ValidateProfile(grpc::CallbackServerContext* ctx,
+                                            const rollrig::v1::ValidateProfileRequest* req,
+                                            rollrig::v1::ValidateProfileResponse* resp) override;
+  grpc::ServerUnaryReactor* StartRun(grpc::CallbackServerContext* ctx,
+                                     const rollrig::v1::StartRunRequest* req,
+                                     rollrig::v1::RunInfo* resp) override;
+  grpc::ServerUnaryReactor* PauseRun(grpc::CallbackServerContext* ctx,
+                                     const rollrig::v1::RunRequest* req,
+                                     rollrig::v1::RunInfo* resp) override;
+  grpc::ServerUnaryReactor* ResumeRun(grpc::CallbackServerContext* ctx,
+                                      const rollrig::v1::RunRequest* req,
+                                      rollrig::v1::RunInfo* resp) override;
+  grpc::ServerUnaryReactor* StopRun(grpc::CallbackServerContext* ctx,
+                                    const rollrig::v1::RunRequest* req,
+                                    rollrig::v1::RunInfo* resp) override;
+  grpc::ServerUnaryReactor* GetRun(grpc::CallbackServerContext* ctx,
+                                   const rollrig::v1::RunRequest* req,
+                                   rollrig::v1::RunInfo* resp) override;
+  grpc::ServerUnaryReactor* ListRuns(grpc::CallbackServerContext* ctx,
+                                     const rollrig::v1::ListRunsRequest* req,
+                                     rollrig::v1::ListRunsResponse* resp) override;
+  grpc::ServerWriteReactor<rollrig::v1::RunInfo>* WatchRun(
+      grpc::CallbackServerContext* ctx, const rollrig::v1::RunRequest* req) override;
+  grpc::ServerUnaryReactor* GetCycles(grpc::CallbackServerContext* ctx,
+                                      const rollrig::v1::GetCyclesRequest* req,
+                                      rollrig::v1::GetCyclesResponse* resp) override;
+  grpc::ServerUnaryReactor* AcquireLease(grpc::CallbackServerContext* ctx,
+                                         const rollrig::v1::AcquireLeaseRequest* req,
+                                         rollrig::v1::LeaseInfo* resp) override;
+  grpc::ServerUnaryReactor* RenewLease(grpc::CallbackServerContext* ctx,
+                                       const rollrig::v1::LeaseRequest* req,
+                                       rollrig::v1::LeaseInfo* resp) override;
+  grpc::ServerUnaryReactor* ReleaseLease(grpc::CallbackServerContext* ctx,
+                                         const rollrig::v1::LeaseRequest* req,
+                                         rollrig::v1::LeaseInfo* resp) override;
+  grpc::ServerUnaryReactor* GetLease(grpc::CallbackServerContext* ctx,
+                                     const rollrig::v1::GetLeaseRequest* req,
+                                     rollrig::v1::LeaseInfo* resp) override;
+  grpc::ServerUnaryReactor* InjectFault(grpc::CallbackServerContext* ctx,
+                                        const rollrig::v1::InjectFaultRequest* req,
+                                        rollrig::v1::InjectFaultResponse* resp) override;
+
+  // The metadata key that carries the lease token.
+  static constexpr char kLeaseMetadata[] = "rollrig-lease";
+
  private:
+  // OK when the call carries the current lease token (renewing it).
+  absl::Status CheckLease(grpc::CallbackServerContext* ctx);
   // OK when a motion command may be sent: connected, nothing latched. Otherwise
   // UNAVAILABLE or FAILED_PRECONDITION with the reason.
   absl::Status CheckCanMove(const DeviceSnapshot& snap) const;
 
   DeviceClient* device_;
   StreamPump* pump_;
+  RunManager* runs_;
+  LeaseManager* lease_;
 };
 
 }  // namespace rollrig::host

@@ -1,0 +1,83 @@
+#include "host/rigd/rigd_app.h"
+
+#include <cmath>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "host/transport/transport_factory.h"
+
+namespace rollrig::host {
+
+RigdApp::RigdApp(RigdConfig config) : config_(std::move(config)) {}
+
+RigdApp::~RigdApp() { Shutdown("rigd stopped"); }
+
+absl::Status RigdApp::Start() {
+  if (absl::Status s = CheckListenAddress(config_.listen); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<Transport>> transport =
+      MakeTransport(config_.device, config_.sim, config_.sim_clock);
+  if (!transport.ok()) return transport.status();
+  runs_dir_ = config_.runs_dir.empty() ? DefaultRunsDir() : config_.runs_dir;
+  absl::StatusOr<std::unique_ptr<RunStore>> store = RunStore::Open(runs_dir_);
+  if (!store.ok()) return store.status();
+  store_ = *std::move(store);
+  device_ = std::make_unique<DeviceClient>(*std::move(transport), config_.client);
+  device_->Start();
+  lease_ = std::make_unique<LeaseManager>(&device_->events(), RealClock());
+  RunManagerOptions run_options;
+  run_options.host_version = config_.host_version;
+  runs_ = std::make_unique<RunManager>(device_.get(), store_.get(), lease_.get(), run_options);
+  runs_->Start();
+  server_ = std::make_unique<RigServer>(device_.get(), runs_.get(), lease_.get(),
+                                        RigServerOptions{config_.listen});
+  if (absl::Status s = server_->Start(); !s.ok()) {
+    runs_->Shutdown("rigd could not serve");
+    device_->Stop();
+    server_.reset();
+    return s;
+  }
+  started_ = true;
+  return absl::OkStatus();
+}
+
+// A controlled ramp-down, then bridge off; waits (bounded) for standstill so the roller is
+// not left turning on the device's watchdog alone.
+void RigdApp::StopMotors() {
+  const DeviceSnapshot before = device_->Snapshot();
+  if (before.connection != rollrig::v1::CONNECTION_STATE_CONNECTED) return;
+  rollrig::v1::HostMessage stop;
+  stop.mutable_stop();
+  if (absl::Status s = device_->SendCommandAndWait(stop);
+      !s.ok() && !absl::IsFailedPrecondition(s)) {
+    std::cerr << "rigd: stop command failed: " << s.message() << "; e-stopping" << std::endl;
+    rollrig::v1::HostMessage estop;
+    estop.mutable_estop()->set_reason("rigd shutting down");
+    (void)device_->SendCommandAndWait(estop);
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(3);
+  while (absl::Now() < deadline) {
+    const DeviceSnapshot snap = device_->Snapshot();
+    if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED) return;
+    if (snap.have_last && std::fabs(snap.last.roller_rpm) < 0.5 &&
+        snap.state != rollrig::v1::DEVICE_STATE_ACTIVE &&
+        snap.state != rollrig::v1::DEVICE_STATE_STOPPING) {
+      std::cerr << "rigd: motors stopped" << std::endl;
+      return;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::cerr << "rigd: the roller did not report standstill within 3 s; the device watchdog "
+               "takes over"
+            << std::endl;
+}
+
+void RigdApp::Shutdown(const std::string& reason) {
+  if (!started_) return;
+  started_ = false;
+  runs_->Shutdown(reason);
+  StopMotors();
+  server_->Shutdown();
+  device_->Stop();
+}
+
+}  // namespace rollrig::host

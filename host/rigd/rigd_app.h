@@ -1,0 +1,64 @@
+// rigd assembled: the device client on a transport, the runs store and manager, the
+// control lease and the gRPC server. main() runs one; tests and benchmarks run others
+// in-process on free ports and private runs directories.
+//
+// Thread safety: Start/Shutdown from one controlling thread; the parts are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "host/device/device_client.h"
+#include "host/runs/lease_manager.h"
+#include "host/runs/run_manager.h"
+#include "host/runs/run_store.h"
+#include "host/service/rig_server.h"
+#include "rig/base/clock.h"
+#include "rig/sim/simulated_device.h"
+
+namespace rollrig::host {
+
+struct RigdConfig {
+  std::string device = "sim";              // sim | tcp:HOST:PORT
+  sim::SimOptions sim;                     // for --device sim
+  Clock* sim_clock = RealClock();          // for --device sim; must outlive the app
+  std::string listen = "127.0.0.1:50051";  // port 0 picks a free one
+  std::string runs_dir;                    // "" = DefaultRunsDir()
+  DeviceClientOptions client;
+  std::string host_version = "0.1.0";
+};
+
+class RigdApp {
+ public:
+  explicit RigdApp(RigdConfig config);
+  ~RigdApp();  // Shutdown()s
+
+  // Checks the listen address, locks the runs directory, connects to the device in the
+  // background and serves. Errors name what failed (port taken, runs directory in use,
+  // unknown device).
+  absl::Status Start();
+  // Stops an active run (controlled ramp-down, marked interrupted with `reason`), stops
+  // the motors, ends streams, stops serving and disconnects. Idempotent.
+  void Shutdown(const std::string& reason);
+
+  std::string address() const { return server_ ? server_->address() : ""; }
+  const std::string& runs_dir() const { return runs_dir_; }
+  DeviceClient& device() { return *device_; }
+  RunManager& runs() { return *runs_; }
+  LeaseManager& lease() { return *lease_; }
+
+ private:
+  void StopMotors();
+
+  RigdConfig config_;
+  std::string runs_dir_;
+  std::unique_ptr<RunStore> store_;
+  std::unique_ptr<DeviceClient> device_;
+  std::unique_ptr<LeaseManager> lease_;
+  std::unique_ptr<RunManager> runs_;
+  std::unique_ptr<RigServer> server_;
+  bool started_ = false;
+};
+
+}  // namespace rollrig::host

@@ -1,0 +1,150 @@
+#include "host/runs/lease_manager.h"
+
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace rollrig::host {
+namespace {
+
+std::string NewToken() {
+  std::random_device rd;
+  std::uniform_int_distribution<uint64_t> dist;
+  auto word = [&] { return (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ dist(rd); };
+  return absl::StrFormat("%016x%016x", word(), word());
+}
+
+void PublishLeaseEvent(EventHub* events, const std::string& message, const std::string& who) {
+  rollrig::v1::RigEvent e;
+  e.set_kind(rollrig::v1::RIG_EVENT_LEASE);
+  e.set_message(message);
+  e.set_who(who);
+  events->Publish(std::move(e));
+}
+
+}  // namespace
+
+LeaseManager::LeaseManager(EventHub* events, Clock* clock, absl::Duration default_ttl)
+    : events_(events),
+      clock_(clock),
+      default_ttl_(default_ttl),
+      unix_offset_ns_(UnixNanosNow() - clock->NowNanos()) {}
+
+int64_t LeaseManager::UnixNow() const { return clock_->NowNanos() + unix_offset_ns_; }
+
+bool LeaseManager::ExpiredLocked(int64_t now_ns) const { return held_ && now_ns >= expires_ns_; }
+
+void LeaseManager::ExpireLocked(int64_t now_ns) {
+  if (!ExpiredLocked(now_ns)) return;
+  const std::string who = DescribeHolderLocked();
+  held_ = false;
+  token_.clear();
+  PublishLeaseEvent(events_, absl::StrCat("control lease of ", who, " expired (not renewed)"), who);
+}
+
+std::string LeaseManager::DescribeHolderLocked() const {
+  return client_.empty() ? holder_ : absl::StrCat(holder_, " (", client_, ")");
+}
+
+absl::StatusOr<rollrig::v1::LeaseInfo> LeaseManager::Acquire(const std::string& holder,
+                                                             const std::string& client, bool force,
+                                                             absl::Duration ttl) {
+  if (holder.empty()) return absl::InvalidArgumentError("a lease needs a holder (user@host)");
+  if (ttl < absl::ZeroDuration() || ttl > absl::Hours(24)) {
+    return absl::InvalidArgumentError("lease ttl must be between 0 (default) and 24 h");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = clock_->NowNanos();
+  ExpireLocked(now);
+  const bool same_holder = held_ && holder_ == holder && client_ == client;
+  if (held_ && !same_holder) {
+    if (!force) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("control is held by ", DescribeHolderLocked(), " for another ",
+                       absl::FormatDuration(absl::Nanoseconds(expires_ns_ - now)),
+                       " unless renewed; take it with force"));
+    }
+    PublishLeaseEvent(events_,
+                      absl::StrCat("control taken by force from ", DescribeHolderLocked(), " by ",
+                                   holder, client.empty() ? "" : " (" + client + ")"),
+                      holder);
+  } else if (!same_holder) {
+    PublishLeaseEvent(
+        events_,
+        absl::StrCat("control acquired by ", holder, client.empty() ? "" : " (" + client + ")"),
+        holder);
+  }
+  held_ = true;
+  holder_ = holder;
+  client_ = client;
+  token_ = NewToken();
+  acquired_ns_ = now;
+  ttl_ = ttl == absl::ZeroDuration() ? default_ttl_ : ttl;
+  expires_ns_ = now + absl::ToInt64Nanoseconds(ttl_);
+  rollrig::v1::LeaseInfo info;
+  info.set_held(true);
+  info.set_holder(holder_);
+  info.set_client(client_);
+  info.set_token(token_);
+  info.set_acquired_unix_ns(acquired_ns_ + unix_offset_ns_);
+  info.set_expires_unix_ns(expires_ns_ + unix_offset_ns_);
+  return info;
+}
+
+absl::Status LeaseManager::Check(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = clock_->NowNanos();
+  ExpireLocked(now);
+  if (!held_) {
+    return absl::FailedPreconditionError(
+        "no control lease held: acquire control first (rigctl does it by itself)");
+  }
+  if (token.empty() || token != token_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("control is held by ", DescribeHolderLocked()));
+  }
+  expires_ns_ = now + absl::ToInt64Nanoseconds(ttl_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<rollrig::v1::LeaseInfo> LeaseManager::Renew(const std::string& token) {
+  if (absl::Status s = Check(token); !s.ok()) return s;
+  rollrig::v1::LeaseInfo info = Get();
+  info.set_token(token);
+  return info;
+}
+
+absl::Status LeaseManager::Release(const std::string& token) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLocked(clock_->NowNanos());
+  if (!held_ || token != token_) {
+    return absl::FailedPreconditionError("that lease is not held (expired, released or taken)");
+  }
+  const std::string who = DescribeHolderLocked();
+  held_ = false;
+  token_.clear();
+  PublishLeaseEvent(events_, absl::StrCat("control released by ", who), who);
+  return absl::OkStatus();
+}
+
+rollrig::v1::LeaseInfo LeaseManager::Get() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLocked(clock_->NowNanos());
+  rollrig::v1::LeaseInfo info;
+  info.set_held(held_);
+  if (held_) {
+    info.set_holder(holder_);
+    info.set_client(client_);
+    info.set_acquired_unix_ns(acquired_ns_ + unix_offset_ns_);
+    info.set_expires_unix_ns(expires_ns_ + unix_offset_ns_);
+  }
+  return info;
+}
+
+void LeaseManager::Poll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ExpireLocked(clock_->NowNanos());
+}
+
+}  // namespace rollrig::host

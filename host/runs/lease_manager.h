@@ -1,0 +1,60 @@
+// The control lease: one client at a time may move the rig. A lease has a holder
+// identity (user@host and client name) and a token; every use renews it, and it expires
+// when its holder stops renewing (the holder vanished). Another client may take it by
+// force; that is recorded as an event. E-stop never needs it.
+//
+// Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "host/device/event_hub.h"
+#include "rig/base/clock.h"
+#include "rollrig/v1/rig_service.pb.h"
+
+namespace rollrig::host {
+
+class LeaseManager {
+ public:
+  // `events` and `clock` are not owned and must outlive the manager.
+  LeaseManager(EventHub* events, Clock* clock, absl::Duration default_ttl = absl::Seconds(10));
+
+  // Grants the lease if it is free, expired, already this holder's (same holder and
+  // client), or `force` is set. Otherwise FAILED_PRECONDITION naming the holder.
+  absl::StatusOr<rollrig::v1::LeaseInfo> Acquire(const std::string& holder,
+                                                 const std::string& client, bool force,
+                                                 absl::Duration ttl);
+  // OK when `token` is the current, unexpired lease (and renews it); otherwise
+  // FAILED_PRECONDITION saying who holds control or that none is held.
+  absl::Status Check(const std::string& token);
+  absl::StatusOr<rollrig::v1::LeaseInfo> Renew(const std::string& token);
+  absl::Status Release(const std::string& token);
+  // The current lease, without its token.
+  rollrig::v1::LeaseInfo Get();
+  // Publishes the expiry event if the lease ran out (called periodically).
+  void Poll();
+
+ private:
+  bool ExpiredLocked(int64_t now_ns) const;
+  void ExpireLocked(int64_t now_ns);
+  std::string DescribeHolderLocked() const;
+  int64_t UnixNow() const;
+
+  EventHub* events_;
+  Clock* clock_;
+  const absl::Duration default_ttl_;
+  std::mutex mu_;
+  bool held_ = false;
+  std::string holder_, client_, token_;
+  int64_t acquired_ns_ = 0;  // clock time
+  int64_t expires_ns_ = 0;   // clock time
+  absl::Duration ttl_;
+  int64_t unix_offset_ns_;  // Unix epoch minus clock time, for display
+};
+
+}  // namespace rollrig::host

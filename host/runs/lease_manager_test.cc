@@ -1,0 +1,86 @@
+#include "host/runs/lease_manager.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace rollrig::host {
+namespace {
+
+using ::testing::HasSubstr;
+
+class LeaseManagerTest : public ::testing::Test {
+ protected:
+  std::vector<std::string> Messages() {
+    std::vector<rollrig::v1::RigEvent> events;
+    sub_->Drain(&events);
+    std::vector<std::string> out;
+    for (const auto& e : events) out.push_back(e.message());
+    return out;
+  }
+
+  EventHub events_;
+  std::shared_ptr<EventSubscription> sub_ = events_.Subscribe();
+  ManualClock clock_{1'000'000'000};
+  LeaseManager lease_{&events_, &clock_, absl::Seconds(10)};
+};
+
+TEST_F(LeaseManagerTest, OneHolderAtATimeAndObserversAreRefused) {
+  auto alice = lease_.Acquire("alice@bench", "rig-dash", false, absl::ZeroDuration());
+  ASSERT_TRUE(alice.ok());
+  EXPECT_TRUE(lease_.Check(alice->token()).ok());
+  auto bob = lease_.Acquire("bob@desk", "rigctl", false, absl::ZeroDuration());
+  ASSERT_FALSE(bob.ok());
+  EXPECT_EQ(bob.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(bob.status().message()), HasSubstr("alice@bench (rig-dash)"));
+  // An observer without the token cannot move the rig, and is told who can.
+  absl::Status s = lease_.Check("");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("alice@bench"));
+  EXPECT_FALSE(lease_.Check("forged").ok());
+}
+
+TEST_F(LeaseManagerTest, UseRenewsAndSilenceExpires) {
+  auto lease = lease_.Acquire("alice@bench", "rigctl", false, absl::ZeroDuration());
+  ASSERT_TRUE(lease.ok());
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(8)));
+    EXPECT_TRUE(lease_.Check(lease->token()).ok()) << "renewed by use, round " << i;
+  }
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(11)));
+  lease_.Poll();
+  EXPECT_FALSE(lease_.Get().held());
+  EXPECT_FALSE(lease_.Check(lease->token()).ok());
+  EXPECT_THAT(Messages(), ::testing::Contains(HasSubstr("expired")));
+  // A vanished holder's lease is free for the next one.
+  EXPECT_TRUE(lease_.Acquire("bob@desk", "rigctl", false, absl::ZeroDuration()).ok());
+}
+
+TEST_F(LeaseManagerTest, ForcedTakeoverIsRecorded) {
+  auto alice = lease_.Acquire("alice@bench", "rig-dash", false, absl::ZeroDuration());
+  ASSERT_TRUE(alice.ok());
+  auto bob = lease_.Acquire("bob@desk", "rigctl", true, absl::ZeroDuration());
+  ASSERT_TRUE(bob.ok());
+  EXPECT_FALSE(lease_.Check(alice->token()).ok());
+  EXPECT_TRUE(lease_.Check(bob->token()).ok());
+  EXPECT_THAT(Messages(), ::testing::Contains(
+                              HasSubstr("taken by force from alice@bench (rig-dash) by bob@desk")));
+}
+
+TEST_F(LeaseManagerTest, ReleaseFreesItAndOnlyTheHolderCanRelease) {
+  auto alice = lease_.Acquire("alice@bench", "rigctl", false, absl::ZeroDuration());
+  ASSERT_TRUE(alice.ok());
+  EXPECT_FALSE(lease_.Release("other").ok());
+  EXPECT_TRUE(lease_.Release(alice->token()).ok());
+  EXPECT_FALSE(lease_.Get().held());
+  EXPECT_FALSE(lease_.Release(alice->token()).ok());
+}
+
+TEST_F(LeaseManagerTest, BadRequestsAreRefused) {
+  EXPECT_EQ(lease_.Acquire("", "rigctl", false, absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(lease_.Acquire("a@b", "rigctl", false, absl::Hours(48)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace rollrig::host

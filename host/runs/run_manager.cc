@@ -1,0 +1,686 @@
+#include "host/runs/run_manager.h"
+
+#include <cmath>
+#include <ctime>
+#include <iostream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "enum_names.h"
+#include "host/analysis/run_analyzer.h"
+#include "host/profile_loader/profile_loader.h"
+
+namespace rollrig::host {
+namespace {
+
+using rollrig::v1::HostMessage;
+using rollrig::v1::RunInfo;
+using rollrig::v1::RunState;
+
+constexpr size_t kProgramPartSegments = 32;    // one LoadProgram part fits a frame easily
+constexpr size_t kTelemetryCapacity = 200000;  // 20 s at 10 kHz: the run thread may lag
+constexpr absl::Duration kFinishTimeout = absl::Seconds(10);
+
+bool IsActive(RunState s) {
+  return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
+         s == rollrig::v1::RUN_STATE_PAUSED;
+}
+
+std::string StateName(RunState s) {
+  std::string name = rollrig::v1::RunState_Name(s);
+  if (name.rfind("RUN_STATE_", 0) == 0) name = name.substr(10);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+std::string NewRunId(const std::string& profile_name) {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+  std::string name;
+  for (char c : profile_name) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  if (name.empty()) name = "run";
+  std::random_device rd;
+  return absl::StrFormat("%s-%s-%04x", stamp, name.substr(0, 40), rd() & 0xffff);
+}
+
+// Sends a command and waits for the device's acknowledgement (run thread only).
+absl::Status Command(DeviceClient* device, HostMessage msg) {
+  return device->SendCommandAndWait(std::move(msg));
+}
+
+}  // namespace
+
+// Everything the run thread keeps about the run in progress.
+struct RunManager::ActiveRun {
+  RunInfo info;
+  std::optional<LoadedProfile> profile;
+  std::unique_ptr<RunAnalyzer> analyzer;
+  std::shared_ptr<TelemetrySubscription> telemetry;
+  std::shared_ptr<EventSubscription> events;
+  uint64_t program_id = 0;
+  uint32_t first_cycle = 1;
+  double prior_elapsed_s = 0;   // a resumed run: time already run before
+  bool stop_requested = false;  // a controlled stop was sent; waiting for the finish
+  bool duration_stop_sent = false;
+  std::string stop_reason;  // why we stopped (person, abort limit, shutdown)
+  RunState end_state = rollrig::v1::RUN_STATE_COMPLETED;
+  bool fault_seen = false;
+  absl::Time stop_sent_at;
+  double last_t_s = 0;
+  std::vector<Sample> buffer;
+  std::vector<rollrig::v1::RigEvent> event_buffer;
+  absl::Time last_save;
+  size_t cycles_saved = 0;  // cycles already appended to the store and announced
+};
+
+RunManager::RunManager(DeviceClient* device, RunStore* store, LeaseManager* lease,
+                       RunManagerOptions options)
+    : device_(device), store_(store), lease_(lease), options_(std::move(options)) {}
+
+RunManager::~RunManager() { Shutdown("rigd stopped"); }
+
+void RunManager::Start() {
+  std::vector<std::string> problems;
+  std::vector<RunInfo> runs = store_->LoadAll(&problems);
+  for (const std::string& p : problems) LogProblem(p);
+  for (RunInfo& run : runs) {
+    if (!IsActive(run.state())) continue;
+    run.set_state(rollrig::v1::RUN_STATE_INTERRUPTED);
+    run.set_state_reason(
+        "rigd stopped while the run was active (crash or power cut); resume it with "
+        "rigctl run --resume " +
+        run.id());
+    if (run.ended_unix_ns() == 0) run.set_ended_unix_ns(UnixNanosNow());
+    if (absl::Status s = store_->Save(run); !s.ok()) LogProblem(std::string(s.message()));
+  }
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    runs_ = std::move(runs);
+    ++version_;
+  }
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  if (running_) return;
+  running_ = true;
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void RunManager::Shutdown(const std::string& reason) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (!running_) return;
+  }
+  Post([this, reason] {
+    if (!active_) return;
+    ActiveRun& run = *active_;
+    if (run.info.state() == rollrig::v1::RUN_STATE_RUNNING ||
+        run.info.state() == rollrig::v1::RUN_STATE_PAUSED) {
+      HostMessage stop;
+      stop.mutable_stop_program()->set_at_cycle_end(false);
+      (void)Command(device_, stop);
+      // Wait (bounded) for the ramp-down so the motors are at rest when rigd exits.
+      const absl::Time deadline = absl::Now() + absl::Seconds(5);
+      while (absl::Now() < deadline) {
+        const DeviceSnapshot snap = device_->Snapshot();
+        if (!snap.have_last || std::fabs(snap.last.roller_rpm) < 0.5) break;
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    }
+    run.stop_reason = reason;
+    Finish(rollrig::v1::RUN_STATE_INTERRUPTED,
+           reason + "; resume it with rigctl run --resume " + run.info.id());
+  });
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    running_ = false;
+  }
+  queue_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RunManager::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queue_.push_back(std::move(task));
+  }
+  queue_cv_.notify_all();
+}
+
+void RunManager::Loop() {
+  for (;;) {
+    std::deque<std::function<void()>> tasks;
+    bool stopping = false;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      queue_cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.tick),
+                         [this] { return !queue_.empty() || !running_; });
+      tasks.swap(queue_);
+      stopping = !running_;
+    }
+    for (auto& task : tasks) task();
+    Step();
+    lease_->Poll();
+    if (stopping) {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+void RunManager::LogProblem(const std::string& message) {
+  std::cerr << "rigd: runs: " << message << std::endl;
+}
+
+void RunManager::Publish(const std::string& message) {
+  rollrig::v1::RigEvent e;
+  e.set_kind(rollrig::v1::RIG_EVENT_RUN_STATE);
+  e.set_run_id(active_->info.id());
+  e.set_run_state(active_->info.state());
+  e.set_message(message);
+  device_->events().Publish(std::move(e));
+}
+
+// Copies the active run into the visible list and persists it.
+void RunManager::Snapshot() {
+  if (!active_) return;
+  std::lock_guard<std::mutex> lock(view_mu_);
+  bool found = false;
+  for (RunInfo& r : runs_) {
+    if (r.id() == active_->info.id()) {
+      r = active_->info;
+      found = true;
+    }
+  }
+  if (!found) runs_.insert(runs_.begin(), active_->info);
+  active_id_ = IsActive(active_->info.state()) ? active_->info.id() : "";
+  ++version_;
+}
+
+void RunManager::SaveLocked() {
+  Snapshot();
+  if (absl::Status s = store_->Save(active_->info); !s.ok()) LogProblem(std::string(s.message()));
+  active_->last_save = absl::Now();
+}
+
+void RunManager::StartRun(const rollrig::v1::StartRunRequest& request, RunCallback done) {
+  Post([this, request, done = std::move(done)] { DoStart(request, done); });
+}
+
+void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallback done) {
+  if (active_ && IsActive(active_->info.state())) {
+    done(absl::FailedPreconditionError(
+        absl::StrCat("run ", active_->info.id(), " is ", StateName(active_->info.state()),
+                     "; stop it first (rigctl runs stop) or wait for it to end")));
+    return;
+  }
+  const DeviceSnapshot snap = device_->Snapshot();
+  if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
+    done(absl::UnavailableError(absl::StrCat("no device connected (", snap.transport,
+                                             snap.detail.empty() ? "" : ": ", snap.detail, ")")));
+    return;
+  }
+  if (snap.faults != 0) {
+    done(absl::FailedPreconditionError(absl::StrCat(
+        "the device is faulted (", absl::StrJoin(rollrig::v1::FaultDisplayNames(snap.faults), ", "),
+        "); clear it first (rigctl clear)")));
+    return;
+  }
+
+  rollrig::v1::RunSpec spec = request.spec();
+  auto run = std::make_unique<ActiveRun>();
+  uint32_t cycles_done_before = 0;
+  if (!request.resume_id().empty()) {
+    absl::StatusOr<RunInfo> old = store_->Load(request.resume_id());
+    if (!old.ok()) {
+      done(old.status());
+      return;
+    }
+    if (old->state() != rollrig::v1::RUN_STATE_INTERRUPTED) {
+      done(absl::FailedPreconditionError(absl::StrCat("run ", old->id(), " is ",
+                                                      StateName(old->state()),
+                                                      "; only an interrupted run can be resumed")));
+      return;
+    }
+    spec = old->spec();
+    cycles_done_before = old->progress().cycles_completed();
+    run->prior_elapsed_s = old->progress().elapsed_s();
+    run->info.set_resumed_from(old->id());
+    if (spec.cycles() > 0 && cycles_done_before >= spec.cycles()) {
+      done(absl::FailedPreconditionError(
+          absl::StrCat("run ", old->id(), " had completed all ", spec.cycles(), " cycles")));
+      return;
+    }
+    if (spec.cycles() == 0 && spec.duration_s() > 0 && run->prior_elapsed_s >= spec.duration_s()) {
+      done(absl::FailedPreconditionError(
+          absl::StrCat("run ", old->id(), " had already run its duration")));
+      return;
+    }
+  }
+  if (spec.cycles() == 0 && spec.duration_s() <= 0) spec.set_cycles(1);
+  if (!std::isfinite(spec.duration_s()) || spec.duration_s() < 0) {
+    done(absl::InvalidArgumentError("duration must be a finite number of seconds >= 0"));
+    return;
+  }
+
+  rollrig::v1::ProfileSource source = spec.profile();
+  if (!source.preset().empty()) {
+    const rollrig::v1::Preset* preset = FindPreset(source.preset());
+    if (!preset) {
+      done(absl::NotFoundError(absl::StrCat("no preset named '", source.preset(), "'")));
+      return;
+    }
+    source.set_text(preset->text());
+    source.set_file_name(preset->file_name());
+  }
+  ProfileCheck check = LoadProfile(source, snap.info->capabilities());
+  if (!check.ok()) {
+    std::vector<std::string> lines;
+    for (const auto& e : check.errors) lines.push_back(FormatProfileError(e));
+    done(absl::InvalidArgumentError(absl::StrJoin(lines, "\n")));
+    return;
+  }
+  // Keep the text the run was made from, so a resume or a look back sees exactly it.
+  *spec.mutable_profile() = source;
+  run->profile = std::move(*check.loaded);
+  run->first_cycle = cycles_done_before + 1;
+
+  RunInfo& info = run->info;
+  info.set_id(NewRunId(run->profile->name));
+  info.set_state(rollrig::v1::RUN_STATE_ARMING);
+  *info.mutable_spec() = spec;
+  info.set_profile_name(run->profile->name);
+  info.set_profile_hash(run->profile->hash);
+  info.set_cycle_s(run->profile->cycle_s);
+  info.set_host_version(options_.host_version);
+  info.set_firmware_version(snap.info->firmware_version());
+  info.set_device_serial(snap.info->serial());
+  info.set_started_unix_ns(UnixNanosNow());
+  info.mutable_progress()->set_cycles_total(spec.cycles());
+  info.mutable_progress()->set_cycle(run->first_cycle);
+  info.mutable_progress()->set_cycles_completed(cycles_done_before);
+  info.mutable_progress()->set_segment(-1);
+  info.mutable_progress()->set_eta_s(-1);
+
+  std::vector<AnalyzerSegment> segments;
+  for (const ProgramSegmentInfo& s : run->profile->segments) {
+    segments.push_back(AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
+  }
+  run->analyzer = std::make_unique<RunAnalyzer>(
+      std::vector<rollrig::v1::Limit>(run->profile->profile.limits().begin(),
+                                      run->profile->profile.limits().end()),
+      std::move(segments));
+  run->buffer.reserve(8192);
+
+  active_ = std::move(run);
+  SaveLocked();
+  Publish(absl::StrCat("run ", info.id(), " arming: ", active_->profile->name,
+                       info.resumed_from().empty() ? "" : ", resuming " + info.resumed_from()));
+
+  if (absl::Status s = Arm(*active_); !s.ok()) {
+    device_->telemetry().Unsubscribe(active_->telemetry);
+    device_->events().Unsubscribe(active_->events);
+    active_->info.set_state(rollrig::v1::RUN_STATE_ABORTED);
+    active_->info.set_state_reason(absl::StrCat("arming failed: ", s.message()));
+    active_->info.mutable_verdict()->set_verdict(rollrig::v1::VERDICT_ABORTED);
+    active_->info.mutable_verdict()->set_reason(active_->info.state_reason());
+    active_->info.set_ended_unix_ns(UnixNanosNow());
+    SaveLocked();
+    Publish(absl::StrCat("run ", active_->info.id(), " aborted: ", active_->info.state_reason()));
+    done(s);
+    return;
+  }
+  active_->info.set_state(rollrig::v1::RUN_STATE_RUNNING);
+  SaveLocked();
+  Publish(absl::StrCat("run ", active_->info.id(), " running"));
+  done(active_->info);
+}
+
+absl::Status RunManager::Arm(ActiveRun& run) {
+  // Listen before anything moves, so no sample or event of the run is missed.
+  run.telemetry = device_->telemetry().Subscribe(kTelemetryCapacity);
+  run.events = device_->events().Subscribe(4096);
+
+  // Tare with the pad unloaded: release any preload a jog left, then zero the load cell.
+  const DeviceSnapshot snap = device_->Snapshot();
+  if (snap.preload_n_target > 0 || (snap.have_last && snap.last.force_n > 1.0)) {
+    HostMessage release;
+    release.mutable_set_preload()->set_newtons(0);
+    if (absl::Status s = Command(device_, release); !s.ok()) return s;
+    const absl::Time deadline = absl::Now() + absl::Seconds(3);
+    while (absl::Now() < deadline) {
+      const DeviceSnapshot now = device_->Snapshot();
+      if (now.have_last && now.last.force_n < 1.0) break;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+  HostMessage tare;
+  tare.mutable_tare();
+  if (absl::Status s = Command(device_, tare); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("tare: ", s.message()));
+  }
+
+  std::random_device rd;
+  run.program_id = (static_cast<uint64_t>(rd()) << 32) | rd();
+  const auto& program = run.profile->program;
+  for (size_t first = 0; first < program.size(); first += kProgramPartSegments) {
+    HostMessage part;
+    auto* load = part.mutable_load_program();
+    load->set_program_id(run.program_id);
+    load->set_total_segments(static_cast<uint32_t>(program.size()));
+    load->set_first_index(static_cast<uint32_t>(first));
+    for (size_t i = first; i < std::min(program.size(), first + kProgramPartSegments); ++i) {
+      *load->add_segments() = program[i];
+    }
+    if (absl::Status s = Command(device_, part); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("upload: ", s.message()));
+    }
+  }
+  // Drop what arrived while arming: the run starts with the program.
+  run.telemetry->Drain(&run.buffer);
+  run.buffer.clear();
+  HostMessage start;
+  auto* st = start.mutable_start_program();
+  st->set_program_id(run.program_id);
+  st->set_first_cycle(run.first_cycle);
+  const uint32_t total = run.info.spec().cycles();
+  if (total > 0) st->set_cycles(total - (run.first_cycle - 1));
+  if (absl::Status s = Command(device_, start); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("start: ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+void RunManager::PauseRun(const std::string& id, RunCallback done) {
+  Post([this, id, done = std::move(done)] {
+    if (!active_ || !IsActive(active_->info.state()) || (!id.empty() && id != active_->info.id())) {
+      done(absl::FailedPreconditionError(id.empty() ? "no run is active"
+                                                    : absl::StrCat("run ", id, " is not active")));
+      return;
+    }
+    if (active_->info.state() != rollrig::v1::RUN_STATE_RUNNING) {
+      done(absl::FailedPreconditionError(
+          absl::StrCat("run ", active_->info.id(), " is ", StateName(active_->info.state()))));
+      return;
+    }
+    HostMessage m;
+    m.mutable_pause_program();
+    if (absl::Status s = Command(device_, m); !s.ok()) {
+      done(s);
+      return;
+    }
+    active_->info.set_state(rollrig::v1::RUN_STATE_PAUSED);
+    SaveLocked();
+    Publish(absl::StrCat("run ", active_->info.id(), " paused"));
+    done(active_->info);
+  });
+}
+
+void RunManager::ResumeRun(const std::string& id, RunCallback done) {
+  Post([this, id, done = std::move(done)] {
+    if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_PAUSED ||
+        (!id.empty() && id != active_->info.id())) {
+      done(absl::FailedPreconditionError("no paused run to resume"));
+      return;
+    }
+    HostMessage m;
+    m.mutable_resume_program();
+    if (absl::Status s = Command(device_, m); !s.ok()) {
+      done(s);
+      return;
+    }
+    active_->info.set_state(rollrig::v1::RUN_STATE_RUNNING);
+    SaveLocked();
+    Publish(absl::StrCat("run ", active_->info.id(), " resumed"));
+    done(active_->info);
+  });
+}
+
+void RunManager::StopRun(const std::string& id, const std::string& who, RunCallback done) {
+  Post([this, id, who, done = std::move(done)] {
+    if (!active_ || !IsActive(active_->info.state()) || (!id.empty() && id != active_->info.id())) {
+      done(absl::FailedPreconditionError(id.empty() ? "no run is active"
+                                                    : absl::StrCat("run ", id, " is not active")));
+      return;
+    }
+    ActiveRun& run = *active_;
+    if (!run.stop_requested) {
+      HostMessage m;
+      m.mutable_stop_program()->set_at_cycle_end(false);
+      if (absl::Status s = Command(device_, m); !s.ok()) {
+        done(s);
+        return;
+      }
+      run.stop_requested = true;
+      run.stop_sent_at = absl::Now();
+      run.stop_reason = absl::StrCat("stopped by ", who);
+      run.end_state = rollrig::v1::RUN_STATE_ABORTED;
+      run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
+    }
+    done(run.info);
+  });
+}
+
+void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
+  ActiveRun& run = *active_;
+  switch (e.kind()) {
+    case rollrig::v1::RIG_EVENT_TELEMETRY_GAP:
+      run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
+      break;
+    case rollrig::v1::RIG_EVENT_DISCONNECTED:
+      run.fault_seen = true;
+      run.end_state = rollrig::v1::RUN_STATE_FAULTED;
+      run.stop_reason = absl::StrCat("device lost: ", e.message());
+      run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
+      Finish(rollrig::v1::RUN_STATE_FAULTED, run.stop_reason);
+      break;
+    case rollrig::v1::RIG_EVENT_DEVICE: {
+      const rollrig::v1::DeviceEvent& d = e.device();
+      if (d.kind() == rollrig::v1::DEVICE_EVENT_FAULT_RAISED) {
+        run.analyzer->NoteFault(d.fault(), d.value(), run.last_t_s);
+        if (!run.fault_seen) {
+          run.fault_seen = true;
+          run.end_state = rollrig::v1::RUN_STATE_FAULTED;
+          run.stop_reason =
+              absl::StrCat("device fault: ", rollrig::v1::FaultDisplayName(d.fault()));
+          run.stop_sent_at = absl::Now();
+          run.stop_requested = true;
+        }
+      } else if (d.kind() == rollrig::v1::DEVICE_EVENT_CYCLE_COMPLETED &&
+                 d.program_id() == run.program_id) {
+        run.info.mutable_progress()->set_cycles_completed(d.cycle());
+      } else if ((d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_FINISHED ||
+                  d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED) &&
+                 d.program_id() == run.program_id) {
+        // Analyse what arrived before the finish, then close the run.
+        run.buffer.clear();
+        run.telemetry->Drain(&run.buffer);
+        for (const Sample& s : run.buffer) {
+          run.analyzer->AddSample(s);
+          run.last_t_s = run.analyzer->run_time_s(s);
+        }
+        run.buffer.clear();
+        RunState end = run.end_state;
+        std::string reason = run.stop_reason;
+        if (d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED && !run.fault_seen &&
+            end == rollrig::v1::RUN_STATE_COMPLETED) {
+          end = rollrig::v1::RUN_STATE_FAULTED;
+          reason = absl::StrCat("the device aborted the program: ", e.message());
+          run.analyzer->NoteStopped(reason, run.last_t_s);
+        }
+        Finish(end, reason);
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void RunManager::Step() {
+  if (!active_ || !IsActive(active_->info.state()) || !active_->telemetry) return;
+  ActiveRun& run = *active_;
+
+  run.buffer.clear();
+  run.telemetry->Drain(&run.buffer);
+  for (const Sample& s : run.buffer) {
+    run.analyzer->AddSample(s);
+    run.last_t_s = run.analyzer->run_time_s(s);
+  }
+  if (!run.buffer.empty()) {
+    const Sample& last = run.buffer.back();
+    auto* p = run.info.mutable_progress();
+    p->set_segment(last.segment);
+    if (last.cycle > 0) p->set_cycle(last.cycle);
+    p->set_segment_label(last.segment >= 0 &&
+                                 static_cast<size_t>(last.segment) < run.profile->segments.size()
+                             ? run.profile->segments[last.segment].label
+                             : "");
+    p->set_elapsed_s(run.prior_elapsed_s + run.last_t_s);
+    p->set_torque_nm(last.torque_nm);
+    p->set_force_n(last.force_n);
+    p->set_violations(run.analyzer->violations());
+    const double cycle_s = run.profile->cycle_s;
+    double planned = -1;
+    if (run.info.spec().cycles() > 0) {
+      planned = run.info.spec().cycles() * cycle_s;
+    } else if (run.info.spec().duration_s() > 0 && cycle_s > 0) {
+      planned = std::ceil(run.info.spec().duration_s() / cycle_s) * cycle_s;
+    }
+    p->set_eta_s(planned < 0 ? -1 : std::max(0.0, planned - p->elapsed_s()));
+    if (!run.analyzer->cycles().empty())
+      *run.info.mutable_last_cycle() = run.analyzer->cycles().back();
+  }
+  SaveNewCycles();
+
+  for (rollrig::v1::LimitResult& v : run.analyzer->TakeNewViolations()) {
+    rollrig::v1::RigEvent e;
+    e.set_kind(rollrig::v1::RIG_EVENT_LIMIT);
+    e.set_run_id(run.info.id());
+    e.set_message(absl::StrCat("limit ", v.name(), ": ", v.reason()));
+    *e.mutable_limit() = std::move(v);
+    device_->events().Publish(std::move(e));
+  }
+
+  run.event_buffer.clear();
+  run.events->Drain(&run.event_buffer);
+  for (const auto& e : run.event_buffer) {
+    HandleEvent(e);
+    if (!active_ || !IsActive(active_->info.state())) return;
+  }
+
+  if (run.analyzer->abort_requested() && !run.stop_requested) {
+    HostMessage m;
+    m.mutable_stop_program()->set_at_cycle_end(false);
+    (void)Command(device_, m);
+    run.stop_requested = true;
+    run.stop_sent_at = absl::Now();
+    run.end_state = rollrig::v1::RUN_STATE_ABORTED;
+    const rollrig::v1::LimitResult* cause = run.analyzer->abort_cause();
+    run.stop_reason =
+        cause ? absl::StrCat("limit ", cause->name(), ": ", cause->reason()) : "abort limit";
+  }
+  const double duration = run.info.spec().duration_s();
+  if (run.info.spec().cycles() == 0 && duration > 0 && !run.duration_stop_sent &&
+      run.info.progress().elapsed_s() >= duration) {
+    HostMessage m;
+    m.mutable_stop_program()->set_at_cycle_end(true);
+    if (Command(device_, m).ok()) run.duration_stop_sent = true;
+  }
+  // A stop whose finish never comes (device gone, program already ended): close anyway.
+  if (run.stop_requested && absl::Now() - run.stop_sent_at > kFinishTimeout) {
+    Finish(run.end_state == rollrig::v1::RUN_STATE_COMPLETED ? rollrig::v1::RUN_STATE_ABORTED
+                                                             : run.end_state,
+           run.stop_reason + " (the device did not report the end of the program)");
+    return;
+  }
+  if (absl::Now() - run.last_save > absl::Seconds(1)) {
+    SaveLocked();
+  } else {
+    Snapshot();
+  }
+}
+
+// Cycles the analyzer closed since the last call: appended to the store (so a crash
+// keeps them) and announced as events.
+void RunManager::SaveNewCycles() {
+  ActiveRun& run = *active_;
+  const auto& cycles = run.analyzer->cycles();
+  for (; run.cycles_saved < cycles.size(); ++run.cycles_saved) {
+    const rollrig::v1::CycleStats& c = cycles[run.cycles_saved];
+    if (absl::Status s = store_->AppendCycle(run.info.id(), c); !s.ok()) {
+      LogProblem(std::string(s.message()));
+    }
+    rollrig::v1::RigEvent e;
+    e.set_kind(rollrig::v1::RIG_EVENT_CYCLE_COMPLETED);
+    e.set_run_id(run.info.id());
+    e.set_message(absl::StrFormat(
+        "cycle %d: peak torque %.3f N·m, mean force %.1f N, speed RMS error %.2f rpm, max "
+        "%.1f °C",
+        c.cycle(), c.peak_torque_nm(), c.mean_force_n(), c.speed_rms_error_rpm(),
+        c.max_temperature_c()));
+    device_->events().Publish(std::move(e));
+  }
+}
+
+void RunManager::Finish(RunState state, const std::string& reason) {
+  ActiveRun& run = *active_;
+  run.analyzer->Finish(run.last_t_s);
+  SaveNewCycles();
+  *run.info.mutable_verdict() = run.analyzer->Verdict();
+  if (!run.analyzer->cycles().empty())
+    *run.info.mutable_last_cycle() = run.analyzer->cycles().back();
+  run.info.mutable_progress()->set_violations(run.analyzer->violations());
+  run.info.mutable_progress()->set_eta_s(0);
+  run.info.set_state(state);
+  run.info.set_state_reason(reason.empty() ? StateName(state) : reason);
+  run.info.set_ended_unix_ns(UnixNanosNow());
+  device_->telemetry().Unsubscribe(run.telemetry);
+  device_->events().Unsubscribe(run.events);
+  SaveLocked();
+  const std::string verdict = rollrig::v1::Verdict_Name(run.info.verdict().verdict());
+  Publish(absl::StrCat("run ", run.info.id(), " ", StateName(state), ": ", verdict.substr(8), " ",
+                       run.info.verdict().reason()));
+}
+
+absl::StatusOr<RunInfo> RunManager::Get(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  const std::string want = id.empty() ? active_id_ : id;
+  if (want.empty()) {
+    if (runs_.empty()) return absl::NotFoundError("no runs yet");
+    return runs_.front();
+  }
+  for (const RunInfo& r : runs_) {
+    if (r.id() == want) return r;
+  }
+  return absl::NotFoundError(absl::StrCat("no run '", want, "'"));
+}
+
+std::vector<RunInfo> RunManager::List() const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  std::vector<RunInfo> list = runs_;
+  for (RunInfo& r : list) r.mutable_spec()->mutable_profile()->clear_text();
+  return list;
+}
+
+absl::StatusOr<std::vector<rollrig::v1::CycleStats>> RunManager::GetCycles(
+    const std::string& id) const {
+  absl::StatusOr<RunInfo> run = Get(id);
+  if (!run.ok()) return run.status();
+  return store_->LoadCycles(run->id());
+}
+
+std::string RunManager::ActiveRunId() const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  return active_id_;
+}
+
+uint64_t RunManager::version() const {
+  std::lock_guard<std::mutex> lock(view_mu_);
+  return version_;
+}
+
+}  // namespace rollrig::host
