@@ -5,12 +5,15 @@
 #include <string>
 #include <vector>
 
+#include "host/rigctl/session.h"
+
 namespace rollrig::host {
 
-// Exit statuses shared by every command.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRefused = 1;  // rigd or the device refused (range, e-stop, ...)
-inline constexpr int kExitUsage = 4;    // bad arguments, or rigd not reachable
+using rigctl::kExitAborted;
+using rigctl::kExitMarginal;
+using rigctl::kExitOk;
+using rigctl::kExitRefused;
+using rigctl::kExitUsage;
 
 // Runs rigctl with `args` (without the program name). Output on `out`, one-line errors
 // on `err` ("rigctl: ..."). Returns the exit status.

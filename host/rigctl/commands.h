@@ -1,0 +1,33 @@
+// rigctl's commands. Each takes the session and the arguments after the command name
+// and returns the exit status.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "host/rigctl/session.h"
+
+namespace rollrig::host::rigctl {
+
+using Args = std::vector<std::string>;
+
+// The rig (device_commands.cc).
+int StatusCommand(Session& s, const Args& args);
+int JogCommand(Session& s, const Args& args);
+int WatchCommand(Session& s, const Args& args);
+int StopCommand(Session& s, const Args& args);
+int EStopCommand(Session& s, const Args& args);
+int ClearCommand(Session& s, const Args& args);
+
+// Profiles and runs (run_commands.cc).
+int ValidateCommand(Session& s, const Args& args);
+int PresetsCommand(Session& s, const Args& args);
+int RunCommand(Session& s, const Args& args);
+int AttachCommand(Session& s, const Args& args);
+int PauseCommand(Session& s, const Args& args);
+int ResumeCommand(Session& s, const Args& args);
+int RunsCommand(Session& s, const Args& args);
+int EventsCommand(Session& s, const Args& args);
+int FaultCommand(Session& s, const Args& args);
+
+}  // namespace rollrig::host::rigctl
