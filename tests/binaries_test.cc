@@ -1,8 +1,10 @@
 // rigd and rigctl as a user runs them: separate processes on loopback.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <csignal>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -34,7 +36,18 @@ class RigdProcessTest : public ::testing::Test {
     return RunCommand(RIGCTL_PATH, args);
   }
 
+  void TearDown() override {
+    rigd_.reset();
+    std::filesystem::remove_all(runs_dir_);
+  }
+
+  static std::string MakeDir() {
+    char path[] = "/tmp/rollrig-test-runs-XXXXXX";
+    return mkdtemp(path);
+  }
+
   std::string addr_;
+  std::string runs_dir_;
   std::unique_ptr<ChildProcess> rigd_;
 };
 
@@ -70,7 +83,10 @@ TEST_F(RigdProcessTest, StatusJogWatchEStopClear) {
 }
 
 TEST_F(RigdProcessTest, SecondRigdOnTheSamePortExitsWithAReason) {
-  testing::CommandResult second = RunCommand(RIGD_PATH, {"--device", "sim", "--listen", addr_}, 20);
+  const std::string other_dir = MakeDir();
+  testing::CommandResult second =
+      RunCommand(RIGD_PATH, {"--device", "sim", "--listen", addr_, "--runs-dir", other_dir}, 20);
+  std::filesystem::remove_all(other_dir);
   EXPECT_NE(second.exit_code, 0);
   EXPECT_NE(second.exit_code, -1) << "the second rigd kept running";
   EXPECT_THAT(second.output, HasSubstr("address already in use"));

@@ -13,10 +13,9 @@
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
-#include "host/device/device_client.h"
-#include "host/service/rig_server.h"
 #include "host/transport/transport_factory.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
+#include "tests/rig_stack.h"
 #include "tests/test_process.h"
 
 namespace rollrig {
@@ -75,68 +74,7 @@ double Mean(const std::vector<TelemetryRow>& rows, double (TelemetryRow::*field)
   return rows.empty() ? NAN : sum / static_cast<double>(rows.size());
 }
 
-// rigd's host stack in this process, on a device given by spec.
-class RigStack {
- public:
-  explicit RigStack(const std::string& device_spec,
-                    absl::Duration connect_timeout = absl::Seconds(10)) {
-    auto transport = host::MakeTransport(device_spec);
-    EXPECT_TRUE(transport.ok()) << transport.status();
-    device_ =
-        std::make_unique<host::DeviceClient>(*std::move(transport), host::DeviceClientOptions());
-    device_->Start();
-    connected_ = device_->WaitConnected(connect_timeout);
-    server_ =
-        std::make_unique<host::RigServer>(device_.get(), host::RigServerOptions{"127.0.0.1:0"});
-    absl::Status s = server_->Start();
-    EXPECT_TRUE(s.ok()) << s;
-    channel_ = grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
-    stub_ = RigService::NewStub(channel_);
-  }
-  ~RigStack() {
-    server_->Shutdown();
-    device_->Stop();
-  }
-
-  RigService::Stub* stub() { return stub_.get(); }
-  host::RigServer* server() { return server_.get(); }
-  const absl::Status& connected() const { return connected_; }
-
-  grpc::Status Jog(std::optional<double> rpm, std::optional<double> head = std::nullopt) {
-    rollrig::v1::JogRequest req;
-    if (rpm) req.set_roller_rpm(*rpm);
-    if (head) req.set_head_deg(*head);
-    grpc::ClientContext ctx;
-    rollrig::v1::JogResponse resp;
-    return stub_->Jog(&ctx, req, &resp);
-  }
-  grpc::Status EStop() {
-    grpc::ClientContext ctx;
-    rollrig::v1::EStopRequest req;
-    req.set_who("e2e test");
-    req.set_reason("test");
-    rollrig::v1::EStopResponse resp;
-    return stub_->EStop(&ctx, req, &resp);
-  }
-  grpc::Status Clear() {
-    grpc::ClientContext ctx;
-    rollrig::v1::ClearFaultResponse resp;
-    return stub_->ClearFault(&ctx, rollrig::v1::ClearFaultRequest(), &resp);
-  }
-  rollrig::v1::RigStatus Status() {
-    grpc::ClientContext ctx;
-    rollrig::v1::RigStatus st;
-    EXPECT_TRUE(stub_->GetStatus(&ctx, rollrig::v1::GetStatusRequest(), &st).ok());
-    return st;
-  }
-
- private:
-  std::unique_ptr<host::DeviceClient> device_;
-  std::unique_ptr<host::RigServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<RigService::Stub> stub_;
-  absl::Status connected_;
-};
+using testing::RigStack;
 
 // Jog to 60 rpm / 30 deg; 2 s of device time later the mean over 0.5 s is within 2 % and
 // 1 deg. Then e-stop: within 1 s of device time the roller is below 1 rpm; jogs are
@@ -164,6 +102,7 @@ void JogThenEStop(RigStack& rig) {
 
   grpc::Status refused = rig.Jog(30);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), ::testing::Not(HasSubstr("control")));
   EXPECT_THAT(refused.error_message(), HasSubstr("e-stop"));
   rollrig::v1::RigStatus st = rig.Status();
   EXPECT_EQ(st.state(), rollrig::v1::DEVICE_STATE_FAULTED);
@@ -219,13 +158,25 @@ TEST(EndToEndTest, StatusAndTelemetryWorkWhileEStopped) {
 
 TEST(EndToEndTest, SecondServerOnTheSamePortFailsClearly) {
   RigStack rig("sim");
-  auto transport = host::MakeTransport("sim");
-  ASSERT_TRUE(transport.ok());
-  host::DeviceClient other(*std::move(transport), host::DeviceClientOptions());
-  host::RigServer second(&other, host::RigServerOptions{rig.server()->address()});
+  host::RigdConfig config;
+  config.listen = rig.app().address();
+  config.runs_dir = testing::MakeTempDir();
+  host::RigdApp second(config);
   absl::Status s = second.Start();
   EXPECT_FALSE(s.ok());
   EXPECT_THAT(std::string(s.message()), HasSubstr("address already in use"));
+  testing::RemoveTree(config.runs_dir);
+}
+
+TEST(EndToEndTest, SecondRigdOnTheSameRunsDirFailsClearly) {
+  RigStack rig("sim");
+  host::RigdConfig config;
+  config.listen = "127.0.0.1:0";
+  config.runs_dir = rig.runs_dir();
+  host::RigdApp second(config);
+  absl::Status s = second.Start();
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("in use by another rigd"));
 }
 
 TEST(EndToEndTest, UnknownDeviceAndMissingRigSimAreClearErrors) {

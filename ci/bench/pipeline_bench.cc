@@ -8,75 +8,71 @@
 // 10 kHz x k samples per real second.
 //
 // Usage: pipeline_bench [--seconds S] [--estops N]
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
-#include "host/device/device_client.h"
-#include "host/service/rig_server.h"
-#include "host/transport/transport_factory.h"
+#include "host/rigd/rigd_app.h"
 #include "rig/base/clock.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
 namespace rollrig {
 namespace {
 
-// Real time sped up k times.
-class ScaledClock final : public Clock {
- public:
-  explicit ScaledClock(double k) : k_(k), origin_(RealClock()->NowNanos()) {}
-  int64_t NowNanos() override {
-    return origin_ + static_cast<int64_t>((RealClock()->NowNanos() - origin_) * k_);
-  }
-  void SleepUntil(int64_t deadline_ns) override {
-    const int64_t real = origin_ + static_cast<int64_t>((deadline_ns - origin_) / k_);
-    RealClock()->SleepUntil(real);
-  }
-
- private:
-  double k_;
-  int64_t origin_;
-};
-
 struct Stack {
   std::unique_ptr<ScaledClock> clock;
-  std::unique_ptr<host::DeviceClient> device;
-  std::unique_ptr<host::RigServer> server;
+  std::string runs_dir;
+  std::unique_ptr<host::RigdApp> app;
   std::unique_ptr<rollrig::v1::RigService::Stub> stub;
+  std::string lease;
+  host::DeviceClient* device = nullptr;
+
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("rollrig-lease", lease);
+    return ctx;
+  }
 };
 
 bool StartStack(Stack* s, uint32_t tick_hz, double speedup) {
   s->clock = std::make_unique<ScaledClock>(speedup);
-  sim::SimOptions opt;
-  opt.firmware.tick_hz = tick_hz;
+  char dir[] = "/tmp/rollrig-bench-XXXXXX";
+  s->runs_dir = mkdtemp(dir);
+  host::RigdConfig config;
+  config.listen = "127.0.0.1:0";
+  config.runs_dir = s->runs_dir;
+  config.sim.firmware.tick_hz = tick_hz;
+  config.sim_clock = s->clock.get();
   // Heartbeats come in real time; on a sped-up device they would look late.
-  opt.firmware.watchdog_ms = 0;
-  auto transport = host::MakeTransport("sim", opt, s->clock.get());
-  if (!transport.ok()) return false;
-  host::DeviceClientOptions copt;
-  copt.watchdog_ms = 0;
-  s->device = std::make_unique<host::DeviceClient>(*std::move(transport), copt);
-  s->device->Start();
+  config.sim.firmware.watchdog_ms = 0;
+  config.client.watchdog_ms = 0;
+  s->app = std::make_unique<host::RigdApp>(config);
+  if (!s->app->Start().ok()) return false;
+  s->device = &s->app->device();
   if (!s->device->WaitConnected(absl::Seconds(5)).ok()) return false;
-  s->server =
-      std::make_unique<host::RigServer>(s->device.get(), host::RigServerOptions{"127.0.0.1:0"});
-  if (!s->server->Start().ok()) return false;
+  auto lease = s->app->lease().Acquire("bench@localhost", "pipeline_bench", false, absl::Hours(1));
+  if (!lease.ok()) return false;
+  s->lease = lease->token();
   s->stub = rollrig::v1::RigService::NewStub(
-      grpc::CreateChannel(s->server->address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(s->app->address(), grpc::InsecureChannelCredentials()));
   return true;
 }
 
 void StopStack(Stack* s) {
-  s->server->Shutdown();
-  s->device->Stop();
+  s->app->Shutdown("benchmark over");
+  s->app.reset();
+  std::filesystem::remove_all(s->runs_dir);
 }
 
 struct RateResult {
@@ -135,11 +131,10 @@ void MeasureEStop(int repetitions) {
   std::vector<double> to_standstill_ms, to_bridge_off_ms;
   for (int i = 0; i < repetitions; ++i) {
     {
-      grpc::ClientContext c;
       rollrig::v1::JogRequest jog;
       jog.set_roller_rpm(60);
       rollrig::v1::JogResponse resp;
-      if (!s.stub->Jog(&c, jog, &resp).ok()) std::exit(1);
+      if (!s.stub->Jog(s.Context().get(), jog, &resp).ok()) std::exit(1);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(400));
     // Listen before pressing e-stop so nothing is missed.
@@ -180,9 +175,8 @@ void MeasureEStop(int repetitions) {
     if (!std::isnan(standstill)) to_standstill_ms.push_back(standstill);
     if (!std::isnan(bridge_off)) to_bridge_off_ms.push_back(bridge_off);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    grpc::ClientContext c;
     rollrig::v1::ClearFaultResponse resp;
-    (void)s.stub->ClearFault(&c, rollrig::v1::ClearFaultRequest(), &resp);
+    (void)s.stub->ClearFault(s.Context().get(), rollrig::v1::ClearFaultRequest(), &resp);
   }
   StopStack(&s);
   std::printf(

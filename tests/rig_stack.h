@@ -1,0 +1,53 @@
+// rigd in this process for tests: a RigdApp on a free loopback port with a private runs
+// directory, a gRPC stub, and the control lease taken so motion calls are accepted.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "grpcpp/grpcpp.h"
+#include "host/rigd/rigd_app.h"
+#include "rollrig/v1/rig_service.grpc.pb.h"
+
+namespace rollrig::testing {
+
+class RigStack {
+ public:
+  // `speedup` > 1 runs the simulated device faster than real time (its watchdog is then
+  // off, since rigd's heartbeats stay in real time).
+  explicit RigStack(const std::string& device_spec,
+                    absl::Duration connect_timeout = absl::Seconds(10), double speedup = 1.0,
+                    std::string runs_dir = "");
+  ~RigStack();
+
+  rollrig::v1::RigService::Stub* stub() { return stub_.get(); }
+  host::RigdApp& app() { return *app_; }
+  const absl::Status& started() const { return started_; }
+  const absl::Status& connected() const { return connected_; }
+  const std::string& runs_dir() const { return runs_dir_; }
+
+  // A context carrying this stack's lease token.
+  std::unique_ptr<grpc::ClientContext> Context(int deadline_s = 10);
+  grpc::Status Jog(std::optional<double> rpm, std::optional<double> head = std::nullopt);
+  grpc::Status EStop();
+  grpc::Status Clear();
+  rollrig::v1::RigStatus Status();
+
+ private:
+  std::unique_ptr<ScaledClock> clock_;
+  std::string runs_dir_;
+  bool own_runs_dir_ = false;
+  std::unique_ptr<host::RigdApp> app_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rollrig::v1::RigService::Stub> stub_;
+  std::string lease_token_;
+  absl::Status started_;
+  absl::Status connected_;
+};
+
+// A fresh empty directory under /tmp; removed with its contents by RemoveTree.
+std::string MakeTempDir();
+void RemoveTree(const std::string& dir);
+
+}  // namespace rollrig::testing
