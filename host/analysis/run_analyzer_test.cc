@@ -308,7 +308,8 @@ TEST(RunAnalyzerTest, PersistenceCountsAtTheExactSample) {
   EXPECT_DOUBLE_EQ(events[0].t_s(), RunTime(start + 5));
   EXPECT_DOUBLE_EQ(events[0].worst_value(), 2.625);  // the value that made it count
   // The worst value includes the excursion's samples before it counted.
-  const v1::LimitResult* r = FindResult(analyzer.Verdict(), "stall");
+  const v1::RunVerdict verdict = analyzer.Verdict();
+  const v1::LimitResult* r = FindResult(verdict, "stall");
   EXPECT_DOUBLE_EQ(r->worst_value(), 2.75);
   EXPECT_DOUBLE_EQ(r->t_s(), RunTime(start));
 }
@@ -338,7 +339,8 @@ TEST(RunAnalyzerTest, SettleSkipsTheStartOfEverySegmentExactly) {
   EXPECT_EQ(analyzer.violations(), 2u);
   analyzer.AddSample(big_error(32, 2, 1));
   EXPECT_EQ(analyzer.violations(), 3u);
-  const v1::LimitResult* r = FindResult(analyzer.Verdict(), "tracking");
+  const v1::RunVerdict verdict = analyzer.Verdict();
+  const v1::LimitResult* r = FindResult(verdict, "tracking");
   EXPECT_EQ(r->violations(), 3u);
   EXPECT_DOUBLE_EQ(r->t_s(), RunTime(10));  // all equal: the first worst stays
 }
