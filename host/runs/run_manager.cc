@@ -346,16 +346,18 @@ absl::Status RunManager::Arm(ActiveRun& run) {
 
   // Tare with the pad unloaded: release any preload a jog left, then zero the load cell.
   const DeviceSnapshot snap = device_->Snapshot();
-  if (snap.preload_n_target > 0 || (snap.have_last && snap.last.force_n > 1.0)) {
+  if (snap.preload_n_target > 0) {
     HostMessage release;
     release.mutable_set_preload()->set_newtons(0);
     if (absl::Status s = Command(device_, release); !s.ok()) return s;
+    // Released when the force stops falling near zero (the old tare may be off by a few N).
     const absl::Time deadline = absl::Now() + absl::Seconds(3);
     while (absl::Now() < deadline) {
       const DeviceSnapshot now = device_->Snapshot();
-      if (now.have_last && now.last.force_n < 1.0) break;
+      if (now.have_last && now.last.force_n < 3.0 && now.last.preload_cmd_n < 0.5) break;
       absl::SleepFor(absl::Milliseconds(20));
     }
+    absl::SleepFor(absl::Milliseconds(200));  // let the actuator settle before zeroing
   }
   HostMessage tare;
   tare.mutable_tare();

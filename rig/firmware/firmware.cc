@@ -231,7 +231,10 @@ ActuatorOutputs Firmware::RunControl() {
 
       preload_ramp_.Step(status_.preload_n_target, kPreloadRampNPerS, dt);
       const float preload_error = preload_ramp_.value() - meas_.force_n;
-      if (std::abs(preload_error) < kPreloadIntegrateBandN) {
+      // Anti-windup: the actuator cannot pull, so with the demand at zero a negative
+      // error (an untared offset, a pad that is not there) must not wind the integral.
+      const bool demand_floored = preload_demand_ <= 0.0f && preload_error < 0.0f;
+      if (std::abs(preload_error) < kPreloadIntegrateBandN && !demand_floored) {
         preload_integral_ = std::clamp(preload_integral_ + kPreloadKiPerS * preload_error * dt,
                                        -kPreloadIntegralLimitN, kPreloadIntegralLimitN);
       }
@@ -486,6 +489,8 @@ CommandResult Firmware::Tare() {
   }
   tare_n_ = meas_.load_cell_raw_n;
   meas_.force_n = 0;
+  // The correction learnt against the old zero is wrong against the new one.
+  preload_integral_ = 0;
   return CommandResult::kOk;
 }
 

@@ -82,6 +82,19 @@ TEST(FirmwareTest, RollerReaches60RpmAndHoldsItUnderPreload) {
   EXPECT_EQ(rig.fw().status().faults, 0u);
 }
 
+// The load cell's untared zero offset makes "preload 0" unreachable (the actuator cannot
+// pull); the integral must not wind up against it, and a tare starts it afresh, so the
+// next preload is met.
+TEST(FirmwareTest, PreloadIsMetAfterHoldingZeroUntaredThenTaring) {
+  Rig rig;
+  ASSERT_EQ(rig.fw().SetPreload(0), CommandResult::kOk);
+  rig.Run(3.0);
+  ASSERT_EQ(rig.fw().Tare(), CommandResult::kOk);
+  ASSERT_EQ(rig.fw().SetPreload(25), CommandResult::kOk);
+  rig.Run(1.5);
+  EXPECT_NEAR(rig.plant().state().force_n, 25, 1.0);
+}
+
 TEST(FirmwareTest, HeadReaches30DegreesWithinOneSecond) {
   Rig rig;
   ASSERT_EQ(rig.fw().SetHeadAngle(30, 0), CommandResult::kOk);
