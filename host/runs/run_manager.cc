@@ -239,6 +239,11 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
       done(old.status());
       return;
     }
+    if (!old->resumed_by().empty()) {
+      done(absl::FailedPreconditionError(
+          absl::StrCat("run ", old->id(), " was already resumed as ", old->resumed_by())));
+      return;
+    }
     if (old->state() != rollrig::v1::RUN_STATE_INTERRUPTED) {
       done(absl::FailedPreconditionError(absl::StrCat("run ", old->id(), " is ",
                                                       StateName(old->state()),
@@ -315,6 +320,18 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
       std::move(segments));
   run->buffer.reserve(8192);
 
+  if (!request.resume_id().empty()) {
+    // Link the interrupted run to its continuation, so it is never resumed twice.
+    absl::StatusOr<RunInfo> old = store_->Load(request.resume_id());
+    if (old.ok()) {
+      old->set_resumed_by(info.id());
+      if (absl::Status s = store_->Save(*old); !s.ok()) LogProblem(std::string(s.message()));
+      std::lock_guard<std::mutex> lock(view_mu_);
+      for (RunInfo& r : runs_) {
+        if (r.id() == old->id()) r = *old;
+      }
+    }
+  }
   active_ = std::move(run);
   SaveLocked();
   Publish(absl::StrCat("run ", info.id(), " arming: ", active_->profile->name,

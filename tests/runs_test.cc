@@ -1,0 +1,425 @@
+// Runs through rigd's gRPC API on the simulated massager, run faster than real time:
+// clean passes, injected faults, limits, pause/resume, durations, interrupted runs and
+// the control lease. The verdicts are checked in device time; wall-clock waits have
+// generous margins.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "host/runs/run_store.h"
+#include "tests/rig_stack.h"
+
+namespace rollrig {
+namespace {
+
+using rollrig::v1::RunInfo;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
+using testing::RigStack;
+
+constexpr double kSpeedup = 8.0;
+
+// A short profile: 1 s ramp up, 2 s hold at 40 rpm with 30 N, 1 s ramp down; 4 s a cycle.
+constexpr char kShortProfile[] = R"pb(
+  name: "short"
+  steps {
+    segment {
+      label: "up"
+      duration_s: 1
+      roller { ramp { from_rpm: 0 to_rpm: 40 } }
+      preload { ramp { from_newtons: 0 to_newtons: 30 } }
+    }
+  }
+  steps {
+    segment {
+      label: "hold"
+      duration_s: 2
+      roller { hold { rpm: 40 } }
+      head { sweep { from_deg: -20 to_deg: 20 period_s: 1 } }
+      preload { hold { newtons: 30 } }
+    }
+  }
+  steps {
+    segment {
+      label: "down"
+      duration_s: 1
+      roller { ramp { from_rpm: 40 to_rpm: 0 } }
+      preload { ramp { from_newtons: 30 to_newtons: 0 } }
+    }
+  }
+  limits {
+    name: "stall"
+    signal: SIGNAL_TORQUE_NM
+    max: 2.5
+    persist_s: 0.2
+    action: LIMIT_ACTION_ABORT
+  }
+  limits {
+    name: "winding temperature"
+    signal: SIGNAL_TEMPERATURE_C
+    max: 60
+    action: LIMIT_ACTION_FAIL
+  }
+  limits {
+    name: "speed tracking"
+    signal: SIGNAL_SPEED_ERROR_RPM
+    max: 10
+    persist_s: 0.3
+    settle_s: 0.3
+    action: LIMIT_ACTION_FAIL
+  }
+)pb";
+
+class RunsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(rig_.connected().ok()) << rig_.connected(); }
+
+  absl::StatusOr<RunInfo> Start(uint32_t cycles, double duration_s = 0) {
+    rollrig::v1::StartRunRequest req;
+    req.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
+    req.mutable_spec()->mutable_profile()->set_text(kShortProfile);
+    req.mutable_spec()->set_cycles(cycles);
+    req.mutable_spec()->set_duration_s(duration_s);
+    req.mutable_spec()->set_dut_serial("DUT-7");
+    RunInfo run;
+    grpc::Status s = rig_.stub()->StartRun(rig_.Context(30).get(), req, &run);
+    if (!s.ok())
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return run;
+  }
+
+  RunInfo Get(const std::string& id) {
+    rollrig::v1::RunRequest req;
+    req.set_id(id);
+    RunInfo run;
+    grpc::ClientContext ctx;
+    EXPECT_TRUE(rig_.stub()->GetRun(&ctx, req, &run).ok());
+    return run;
+  }
+
+  static bool Active(const RunInfo& r) {
+    return r.state() == rollrig::v1::RUN_STATE_RUNNING ||
+           r.state() == rollrig::v1::RUN_STATE_PAUSED || r.state() == rollrig::v1::RUN_STATE_ARMING;
+  }
+
+  // Waits (wall clock, generous) for the run to end.
+  RunInfo WaitEnd(const std::string& id, double timeout_s = 60) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<int>(timeout_s * 1000));
+    RunInfo run = Get(id);
+    while (Active(run) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      run = Get(id);
+    }
+    return run;
+  }
+
+  // Waits until the run's elapsed device time reaches `t_s`.
+  void WaitElapsed(const std::string& id, double t_s) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (Get(id).progress().elapsed_s() < t_s && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  grpc::Status Inject(rollrig::v1::InjectedFault f, bool active) {
+    rollrig::v1::InjectFaultRequest req;
+    req.set_fault(f);
+    req.set_active(active);
+    rollrig::v1::InjectFaultResponse resp;
+    grpc::ClientContext ctx;  // needs no lease
+    return rig_.stub()->InjectFault(&ctx, req, &resp);
+  }
+
+  RigStack rig_{"sim", absl::Seconds(10), kSpeedup};
+};
+
+TEST_F(RunsTest, CleanRunPassesWithExactCyclesAndStatistics) {
+  absl::StatusOr<RunInfo> started = Start(3);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->state(), rollrig::v1::RUN_STATE_RUNNING);
+  EXPECT_EQ(started->profile_name(), "short");
+  EXPECT_EQ(started->profile_hash().size(), 64u);
+  EXPECT_DOUBLE_EQ(started->cycle_s(), 4.0);
+  RunInfo run = WaitEnd(started->id());
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
+  EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_PASS) << run.verdict().reason();
+  EXPECT_EQ(run.progress().cycles_completed(), 3u);
+  EXPECT_NEAR(run.progress().elapsed_s(), 12.0, 0.2);
+  EXPECT_EQ(run.spec().dut_serial(), "DUT-7");
+  EXPECT_FALSE(run.firmware_version().empty());
+
+  rollrig::v1::GetCyclesRequest creq;
+  creq.set_id(run.id());
+  rollrig::v1::GetCyclesResponse cycles;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(rig_.stub()->GetCycles(&ctx, creq, &cycles).ok());
+  ASSERT_EQ(cycles.cycles_size(), 3);
+  for (int i = 0; i < 3; ++i) {
+    const auto& c = cycles.cycles(i);
+    EXPECT_EQ(c.cycle(), static_cast<uint32_t>(i + 1));
+    EXPECT_NEAR(c.end_s() - c.start_s(), 4.0, 0.01);
+    EXPECT_GT(c.peak_torque_nm(), 0.05);  // rolling resistance at 30 N: 0.15 N·m
+    EXPECT_LT(c.peak_torque_nm(), 0.5);
+    EXPECT_NEAR(c.peak_force_n(), 30, 2);
+    EXPECT_LT(c.speed_rms_error_rpm(), 2.0);
+  }
+}
+
+TEST_F(RunsTest, InjectedStallAbortsNamingTorqueCycleAndSegment) {
+  absl::StatusOr<RunInfo> started = Start(3);
+  ASSERT_TRUE(started.ok()) << started.status();
+  WaitElapsed(started->id(), 5.5);  // cycle 2, segment "hold"
+  ASSERT_TRUE(Inject(rollrig::v1::INJECTED_FAULT_STALL, true).ok());
+  RunInfo run = WaitEnd(started->id());
+  EXPECT_THAT(run.state(), AnyOf(rollrig::v1::RUN_STATE_ABORTED, rollrig::v1::RUN_STATE_FAULTED));
+  EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_ABORTED);
+  EXPECT_THAT(run.verdict().reason(), AnyOf(HasSubstr("stall"), HasSubstr("torque")));
+  EXPECT_THAT(run.verdict().reason(), HasSubstr("cycle 2"));
+  EXPECT_THAT(run.verdict().reason(), HasSubstr("hold"));
+  EXPECT_LT(run.progress().cycles_completed(), 3u);
+  ASSERT_TRUE(Inject(rollrig::v1::INJECTED_FAULT_STALL, false).ok());
+}
+
+TEST_F(RunsTest, OverTemperatureFailsTheRun) {
+  absl::StatusOr<RunInfo> started = Start(2);
+  ASSERT_TRUE(started.ok()) << started.status();
+  WaitElapsed(started->id(), 1.0);
+  // The winding heats ~30 K/s while cooling is lost: past the 60 °C soft limit, then
+  // restored well before the device's 100 °C hard limit.
+  ASSERT_TRUE(Inject(rollrig::v1::INJECTED_FAULT_OVER_TEMPERATURE, true).ok());
+  WaitElapsed(started->id(), 2.6);
+  ASSERT_TRUE(Inject(rollrig::v1::INJECTED_FAULT_OVER_TEMPERATURE, false).ok());
+  RunInfo run = WaitEnd(started->id());
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
+  EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_FAIL) << run.verdict().reason();
+  EXPECT_THAT(run.verdict().reason(), HasSubstr("temp"));
+}
+
+TEST_F(RunsTest, DoorOpeningEStopsTheRun) {
+  absl::StatusOr<RunInfo> started = Start(2);
+  ASSERT_TRUE(started.ok()) << started.status();
+  WaitElapsed(started->id(), 2.0);
+  ASSERT_TRUE(Inject(rollrig::v1::INJECTED_FAULT_DOOR_OPEN, true).ok());
+  RunInfo run = WaitEnd(started->id());
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_FAULTED) << run.state_reason();
+  EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_ABORTED);
+  EXPECT_THAT(run.verdict().reason(), HasSubstr("door"));
+  rollrig::v1::RigStatus st = rig_.Status();
+  EXPECT_THAT(std::vector<std::string>(st.fault_names().begin(), st.fault_names().end()),
+              ::testing::Contains("door-open"));
+  ASSERT_TRUE(Inject(rollrig::v1::INJECTED_FAULT_DOOR_OPEN, false).ok());
+  EXPECT_TRUE(rig_.Clear().ok());
+}
+
+TEST_F(RunsTest, PauseHoldsSafelyAndResumeContinuesWithoutAJump) {
+  absl::StatusOr<RunInfo> started = Start(1);
+  ASSERT_TRUE(started.ok()) << started.status();
+  WaitElapsed(started->id(), 2.0);
+  rollrig::v1::RunRequest req;
+  req.set_id(started->id());
+  RunInfo paused;
+  ASSERT_TRUE(rig_.stub()->PauseRun(rig_.Context().get(), req, &paused).ok());
+  EXPECT_EQ(paused.state(), rollrig::v1::RUN_STATE_PAUSED);
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // ~3 s of device time
+  rollrig::v1::RigStatus st = rig_.Status();
+  EXPECT_LT(std::fabs(st.last().roller_rpm()), 1.0) << "paused: the roller rests";
+  const double elapsed_paused = Get(started->id()).progress().elapsed_s();
+  RunInfo resumed;
+  ASSERT_TRUE(rig_.stub()->ResumeRun(rig_.Context().get(), req, &resumed).ok());
+  EXPECT_EQ(resumed.state(), rollrig::v1::RUN_STATE_RUNNING);
+  RunInfo run = WaitEnd(started->id());
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
+  EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_PASS) << run.verdict().reason();
+  EXPECT_EQ(run.progress().cycles_completed(), 1u);
+  // Program time stood still while paused: the cycle still lasted 4 s of program time,
+  // and the whole run took longer by the pause.
+  EXPECT_GT(run.progress().elapsed_s(), elapsed_paused);
+  EXPECT_GT(run.progress().elapsed_s(), 4.0 + 1.0);
+}
+
+TEST_F(RunsTest, DurationStopsAtTheFirstCycleBoundaryAfterIt) {
+  absl::StatusOr<RunInfo> started = Start(0, 5.0);
+  ASSERT_TRUE(started.ok()) << started.status();
+  RunInfo run = WaitEnd(started->id());
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
+  EXPECT_EQ(run.progress().cycles_completed(), 2u);
+  EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_PASS) << run.verdict().reason();
+}
+
+TEST_F(RunsTest, StopRampsDownAndTheVerdictSaysWho) {
+  absl::StatusOr<RunInfo> started = Start(3);
+  ASSERT_TRUE(started.ok()) << started.status();
+  WaitElapsed(started->id(), 2.0);
+  rollrig::v1::RunRequest req;
+  req.set_id(started->id());
+  RunInfo stopping;
+  ASSERT_TRUE(rig_.stub()->StopRun(rig_.Context().get(), req, &stopping).ok());
+  RunInfo run = WaitEnd(started->id());
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_ABORTED);
+  EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_ABORTED);
+  EXPECT_THAT(run.verdict().reason(), HasSubstr("stopped by test@localhost"));
+  EXPECT_LT(std::fabs(rig_.Status().last().roller_rpm()), 1.0);
+}
+
+TEST_F(RunsTest, OneRunAtATimeAndBadProfilesAreRefusedWithPositions) {
+  absl::StatusOr<RunInfo> first = Start(2);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<RunInfo> second = Start(1);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr(first->id()));
+  // Jogging during a run is refused too.
+  grpc::Status jog = rig_.Jog(10);
+  EXPECT_EQ(jog.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(jog.error_message(), HasSubstr("run"));
+  WaitEnd(first->id());
+
+  rollrig::v1::StartRunRequest bad;
+  bad.mutable_spec()->mutable_profile()->set_file_name("bad.textproto");
+  bad.mutable_spec()->mutable_profile()->set_text(
+      "name: \"bad\"\nsteps { segment { duration_s: 1 roller { hold { rpm: 500 } } } }\n");
+  RunInfo run;
+  grpc::Status s = rig_.stub()->StartRun(rig_.Context().get(), bad, &run);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("bad.textproto:2:"));
+  EXPECT_THAT(s.error_message(), HasSubstr("rpm"));
+}
+
+TEST_F(RunsTest, LeaseRulesObserversCannotMoveAnyoneCanEStop) {
+  auto channel = grpc::CreateChannel(rig_.app().address(), grpc::InsecureChannelCredentials());
+  auto observer = rollrig::v1::RigService::NewStub(channel);
+  {
+    grpc::ClientContext ctx;
+    rollrig::v1::JogRequest jog;
+    jog.set_roller_rpm(10);
+    rollrig::v1::JogResponse resp;
+    grpc::Status s = observer->Jog(&ctx, jog, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(s.error_message(), HasSubstr("test@localhost"));
+  }
+  {
+    grpc::ClientContext ctx;
+    rollrig::v1::StartRunRequest req;
+    req.mutable_spec()->mutable_profile()->set_preset("swedish");
+    RunInfo run;
+    EXPECT_EQ(observer->StartRun(&ctx, req, &run).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  {
+    grpc::ClientContext ctx;
+    rollrig::v1::EStopRequest req;
+    req.set_who("observer");
+    rollrig::v1::EStopResponse resp;
+    EXPECT_TRUE(observer->EStop(&ctx, req, &resp).ok());
+  }
+  // Clearing is the controller's, and a forced takeover is recorded.
+  {
+    grpc::ClientContext ctx;
+    rollrig::v1::ClearFaultResponse resp;
+    EXPECT_EQ(observer->ClearFault(&ctx, rollrig::v1::ClearFaultRequest(), &resp).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  grpc::ClientContext ectx;
+  rollrig::v1::StreamEventsRequest ereq;
+  ereq.set_recent(100);
+  ectx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  {
+    grpc::ClientContext ctx;
+    rollrig::v1::AcquireLeaseRequest req;
+    req.set_holder("bob@desk");
+    req.set_client("rig-dash");
+    req.set_force(true);
+    rollrig::v1::LeaseInfo lease;
+    ASSERT_TRUE(observer->AcquireLease(&ctx, req, &lease).ok());
+  }
+  auto reader = observer->StreamEvents(&ectx, ereq);
+  rollrig::v1::RigEvent e;
+  bool takeover = false, estop = false;
+  while (reader->Read(&e)) {
+    takeover |= e.kind() == rollrig::v1::RIG_EVENT_LEASE &&
+                e.message().find("taken by force") != std::string::npos;
+    estop |= e.kind() == rollrig::v1::RIG_EVENT_ESTOP_REQUESTED && e.who() == "observer";
+    if (takeover && estop) break;
+  }
+  ectx.TryCancel();
+  EXPECT_TRUE(takeover);
+  EXPECT_TRUE(estop);
+  // The old holder's token no longer moves the rig.
+  EXPECT_EQ(rig_.Jog(10).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// A run left active by a rigd that died is marked interrupted at the next start, and
+// resumes from its next cycle boundary into a new, linked run.
+TEST(InterruptedRunTest, ResumesFromTheNextCycleBoundary) {
+  const std::string dir = testing::MakeTempDir();
+  {
+    auto store = host::RunStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    RunInfo crashed;
+    crashed.set_id("20260101-000000-short-dead");
+    crashed.set_state(rollrig::v1::RUN_STATE_RUNNING);
+    crashed.set_started_unix_ns(1);
+    crashed.mutable_spec()->set_cycles(3);
+    crashed.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
+    crashed.mutable_spec()->mutable_profile()->set_text(kShortProfile);
+    crashed.mutable_progress()->set_cycles_completed(1);
+    crashed.mutable_progress()->set_elapsed_s(5.2);
+    ASSERT_TRUE((*store)->Save(crashed).ok());
+  }
+  RigStack rig("sim", absl::Seconds(10), kSpeedup, dir);
+  ASSERT_TRUE(rig.connected().ok());
+  rollrig::v1::RunRequest get;
+  get.set_id("20260101-000000-short-dead");
+  RunInfo old;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(rig.stub()->GetRun(&ctx, get, &old).ok());
+  }
+  EXPECT_EQ(old.state(), rollrig::v1::RUN_STATE_INTERRUPTED);
+  EXPECT_THAT(old.state_reason(), HasSubstr("--resume"));
+
+  rollrig::v1::StartRunRequest req;
+  req.set_resume_id(old.id());
+  RunInfo resumed;
+  ASSERT_TRUE(rig.stub()->StartRun(rig.Context(30).get(), req, &resumed).ok());
+  EXPECT_EQ(resumed.resumed_from(), old.id());
+  EXPECT_EQ(resumed.progress().cycle(), 2u);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  rollrig::v1::RunRequest get_new;
+  get_new.set_id(resumed.id());
+  RunInfo run;
+  do {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(rig.stub()->GetRun(&ctx, get_new, &run).ok());
+  } while ((run.state() == rollrig::v1::RUN_STATE_RUNNING ||
+            run.state() == rollrig::v1::RUN_STATE_ARMING) &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
+  EXPECT_EQ(run.progress().cycles_completed(), 3u);  // cycles 2 and 3 ran here
+  rollrig::v1::GetCyclesRequest creq;
+  creq.set_id(run.id());
+  rollrig::v1::GetCyclesResponse cycles;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(rig.stub()->GetCycles(&ctx, creq, &cycles).ok());
+  ASSERT_EQ(cycles.cycles_size(), 2);
+  EXPECT_EQ(cycles.cycles(0).cycle(), 2u);
+  EXPECT_EQ(cycles.cycles(1).cycle(), 3u);
+  // The interrupted run now names its continuation and cannot be resumed twice.
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(rig.stub()->GetRun(&c, get, &old).ok());
+  }
+  EXPECT_EQ(old.resumed_by(), run.id());
+  RunInfo again;
+  grpc::Status twice = rig.stub()->StartRun(rig.Context().get(), req, &again);
+  EXPECT_EQ(twice.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(twice.error_message(), HasSubstr("already resumed"));
+  testing::RemoveTree(dir);
+}
+
+}  // namespace
+}  // namespace rollrig
