@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 
@@ -99,6 +100,63 @@ TEST_F(RigdProcessTest, SigtermStopsTheMotorsThenExitsCleanly) {
   rigd_->Signal(SIGTERM);
   EXPECT_EQ(rigd_->Wait(20), 0) << rigd_->Output();
   EXPECT_THAT(rigd_->Output(), HasSubstr("motors stopped"));
+}
+
+// kill -9 of rigd mid-run: the next rigd on the same runs directory marks the run
+// interrupted, and `rigctl run --resume` continues it from its next cycle boundary.
+TEST_F(RigdProcessTest, RunSurvivesAKilledRigdAndResumes) {
+  const std::string profile = runs_dir_ + "/two-seconds.textproto";
+  std::ofstream(profile) << R"pb(
+    name: "two-seconds"
+    steps {
+      segment {
+        label: "spin"
+        duration_s: 1.5
+        roller { hold { rpm: 30 } }
+      }
+    }
+    steps {
+      segment {
+        label: "rest"
+        duration_s: 0.5
+        roller { hold { rpm: 0 } }
+      }
+    }
+    limits {
+      name: "stall"
+      signal: SIGNAL_TORQUE_NM
+      max: 2.5
+      persist_s: 0.2
+      action: LIMIT_ACTION_ABORT
+    }
+  )pb";
+  testing::CommandResult started = Rigctl({"run", profile, "--cycles", "4", "--detach"});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  const size_t at = started.output.find("run ");
+  ASSERT_NE(at, std::string::npos);
+  const std::string id = started.output.substr(at + 4, started.output.find(':', at) - at - 4);
+  // Wait for the first cycle to complete, then kill rigd without warning.
+  for (int i = 0; i < 100; ++i) {
+    if (Rigctl({"runs", "show", id, "--json"}).output.find("\"cycles_completed\": 1") !=
+        std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  rigd_->Signal(SIGKILL);
+  rigd_->Wait(10);
+  rigd_ = std::make_unique<ChildProcess>(
+      RIGD_PATH,
+      std::vector<std::string>{"--device", "sim", "--listen", addr_, "--runs-dir", runs_dir_});
+  for (int i = 0; i < 100 && Rigctl({"status"}).exit_code != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  testing::CommandResult runs = Rigctl({"runs"});
+  EXPECT_THAT(runs.output, HasSubstr("interrupted")) << runs.output;
+  testing::CommandResult resumed = Rigctl({"run", "--resume", id});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, HasSubstr("resuming " + id));
+  EXPECT_THAT(resumed.output, HasSubstr("verdict: PASS"));
 }
 
 TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {
