@@ -221,10 +221,20 @@ ScriptedDevice::Handler HelloAnswerer(uint32_t version) {
   };
 }
 
+// Waits (generously: a loaded machine may be slow) until the snapshot's detail mentions
+// `text`; tests then check WaitConnected's verdict without racing the client's threads.
+void WaitForDetail(DeviceClient& client, const std::string& text) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (client.Snapshot().detail.find(text) == std::string::npos && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
 TEST(DeviceClientScriptedTest, WrongProtocolVersionIsAClearError) {
   DeviceClient client(std::make_unique<ScriptedDevice>(HelloAnswerer(2)), FastOptions());
   client.Start();
-  absl::Status s = client.WaitConnected(absl::Milliseconds(500));
+  WaitForDetail(client, "protocol version 2");
+  absl::Status s = client.WaitConnected(absl::Milliseconds(50));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(s.message()), HasSubstr("protocol version 2"));
   EXPECT_THAT(client.Snapshot().detail, HasSubstr("protocol version 2"));
@@ -476,7 +486,8 @@ TEST(DeviceClientScriptedTest, CommandsFailUnavailableWhenNotConnectedOrNotStart
   EXPECT_EQ(client.SendCommandAndWait(Jog(1)).code(), absl::StatusCode::kUnavailable);
   client.Start();
   EXPECT_EQ(client.SendCommandAndWait(Jog(1)).code(), absl::StatusCode::kUnavailable);
-  absl::Status s = client.WaitConnected(absl::Milliseconds(400));
+  WaitForDetail(client, "Hello");  // the handshake times out after 100 ms
+  absl::Status s = client.WaitConnected(absl::Milliseconds(50));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(s.message()), HasSubstr("Hello"));
   client.Stop();
@@ -728,7 +739,8 @@ TEST(DeviceClientTcpTest, NoDeviceAtTheAddressNamesIt) {
 
   DeviceClient client(std::make_unique<TcpTransport>("127.0.0.1", port), FastOptions());
   client.Start();
-  absl::Status s = client.WaitConnected(absl::Milliseconds(500));
+  WaitForDetail(client, absl::StrCat("127.0.0.1:", port));
+  absl::Status s = client.WaitConnected(absl::Milliseconds(50));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(s.message()), HasSubstr(absl::StrCat("127.0.0.1:", port)));
 }
