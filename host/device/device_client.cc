@@ -622,6 +622,10 @@ void DeviceClient::Impl::UpdateTargetsAfterAck(const HostMessage& msg) {
       snapshot.roller_rpm_target = 0;
       break;
     case HostMessage::kClearFaults:
+      // Acknowledged means cleared: the device is idle with nothing latched (the next
+      // batch says so too; this keeps a status read right after the ack from lagging).
+      snapshot.faults = 0;
+      snapshot.state = rollrig::v1::DEVICE_STATE_IDLE;
       // The firmware sets every target to the present measurement, so nothing moves.
       snapshot.roller_rpm_target = 0;
       if (snapshot.have_last) {
