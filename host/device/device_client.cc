@@ -199,7 +199,12 @@ std::string DescribeDeviceEvent(const DeviceEvent& ev) {
       text = absl::StrCat("device event ", static_cast<int>(ev.kind()));
       break;
   }
-  if (!ev.detail().empty()) absl::StrAppend(&text, ": ", ev.detail());
+  // The device's own words add to the summary only where they carry more (what is still
+  // latched, the firmware version, why a program ended); elsewhere they repeat it.
+  const bool detail_adds = ev.kind() == rollrig::v1::DEVICE_EVENT_FAULTS_CLEARED ||
+                           ev.kind() == rollrig::v1::DEVICE_EVENT_BOOTED ||
+                           ev.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED;
+  if (detail_adds && !ev.detail().empty()) absl::StrAppend(&text, ": ", ev.detail());
   return text;
 }
 
