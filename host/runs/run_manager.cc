@@ -19,8 +19,9 @@ using rollrig::v1::HostMessage;
 using rollrig::v1::RunInfo;
 using rollrig::v1::RunState;
 
-constexpr size_t kProgramPartSegments = 32;    // one LoadProgram part fits a frame easily
-constexpr size_t kTelemetryCapacity = 200000;  // 20 s at 10 kHz: the run thread may lag
+constexpr size_t kProgramPartSegments = 32;  // one LoadProgram part fits a frame easily
+// The run thread may lag this long behind the device without losing a sample.
+constexpr double kTelemetryBufferS = 5.0;
 constexpr absl::Duration kFinishTimeout = absl::Seconds(10);
 
 bool IsActive(RunState s) {
@@ -358,7 +359,10 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
 
 absl::Status RunManager::Arm(ActiveRun& run) {
   // Listen before anything moves, so no sample or event of the run is missed.
-  run.telemetry = device_->telemetry().Subscribe(kTelemetryCapacity);
+  const DeviceSnapshot caps = device_->Snapshot();
+  const uint32_t rate_hz = caps.info ? caps.info->capabilities().telemetry_hz() : 0;
+  run.telemetry = device_->telemetry().Subscribe(
+      std::max<size_t>(4096, static_cast<size_t>(kTelemetryBufferS * (rate_hz ? rate_hz : 10000))));
   run.events = device_->events().Subscribe(4096);
 
   // Tare with the pad unloaded: release any preload a jog left, then zero the load cell.

@@ -55,8 +55,7 @@ std::string ConnectionProblem(const DeviceSnapshot& snap) {
 }
 
 // Streams telemetry rows at the client's rate from its own subscription.
-class TelemetryStream final : public grpc::ServerWriteReactor<rollrig::v1::TelemetryChunk>,
-                              public PumpedStream {
+class TelemetryStream final : public PumpedWriter<rollrig::v1::TelemetryChunk> {
  public:
   TelemetryStream(DeviceClient* device, double rate_hz) : device_(device), rows_(rate_hz) {
     // Two seconds of samples at up to 10 kHz: a client may stall that long without loss.
@@ -66,43 +65,21 @@ class TelemetryStream final : public grpc::ServerWriteReactor<rollrig::v1::Telem
     buffer_.reserve(4096);
   }
 
-  void Pump() override {
-    if (done_.load()) return;
-    if (finish_requested() || cancelled_.load()) {
-      if (!in_flight_.load() && !finish_called_) {
-        finish_called_ = true;
-        device_->telemetry().Unsubscribe(subscription_);
-        Finish(cancelled_.load() ? grpc::Status::CANCELLED : finish_status());
-      }
-      return;
-    }
-    if (in_flight_.load()) return;
+ private:
+  const rollrig::v1::TelemetryChunk* Next() override {
     chunk_.Clear();
     buffer_.clear();
     subscription_->Drain(&buffer_, 20000);
     for (const Sample& s : buffer_) rows_.Add(s, chunk_.mutable_rows());
     const uint64_t dropped = subscription_->dropped();
-    if (chunk_.rows_size() == 0 && dropped == reported_dropped_) return;
+    if (chunk_.rows_size() == 0 && dropped == reported_dropped_) return nullptr;
     reported_dropped_ = dropped;
     chunk_.set_dropped_total(dropped);
     chunk_.set_sample_rate_hz(sample_rate_hz_);
-    in_flight_.store(true);
-    StartWrite(&chunk_);
+    return &chunk_;
   }
+  void Release() override { device_->telemetry().Unsubscribe(subscription_); }
 
-  bool done() const override { return done_.load(); }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) cancelled_.store(true);
-    in_flight_.store(false);
-  }
-  void OnCancel() override { cancelled_.store(true); }
-  void OnDone() override {
-    if (!finish_called_) device_->telemetry().Unsubscribe(subscription_);
-    done_.store(true);
-  }
-
- private:
   DeviceClient* device_;
   std::shared_ptr<TelemetrySubscription> subscription_;
   RowAggregator rows_;
@@ -110,61 +87,31 @@ class TelemetryStream final : public grpc::ServerWriteReactor<rollrig::v1::Telem
   rollrig::v1::TelemetryChunk chunk_;
   uint32_t sample_rate_hz_ = 0;
   uint64_t reported_dropped_ = 0;
-  bool finish_called_ = false;  // pump thread only
-  std::atomic<bool> in_flight_{false};
-  std::atomic<bool> cancelled_{false};
-  std::atomic<bool> done_{false};
 };
 
 // Streams rig events, one per write.
-class EventStream final : public grpc::ServerWriteReactor<rollrig::v1::RigEvent>,
-                          public PumpedStream {
+class EventStream final : public PumpedWriter<rollrig::v1::RigEvent> {
  public:
   EventStream(DeviceClient* device, size_t recent) : device_(device) {
     subscription_ = device_->events().Subscribe(4096, {}, recent);
   }
 
-  void Pump() override {
-    if (done_.load()) return;
-    if (finish_requested() || cancelled_.load()) {
-      if (!in_flight_.load() && !finish_called_) {
-        finish_called_ = true;
-        device_->events().Unsubscribe(subscription_);
-        Finish(cancelled_.load() ? grpc::Status::CANCELLED : finish_status());
-      }
-      return;
-    }
-    if (in_flight_.load()) return;
+ private:
+  const rollrig::v1::RigEvent* Next() override {
     if (next_ >= pending_.size()) {
       pending_.clear();
       next_ = 0;
       subscription_->Drain(&pending_);
-      if (pending_.empty()) return;
+      if (pending_.empty()) return nullptr;
     }
-    in_flight_.store(true);
-    StartWrite(&pending_[next_++]);
+    return &pending_[next_++];
   }
+  void Release() override { device_->events().Unsubscribe(subscription_); }
 
-  bool done() const override { return done_.load(); }
-  void OnWriteDone(bool ok) override {
-    if (!ok) cancelled_.store(true);
-    in_flight_.store(false);
-  }
-  void OnCancel() override { cancelled_.store(true); }
-  void OnDone() override {
-    if (!finish_called_) device_->events().Unsubscribe(subscription_);
-    done_.store(true);
-  }
-
- private:
   DeviceClient* device_;
   std::shared_ptr<EventSubscription> subscription_;
   std::vector<rollrig::v1::RigEvent> pending_;
   size_t next_ = 0;
-  bool finish_called_ = false;
-  std::atomic<bool> in_flight_{false};
-  std::atomic<bool> cancelled_{false};
-  std::atomic<bool> done_{false};
 };
 
 }  // namespace
@@ -183,6 +130,17 @@ absl::Status RigServiceImpl::CheckLease(grpc::CallbackServerContext* ctx) {
   auto it = md.find(kLeaseMetadata);
   const std::string token = it == md.end() ? "" : std::string(it->second.data(), it->second.size());
   return lease_->Check(token);
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::WithLease(
+    grpc::CallbackServerContext* ctx, const std::function<void(grpc::ServerUnaryReactor*)>& start) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = CheckLease(ctx); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+  } else {
+    start(reactor);
+  }
+  return reactor;
 }
 
 absl::Status RigServiceImpl::CheckCanMove(const DeviceSnapshot& snap) const {
@@ -272,16 +230,12 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
                                                const rollrig::v1::StopRequest* /*req*/,
                                                rollrig::v1::StopResponse* /*resp*/) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  if (absl::Status s = CheckLease(ctx); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  HostMessage m;
-  m.mutable_stop();
-  device_->SendCommand(std::move(m),
-                       [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-  return reactor;
+  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
+    HostMessage m;
+    m.mutable_stop();
+    device_->SendCommand(std::move(m),
+                         [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
+  });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::EStop(grpc::CallbackServerContext* ctx,

@@ -5,6 +5,8 @@
 // DeviceClient (thread-safe) and the pump.
 #pragma once
 
+#include <functional>
+
 #include "grpcpp/grpcpp.h"
 #include "host/device/device_client.h"
 #include "host/runs/lease_manager.h"
@@ -97,6 +99,9 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
  private:
   // OK when the call carries the current lease token (renewing it).
   absl::Status CheckLease(grpc::CallbackServerContext* ctx);
+  // Runs `start(reactor)` if the call holds the lease; otherwise finishes it with why not.
+  grpc::ServerUnaryReactor* WithLease(grpc::CallbackServerContext* ctx,
+                                      const std::function<void(grpc::ServerUnaryReactor*)>& start);
   // OK when a motion command may be sent: connected, nothing latched. Otherwise
   // UNAVAILABLE or FAILED_PRECONDITION with the reason.
   absl::Status CheckCanMove(const DeviceSnapshot& snap) const;

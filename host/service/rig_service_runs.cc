@@ -18,65 +18,38 @@ bool RunActive(rollrig::v1::RunState s) {
 }
 
 // Streams a run's progress, at most every 200 ms and only when it changed, until it ends.
-class RunWatchStream final : public grpc::ServerWriteReactor<rollrig::v1::RunInfo>,
-                             public PumpedStream {
+class RunWatchStream final : public PumpedWriter<rollrig::v1::RunInfo> {
  public:
   RunWatchStream(RunManager* runs, std::string id) : runs_(runs), id_(std::move(id)) {}
 
-  void Pump() override {
-    if (done_.load()) return;
-    if (finish_requested() || cancelled_.load() || ended_) {
-      if (!in_flight_.load() && !finish_called_) {
-        finish_called_ = true;
-        Finish(cancelled_.load() ? grpc::Status::CANCELLED
-                                 : (ended_ ? end_status_ : finish_status()));
-      }
-      return;
-    }
-    if (in_flight_.load()) return;
+ private:
+  const rollrig::v1::RunInfo* Next() override {
     const absl::Time now = absl::Now();
     const uint64_t version = runs_->version();
     if (sent_any_ && (version == sent_version_ || now - last_sent_ < absl::Milliseconds(200))) {
-      return;
+      return nullptr;
     }
     absl::StatusOr<rollrig::v1::RunInfo> run = runs_->Get(id_);
     if (!run.ok()) {
-      ended_ = true;
-      end_status_ = ToGrpcStatus(run.status());
-      return;
+      EndStream(ToGrpcStatus(run.status()));
+      return nullptr;
     }
     if (id_.empty()) id_ = run->id();  // follow the run we started with
     info_ = *std::move(run);
     info_.mutable_spec()->mutable_profile()->clear_text();
-    if (!RunActive(info_.state())) ended_ = true;  // this is the last message
+    if (!RunActive(info_.state())) EndStream(grpc::Status::OK);  // this is the last message
     sent_any_ = true;
     sent_version_ = version;
     last_sent_ = now;
-    in_flight_.store(true);
-    StartWrite(&info_);
+    return &info_;
   }
 
-  bool done() const override { return done_.load(); }
-  void OnWriteDone(bool ok) override {
-    if (!ok) cancelled_.store(true);
-    in_flight_.store(false);
-  }
-  void OnCancel() override { cancelled_.store(true); }
-  void OnDone() override { done_.store(true); }
-
- private:
   RunManager* runs_;
   std::string id_;
   rollrig::v1::RunInfo info_;
   bool sent_any_ = false;
   uint64_t sent_version_ = 0;
   absl::Time last_sent_;
-  bool ended_ = false;
-  grpc::Status end_status_ = grpc::Status::OK;
-  bool finish_called_ = false;
-  std::atomic<bool> in_flight_{false};
-  std::atomic<bool> cancelled_{false};
-  std::atomic<bool> done_{false};
 };
 
 // Finishes a unary run call from the run manager's callback.
@@ -142,49 +115,33 @@ grpc::ServerUnaryReactor* RigServiceImpl::ValidateProfile(
 grpc::ServerUnaryReactor* RigServiceImpl::StartRun(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::StartRunRequest* req,
                                                    rollrig::v1::RunInfo* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  if (absl::Status s = CheckLease(ctx); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  runs_->StartRun(*req, FinishWith(reactor, resp));
-  return reactor;
+  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
+    runs_->StartRun(*req, FinishWith(reactor, resp));
+  });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::PauseRun(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::RunRequest* req,
                                                    rollrig::v1::RunInfo* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  if (absl::Status s = CheckLease(ctx); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  runs_->PauseRun(req->id(), FinishWith(reactor, resp));
-  return reactor;
+  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
+    runs_->PauseRun(req->id(), FinishWith(reactor, resp));
+  });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::ResumeRun(grpc::CallbackServerContext* ctx,
                                                     const rollrig::v1::RunRequest* req,
                                                     rollrig::v1::RunInfo* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  if (absl::Status s = CheckLease(ctx); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  runs_->ResumeRun(req->id(), FinishWith(reactor, resp));
-  return reactor;
+  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
+    runs_->ResumeRun(req->id(), FinishWith(reactor, resp));
+  });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::StopRun(grpc::CallbackServerContext* ctx,
                                                   const rollrig::v1::RunRequest* req,
                                                   rollrig::v1::RunInfo* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  if (absl::Status s = CheckLease(ctx); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  runs_->StopRun(req->id(), Who(ctx, lease_), FinishWith(reactor, resp));
-  return reactor;
+  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
+    runs_->StopRun(req->id(), Who(ctx, lease_), FinishWith(reactor, resp));
+  });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::GetRun(grpc::CallbackServerContext* ctx,

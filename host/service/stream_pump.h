@@ -40,6 +40,61 @@ class PumpedStream {
   grpc::Status finish_status_;
 };
 
+// A server-streaming call fed by the pump: one write in flight, Finish once, after the
+// write in flight, when the call is cancelled, rigd shuts down, or the stream ends
+// itself. Subclasses say what to write next and what to release at the end.
+template <typename Message>
+class PumpedWriter : public grpc::ServerWriteReactor<Message>, public PumpedStream {
+ public:
+  void Pump() final {
+    if (done_.load()) return;
+    if (finish_requested() || cancelled_.load() || ending_) {
+      if (!in_flight_.load() && !finish_called_) {
+        finish_called_ = true;
+        Release();
+        this->Finish(cancelled_.load() ? grpc::Status::CANCELLED
+                                       : (ending_ ? end_status_ : finish_status()));
+      }
+      return;
+    }
+    if (in_flight_.load()) return;
+    if (const Message* next = Next()) {
+      in_flight_.store(true);
+      this->StartWrite(next);
+    }
+  }
+  bool done() const final { return done_.load(); }
+  void OnWriteDone(bool ok) final {
+    if (!ok) cancelled_.store(true);
+    in_flight_.store(false);
+  }
+  void OnCancel() final { cancelled_.store(true); }
+  void OnDone() final {
+    if (!finish_called_) Release();
+    done_.store(true);
+  }
+
+ protected:
+  // On the pump thread: the next message to write (it must stay valid until the next
+  // call), or nullptr for nothing now.
+  virtual const Message* Next() = 0;
+  // Releases subscriptions; called once, when the stream ends.
+  virtual void Release() {}
+  // Ends the stream with `status` once the write in flight (if any) is done.
+  void EndStream(const grpc::Status& status) {
+    ending_ = true;
+    end_status_ = status;
+  }
+
+ private:
+  bool finish_called_ = false;  // pump thread only (and OnDone after it)
+  bool ending_ = false;         // pump thread only
+  grpc::Status end_status_;
+  std::atomic<bool> in_flight_{false};
+  std::atomic<bool> cancelled_{false};
+  std::atomic<bool> done_{false};
+};
+
 class StreamPump {
  public:
   explicit StreamPump(absl::Duration period = absl::Milliseconds(10));
