@@ -9,7 +9,7 @@ packages=(
   build-essential cmake pkg-config ccache clang-format
   # libraries
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev
-  libboost-dev
+  libboost-dev libzstd-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent clients used by tests and acceptance checks
