@@ -35,3 +35,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 else
   echo "setup: all packages present"
 fi
+
+# The independent MCAP checker's npm packages (pinned by tests/mcapcheck/package-lock.json),
+# installed again when the lockfile is newer than what npm last installed.
+mcapcheck="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/mcapcheck"
+if [ -f "$mcapcheck/package-lock.json" ] && command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$mcapcheck/node_modules/.package-lock.json" ] ||
+     [ "$mcapcheck/package-lock.json" -nt "$mcapcheck/node_modules/.package-lock.json" ]; then
+    echo "setup: npm ci in $mcapcheck"
+    (cd "$mcapcheck" && npm ci --no-audit --no-fund)
+  fi
+fi
