@@ -21,7 +21,7 @@ using rollrig::v1::RunState;
 
 constexpr size_t kProgramPartSegments = 32;  // one LoadProgram part fits a frame easily
 // The run thread may lag this long behind the device without losing a sample.
-constexpr double kTelemetryBufferS = 5.0;
+constexpr double kTelemetryBufferS = 30.0;
 constexpr absl::Duration kFinishTimeout = absl::Seconds(10);
 
 bool IsActive(RunState s) {
@@ -76,7 +76,8 @@ struct RunManager::ActiveRun {
   std::vector<Sample> buffer;
   std::vector<rollrig::v1::RigEvent> event_buffer;
   absl::Time last_save;
-  size_t cycles_saved = 0;  // cycles already appended to the store and announced
+  size_t cycles_saved = 0;        // cycles already appended to the store and announced
+  uint64_t analysis_dropped = 0;  // samples the run's own subscription had to drop
 };
 
 RunManager::RunManager(DeviceClient* device, RunStore* store, LeaseManager* lease,
@@ -491,7 +492,10 @@ void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
   ActiveRun& run = *active_;
   switch (e.kind()) {
     case rollrig::v1::RIG_EVENT_TELEMETRY_GAP:
-      run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
+      // Gaps between the device and rigd; the analysis's own (run_id set) are counted
+      // where they happen.
+      if (e.run_id().empty())
+        run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
       break;
     case rollrig::v1::RIG_EVENT_DISCONNECTED:
       run.fault_seen = true;
@@ -519,13 +523,7 @@ void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
                   d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED) &&
                  d.program_id() == run.program_id) {
         // Analyse what arrived before the finish, then close the run.
-        run.buffer.clear();
-        run.telemetry->Drain(&run.buffer);
-        for (const Sample& s : run.buffer) {
-          run.analyzer->AddSample(s);
-          run.last_t_s = run.analyzer->run_time_s(s);
-        }
-        run.buffer.clear();
+        AnalyseNewSamples();
         RunState end = run.end_state;
         std::string reason = run.stop_reason;
         if (d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED && !run.fault_seen &&
@@ -543,16 +541,37 @@ void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
   }
 }
 
-void RunManager::Step() {
-  if (!active_ || !IsActive(active_->info.state()) || !active_->telemetry) return;
+// Feeds the samples that arrived since the last call to the analysis. If the run thread
+// fell so far behind that its subscription had to drop samples, they are counted as lost
+// (a gap the verdict reports) and announced: never silently unanalysed.
+void RunManager::AnalyseNewSamples() {
   ActiveRun& run = *active_;
-
   run.buffer.clear();
   run.telemetry->Drain(&run.buffer);
+  const uint64_t dropped = run.telemetry->dropped();
+  if (dropped > run.analysis_dropped) {
+    const uint64_t lost = dropped - run.analysis_dropped;
+    run.analysis_dropped = dropped;
+    run.analyzer->NoteGap(0, lost, run.last_t_s);
+    rollrig::v1::RigEvent e;
+    e.set_kind(rollrig::v1::RIG_EVENT_TELEMETRY_GAP);
+    e.set_run_id(run.info.id());
+    e.set_gap_samples(lost);
+    e.set_message(absl::StrCat("run analysis fell behind: ", lost,
+                               " samples were not analysed (counted as lost)"));
+    device_->events().Publish(std::move(e));
+  }
   for (const Sample& s : run.buffer) {
     run.analyzer->AddSample(s);
     run.last_t_s = run.analyzer->run_time_s(s);
   }
+}
+
+void RunManager::Step() {
+  if (!active_ || !IsActive(active_->info.state()) || !active_->telemetry) return;
+  ActiveRun& run = *active_;
+
+  AnalyseNewSamples();
   if (!run.buffer.empty()) {
     const Sample& last = run.buffer.back();
     auto* p = run.info.mutable_progress();

@@ -79,6 +79,7 @@ class RunManager {
   void DoStart(const rollrig::v1::StartRunRequest& request, RunCallback done);
   absl::Status Arm(ActiveRun& run);
   void Step();
+  void AnalyseNewSamples();
   void HandleEvent(const rollrig::v1::RigEvent& event);
   void Finish(rollrig::v1::RunState state, const std::string& reason);
   void SaveNewCycles();
