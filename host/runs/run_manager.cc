@@ -2,15 +2,19 @@
 
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 #include <iostream>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "enum_names.h"
 #include "host/analysis/run_analyzer.h"
+#include "host/device/host_time.h"
 #include "host/profile_loader/profile_loader.h"
+#include "host/recording/mcap_recovery.h"
 
 namespace rollrig::host {
 namespace {
@@ -76,6 +80,8 @@ struct RunManager::ActiveRun {
   std::vector<Sample> buffer;
   std::vector<rollrig::v1::RigEvent> event_buffer;
   absl::Time last_save;
+  std::unique_ptr<recorder::RunRecorder> recorder;
+  bool recorder_failure_handled = false;
   size_t cycles_saved = 0;        // cycles already appended to the store and announced
   uint64_t analysis_dropped = 0;  // samples the run's own subscription had to drop
 };
@@ -90,6 +96,7 @@ void RunManager::Start() {
   std::vector<std::string> problems;
   std::vector<RunInfo> runs = store_->LoadAll(&problems);
   for (const std::string& p : problems) LogProblem(p);
+  FinalizeLeftoverRecordings(&runs);
   for (RunInfo& run : runs) {
     if (!IsActive(run.state())) continue;
     run.set_state(rollrig::v1::RUN_STATE_INTERRUPTED);
@@ -321,6 +328,10 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
                                       run->profile->profile.limits().end()),
       std::move(segments));
   run->buffer.reserve(8192);
+  if (absl::Status s = StartRecording(*run, snap); !s.ok()) {
+    done(s);
+    return;
+  }
 
   if (!request.resume_id().empty()) {
     // Link the interrupted run to its continuation, so it is never resumed twice.
@@ -344,6 +355,7 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
     device_->events().Unsubscribe(active_->events);
     active_->info.set_state(rollrig::v1::RUN_STATE_ABORTED);
     active_->info.set_state_reason(absl::StrCat("arming failed: ", s.message()));
+    FinishRecording(rollrig::v1::RUN_STATE_ABORTED, active_->info.state_reason());
     active_->info.mutable_verdict()->set_verdict(rollrig::v1::VERDICT_ABORTED);
     active_->info.mutable_verdict()->set_reason(active_->info.state_reason());
     active_->info.set_ended_unix_ns(UnixNanosNow());
@@ -565,6 +577,7 @@ void RunManager::AnalyseNewSamples() {
     run.analyzer->AddSample(s);
     run.last_t_s = run.analyzer->run_time_s(s);
   }
+  RecordSamples();
 }
 
 void RunManager::Step() {
@@ -610,10 +623,12 @@ void RunManager::Step() {
   run.event_buffer.clear();
   run.events->Drain(&run.event_buffer);
   for (const auto& e : run.event_buffer) {
+    RecordEvent(e);
     HandleEvent(e);
     if (!active_ || !IsActive(active_->info.state())) return;
   }
 
+  CheckRecorder();
   if (run.analyzer->abort_requested() && !run.stop_requested) {
     HostMessage m;
     m.mutable_stop_program()->set_at_cycle_end(false);
@@ -653,6 +668,7 @@ void RunManager::SaveNewCycles() {
   const auto& cycles = run.analyzer->cycles();
   for (; run.cycles_saved < cycles.size(); ++run.cycles_saved) {
     const rollrig::v1::CycleStats& c = cycles[run.cycles_saved];
+    if (run.recorder) (void)run.recorder->AddCycle(c, HostTimeNanos());
     if (absl::Status s = store_->AppendCycle(run.info.id(), c); !s.ok()) {
       LogProblem(std::string(s.message()));
     }
@@ -680,12 +696,151 @@ void RunManager::Finish(RunState state, const std::string& reason) {
   run.info.set_state(state);
   run.info.set_state_reason(reason.empty() ? StateName(state) : reason);
   run.info.set_ended_unix_ns(UnixNanosNow());
+  FinishRecording(state, run.info.state_reason());
   device_->telemetry().Unsubscribe(run.telemetry);
   device_->events().Unsubscribe(run.events);
   SaveLocked();
   const std::string verdict = rollrig::v1::Verdict_Name(run.info.verdict().verdict());
   Publish(absl::StrCat("run ", run.info.id(), " ", StateName(state), ": ", verdict.substr(8), " ",
                        run.info.verdict().reason()));
+}
+
+// ---- Recording: every run is recorded (host/recorder) ----
+
+absl::Status RunManager::StartRecording(ActiveRun& run, const DeviceSnapshot& snap) {
+  recorder::RecordingStart start;
+  start.run = run.info;
+  start.device = snap.info;
+  start.host_version = options_.host_version;
+  if (snap.have_last && snap.last.host_time_ns > 0) {
+    start.device_clock_offset_ns =
+        recorder::DeviceClockOffsetNs(snap.last.host_time_ns, snap.last.time_us);
+  }
+  const rollrig::v1::RunSpec& spec = run.info.spec();
+  const double planned_s = spec.cycles() > 0
+                               ? (spec.cycles() - (run.first_cycle - 1)) * run.profile->cycle_s
+                               : spec.duration_s() + run.profile->cycle_s;
+  start.planned_samples = static_cast<uint64_t>(
+      std::max(0.0, planned_s) * (snap.info ? snap.info->capabilities().telemetry_hz() : 0));
+  recording::FileSystem* fs =
+      options_.file_system ? options_.file_system : recording::RealFileSystem();
+  absl::StatusOr<std::unique_ptr<recorder::RunRecorder>> recorder =
+      recorder::RunRecorder::Start(fs, store_->dir(), std::move(start), options_.recorder);
+  if (!recorder.ok()) return recorder.status();
+  run.recorder = *std::move(recorder);
+  for (const std::string& f : run.recorder->files()) run.info.add_recordings(f);
+  return absl::OkStatus();
+}
+
+void RunManager::RecordSamples() {
+  ActiveRun& run = *active_;
+  if (run.recorder && !run.buffer.empty()) {
+    (void)run.recorder->AddSamples(run.buffer.data(), run.buffer.size());
+  }
+}
+
+void RunManager::RecordEvent(const rollrig::v1::RigEvent& event) {
+  if (active_->recorder) (void)active_->recorder->AddEvent(event);
+}
+
+// Keeps the run's list of files current (a long run rotates) and turns a recorder failure
+// into a controlled stop: a run is never left going unrecorded.
+void RunManager::CheckRecorder() {
+  ActiveRun& run = *active_;
+  if (!run.recorder) return;
+  const std::vector<std::string> files = run.recorder->files();
+  if (!std::equal(files.begin(), files.end(), run.info.recordings().begin(),
+                  run.info.recordings().end())) {
+    run.info.clear_recordings();
+    for (const std::string& f : files) run.info.add_recordings(f);
+  }
+  if (run.recorder_failure_handled) return;
+  const absl::Status status = run.recorder->status();
+  if (status.ok()) return;
+  run.recorder_failure_handled = true;
+  const std::string reason = absl::StrCat("recording failed: ", status.message());
+  LogProblem(absl::StrCat("run ", run.info.id(), ": ", reason));
+  if (!run.stop_requested) {
+    HostMessage m;
+    m.mutable_stop_program()->set_at_cycle_end(false);
+    (void)Command(device_, m);
+    run.stop_requested = true;
+    run.stop_sent_at = absl::Now();
+    run.end_state = rollrig::v1::RUN_STATE_ABORTED;
+    run.stop_reason = reason;
+    run.analyzer->NoteStopped(reason, run.last_t_s);
+  }
+  Publish(absl::StrCat("run ", run.info.id(), " stopping: ", reason));
+}
+
+// Writes the last events and the verdict, and finishes the files (blocks the run thread
+// until they are durable and renamed).
+void RunManager::FinishRecording(RunState state, const std::string& reason) {
+  ActiveRun& run = *active_;
+  if (!run.recorder) return;
+  if (run.events) {
+    std::vector<rollrig::v1::RigEvent> last;
+    run.events->Drain(&last);
+    for (const auto& e : last) (void)run.recorder->AddEvent(e);
+  }
+  rollrig::v1::RigEvent end_event;
+  end_event.set_kind(rollrig::v1::RIG_EVENT_RUN_STATE);
+  end_event.set_host_time_ns(HostTimeNanos());
+  end_event.set_run_id(run.info.id());
+  end_event.set_run_state(state);
+  end_event.set_message(absl::StrCat("run ", run.info.id(), " ", StateName(state), ": ", reason));
+  (void)run.recorder->AddEvent(end_event);
+  recorder::RecordingEnd end;
+  end.state = state;
+  end.reason = reason;
+  end.verdict = run.info.verdict();
+  if (absl::Status s = run.recorder->Finish(end); !s.ok() && !run.recorder_failure_handled) {
+    LogProblem(absl::StrCat("run ", run.info.id(), ": recording: ", s.message()));
+  }
+  run.info.clear_recordings();
+  for (const std::string& f : run.recorder->files()) run.info.add_recordings(f);
+  run.recorder.reset();
+}
+
+// A rigd that crashed or lost power left NAME.mcap.part files: finalize each (the runs
+// directory's lock means no other rigd is writing them) and point the runs at the results.
+void RunManager::FinalizeLeftoverRecordings(std::vector<RunInfo>* runs) {
+  recording::FileSystem* fs =
+      options_.file_system ? options_.file_system : recording::RealFileSystem();
+  std::vector<std::string> parts;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(store_->dir(), ec)) {
+    const std::string path = entry.path().string();
+    if (absl::EndsWith(path, ".mcap.part")) parts.push_back(path);
+  }
+  std::sort(parts.begin(), parts.end());
+  for (const std::string& part : parts) {
+    const std::string final_path = part.substr(0, part.size() - 5);
+    absl::StatusOr<recording::RecoveryReport> report =
+        recording::FinalizeRecording(fs, part, final_path);
+    if (report.ok()) {
+      std::cerr << "rigd: recordings: finalized " << final_path << ": " << report->ToString()
+                << std::endl;
+    } else {
+      LogProblem(absl::StrCat("cannot finalize the recording ", part, ": ",
+                              report.status().message(),
+                              " (left as it is; rigctl recover tries it by hand)"));
+    }
+  }
+  for (RunInfo& run : *runs) {
+    bool changed = false;
+    for (std::string& f : *run.mutable_recordings()) {
+      if (!absl::EndsWith(f, ".part")) continue;
+      const std::string final_path = f.substr(0, f.size() - 5);
+      if (!fs->Exists(f) && fs->Exists(final_path)) {
+        f = final_path;
+        changed = true;
+      }
+    }
+    if (changed && !IsActive(run.state())) {
+      if (absl::Status s = store_->Save(run); !s.ok()) LogProblem(std::string(s.message()));
+    }
+  }
 }
 
 absl::StatusOr<RunInfo> RunManager::Get(const std::string& id) const {

@@ -26,6 +26,8 @@
 
 #include "absl/status/statusor.h"
 #include "host/device/device_client.h"
+#include "host/recorder/recorder.h"
+#include "host/recording/file_system.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_store.h"
 #include "rollrig/v1/rig_service.pb.h"
@@ -35,6 +37,10 @@ namespace rollrig::host {
 struct RunManagerOptions {
   std::string host_version = "0.1.0";
   absl::Duration tick = absl::Milliseconds(20);
+  // Every run is recorded into the runs directory through this (nullptr = the real file
+  // system); must outlive the manager.
+  recording::FileSystem* file_system = nullptr;
+  recorder::RecorderOptions recorder;
 };
 
 class RunManager {
@@ -46,7 +52,8 @@ class RunManager {
              RunManagerOptions options = {});
   ~RunManager();  // Shutdown()s
 
-  // Marks runs left active by a previous rigd as INTERRUPTED; starts the run thread.
+  // Finalizes recordings a previous rigd left unfinished (*.mcap.part); marks runs it
+  // left active as INTERRUPTED; starts the run thread.
   void Start();
   // Stops an active run with a controlled ramp-down and marks it INTERRUPTED (resumable)
   // with `reason`; joins the run thread.
@@ -81,6 +88,13 @@ class RunManager {
   void Step();
   void AnalyseNewSamples();
   void HandleEvent(const rollrig::v1::RigEvent& event);
+  // Recording (run thread): feeds the recorder, stops the run safely if it fails.
+  absl::Status StartRecording(ActiveRun& run, const DeviceSnapshot& snap);
+  void RecordSamples();
+  void RecordEvent(const rollrig::v1::RigEvent& event);
+  void CheckRecorder();
+  void FinishRecording(rollrig::v1::RunState state, const std::string& reason);
+  void FinalizeLeftoverRecordings(std::vector<rollrig::v1::RunInfo>* runs);
   void Finish(rollrig::v1::RunState state, const std::string& reason);
   void SaveNewCycles();
   void Publish(const std::string& message);

@@ -77,6 +77,9 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   grpc::ServerUnaryReactor* GetCycles(grpc::CallbackServerContext* ctx,
                                       const rollrig::v1::GetCyclesRequest* req,
                                       rollrig::v1::GetCyclesResponse* resp) override;
+  // Recordings (rig_service_recordings.cc).
+  grpc::ServerWriteReactor<rollrig::v1::RecordingChunk>* DownloadRecording(
+      grpc::CallbackServerContext* ctx, const rollrig::v1::DownloadRecordingRequest* req) override;
   grpc::ServerUnaryReactor* AcquireLease(grpc::CallbackServerContext* ctx,
                                          const rollrig::v1::AcquireLeaseRequest* req,
                                          rollrig::v1::LeaseInfo* resp) override;
