@@ -49,6 +49,7 @@ int RunRigctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
       {"run", rigctl::RunCommand},           {"attach", rigctl::AttachCommand},
       {"pause", rigctl::PauseCommand},       {"resume", rigctl::ResumeCommand},
       {"runs", rigctl::RunsCommand},         {"events", rigctl::EventsCommand},
+      {"recover", rigctl::RecoverCommand},   {"export", rigctl::ExportCommand},
       {"fault", rigctl::FaultCommand},
   };
   auto it = kCommands.find(command);

@@ -418,6 +418,9 @@ int RunsCommand(Session& s, const Args& args) {
             << ", rigd " << run.host_version() << "\n"
             << "progress:   " << ProgressLine(run) << "\n";
     if (!run.resumed_from().empty()) s.out() << "resumes:    " << run.resumed_from() << "\n";
+    for (int i = 0; i < run.recordings_size(); ++i) {
+      s.out() << (i == 0 ? "recording:  " : "            ") << run.recordings(i) << "\n";
+    }
     PrintLimits(s.out(), run.verdict());
     if (cycles.cycles_size() > 0) {
       s.out() << absl::StrFormat("%6s %9s %10s %10s %10s %10s %10s %9s\n", "cycle", "len_s",
