@@ -4,11 +4,16 @@
 #                   simulator speed
 #   pipeline_bench  highest zero-loss sample rate through rigd to one gRPC subscriber,
 #                   e-stop latency (RPC to standstill and to bridge off, p50/p99)
+#   mcap_bench      recorder throughput at 10 kHz with fdatasync per chunk, bytes per
+#                   sample, finalizing a crashed file, reading a window of a 1-hour file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build/release}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench >/dev/null
 "$BUILD_DIR/ci/bench/codec_bench" --benchmark_min_time=0.5
 "$BUILD_DIR/ci/bench/pipeline_bench" "$@"
+bench_dir=$(mktemp -d)
+"$BUILD_DIR/ci/bench/mcap_bench" "$bench_dir"
+rm -rf "$bench_dir"
