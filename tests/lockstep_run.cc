@@ -236,6 +236,7 @@ void LockstepRun::OnMessage(const v1::DeviceMessage& message) {
 }
 
 void LockstepRun::OnTelemetry(const v1::TelemetryBatch& batch) {
+  if (options_.lose_batch && options_.lose_batch(batch)) return;
   unpacked_.clear();
   if (!protocol::UnpackTelemetryBatch(batch, &unpacked_).ok()) {
     // Its samples show up as a gap before the next batch.
@@ -249,6 +250,7 @@ void LockstepRun::OnTelemetry(const v1::TelemetryBatch& batch) {
       ApplyEventsBefore(first_missing);
       const uint64_t lost = first - first_missing;
       result_.samples_lost += lost;
+      if (options_.on_gap) options_.on_gap(first_missing, lost);
       analyzer_->NoteGap(first_missing, lost, last_t_s());
     }
   }
@@ -263,6 +265,7 @@ void LockstepRun::OnTelemetry(const v1::TelemetryBatch& batch) {
     static_cast<firmware::TelemetrySample&>(sample_) = s;
     sample_.host_time_ns = static_cast<int64_t>(s.time_us) * 1000;
     analyzer_->AddSample(sample_);
+    if (options_.on_sample) options_.on_sample(sample_);
     last_time_us_ = s.time_us;
     ++result_.samples;
   }
@@ -297,6 +300,7 @@ void LockstepRun::ApplyEventsBefore(uint64_t next_seq) {
 
 void LockstepRun::ApplyEvent(const v1::DeviceEvent& event) {
   const bool ours = event.program_id() == options_.program_id;
+  if (options_.on_event) options_.on_event(event);
   if (event.kind() == v1::DEVICE_EVENT_CYCLE_COMPLETED && ours) {
     ++result_.cycles_completed;
     return;

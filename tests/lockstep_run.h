@@ -31,6 +31,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,17 @@ struct LockstepRunOptions {
   double end_margin_s = 60;
   // Device time a command may take to be acknowledged.
   uint32_t command_timeout_ms = 1000;
+
+  // Observers, for recording the run as rigd would (all optional, called on the run's
+  // thread): every sample fed to the analyzer, right after it was fed; every device event
+  // from PROGRAM_STARTED on (cycle completions included) and every gap, each at its point
+  // in the sample stream, right before the analyzer hears of it.
+  std::function<void(const host::Sample&)> on_sample;
+  std::function<void(const rollrig::v1::DeviceEvent&)> on_event;
+  std::function<void(uint64_t first_missing_seq, uint64_t count)> on_gap;
+  // Loses a telemetry batch on the host side when it returns true, as a link dropping a
+  // transfer would: its samples become a gap before the next batch.
+  std::function<bool(const rollrig::v1::TelemetryBatch&)> lose_batch;
 };
 
 struct LockstepRunResult {
