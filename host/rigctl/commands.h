@@ -30,6 +30,9 @@ int RunsCommand(Session& s, const Args& args);
 int EventsCommand(Session& s, const Args& args);
 int FaultCommand(Session& s, const Args& args);
 
+// Recordings, offline: no rigd needed (check_command.cc).
+int CheckCommand(Session& s, const Args& args);
+
 // Recordings (recording_commands.cc): recover works offline; export reads a file locally
 // or downloads a run's recordings from rigd.
 int RecoverCommand(Session& s, const Args& args);

@@ -50,7 +50,7 @@ int RunRigctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
       {"pause", rigctl::PauseCommand},       {"resume", rigctl::ResumeCommand},
       {"runs", rigctl::RunsCommand},         {"events", rigctl::EventsCommand},
       {"recover", rigctl::RecoverCommand},   {"export", rigctl::ExportCommand},
-      {"fault", rigctl::FaultCommand},
+      {"fault", rigctl::FaultCommand},       {"check", rigctl::CheckCommand},
   };
   auto it = kCommands.find(command);
   rigctl::Session session(addr, force, out, err);

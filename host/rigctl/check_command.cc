@@ -1,0 +1,83 @@
+// rigctl check: a recording replayed through the analysis, offline (no rigd).
+#include <fstream>
+
+#include "absl/strings/str_format.h"
+#include "host/check/fixture_expectation.h"
+#include "host/check/junit_report.h"
+#include "host/check/recording_replay.h"
+#include "host/rigctl/commands.h"
+#include "host/rigctl/options.h"
+
+namespace rollrig::host::rigctl {
+namespace {
+
+int ExitForVerdict(rollrig::v1::Verdict v) {
+  switch (v) {
+    case rollrig::v1::VERDICT_PASS:
+      return kExitOk;
+    case rollrig::v1::VERDICT_FAIL:
+      return kExitRefused;
+    case rollrig::v1::VERDICT_MARGINAL:
+      return kExitMarginal;
+    default:
+      return kExitAborted;
+  }
+}
+
+}  // namespace
+
+int CheckCommand(Session& s, const Args& args) {
+  Options o;
+  if (auto e = ParseOptions(args, 0, {"--expect", "--junit"}, {}, 1, &o)) return s.Usage(*e);
+  if (o.positional.size() != 1) return s.Usage("check wants one recording: check FIXTURE.mcap");
+  const std::string path = o.positional[0];
+
+  absl::StatusOr<check::ReplayedRun> run = check::ReplayRecordingAnalysis(path);
+  if (!run.ok()) {
+    s.err() << "rigctl: check " << path << ": " << run.status().message() << "\n";
+    return kExitUsage;
+  }
+  const double rate = run->replay_seconds > 0 ? run->run_time_s / run->replay_seconds : 0;
+  s.out() << absl::StrFormat(
+      "%s: %s, %d samples (%.1f s of device time) replayed in %.3f s, %.0fx real time\n", path,
+      run->profile_name, run->samples, run->run_time_s, run->replay_seconds, rate);
+  s.out() << "verdict: " << check::VerdictName(run->verdict.verdict())
+          << (run->verdict.reason().empty() ? "" : " ") << run->verdict.reason() << "\n";
+
+  const std::string expect_path =
+      o.has("--expect") ? o.value("--expect") : check::DefaultExpectationPath(path);
+  const bool have_expectation = o.has("--expect") || static_cast<bool>(std::ifstream(expect_path));
+  if (!have_expectation) {
+    s.out() << "no expectation (" << expect_path << "): exit status by the verdict\n";
+    if (o.has("--junit")) {
+      s.err() << "rigctl: check --junit wants an expectation to compare with\n";
+      return kExitUsage;
+    }
+    return ExitForVerdict(run->verdict.verdict());
+  }
+  absl::StatusOr<rollrig::v1::FixtureExpectation> expected = check::LoadExpectation(expect_path);
+  if (!expected.ok()) {
+    s.err() << "rigctl: check: " << expected.status().message() << "\n";
+    return kExitUsage;
+  }
+  const check::CheckReport report = check::CompareWithExpectation(*run, *expected);
+  size_t matched = 0;
+  for (const check::CheckItem& item : report.items) {
+    matched += item.ok ? 1 : 0;
+    s.out() << absl::StrFormat("  %-4s %-28s expected %-22s actual %s\n", item.ok ? "ok" : "FAIL",
+                               item.name, item.expected, item.actual);
+  }
+  if (o.has("--junit")) {
+    std::ofstream junit(o.value("--junit"));
+    junit << check::JUnitXml(path, report, run->replay_seconds);
+    if (!junit) {
+      s.err() << "rigctl: check: cannot write " << o.value("--junit") << "\n";
+      return kExitUsage;
+    }
+  }
+  s.out() << absl::StrFormat("check %s: %d of %d matched %s\n", report.ok() ? "ok" : "FAILED",
+                             matched, report.items.size(), expect_path);
+  return report.ok() ? kExitOk : kExitRefused;
+}
+
+}  // namespace rollrig::host::rigctl
