@@ -6,11 +6,13 @@
 namespace rollrig::host {
 
 const char kRigdUsage[] =
-    "usage: rigd [--device sim|tcp:HOST:PORT] [--listen HOST:PORT] [--seed N]\n"
+    "usage: rigd [--device sim|tcp:HOST:PORT|replay:FILE] [--listen HOST:PORT] [--seed N]\n"
     "            [--tick-hz HZ] [--serial S] [--runs-dir DIR]\n"
     "\n"
-    "  --device   the massager to drive: sim (default, simulated in this process) or\n"
-    "             tcp:HOST:PORT (a rig-sim process)\n"
+    "  --device   the massager to drive: sim (default, simulated in this process),\n"
+    "             tcp:HOST:PORT (a rig-sim process), or replay:FILE.mcap (a run's\n"
+    "             recording played back as the device from the run's StartProgram;\n"
+    "             replay-fast:FILE.mcap as fast as rigd reads)\n"
     "  --listen   gRPC address (default 127.0.0.1:50051; loopback only)\n"
     "  --seed     simulator noise seed (default 1)\n"
     "  --tick-hz  simulator control tick, 1000..10000 (default 1000)\n"

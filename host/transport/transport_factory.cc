@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "host/transport/replay_transport.h"
 #include "host/transport/sim_transport.h"
 #include "host/transport/tcp_transport.h"
 
@@ -43,8 +44,24 @@ absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(absl::string_view spec,
     if (!address.ok()) return address.status();
     return std::make_unique<TcpTransport>(address->host, address->port);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown device '", spec, "': expected sim or tcp:HOST:PORT (usb comes later)"));
+  for (const bool fast : {false, true}) {
+    const absl::string_view prefix = fast ? "replay-fast:" : "replay:";
+    if (!absl::StartsWith(spec, prefix)) continue;
+    const std::string path(spec.substr(prefix.size()));
+    if (path.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("bad device '", spec, "': expected ", prefix,
+                                                     "PATH of a recording"));
+    }
+    sim::ReplayOptions options;
+    options.fast = fast;
+    absl::StatusOr<std::unique_ptr<ReplayTransport>> replay =
+        ReplayTransport::Create(path, options, clock);
+    if (!replay.ok()) return replay.status();
+    return std::unique_ptr<Transport>(std::move(*replay));
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown device '", spec,
+      "': expected sim, tcp:HOST:PORT, replay:PATH or replay-fast:PATH (usb comes later)"));
 }
 
 }  // namespace rollrig::host

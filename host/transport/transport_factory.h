@@ -1,7 +1,10 @@
 // Turns a device spec (rigd's `--device`) into a Transport:
 //   "sim"             the simulated massager in this process (SimTransport)
 //   "tcp:HOST:PORT"   a rig-sim process over TCP (TcpTransport); IPv6 as "tcp:[::1]:7000"
-// USB and replay specs come later. Errors are INVALID_ARGUMENT naming the bad spec.
+//   "replay:PATH"     a run's recording played back as the device, paced by its times
+//   "replay-fast:PATH" the same, as fast as rigd reads (ReplayTransport)
+// USB comes later. Errors are INVALID_ARGUMENT naming the bad spec; a recording that
+// cannot be opened fails with the reader's error, naming the file.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +27,8 @@ struct TcpAddress {
 // Parses the part after "tcp:": "HOST:PORT" or "[IPV6]:PORT".
 absl::StatusOr<TcpAddress> ParseTcpAddress(absl::string_view address);
 
-// `sim_options` and `clock` are used only for "sim"; `clock` must outlive the transport.
+// `sim_options` is used only for "sim", `clock` for "sim" and "replay:"; `clock` must
+// outlive the transport.
 absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(
     absl::string_view spec, const sim::SimOptions& sim_options = sim::SimOptions(),
     Clock* clock = RealClock());

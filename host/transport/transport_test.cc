@@ -120,8 +120,16 @@ TEST(TransportFactoryTest, UnknownSpecIsInvalidArgumentNamingIt) {
   auto t = MakeTransport("usb");
   ASSERT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(t.status().message(),
-            "unknown device 'usb': expected sim or tcp:HOST:PORT (usb comes later)");
+            "unknown device 'usb': expected sim, tcp:HOST:PORT, replay:PATH or "
+            "replay-fast:PATH (usb comes later)");
   EXPECT_EQ(MakeTransport("").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(TransportFactoryTest, ReplayOfAMissingRecordingFailsNamingIt) {
+  EXPECT_EQ(MakeTransport("replay:").status().code(), absl::StatusCode::kInvalidArgument);
+  auto t = MakeTransport("replay:/nonexistent/run.mcap");
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(std::string(t.status().message()), HasSubstr("/nonexistent/run.mcap"));
 }
 
 TEST(TransportFactoryTest, BadPortIsInvalidArgumentNamingIt) {

@@ -22,29 +22,30 @@
 #include <vector>
 
 #include "rig/base/clock.h"
+#include "rig/sim/device_pipe.h"
 #include "rig/sim/simulated_device.h"
 
 namespace rollrig::sim {
 
 // Thread-safe. Start() launches the simulator thread; Stop() (or the destructor) joins it.
-class SimRunner {
+class SimRunner final : public DevicePipe {
  public:
   static constexpr uint64_t kMaxBurstTicks = 200;
   static constexpr size_t kHostPipeBytes = 64 * 1024;
 
   SimRunner(const SimOptions& options, Clock* clock);
-  ~SimRunner();
+  ~SimRunner() override;
 
   void Start();
   void Stop();
 
   // Host-to-device bytes (any chunking).
-  void WriteFromHost(const uint8_t* data, size_t n);
+  void WriteFromHost(const uint8_t* data, size_t n) override;
   // Device-to-host bytes: waits up to timeout_ns for some, then copies at most `cap`.
   // Returns the count (0 on timeout or after Stop()).
-  size_t ReadToHost(uint8_t* buf, size_t cap, int64_t timeout_ns);
+  size_t ReadToHost(uint8_t* buf, size_t cap, int64_t timeout_ns) override;
   // Discards bytes queued in both directions (a new host connection starts clean).
-  void DiscardPipes();
+  void DiscardPipes() override;
 
   // Runs fn with the device locked: fault injection and inspection.
   void WithDevice(const std::function<void(SimulatedDevice&)>& fn);

@@ -57,7 +57,7 @@ absl::Status SplitAddress(const std::string& address, std::string* host, uint16_
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<TcpDeviceServer>> TcpDeviceServer::Listen(const std::string& address,
-                                                                         SimRunner* runner) {
+                                                                         DevicePipe* runner) {
   std::string host;
   uint16_t port = 0;
   if (absl::Status s = SplitAddress(address, &host, &port); !s.ok()) return s;
@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<TcpDeviceServer>> TcpDeviceServer::Listen(const s
 }
 
 TcpDeviceServer::TcpDeviceServer(int listen_fd, int wake_read_fd, int wake_write_fd,
-                                 std::string bound, uint16_t port, SimRunner* runner)
+                                 std::string bound, uint16_t port, DevicePipe* runner)
     : listen_fd_(listen_fd),
       wake_read_fd_(wake_read_fd),
       wake_write_fd_(wake_write_fd),

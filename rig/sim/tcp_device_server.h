@@ -1,4 +1,5 @@
-// Serves a SimRunner's device byte stream over TCP: what rig-sim exposes in place of USB.
+// Serves a device byte stream (a SimRunner, or a ReplayRunner playing a recording) over
+// TCP: what rig-sim exposes in place of USB.
 //
 // One host at a time: a second concurrent connection is refused (closed at once, with a
 // log line), because two hosts driving one rig is never what anyone wants. When the host
@@ -20,7 +21,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "rig/sim/sim_runner.h"
+#include "rig/sim/device_pipe.h"
+#include "rig/sim/sim_runner.h"  // the usual pipe
 
 namespace rollrig::sim {
 
@@ -30,7 +32,7 @@ class TcpDeviceServer {
   // A port already taken is FAILED_PRECONDITION naming the address; a malformed address
   // is INVALID_ARGUMENT. `runner` must outlive the server and be started by the caller.
   static absl::StatusOr<std::unique_ptr<TcpDeviceServer>> Listen(const std::string& address,
-                                                                 SimRunner* runner);
+                                                                 DevicePipe* runner);
   ~TcpDeviceServer();
   TcpDeviceServer(const TcpDeviceServer&) = delete;
   TcpDeviceServer& operator=(const TcpDeviceServer&) = delete;
@@ -45,7 +47,7 @@ class TcpDeviceServer {
 
  private:
   TcpDeviceServer(int listen_fd, int wake_read_fd, int wake_write_fd, std::string bound,
-                  uint16_t port, SimRunner* runner);
+                  uint16_t port, DevicePipe* runner);
   void AcceptHost();
   void DropHost(const char* why);
   void SendLoop();
@@ -55,7 +57,7 @@ class TcpDeviceServer {
   const int wake_write_fd_;
   const std::string bound_address_;
   const uint16_t port_;
-  SimRunner* const runner_;
+  DevicePipe* const runner_;
 
   std::mutex mu_;
   std::condition_variable cv_;

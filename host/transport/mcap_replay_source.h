@@ -1,0 +1,66 @@
+// A run's recording (MCAP, host/recorder/recording_layout.h) as a ReplaySource: what a
+// ReplayDevice plays back.
+//
+// It reads the recorded DeviceInfo ("rollrig.device"), the run's profile and cycle count
+// ("rollrig.run", the profile loaded against the recorded capabilities to know the program
+// the run uploaded), the device events on /events, and streams /telemetry in windows of
+// log time, so memory stays flat however long the recording is. Playback starts at the
+// program's PROGRAM_STARTED (samples and events before it were the arming, which rigd
+// drops from a run); a recording without one plays from its first sample.
+//
+// Not thread-safe: one reader.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "host/recording/file_system.h"
+#include "host/recording/mcap_reader.h"
+#include "rig/sim/replay_source.h"
+
+namespace rollrig::host {
+
+class McapReplaySource final : public sim::ReplaySource {
+ public:
+  // Errors name the file and what was missing or corrupt.
+  static absl::StatusOr<std::unique_ptr<McapReplaySource>> Open(
+      const std::string& path, recording::FileSystem* fs = recording::RealFileSystem());
+  ~McapReplaySource() override;
+
+  const rollrig::v1::DeviceInfo& device_info() const override { return info_; }
+  const std::vector<rollrig::v1::ProgramSegment>& recorded_program() const override {
+    return program_;
+  }
+  uint32_t recorded_cycles() const override { return cycles_; }
+  absl::StatusOr<bool> Next(sim::ReplayItem* item) override;
+
+  // Samples in the recording from the program's start on (what a full replay sends).
+  uint64_t samples_to_play() const { return samples_to_play_; }
+
+ private:
+  McapReplaySource() = default;
+  // Reads the next window of telemetry; false when the recording has no more.
+  absl::StatusOr<bool> ReadWindow();
+
+  std::string path_;
+  std::unique_ptr<recording::RandomAccessFile> file_;
+  std::unique_ptr<recording::McapReader> reader_;
+  rollrig::v1::DeviceInfo info_;
+  std::vector<rollrig::v1::ProgramSegment> program_;
+  uint32_t cycles_ = 0;
+  std::optional<uint64_t> start_seq_;
+  std::vector<rollrig::v1::DeviceEvent> events_;  // from PROGRAM_STARTED on, by sample_seq
+  size_t next_event_ = 0;
+  std::deque<firmware::TelemetrySample> samples_;
+  uint64_t window_start_ = 0;
+  uint64_t end_time_ = 0;
+  bool telemetry_done_ = false;
+  uint64_t samples_to_play_ = 0;
+};
+
+}  // namespace rollrig::host
