@@ -1,0 +1,16 @@
+# Runs `rigctl check` on every fixture; fails naming each fixture whose check failed.
+#   cmake -DRIGCTL=path/to/rigctl -DFIXTURES=path/to/fixtures -P check_fixtures.cmake
+file(GLOB fixtures "${FIXTURES}/*.mcap")
+if(NOT fixtures)
+  message(FATAL_ERROR "no fixtures in ${FIXTURES}")
+endif()
+set(failed "")
+foreach(fixture IN LISTS fixtures)
+  execute_process(COMMAND "${RIGCTL}" check "${fixture}" RESULT_VARIABLE status)
+  if(NOT status EQUAL 0)
+    list(APPEND failed "${fixture} (exit ${status})")
+  endif()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "rigctl check failed for: ${failed}")
+endif()
