@@ -313,6 +313,7 @@ void LockstepRun::ApplyEvent(const v1::DeviceEvent& event) {
       break;
     case v1::DEVICE_EVENT_PROGRAM_FINISHED:
       if (!ours) break;
+      analyzer_->NoteProgramFinished();
       result_.program_finished = true;
       ended_ = true;
       break;

@@ -257,6 +257,11 @@ void RunAnalyzer::NoteStopped(const std::string& why, double t_s) {
   EndRun(EndCause::kStopped);
 }
 
+void RunAnalyzer::NoteProgramFinished() {
+  if (finished_ || end_cause_ != EndCause::kNone) return;
+  if (cycle_open_) CloseCycle(/*complete=*/true);
+}
+
 void RunAnalyzer::Finish(double /*t_s*/) {
   if (finished_) return;
   if (cycle_open_) CloseCycle(/*complete=*/false);

@@ -123,6 +123,10 @@ class RunAnalyzer {
   // the verdict adds where: "stopped by alice@bench at cycle 2, segment 3, 41.2 s". A run
   // that ends as planned calls only Finish.
   void NoteStopped(const std::string& why, double t_s);
+  // The device reports the program finished on its own (its last cycle ran to the end,
+  // or a stop at a cycle boundary): a cycle still open is complete, even when no sample
+  // after it (segment -1) arrived to close it. After a stop or fault it changes nothing.
+  void NoteProgramFinished();
   // End of the run: closes a cycle still open as partial. Later calls change nothing.
   void Finish(double t_s);
 

@@ -152,6 +152,35 @@ TEST(CycleStatisticsTest, SignedSpeedErrorAndSamplesOutsideTheProgramIgnored) {
   ExpectRelNear(std::sqrt(12.5), c.speed_rms_error_rpm(), "speed rms error");
 }
 
+// The device finishing its program closes the last cycle as complete (and checks it),
+// even when no sample after the cycle arrived; after a stop it stays partial.
+TEST(CycleStatisticsTest, ProgramFinishedCompletesTheLastCycle) {
+  v1::Limit peak = PerCycle("peak torque", v1::CYCLE_STATISTIC_PEAK_TORQUE_NM);
+  peak.set_max(1.0);
+  RunAnalyzer finished({peak}, {});
+  uint64_t i = Feed(&finished, 0, 500, [](uint64_t k) { return Quiet(k, 1, 0); });
+  i = Feed(&finished, i, 300, [](uint64_t k) {
+    Sample s = Quiet(k, 2, 0);
+    s.torque_nm = 2.0f;
+    return s;
+  });
+  finished.NoteProgramFinished();
+  finished.Finish(RunTime(i));
+  ASSERT_EQ(finished.cycles().size(), 2u);
+  EXPECT_EQ(finished.partial_cycle(), nullptr);
+  EXPECT_EQ(finished.cycles()[1].samples(), 300u);
+  EXPECT_EQ(finished.Verdict().verdict(), v1::VERDICT_FAIL) << finished.Verdict().reason();
+
+  RunAnalyzer stopped({peak}, {});
+  i = Feed(&stopped, 0, 500, [](uint64_t k) { return Quiet(k, 1, 0); });
+  i = Feed(&stopped, i, 300, [](uint64_t k) { return Quiet(k, 2, 0); });
+  stopped.NoteStopped("stopped by alice@bench", RunTime(i));
+  stopped.NoteProgramFinished();
+  stopped.Finish(RunTime(i));
+  EXPECT_EQ(stopped.cycles().size(), 1u);
+  ASSERT_NE(stopped.partial_cycle(), nullptr);
+}
+
 TEST(CycleStatisticsTest, PartialLastCycleIsReportedButNotChecked) {
   v1::Limit peak = PerCycle("peak torque", v1::CYCLE_STATISTIC_PEAK_TORQUE_NM);
   peak.set_max(1.0);

@@ -174,7 +174,9 @@ class Replay {
         fault_noted_ = true;
         break;
       case v1::DEVICE_EVENT_PROGRAM_FINISHED:
-        if (ours) ended_ = true;
+        if (!ours) break;
+        analyzer_->NoteProgramFinished();
+        ended_ = true;
         break;
       case v1::DEVICE_EVENT_PROGRAM_ABORTED:
         if (!ours) break;

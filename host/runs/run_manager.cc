@@ -536,6 +536,9 @@ void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
                  d.program_id() == run.program_id) {
         // Analyse what arrived before the finish, then close the run.
         AnalyseNewSamples();
+        if (d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_FINISHED) {
+          run.analyzer->NoteProgramFinished();
+        }
         RunState end = run.end_state;
         std::string reason = run.stop_reason;
         if (d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED && !run.fault_seen &&
