@@ -454,6 +454,10 @@ void RunRecorder::Loop() {
       stats_.bytes_written = w.bytes_written();
     }
     if (failed_.load()) {
+      // The producer may have queued its last samples after this iteration's write.
+      if (!w.closed && !w.io_broken) {
+        if (absl::Status s = write_queued(); !s.ok()) io_failed(s, "writing");
+      }
       finalize(nullptr);
     } else if (finishing) {
       // Producer has stopped: the queues hold the last of the run.

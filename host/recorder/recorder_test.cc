@@ -307,6 +307,9 @@ TEST(RunRecorderTest, DiskFullMidRunGivesAClearErrorAndAFinalizedFile) {
   recording::FaultInjectingFileSystem fs(&memory);
   TestClock clock;
   RecorderOptions options = TestOptions(clock);
+  // A disk that fills faster than the free-space check sees: the write itself fails.
+  options.reserve_bytes = 0;
+  options.estimate_margin_bytes = 0;
   const RecordingStart start = MakeStart();
   absl::StatusOr<std::unique_ptr<RunRecorder>> rec = RunRecorder::Start(&fs, kDir, start, options);
   ASSERT_TRUE(rec.ok()) << rec.status();
