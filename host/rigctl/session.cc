@@ -100,7 +100,12 @@ int Session::Failed(const std::string& what, const grpc::Status& s) {
          << ")\n";
     return kExitUsage;
   }
-  err_ << "rigctl: " << what << " refused: " << s.error_message() << "\n";
+  // A status without a message (e.g. a cancelled call) still says what it was.
+  err_ << "rigctl: " << what << " refused: "
+       << (s.error_message().empty()
+               ? absl::StrCat("gRPC status ", static_cast<int>(s.error_code()))
+               : s.error_message())
+       << "\n";
   return kExitRefused;
 }
 
