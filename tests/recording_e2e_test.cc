@@ -4,6 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -89,6 +90,10 @@ TEST(RecordingE2ETest, ARunIsRecordedAndExports) {
   EXPECT_EQ(run.recordings(0), path);
   EXPECT_TRUE(std::filesystem::exists(path));
   EXPECT_FALSE(std::filesystem::exists(path + ".part"));
+  // The independent reader (@mcap/core, with CRC checks and protobuf decoding) accepts it.
+  const std::string check = std::string("node ") + ROLLRIG_SOURCE_DIR +
+                            "/tests/mcapcheck/check.mjs '" + path + "' > /dev/null 2>&1";
+  EXPECT_EQ(std::system(check.c_str()), 0) << check;
 
   recording::FileSystem* fs = recording::RealFileSystem();
   auto file = fs->OpenForRead(path);
