@@ -37,12 +37,14 @@ class RandomAccessFile {
 class FileSystem {
  public:
   virtual ~FileSystem() = default;
-  virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) = 0;
+  virtual absl::StatusOr<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) = 0;
   // Opens an existing file to append (finalizing a crashed recording), after truncating
   // it to `keep_bytes`.
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> ReopenTruncated(const std::string& path,
-                                                                       uint64_t keep_bytes) = 0;
-  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& path) = 0;
+                                                                        uint64_t keep_bytes) = 0;
+  virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> OpenForRead(
+      const std::string& path) = 0;
   virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
   virtual absl::Status SyncDir(const std::string& dir) = 0;
   virtual absl::StatusOr<uint64_t> FreeBytes(const std::string& dir) = 0;

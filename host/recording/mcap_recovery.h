@@ -15,14 +15,14 @@ namespace rollrig::recording {
 
 struct RecoveryReport {
   uint64_t bytes_before = 0;
-  uint64_t bytes_kept = 0;        // the valid prefix kept
-  uint64_t bytes_dropped = 0;     // the torn tail dropped
+  uint64_t bytes_kept = 0;     // the valid prefix kept
+  uint64_t bytes_dropped = 0;  // the torn tail dropped
   uint64_t chunks_kept = 0;
-  uint64_t chunks_dropped = 0;    // CRC failures or cut off
+  uint64_t chunks_dropped = 0;  // CRC failures or cut off
   uint64_t messages_kept = 0;
-  uint64_t last_log_time = 0;     // of the last message kept (Unix-epoch ns)
-  bool was_complete = false;      // the file already had a valid summary and footer
-  std::string ToString() const;   // one line for people
+  uint64_t last_log_time = 0;    // of the last message kept (Unix-epoch ns)
+  bool was_complete = false;     // the file already had a valid summary and footer
+  std::string ToString() const;  // one line for people
 };
 
 // Finalizes `part_path` in place, then renames it to `final_path` (and syncs the

@@ -29,12 +29,12 @@ class Descriptor;
 namespace rollrig::recording {
 
 struct McapWriterOptions {
-  std::string profile = "rollrig";           // Header.profile
-  std::string library = "rollrig";           // Header.library
-  uint64_t chunk_max_bytes = 1 << 20;        // uncompressed; a chunk closes at this size
+  std::string profile = "rollrig";              // Header.profile
+  std::string library = "rollrig";              // Header.library
+  uint64_t chunk_max_bytes = 1 << 20;           // uncompressed; a chunk closes at this size
   int64_t chunk_max_duration_ns = 500'000'000;  // or when its log times span this long
-  int zstd_level = 1;                        // 0 = no compression
-  bool sync_each_chunk = true;               // fdatasync after each chunk + its indexes
+  int zstd_level = 1;                           // 0 = no compression
+  bool sync_each_chunk = true;                  // fdatasync after each chunk + its indexes
 };
 
 class McapWriter {

@@ -49,8 +49,8 @@ absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(absl::string_view spec,
     if (!absl::StartsWith(spec, prefix)) continue;
     const std::string path(spec.substr(prefix.size()));
     if (path.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("bad device '", spec, "': expected ", prefix,
-                                                     "PATH of a recording"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad device '", spec, "': expected ", prefix, "PATH of a recording"));
     }
     sim::ReplayOptions options;
     options.fast = fast;

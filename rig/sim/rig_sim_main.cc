@@ -132,9 +132,10 @@ int main(int argc, char** argv) {
     const uint64_t samples = (*source)->samples_to_play();
     rollrig::sim::ReplayOptions replay_options;
     replay_options.fast = fast;
-    rollrig::sim::ReplayRunner runner(
-        std::move(*source), replay_options, rollrig::RealClock(),
-        [](const std::string& note) { std::fprintf(stderr, "rig-sim: replay: %s\n", note.c_str()); });
+    rollrig::sim::ReplayRunner runner(std::move(*source), replay_options, rollrig::RealClock(),
+                                      [](const std::string& note) {
+                                        std::fprintf(stderr, "rig-sim: replay: %s\n", note.c_str());
+                                      });
     runner.Start();
     const int status = Serve(listen, &runner,
                              "replaying " + replay + " (" + std::to_string(samples) + " samples" +
