@@ -10,6 +10,12 @@ packages=(
   # libraries
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libboost-dev libzstd-dev
+  # USB: libusb for rigd, libumockdev to emulate the device without a USB bus
+  libusb-1.0-0-dev libumockdev-dev umockdev libglib2.0-dev
+  # rig-dash: Dear ImGui (with its GLFW and OpenGL3 backends), GLFW, OpenGL, stb for PNGs
+  libimgui-dev libglfw3-dev libgl-dev libstb-dev
+  # headless rendering for the dashboard's tests
+  xvfb xauth libgl1-mesa-dri libglx-mesa0
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent clients used by tests and acceptance checks
