@@ -18,3 +18,6 @@ export LSAN_OPTIONS=suppressions=$PWD/ci/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 cd "$BUILD_DIR"
 ctest --output-on-failure -j"$jobs" -L fast -LE soak
+# The USB path against the emulated device (the emulator puts the ASan runtime first in
+# LD_PRELOAD when it loads libumockdev's preload).
+ctest --output-on-failure -j1 -L usb -LE soak

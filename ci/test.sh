@@ -12,7 +12,9 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DROLLRIG_WERROR=ON
 cmake --build "$BUILD_DIR" -j"$jobs"
 
 cd "$BUILD_DIR"
-# Unit suites run in parallel; the suites that run the product in real time (label e2e)
-# run one at a time so a loaded machine does not starve them. The soak stays out.
-ctest --output-on-failure -j"$jobs" -LE 'e2e|soak'
-ctest --output-on-failure -j1 -L e2e -LE soak
+# Unit suites run in parallel; the suites that run the product in real time (labels usb,
+# against the emulated USB device, and e2e) run one at a time so a loaded machine does
+# not starve them. The soaks stay out (`ctest -L soak` runs them).
+ctest --output-on-failure -j"$jobs" -LE 'e2e|usb|soak'
+ctest --output-on-failure -j1 -L usb -LE soak
+ctest --output-on-failure -j1 -L e2e -LE 'usb|soak'
