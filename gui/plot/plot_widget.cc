@@ -1,0 +1,448 @@
+#include "gui/plot/plot_widget.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace rollrig::gui {
+namespace {
+
+constexpr ImU32 kBackground = IM_COL32(22, 24, 28, 255);
+constexpr ImU32 kBorder = IM_COL32(90, 94, 102, 255);
+constexpr ImU32 kGrid = IM_COL32(60, 64, 72, 255);
+constexpr ImU32 kText = IM_COL32(220, 222, 226, 255);
+constexpr ImU32 kDimText = IM_COL32(150, 154, 162, 255);
+constexpr ImU32 kGapText = IM_COL32(255, 110, 100, 255);
+constexpr ImU32 kCursor = IM_COL32(200, 200, 200, 140);
+
+ImU32 WithAlpha(ImU32 color, int alpha) {
+  return (color & ~IM_COL32_A_MASK) | (static_cast<ImU32>(alpha) << IM_COL32_A_SHIFT);
+}
+
+// Maps time and value to screen pixels of the data area.
+struct Mapping {
+  double t0, t1, y0, y1;
+  float x0, x1, top, bottom;
+  float X(double t) const {
+    const double x = x0 + (t - t0) / (t1 - t0) * (x1 - x0);
+    return static_cast<float>(std::clamp(x, x0 - 1e4, x1 + 1e4));
+  }
+  float Y(double v) const {
+    const double y = bottom - (v - y0) / (y1 - y0) * (bottom - top);
+    return static_cast<float>(std::clamp(y, top - 1e4, bottom + 1e4));
+  }
+  double T(float x) const { return t0 + (x - x0) / (x1 - x0) * (t1 - t0); }
+  double V(float y) const { return y0 + (bottom - y) / (bottom - top) * (y1 - y0); }
+};
+
+// Scratch buffers reused frame to frame: the widget allocates nothing in steady state.
+struct Scratch {
+  std::vector<SeriesView> views;
+  std::vector<ImVec2> points;
+};
+Scratch& ThreadScratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
+// Draws one unbroken run; a lone sample becomes a dot so it stays visible.
+void FlushRun(ImDrawList* dl, std::vector<ImVec2>* run, ImU32 color, bool markers) {
+  if (run->size() == 1 || (markers && !run->empty())) {
+    for (const ImVec2& p : *run) {
+      dl->AddRectFilled(ImVec2(p.x - 1.5f, p.y - 1.5f), ImVec2(p.x + 1.5f, p.y + 1.5f), color);
+    }
+  }
+  if (run->size() >= 2) AddPolylineChunked(dl, run->data(), run->size(), color, 1.0f);
+  run->clear();
+}
+
+// Draws a series view; returns the polyline points submitted.
+size_t DrawSeriesView(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
+                      std::vector<ImVec2>* run) {
+  run->clear();
+  size_t points = 0;
+  const size_t n = view.t.size();
+  const bool markers = view.raw && static_cast<double>(n) < (m.x1 - m.x0) / 8.0;
+  float last_y = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (view.gap_before[i] && !run->empty()) {
+      points += run->size();
+      FlushRun(dl, run, color, markers);
+    }
+    const float x = m.X(view.t[i]);
+    if (view.raw) {
+      run->emplace_back(x, m.Y(view.min[i]));
+      continue;
+    }
+    // Envelope: a vertical stroke per column, entered from the end nearer the previous one.
+    const float x_column = std::floor(x) + 0.5f;
+    const float y_min = m.Y(view.min[i]), y_max = m.Y(view.max[i]);
+    const bool min_first = run->empty() || std::fabs(last_y - y_min) <= std::fabs(last_y - y_max);
+    run->emplace_back(x_column, min_first ? y_min : y_max);
+    if (y_min != y_max) run->emplace_back(x_column, min_first ? y_max : y_min);
+    last_y = run->back().y;
+  }
+  points += run->size();
+  FlushRun(dl, run, color, markers);
+  return points;
+}
+
+// The value of a view at time t, as text ("1.23" or "1.1 .. 1.4").
+bool ValueAt(const SeriesView& view, double t, std::string* text) {
+  if (view.t.empty() || t < view.t.front()) return false;
+  const size_t i =
+      static_cast<size_t>(std::upper_bound(view.t.begin(), view.t.end(), t) - view.t.begin()) - 1;
+  char buf[96];
+  if (view.raw || view.min[i] == view.max[i]) {
+    std::snprintf(buf, sizeof(buf), "%.6g", static_cast<double>(view.min[i]));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.5g .. %.5g", static_cast<double>(view.min[i]),
+                  static_cast<double>(view.max[i]));
+  }
+  *text = buf;
+  return true;
+}
+
+}  // namespace
+
+void AddPolylineChunked(ImDrawList* draw_list, const ImVec2* points, size_t n, ImU32 color,
+                        float thickness) {
+  if (n < 2) return;
+  const size_t step = kMaxPolylinePoints - 1;  // pieces share their end point
+  for (size_t i = 0; i + 1 < n; i += step) {
+    const size_t count = std::min<size_t>(kMaxPolylinePoints, n - i);
+    draw_list->AddPolyline(points + i, static_cast<int>(count), color, ImDrawFlags_None, thickness);
+  }
+}
+
+double NiceStep(double span, int max_ticks) {
+  if (!(span > 0) || !std::isfinite(span)) return 1.0;
+  const double raw = span / std::max(1, max_ticks);
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  const double norm = raw / magnitude;
+  const double nice = norm <= 1.0 ? 1.0 : norm <= 2.0 ? 2.0 : norm <= 5.0 ? 5.0 : 10.0;
+  return nice * magnitude;
+}
+
+double NiceTimeStep(double span, int max_ticks) {
+  const double step = NiceStep(span, max_ticks);
+  if (step < 60.0) return step;
+  const double raw = span / std::max(1, max_ticks);
+  static constexpr double kSteps[] = {60,   120,  300,   600,   900,   1800,
+                                      3600, 7200, 10800, 21600, 43200, 86400};
+  for (double s : kSteps) {
+    if (s >= raw) return s;
+  }
+  return NiceStep(raw, 1) <= 1 ? 86400.0 : NiceStep(raw / 86400.0, 1) * 86400.0;
+}
+
+std::vector<double> TicksFor(double lo, double hi, double step) {
+  std::vector<double> ticks;
+  if (!(step > 0) || !(hi >= lo) || !std::isfinite(lo) || !std::isfinite(hi)) return ticks;
+  const double first = std::ceil(lo / step - 1e-9);
+  for (int i = 0; i < 1000; ++i) {
+    double v = (first + i) * step;
+    if (v > hi + step * 1e-9) break;
+    if (std::fabs(v) < step * 1e-9) v = 0;  // no "-0"
+    ticks.push_back(v);
+  }
+  return ticks;
+}
+
+std::string FormatTick(double value, double step) {
+  char buf[64];
+  if (std::fabs(value) < step * 1e-9) value = 0;
+  const int decimals = step > 0 ? static_cast<int>(std::ceil(-std::log10(step) - 1e-9)) : 3;
+  if (std::fabs(value) >= 1e7 || decimals > 7) {
+    std::snprintf(buf, sizeof(buf), "%.4g", value);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.*f", std::max(0, decimals), value);
+  }
+  return buf;
+}
+
+std::string FormatTimeTick(double seconds, double step) {
+  if (step < 60.0) return FormatTick(seconds, step) + " s";
+  const bool negative = seconds < 0;
+  const long long total = std::llround(std::fabs(seconds));
+  const long long h = total / 3600, m = (total / 60) % 60, s = total % 60;
+  char buf[64];
+  if (h > 0) {
+    std::snprintf(buf, sizeof(buf), "%s%lld:%02lld:%02lld", negative ? "-" : "", h, m, s);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%s%lld:%02lld", negative ? "-" : "", m, s);
+  }
+  return buf;
+}
+
+PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
+                       const std::vector<PlotSeries>& series, const std::vector<LimitBand>& bands,
+                       ImVec2 size) {
+  PlotDrawStats stats;
+  stats.title = title != nullptr ? title : "";
+  const ImGuiIO& io = ImGui::GetIO();
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const float w = size.x > 0 ? size.x : std::max(avail.x, 100.0f);
+  const float h = size.y > 0 ? size.y : std::max(avail.y, 120.0f);
+  const ImVec2 origin = ImGui::GetCursorScreenPos();
+  stats.x = origin.x;
+  stats.y = origin.y;
+  stats.w = w;
+  stats.h = h;
+
+  ImGui::PushID(stats.title.c_str());
+  ImGui::InvisibleButton("##plot", ImVec2(w, h));
+  const bool hovered = ImGui::IsItemHovered();
+  const bool active = ImGui::IsItemActive();
+  ImGui::PopID();
+  stats.hovered = hovered;
+
+  const float font = ImGui::GetFontSize();
+  const float title_h = font + 6.0f;
+  const float bottom_h = font + 8.0f;
+  const float y_label_w = ImGui::CalcTextSize("-00000.00").x + 8.0f;
+  Mapping m{};
+  m.x0 = origin.x + y_label_w;
+  m.x1 = origin.x + w - 8.0f;
+  m.top = origin.y + title_h;
+  m.bottom = origin.y + h - bottom_h;
+  if (m.x1 - m.x0 < 10.0f) m.x1 = m.x0 + 10.0f;
+  if (m.bottom - m.top < 10.0f) m.bottom = m.top + 10.0f;
+  const float plot_w = m.x1 - m.x0;
+
+  // Sanitise the view the caller keeps, then apply this frame's input to it.
+  if (!(view->t1 > view->t0) || !std::isfinite(view->t0) || !std::isfinite(view->t1)) {
+    view->t0 = 0;
+    view->t1 = 10;
+  }
+  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+    view->follow_latest = true;
+    view->auto_y = true;
+    view->paused = false;
+  }
+  if (hovered && io.MouseWheel != 0.0f) {
+    const double factor = std::pow(0.8, static_cast<double>(io.MouseWheel));
+    if (io.KeyCtrl) {  // Ctrl + wheel zooms the value axis around the mouse
+      const double span_y = view->y1 - view->y0;
+      const double vy = view->y0 + (m.bottom - io.MousePos.y) / (m.bottom - m.top) * span_y;
+      view->y0 = vy - (vy - view->y0) * factor;
+      view->y1 = vy + (view->y1 - vy) * factor;
+      view->auto_y = false;
+    } else {
+      const double span = view->t1 - view->t0;
+      const double tm = view->t0 + (io.MousePos.x - m.x0) / plot_w * span;
+      const double new_span = std::clamp(span * factor, 1e-6, 1e9);
+      const double k = new_span / span;
+      view->t0 = tm - (tm - view->t0) * k;
+      view->t1 = view->t0 + new_span;
+      view->follow_latest = false;
+    }
+  }
+  if (active && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0.0f)) {
+    const double dt = -static_cast<double>(io.MouseDelta.x) / plot_w * (view->t1 - view->t0);
+    if (dt != 0.0) {
+      view->t0 += dt;
+      view->t1 += dt;
+      view->follow_latest = false;
+    }
+    if (!view->auto_y && io.MouseDelta.y != 0.0f) {  // vertical pan once the y axis is manual
+      const double dy =
+          static_cast<double>(io.MouseDelta.y) / (m.bottom - m.top) * (view->y1 - view->y0);
+      view->y0 += dy;
+      view->y1 += dy;
+    }
+  }
+  double latest = -INFINITY;
+  for (const PlotSeries& s : series) {
+    if (s.data != nullptr && s.data->size() > 0) latest = std::max(latest, s.data->t_end());
+  }
+  if (view->follow_latest && !view->paused && std::isfinite(latest)) {
+    const double span = view->t1 - view->t0;
+    view->t1 = latest;
+    view->t0 = latest - span;
+  }
+
+  // Query every series at one entry per pixel column.
+  const int columns = std::max(1, static_cast<int>(plot_w));
+  Scratch& scratch = ThreadScratch();
+  scratch.views.resize(std::max(scratch.views.size(), series.size()));
+  double data_min = INFINITY, data_max = -INFINITY;
+  for (size_t i = 0; i < series.size(); ++i) {
+    SeriesView& sv = scratch.views[i];
+    if (series[i].data == nullptr) {
+      sv.Clear();
+      continue;
+    }
+    series[i].data->Query(view->t0, view->t1, columns, &sv, series[i].raw_window);
+    if (sv.needs_raw_fetch) {
+      stats.raw_fetches.push_back({static_cast<int>(i), sv.fetch_t0, sv.fetch_t1});
+    }
+    stats.dropped_in_view += sv.dropped_in_view;
+    for (size_t j = 0; j < sv.t.size(); ++j) {
+      if (sv.t[j] < view->t0 || sv.t[j] > view->t1) continue;  // raw neighbours off-screen
+      data_min = std::min(data_min, static_cast<double>(sv.min[j]));
+      data_max = std::max(data_max, static_cast<double>(sv.max[j]));
+    }
+  }
+  if (view->auto_y) {
+    for (const LimitBand& b : bands) {  // keep the limits in sight
+      if (b.has_min) data_min = std::min(data_min, b.min), data_max = std::max(data_max, b.min);
+      if (b.has_max) data_min = std::min(data_min, b.max), data_max = std::max(data_max, b.max);
+    }
+    if (!std::isfinite(data_min) || !std::isfinite(data_max)) {
+      data_min = 0;
+      data_max = 1;
+    }
+    if (data_max - data_min < 1e-9) {
+      const double pad = std::max(1e-3, std::fabs(data_max) * 0.1);
+      data_min -= pad;
+      data_max += pad;
+    }
+    const double pad = (data_max - data_min) * 0.05;
+    view->y0 = data_min - pad;
+    view->y1 = data_max + pad;
+  }
+  if (!(view->y1 > view->y0) || !std::isfinite(view->y0) || !std::isfinite(view->y1)) {
+    view->y0 = 0;
+    view->y1 = 1;
+  }
+  m.t0 = view->t0;
+  m.t1 = view->t1;
+  m.y0 = view->y0;
+  m.y1 = view->y1;
+  stats.area_x = m.x0;
+  stats.area_y = m.top;
+  stats.area_w = plot_w;
+  stats.area_h = m.bottom - m.top;
+
+  ImDrawList* dl = ImGui::GetWindowDrawList();
+  const int vertices_before = dl->VtxBuffer.Size;
+  const ImVec2 area_min(m.x0, m.top), area_max(m.x1, m.bottom);
+  dl->AddRectFilled(area_min, area_max, kBackground);
+
+  // Title, unit and state.
+  dl->AddText(ImVec2(m.x0, origin.y + 2.0f), kText, stats.title.c_str());
+  if (y_unit != nullptr && y_unit[0] != '\0') {
+    const std::string unit = std::string("[") + y_unit + "]";
+    dl->AddText(ImVec2(origin.x + 2.0f, origin.y + 2.0f), kDimText, unit.c_str());
+  }
+  {
+    std::string state = view->paused ? "PAUSED" : view->follow_latest ? "LIVE" : "";
+    if (!stats.raw_fetches.empty()) state = "loading detail  " + state;
+    const float tw = ImGui::CalcTextSize(state.c_str()).x;
+    dl->AddText(ImVec2(m.x1 - tw, origin.y + 2.0f), view->paused ? kGapText : kDimText,
+                state.c_str());
+  }
+
+  // Axes: grid lines and labels.
+  const double y_step =
+      NiceStep(m.y1 - m.y0, std::max(2, static_cast<int>((m.bottom - m.top) / 40)));
+  for (double v : TicksFor(m.y0, m.y1, y_step)) {
+    const float y = m.Y(v);
+    dl->AddLine(ImVec2(m.x0, y), ImVec2(m.x1, y), kGrid);
+    const std::string label = FormatTick(v, y_step);
+    const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+    dl->AddText(ImVec2(m.x0 - ts.x - 4.0f, y - ts.y * 0.5f), kText, label.c_str());
+  }
+  const double t_step = NiceTimeStep(m.t1 - m.t0, std::max(2, static_cast<int>(plot_w / 110)));
+  for (double t : TicksFor(m.t0, m.t1, t_step)) {
+    const float x = m.X(t);
+    dl->AddLine(ImVec2(x, m.top), ImVec2(x, m.bottom), kGrid);
+    const std::string label = FormatTimeTick(t, t_step);
+    const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+    const float lx = std::clamp(x - ts.x * 0.5f, origin.x, origin.x + w - ts.x);
+    dl->AddText(ImVec2(lx, m.bottom + 3.0f), kText, label.c_str());
+  }
+
+  dl->PushClipRect(area_min, area_max, true);
+  // Limit bands: the allowed region shaded, its limits as lines.
+  for (const LimitBand& b : bands) {
+    if (!b.has_min && !b.has_max) continue;
+    const float y_hi = b.has_max ? m.Y(b.max) : m.top;
+    const float y_lo = b.has_min ? m.Y(b.min) : m.bottom;
+    dl->AddRectFilled(ImVec2(m.x0, y_hi), ImVec2(m.x1, y_lo), WithAlpha(b.color, 28));
+    if (b.has_max) dl->AddLine(ImVec2(m.x0, y_hi), ImVec2(m.x1, y_hi), WithAlpha(b.color, 200));
+    if (b.has_min) dl->AddLine(ImVec2(m.x0, y_lo), ImVec2(m.x1, y_lo), WithAlpha(b.color, 200));
+    if (!b.label.empty()) {
+      const float tw = ImGui::CalcTextSize(b.label.c_str()).x;
+      const float ly = b.has_max ? y_hi + 2.0f : y_lo - font - 2.0f;
+      dl->AddText(ImVec2(m.x1 - tw - 4.0f, ly), WithAlpha(b.color, 230), b.label.c_str());
+    }
+  }
+  // Series.
+  for (size_t i = 0; i < series.size(); ++i) {
+    const size_t points =
+        series[i].data != nullptr
+            ? DrawSeriesView(dl, m, scratch.views[i], series[i].color, &scratch.points)
+            : 0;
+    stats.points_per_series.emplace_back(series[i].name, points);
+  }
+  // Gaps: a dashed line where samples were lost, with the count when there is room.
+  float last_label_end = -INFINITY;
+  for (size_t i = 0; i < series.size(); ++i) {
+    for (const GapMark& g : scratch.views[i].gaps) {
+      const float x = std::floor(m.X(g.t)) + 0.5f;
+      for (float y = m.top; y < m.bottom; y += 8.0f) {
+        dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 4.0f, m.bottom)),
+                    WithAlpha(kGapText, 170));
+      }
+      char label[48];
+      std::snprintf(label, sizeof(label), "%llu lost", static_cast<unsigned long long>(g.dropped));
+      const float tw = ImGui::CalcTextSize(label).x;
+      if (x + 3.0f > last_label_end + 6.0f && x + 3.0f + tw < m.x1) {
+        dl->AddText(ImVec2(x + 3.0f, m.bottom - font - 2.0f), kGapText, label);
+        last_label_end = x + 3.0f + tw;
+      }
+    }
+  }
+  // Cursor read-out.
+  if (hovered && io.MousePos.x >= m.x0 && io.MousePos.x <= m.x1) {
+    dl->AddLine(ImVec2(io.MousePos.x, m.top), ImVec2(io.MousePos.x, m.bottom), kCursor);
+    const double t = m.T(io.MousePos.x);
+    ImGui::BeginTooltip();
+    ImGui::Text("t = %.6g s", t);
+    std::string value;
+    for (size_t i = 0; i < series.size(); ++i) {
+      if (!ValueAt(scratch.views[i], t, &value)) continue;
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(series[i].color), "%s: %s %s",
+                         series[i].name.c_str(), value.c_str(), series[i].unit.c_str());
+    }
+    ImGui::Text("%s = %.5g %s", "y", m.V(io.MousePos.y), y_unit != nullptr ? y_unit : "");
+    ImGui::EndTooltip();
+  }
+  // Legend, top left inside the plot.
+  {
+    float lw = 0;
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < series.size(); ++i) {
+      std::string label = series[i].name;
+      if (!series[i].unit.empty()) label += " [" + series[i].unit + "]";
+      if (scratch.views[i].dropped_in_view > 0) {
+        label += "  " + std::to_string(scratch.views[i].dropped_in_view) + " lost";
+      }
+      lw = std::max(lw, ImGui::CalcTextSize(label.c_str()).x);
+      labels.push_back(std::move(label));
+    }
+    if (!labels.empty()) {
+      const float line_h = font + 2.0f;
+      const ImVec2 box_min(m.x0 + 6.0f, m.top + 6.0f);
+      const ImVec2 box_max(box_min.x + lw + 30.0f,
+                           box_min.y + line_h * static_cast<float>(labels.size()) + 6.0f);
+      dl->AddRectFilled(box_min, box_max, IM_COL32(15, 16, 20, 200));
+      for (size_t i = 0; i < labels.size(); ++i) {
+        const float y = box_min.y + 3.0f + line_h * static_cast<float>(i);
+        dl->AddLine(ImVec2(box_min.x + 4.0f, y + line_h * 0.5f),
+                    ImVec2(box_min.x + 20.0f, y + line_h * 0.5f), series[i].color, 2.0f);
+        dl->AddText(ImVec2(box_min.x + 25.0f, y),
+                    scratch.views[i].dropped_in_view > 0 ? kGapText : kText, labels[i].c_str());
+      }
+      stats.legend_entries = labels.size();
+    }
+  }
+  dl->PopClipRect();
+  dl->AddRect(area_min, area_max, kBorder);
+  stats.draw_vertices = static_cast<size_t>(dl->VtxBuffer.Size - vertices_before);
+  return stats;
+}
+
+}  // namespace rollrig::gui
