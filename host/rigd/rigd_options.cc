@@ -6,13 +6,16 @@
 namespace rollrig::host {
 
 const char kRigdUsage[] =
-    "usage: rigd [--device sim|tcp:HOST:PORT|replay:FILE] [--listen HOST:PORT] [--seed N]\n"
-    "            [--tick-hz HZ] [--serial S] [--runs-dir DIR]\n"
+    "usage: rigd [--device sim|tcp:HOST:PORT|usb|usb:SERIAL|replay:FILE]\n"
+    "            [--listen HOST:PORT] [--seed N] [--tick-hz HZ] [--serial S] [--runs-dir DIR]\n"
     "\n"
     "  --device   the massager to drive: sim (default, simulated in this process),\n"
-    "             tcp:HOST:PORT (a rig-sim process), or replay:FILE.mcap (a run's\n"
-    "             recording played back as the device from the run's StartProgram;\n"
-    "             replay-fast:FILE.mcap as fast as rigd reads)\n"
+    "             tcp:HOST:PORT (a rig-sim process), usb (the first USB device\n"
+    "             1209:0001), usb:SERIAL (the one with that serial number), or\n"
+    "             replay:FILE.mcap (a run's recording played back as the device from\n"
+    "             the run's StartProgram; replay-fast:FILE.mcap as fast as rigd reads).\n"
+    "             With usb, rigd serves while no device is plugged in (status says it\n"
+    "             is waiting) and picks the device up when it arrives\n"
     "  --listen   gRPC address (default 127.0.0.1:50051; loopback only)\n"
     "  --seed     simulator noise seed (default 1)\n"
     "  --tick-hz  simulator control tick, 1000..10000 (default 1000)\n"

@@ -10,7 +10,7 @@
 namespace rollrig::host {
 
 struct RigdOptions {
-  std::string device = "sim";  // sim | tcp:HOST:PORT
+  std::string device = "sim";  // sim | tcp:HOST:PORT | usb | usb:SERIAL | replay:FILE
   std::string listen = "127.0.0.1:50051";
   uint64_t seed = 1;                // simulator noise seed (--device sim)
   uint32_t tick_hz = 1000;          // simulator control tick (--device sim)

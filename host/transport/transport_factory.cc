@@ -9,6 +9,8 @@
 #include "host/transport/replay_transport.h"
 #include "host/transport/sim_transport.h"
 #include "host/transport/tcp_transport.h"
+#include "host/transport/usb_device_spec.h"
+#include "host/transport/usb_transport.h"
 
 namespace rollrig::host {
 
@@ -44,6 +46,13 @@ absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(absl::string_view spec,
     if (!address.ok()) return address.status();
     return std::make_unique<TcpTransport>(address->host, address->port);
   }
+  if (spec == "usb" || absl::StartsWith(spec, "usb:")) {
+    absl::StatusOr<UsbDeviceSpec> device = ParseUsbDeviceSpec(spec);
+    if (!device.ok()) return device.status();
+    UsbTransportOptions options;
+    options.device = std::move(*device);
+    return std::make_unique<UsbTransport>(std::move(options));
+  }
   for (const bool fast : {false, true}) {
     const absl::string_view prefix = fast ? "replay-fast:" : "replay:";
     if (!absl::StartsWith(spec, prefix)) continue;
@@ -61,7 +70,7 @@ absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(absl::string_view spec,
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown device '", spec,
-      "': expected sim, tcp:HOST:PORT, replay:PATH or replay-fast:PATH (usb comes later)"));
+      "': expected sim, tcp:HOST:PORT, usb, usb:SERIAL, replay:PATH or replay-fast:PATH"));
 }
 
 }  // namespace rollrig::host

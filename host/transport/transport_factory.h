@@ -3,8 +3,11 @@
 //   "tcp:HOST:PORT"   a rig-sim process over TCP (TcpTransport); IPv6 as "tcp:[::1]:7000"
 //   "replay:PATH"     a run's recording played back as the device, paced by its times
 //   "replay-fast:PATH" the same, as fast as rigd reads (ReplayTransport)
-// USB comes later. Errors are INVALID_ARGUMENT naming the bad spec; a recording that
-// cannot be opened fails with the reader's error, naming the file.
+//   "usb"             the first USB device with VID:PID 1209:0001 (UsbTransport)
+//   "usb:SERIAL"      the USB device 1209:0001 with that serial number
+// Errors are INVALID_ARGUMENT naming the bad spec; a recording that cannot be opened
+// fails with the reader's error, naming the file. A USB device need not be present:
+// the transport's Open() waits for it.
 #pragma once
 
 #include <cstdint>

@@ -117,11 +117,11 @@ TEST(TransportFactoryTest, MakesSimAndTcp) {
 }
 
 TEST(TransportFactoryTest, UnknownSpecIsInvalidArgumentNamingIt) {
-  auto t = MakeTransport("usb");
+  auto t = MakeTransport("serial");
   ASSERT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(t.status().message(),
-            "unknown device 'usb': expected sim, tcp:HOST:PORT, replay:PATH or "
-            "replay-fast:PATH (usb comes later)");
+            "unknown device 'serial': expected sim, tcp:HOST:PORT, usb, usb:SERIAL, replay:PATH "
+            "or replay-fast:PATH");
   EXPECT_EQ(MakeTransport("").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
