@@ -26,6 +26,7 @@ class ChildProcess {
   // Waits up to timeout_s; returns the exit status, or -1 if it is still running.
   int Wait(double timeout_s);
   std::string Output() const;  // stdout and stderr so far
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
