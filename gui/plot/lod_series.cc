@@ -89,7 +89,9 @@ class ColumnBuilder {
   ColumnBuilder(double t0, double t1, int columns, SeriesView* out)
       : t0_(t0), scale_(columns / (t1 - t0)), columns_(columns), out_(out) {}
 
-  void Add(double t, float mn, float mx, bool gap) {
+  // `gap_inside`: the entry holds a gap that may not be at its start (a bucket, or a sample in
+  // the middle of a column), so the line also breaks after its column: it never bridges a gap.
+  void Add(double t, float mn, float mx, bool gap, bool gap_inside = false) {
     double c = std::floor((t - t0_) * scale_);
     c = std::clamp(c, 0.0, static_cast<double>(columns_ - 1));
     const int column = static_cast<int>(c);
@@ -98,18 +100,21 @@ class ColumnBuilder {
       out_->t.push_back(t);
       out_->min.push_back(mn);
       out_->max.push_back(mx);
-      out_->gap_before.push_back(gap ? 1 : 0);
+      out_->gap_before.push_back(gap || break_next_ ? 1 : 0);
+      break_next_ = gap_inside;
       return;
     }
     out_->min.back() = std::min(out_->min.back(), mn);
     out_->max.back() = std::max(out_->max.back(), mx);
     if (gap) out_->gap_before.back() = 1;
+    break_next_ = break_next_ || gap_inside;
   }
 
  private:
   double t0_, scale_;
   int columns_;
   int column_ = -1;
+  bool break_next_ = false;
   SeriesView* out_;
 };
 
@@ -429,7 +434,7 @@ void LodSeries::QueryLevel(int level, double t0, double t1, int columns, SeriesV
     for (uint64_t i = i0; i < i1; ++i) {
       size_t slot = 0;
       const RawChunk& c = raw_->store.At(i, &slot);
-      columns_out.Add(c.t[slot], c.v[slot], c.v[slot], c.gap[slot] != 0);
+      columns_out.Add(c.t[slot], c.v[slot], c.v[slot], c.gap[slot] != 0, c.gap[slot] != 0);
     }
     return;
   }
@@ -437,11 +442,11 @@ void LodSeries::QueryLevel(int level, double t0, double t1, int columns, SeriesV
   for (uint64_t i = i0; i < i1; ++i) {
     size_t slot = 0;
     const BucketChunk& c = store.At(i, &slot);
-    columns_out.Add(c.t[slot], c.min[slot], c.max[slot], c.gap[slot] != 0);
+    columns_out.Add(c.t[slot], c.min[slot], c.max[slot], c.gap[slot] != 0, c.gap[slot] != 0);
   }
   const Accumulator tail = Tail(level);
   if (tail.count > 0 && tail.t_first <= t1) {
-    columns_out.Add(tail.t_first, tail.min, tail.max, tail.gap);
+    columns_out.Add(tail.t_first, tail.min, tail.max, tail.gap, tail.gap);
   }
 }
 
@@ -476,7 +481,7 @@ void LodSeries::QueryFetched(double t0, double t1, int columns, const RawWindow&
       out->max.push_back(fetched.v[i]);
       out->gap_before.push_back(gap_before ? 1 : 0);
     } else {
-      columns_out.Add(ts[i], fetched.v[i], fetched.v[i], gap_before);
+      columns_out.Add(ts[i], fetched.v[i], fetched.v[i], gap_before, gap_before);
     }
   }
 }
