@@ -1,17 +1,32 @@
 // rig-sim: the simulated massager, serving the device protocol over TCP; or, with
-// --replay, a run's recording played back as the device.
+// --replay, a run's recording played back as the device; or, with --usb, presented as an
+// emulated USB device to a COMMAND run inside umockdev's emulated environment.
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "host/transport/mcap_replay_source.h"
 #include "rig/base/clock.h"
 #include "rig/sim/replay_runner.h"
 #include "rig/sim/sim_runner.h"
 #include "rig/sim/tcp_device_server.h"
+#include "rig/usb/control_server.h"
+#include "rig/usb/umockdev_preload.h"
+#include "rig/usb/usb_emulator.h"
+#include "rig/usb/usb_rig_commands.h"
 
 namespace {
 
@@ -25,7 +40,23 @@ constexpr char kUsage[] =
     "  --serial S          serial number the device reports (default SIM-0001)\n"
     "  --replay FILE       play a run's recording back as the device: Hello gets the\n"
     "                      recorded DeviceInfo, the host's StartProgram starts playback\n"
-    "  --fast              with --replay: as fast as the host reads, not in real time\n";
+    "  --fast              with --replay: as fast as the host reads, not in real time\n"
+    "\n"
+    "       rig-sim --usb [--serial S] [--vid-pid VVVV:PPPP] [--unplugged]\n"
+    "               [--control SOCKET] [--seed N] [--tick-hz HZ] -- COMMAND [ARGS...]\n"
+    "  --usb               present the simulated massager (real time) as a full-speed USB\n"
+    "                      device (default 1209:0001, serial = --serial) through umockdev,\n"
+    "                      and run COMMAND inside that emulated environment: e.g.\n"
+    "                      rig-sim --usb -- rigd --device usb. Exits with COMMAND's status\n"
+    "                      (128+N if a signal N ended it); SIGINT/SIGTERM are forwarded to\n"
+    "                      COMMAND (SIGKILL after 3 s); COMMAND ends if rig-sim dies.\n"
+    "  --vid-pid V:P       the USB vendor:product IDs, 4 hex digits each\n"
+    "  --unplugged         start with the device unplugged (plug it with --control)\n"
+    "  --control SOCKET    a UNIX stream socket for scripted faults, one command per line,\n"
+    "                      one reply line each (\"ok ...\" or \"error: ...\"):\n"
+    "                        unplug | plug | replug MS | reset (firmware reboot and USB\n"
+    "                        re-enumeration) | hang | unhang (firmware stops answering,\n"
+    "                        still enumerated) | stats\n";
 
 rollrig::sim::TcpDeviceServer* g_server = nullptr;
 
@@ -69,6 +100,151 @@ int UsageError(const std::string& message) {
   return 2;
 }
 
+// Parses "VVVV:PPPP" (hex).
+bool ParseVidPid(const std::string& text, uint16_t* vid, uint16_t* pid) {
+  if (text.size() != 9 || text[4] != ':') return false;
+  const auto hex4 = [](const std::string& part, uint16_t* out) {
+    uint32_t value = 0;
+    for (char c : part) {
+      if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+    }
+    if (!absl::SimpleHexAtoi(part, &value) || value > 0xffff) return false;
+    *out = static_cast<uint16_t>(value);
+    return true;
+  };
+  return hex4(text.substr(0, 4), vid) && hex4(text.substr(5, 4), pid);
+}
+
+// The signals rig-sim --usb handles in its main loop (blocked everywhere else).
+sigset_t UsbLoopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
+// Starts COMMAND in the emulated environment; its pid, or -1.
+pid_t SpawnCommand(const std::vector<std::string>& command) {
+  const pid_t parent = getpid();
+  const pid_t child = fork();
+  if (child != 0) return child;
+  // The child: ends with rig-sim, takes default signal handling, runs COMMAND.
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
+  if (getppid() != parent) _exit(127);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+#if defined(__SANITIZE_ADDRESS__)
+  // A sanitized rig-sim preloads the ASan runtime; COMMAND need not be sanitized.
+  if (const char* preload = getenv("LD_PRELOAD"); preload != nullptr) {
+    std::string kept;
+    for (const std::string& part : absl::StrSplit(preload, ':', absl::SkipEmpty())) {
+      if (part.find("libasan.so") != std::string::npos) continue;
+      kept += (kept.empty() ? "" : ":") + part;
+    }
+    setenv("LD_PRELOAD", kept.c_str(), 1);
+    setenv("ASAN_OPTIONS",
+           (std::string(getenv("ASAN_OPTIONS") != nullptr ? getenv("ASAN_OPTIONS") : "") +
+            ":verify_asan_link_order=0")
+               .c_str(),
+           1);
+  }
+#endif
+  std::vector<char*> args;
+  for (const std::string& a : command) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  std::fprintf(stderr, "rig-sim: cannot run %s: %s\n", args[0], std::strerror(errno));
+  _exit(127);
+}
+
+struct UsbModeOptions {
+  rollrig::usb::UsbEmulatorOptions emulator;
+  std::string control;
+  std::vector<std::string> command;
+};
+
+// rig-sim --usb: the exit status (COMMAND's).
+int RunUsb(const rollrig::sim::SimOptions& options, const UsbModeOptions& usb) {
+  // Block the loop's signals before any thread starts, so that all threads inherit it.
+  const sigset_t loop_signals = UsbLoopSignals();
+  sigprocmask(SIG_BLOCK, &loop_signals, nullptr);
+
+  rollrig::sim::SimRunner runner(options, rollrig::RealClock());
+  runner.Start();
+  auto emulator = rollrig::usb::UsbEmulator::Create(&runner, usb.emulator);
+  if (!emulator.ok()) {
+    std::fprintf(stderr, "rig-sim: %s\n", std::string(emulator.status().message()).c_str());
+    runner.Stop();
+    return 1;
+  }
+  rollrig::usb::UsbRigCommands commands(emulator->get(), &runner);
+  std::unique_ptr<rollrig::usb::ControlServer> control;
+  if (!usb.control.empty()) {
+    auto server = rollrig::usb::ControlServer::Start(
+        usb.control, [&commands](const std::string& line) { return commands.Execute(line); });
+    if (!server.ok()) {
+      std::fprintf(stderr, "rig-sim: %s\n", std::string(server.status().message()).c_str());
+      emulator->reset();
+      runner.Stop();
+      return 1;
+    }
+    control = std::move(*server);
+  }
+  std::fprintf(stderr,
+               "rig-sim: simulated massager %s on emulated USB %04x:%04x %s(tick %u Hz, seed "
+               "%llu)%s%s\n",
+               options.serial.c_str(), usb.emulator.identity.vendor_id,
+               usb.emulator.identity.product_id,
+               (*emulator)->plugged() ? ((*emulator)->device_node() + " ").c_str() : "unplugged ",
+               options.firmware.tick_hz, static_cast<unsigned long long>(options.seed),
+               usb.control.empty() ? "" : ", control socket ", usb.control.c_str());
+
+  const pid_t child = SpawnCommand(usb.command);
+  int exit_status = 1;
+  if (child < 0) {
+    std::fprintf(stderr, "rig-sim: cannot start %s: %s\n", usb.command[0].c_str(),
+                 std::strerror(errno));
+  } else {
+    // Keep the emulator alive until COMMAND is reaped: umockdev's preload ends a client
+    // whose emulator goes away.
+    using Clock = std::chrono::steady_clock;
+    bool kill_armed = false;
+    Clock::time_point kill_at;
+    while (true) {
+      int status = 0;
+      const pid_t done = waitpid(child, &status, WNOHANG);
+      if (done == child) {
+        exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        break;
+      }
+      if (kill_armed && Clock::now() >= kill_at) {
+        std::fprintf(stderr, "rig-sim: %s did not exit within 3 s of the signal; killing it\n",
+                     usb.command[0].c_str());
+        kill(child, SIGKILL);
+        kill_armed = false;
+      }
+      const timespec wait{0, 100'000'000};
+      siginfo_t info{};
+      const int sig = sigtimedwait(&loop_signals, &info, &wait);
+      if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+        kill(child, sig);
+        if (!kill_armed) {
+          kill_armed = true;
+          kill_at = Clock::now() + std::chrono::seconds(3);
+        }
+      }
+    }
+  }
+  control.reset();
+  emulator->reset();
+  runner.Stop();
+  return exit_status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +252,10 @@ int main(int argc, char** argv) {
   rollrig::sim::SimOptions options;
   std::string replay;
   bool fast = false;
+  bool usb = false;
+  bool listen_given = false;
+  bool usb_only_option = false;
+  UsbModeOptions usb_options;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -86,6 +266,19 @@ int main(int argc, char** argv) {
       fast = true;
       continue;
     }
+    if (arg == "--usb") {
+      usb = true;
+      continue;
+    }
+    if (arg == "--unplugged") {
+      usb_options.emulator.plugged_at_start = false;
+      usb_only_option = true;
+      continue;
+    }
+    if (arg == "--") {
+      for (int k = i + 1; k < argc; ++k) usb_options.command.push_back(argv[k]);
+      break;
+    }
     std::string value;
     const size_t eq = arg.find('=');
     if (eq != std::string::npos) {
@@ -93,7 +286,7 @@ int main(int argc, char** argv) {
       arg = arg.substr(0, eq);
     }
     if (arg != "--listen" && arg != "--seed" && arg != "--tick-hz" && arg != "--serial" &&
-        arg != "--replay") {
+        arg != "--replay" && arg != "--vid-pid" && arg != "--control") {
       return UsageError("unknown argument \"" + arg + "\"");
     }
     if (eq == std::string::npos) {
@@ -102,6 +295,18 @@ int main(int argc, char** argv) {
     }
     if (arg == "--listen") {
       listen = value;
+      listen_given = true;
+    } else if (arg == "--vid-pid") {
+      if (!ParseVidPid(value, &usb_options.emulator.identity.vendor_id,
+                       &usb_options.emulator.identity.product_id)) {
+        return UsageError("--vid-pid wants VVVV:PPPP in hex (e.g. 1209:0001), not \"" + value +
+                          "\"");
+      }
+      usb_only_option = true;
+    } else if (arg == "--control") {
+      if (value.empty()) return UsageError("--control wants a socket path");
+      usb_options.control = value;
+      usb_only_option = true;
     } else if (arg == "--replay") {
       replay = value;
     } else if (arg == "--seed") {
@@ -123,6 +328,26 @@ int main(int argc, char** argv) {
   }
 
   if (fast && replay.empty()) return UsageError("--fast goes with --replay");
+  if (usb) {
+    if (!replay.empty()) return UsageError("--usb and --replay do not go together");
+    if (listen_given) return UsageError("--listen is for TCP; --usb serves over emulated USB");
+    if (usb_options.command.empty()) {
+      return UsageError(
+          "--usb wants a command to run inside the emulated environment: "
+          "rig-sim --usb [OPTIONS] -- COMMAND [ARGS...]");
+    }
+    if (!rollrig::usb::RunningUnderUmockdev()) {
+      const absl::Status status = rollrig::usb::ReexecUnderUmockdev(argv);
+      std::fprintf(stderr, "rig-sim: %s\n", std::string(status.message()).c_str());
+      return 1;
+    }
+    // The same serial on the USB string descriptor as in the device's DeviceInfo.
+    usb_options.emulator.identity.serial = options.serial;
+    return RunUsb(options, usb_options);
+  }
+  if (usb_only_option || !usb_options.command.empty()) {
+    return UsageError("--vid-pid, --unplugged, --control and \"-- COMMAND\" go with --usb");
+  }
   if (!replay.empty()) {
     auto source = rollrig::host::McapReplaySource::Open(replay);
     if (!source.ok()) {

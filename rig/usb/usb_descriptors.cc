@@ -71,7 +71,7 @@ std::array<uint8_t, kConfigurationDescriptorSize> BuildConfigurationDescriptor()
           0,     // iConfiguration
           0x80,  // bmAttributes: bus powered
           50,    // bMaxPower: 100 mA
-               // Interface 0, vendor specific, two endpoints
+                 // Interface 0, vendor specific, two endpoints
           9, kDescriptorTypeInterface, kInterfaceNumber, 0, 2, kInterfaceClassVendor, 0, 0, 0,
           // Bulk OUT
           7, kDescriptorTypeEndpoint, kBulkOutEndpoint, 0x02, Low(kMaxPacketSize),

@@ -1,0 +1,68 @@
+#include "rig/usb/usb_rig_commands.h"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace rollrig::usb {
+
+std::string UsbRigCommands::Execute(const std::string& line) {
+  std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+  if (words.empty()) return absl::StrCat("error: empty command (try ", kHelp, ")");
+  const std::string& command = words[0];
+  const auto no_argument = [&]() { return words.size() == 1; };
+  if (command == "unplug" && no_argument()) {
+    emulator_->Unplug();
+    return "ok unplugged";
+  }
+  if (command == "plug" && no_argument()) {
+    emulator_->Plug();
+    return absl::StrCat("ok plugged ", emulator_->device_node());
+  }
+  if (command == "replug") {
+    int ms = -1;
+    if (words.size() != 2 || !absl::SimpleAtoi(words[1], &ms) || ms < 0 || ms > 60000) {
+      return "error: replug wants the milliseconds to stay unplugged, 0..60000";
+    }
+    emulator_->Unplug();
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    emulator_->Plug();
+    return absl::StrCat("ok replugged after ", ms, " ms at ", emulator_->device_node());
+  }
+  if (command == "reset" && no_argument()) {
+    runner_->WithDevice([](sim::SimulatedDevice& d) { d.Reset(); });
+    emulator_->Reset();
+    return absl::StrCat("ok reset, re-enumerated at ", emulator_->device_node());
+  }
+  if ((command == "hang" || command == "unhang") && no_argument()) {
+    const bool hung = command == "hang";
+    runner_->WithDevice([hung](sim::SimulatedDevice& d) { d.SetHung(hung); });
+    return hung ? "ok firmware hung" : "ok firmware running";
+  }
+  if (command == "stats" && no_argument()) return "ok " + FormatStats(emulator_->stats());
+  if (command == "unplug" || command == "plug" || command == "reset" || command == "hang" ||
+      command == "unhang" || command == "stats") {
+    return absl::StrCat("error: ", command, " takes no argument");
+  }
+  return absl::StrCat("error: unknown command \"", command, "\" (try ", kHelp, ")");
+}
+
+std::string FormatStats(const UsbEmulatorStats& s) {
+  return absl::StrCat("plugged=", s.device_number != 0 ? 1 : 0, " device_number=", s.device_number,
+                      " bulk_out_urbs=", s.bulk_out_urbs, " bulk_in_urbs=", s.bulk_in_urbs,
+                      " control_urbs=", s.control_urbs, " urbs_reaped=", s.urbs_reaped,
+                      " urbs_discarded=", s.urbs_discarded,
+                      " urbs_failed_unplug=", s.urbs_failed_unplug, " bytes_out=", s.bytes_out,
+                      " bytes_in=", s.bytes_in, " packets_out=", s.packets_out,
+                      " packets_in=", s.packets_in, " busy_frames=", s.busy_frames,
+                      " frames_at_packet_budget=", s.frames_at_packet_budget,
+                      " max_packets_in_a_frame=", s.max_packets_in_a_frame, " plugs=", s.plugs,
+                      " unplugs=", s.unplugs, " resets=", s.resets, " host_resets=", s.host_resets,
+                      " claimants=", s.claimants, " open_handles=", s.open_handles);
+}
+
+}  // namespace rollrig::usb
