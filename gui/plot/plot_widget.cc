@@ -56,35 +56,52 @@ void FlushRun(ImDrawList* dl, std::vector<ImVec2>* run, ImU32 color, bool marker
   run->clear();
 }
 
-// Draws a series view; returns the polyline points submitted.
+// Draws a series view; returns the points submitted (raw: samples; envelope: two per column).
+// The envelope is a 1-px bar per column from min to max, stretched to touch the previous
+// column's range so the trace stays continuous: a polyline would fold back on itself at every
+// spike and ImGui's anti-aliased joins break up such hairpins.
 size_t DrawSeriesView(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
                       std::vector<ImVec2>* run) {
   run->clear();
-  size_t points = 0;
   const size_t n = view.t.size();
-  const bool markers = view.raw && static_cast<double>(n) < (m.x1 - m.x0) / 8.0;
-  float last_y = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (view.gap_before[i] && !run->empty()) {
-      points += run->size();
-      FlushRun(dl, run, color, markers);
+  if (view.raw) {
+    size_t points = 0;
+    const bool markers = static_cast<double>(n) < (m.x1 - m.x0) / 8.0;
+    for (size_t i = 0; i < n; ++i) {
+      if (view.gap_before[i] && !run->empty()) {
+        points += run->size();
+        FlushRun(dl, run, color, markers);
+      }
+      run->emplace_back(m.X(view.t[i]), m.Y(view.min[i]));
     }
-    const float x = m.X(view.t[i]);
-    if (view.raw) {
-      run->emplace_back(x, m.Y(view.min[i]));
-      continue;
-    }
-    // Envelope: a vertical stroke per column, entered from the end nearer the previous one.
-    const float x_column = std::floor(x) + 0.5f;
-    const float y_min = m.Y(view.min[i]), y_max = m.Y(view.max[i]);
-    const bool min_first = run->empty() || std::fabs(last_y - y_min) <= std::fabs(last_y - y_max);
-    run->emplace_back(x_column, min_first ? y_min : y_max);
-    if (y_min != y_max) run->emplace_back(x_column, min_first ? y_max : y_min);
-    last_y = run->back().y;
+    points += run->size();
+    FlushRun(dl, run, color, markers);
+    return points;
   }
-  points += run->size();
-  FlushRun(dl, run, color, markers);
-  return points;
+  bool have_previous = false;
+  float prev_x = 0, prev_mid = 0;
+  double prev_min = 0, prev_max = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const float x = std::floor(m.X(view.t[i]));
+    double lo = view.min[i], hi = view.max[i];
+    const bool connect = have_previous && !view.gap_before[i];
+    if (connect && x - prev_x <= 1.5f) {
+      lo = std::min(lo, prev_max);
+      hi = std::max(hi, prev_min);
+    }
+    const float y_top = m.Y(hi), y_bottom = std::max(m.Y(lo), y_top + 1.0f);
+    const float mid = 0.5f * (m.Y(view.min[i]) + m.Y(view.max[i]));
+    if (connect && x - prev_x > 1.5f) {  // sparse columns: join their middles
+      dl->AddLine(ImVec2(prev_x + 0.5f, prev_mid), ImVec2(x + 0.5f, mid), color);
+    }
+    dl->AddRectFilled(ImVec2(x, y_top), ImVec2(x + 1.0f, y_bottom), color);
+    have_previous = true;
+    prev_x = x;
+    prev_mid = mid;
+    prev_min = view.min[i];
+    prev_max = view.max[i];
+  }
+  return 2 * n;
 }
 
 // The value of a view at time t, as text ("1.23" or "1.1 .. 1.4").
