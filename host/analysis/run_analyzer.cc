@@ -214,6 +214,15 @@ void RunAnalyzer::EndRun(EndCause cause) {
   if (cycle_open_) CloseCycle(/*complete=*/false);
 }
 
+void RunAnalyzer::DiscardOpenCycle() {
+  if (finished_) return;
+  cycle_open_ = false;
+  in_program_ = false;
+  segment_ = -1;
+  current_segment_ = nullptr;
+  for (LimitChecker& c : checkers_) c.BreakRuns();
+}
+
 void RunAnalyzer::NoteGap(uint64_t /*first_missing_seq*/, uint64_t count, double t_s) {
   if (finished_ || count == 0) return;
   if (gaps_ == 0) first_gap_t_s_ = t_s;

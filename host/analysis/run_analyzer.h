@@ -129,6 +129,10 @@ class RunAnalyzer {
   void NoteProgramFinished();
   // End of the run: closes a cycle still open as partial. Later calls change nothing.
   void Finish(double t_s);
+  // The device was lost mid-cycle and the run restarts that cycle from its start: the
+  // samples of the open cycle are dropped (it is neither complete nor partial), so the
+  // restarted cycle's statistics are its own; runs of outside values are broken.
+  void DiscardOpenCycle();
 
   // An ABORT-action limit tripped: stop the run. abort_cause() is that limit's result.
   bool abort_requested() const { return abort_cause_.has_value(); }

@@ -239,6 +239,10 @@ struct DeviceClient::Impl {
   void OnAck(const CommandAck& ack);
   void OnTelemetry(const TelemetryBatch& batch);
   void OnDeviceEvent(const DeviceEvent& ev);
+  // The first batch after a lost device came back: publishes RIG_EVENT_DEVICE_GAP and
+  // returns the samples missed (by the counter when the same boot kept counting, else
+  // estimated from the telemetry rate).
+  uint64_t CloseDeviceGap(uint64_t first_seq, int64_t now_ns);
   void SendQueuedCommands(int64_t now);
   void CheckTimers(int64_t now);
   void PublishDecoderCounters(int64_t now);
@@ -304,6 +308,16 @@ struct DeviceClient::Impl {
   uint64_t boot_id = 0;
   bool have_expected_seq = false;
   uint64_t expected_seq = 0;
+  // The serial of the device last handshaken with ("" = none yet).
+  std::string serial;
+  // A device gap: the session was lost after a handshake; set until the first telemetry
+  // batch of a later session measures it (one gap however many sessions fail between).
+  bool gap_open = false;
+  int64_t last_sample_ns = 0;          // monotonic time of the last telemetry batch
+  int64_t gap_since_ns = 0;            // last_sample_ns when the gap opened
+  double gap_sample_rate_hz = 0;       // the telemetry rate before the gap
+  bool gap_counter_continues = false;  // same boot and serial: the counter tells the gap
+  double sample_rate_hz = 0;           // from the batches (sample_period_us) or DeviceInfo
   std::unordered_map<uint32_t, PendingCommand> pending;
   uint64_t unparsable_frames = 0;
   uint64_t reported_frame_errors = 0;
@@ -548,8 +562,24 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
                /*close=*/true);
     return;
   }
+  const bool other_device = !serial.empty() && info.serial() != serial;
   const bool reset = have_boot_id && info.boot_id() != boot_id;
-  if (reset) {
+  if (other_device) {
+    // Another device's counter says nothing about the samples the old one missed.
+    have_expected_seq = false;
+    {
+      std::lock_guard<std::mutex> lock(snapshot_mu);
+      snapshot.roller_rpm_target = 0;
+      snapshot.head_deg_target = 0;
+      snapshot.preload_n_target = 0;
+    }
+    RigEvent e;
+    e.set_kind(rollrig::v1::RIG_EVENT_DEVICE);
+    e.mutable_device()->set_kind(rollrig::v1::DEVICE_EVENT_BOOTED);
+    e.set_message(absl::StrCat("a different device is connected: serial ", info.serial(), " (was ",
+                               serial, ")"));
+    PublishEvent(std::move(e));
+  } else if (reset) {
     // Counters restart with a new boot: the old expectation would count a false gap.
     have_expected_seq = false;
     {
@@ -567,6 +597,11 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
   }
   have_boot_id = true;
   boot_id = info.boot_id();
+  serial = info.serial();
+  if (info.capabilities().telemetry_hz() > 0 && sample_rate_hz <= 0) {
+    sample_rate_hz = info.capabilities().telemetry_hz();
+  }
+  if (gap_open) gap_counter_continues = gap_counter_continues && !reset && !other_device;
   const bool now_connected = !handshaken;
   handshaken = true;
   if (now_connected) {
@@ -651,8 +686,14 @@ void DeviceClient::Impl::OnTelemetry(const TelemetryBatch& batch) {
   }
   const size_t n = unpacked.size();
   const uint64_t first = batch.first_sample_seq();
+  const int64_t now_ns = MonotonicNanos();
+  if (batch.sample_period_us() > 0) sample_rate_hz = 1e6 / batch.sample_period_us();
   uint64_t lost = 0;
-  if (have_expected_seq && first > expected_seq) {
+  // Batches ahead of the handshake wait: only DeviceInfo tells a reset or another device.
+  const bool gap_waits = gap_open && !handshaken;
+  if (gap_open) {
+    if (handshaken) lost = CloseDeviceGap(first, now_ns);
+  } else if (have_expected_seq && first > expected_seq) {
     lost = first - expected_seq;
     RigEvent e;
     e.set_kind(rollrig::v1::RIG_EVENT_TELEMETRY_GAP);
@@ -663,10 +704,11 @@ void DeviceClient::Impl::OnTelemetry(const TelemetryBatch& batch) {
     PublishEvent(std::move(e));
   }
   // A counter that goes back means a reset whose DeviceInfo we have not seen: restart.
-  if (n > 0 || !have_expected_seq) {
+  if (!gap_waits && (n > 0 || !have_expected_seq)) {
     expected_seq = first + n;
     have_expected_seq = true;
   }
+  if (!gap_waits) last_sample_ns = now_ns;
 
   const int64_t received_ns = HostTimeNanos();
   samples.resize(n);
@@ -692,6 +734,36 @@ void DeviceClient::Impl::OnTelemetry(const TelemetryBatch& batch) {
     snapshot.cycle = samples.back().cycle;
     snapshot.segment = samples.back().segment;
   }
+}
+
+uint64_t DeviceClient::Impl::CloseDeviceGap(uint64_t first_seq, int64_t now_ns) {
+  gap_open = false;
+  const int64_t gap_ns = std::max<int64_t>(0, now_ns - gap_since_ns);
+  const double rate_hz = gap_sample_rate_hz > 0 ? gap_sample_rate_hz : sample_rate_hz;
+  const bool by_counter = gap_counter_continues && have_expected_seq && first_seq >= expected_seq;
+  uint64_t missing = 0;
+  std::string how;
+  if (by_counter) {
+    missing = first_seq - expected_seq;
+    how = missing == 0 ? "" : absl::StrFormat(" (seq %u to %u)", expected_seq, first_seq - 1);
+  } else {
+    // The time between the last sample before and the first after spans the missing
+    // samples plus one period.
+    const double periods = rate_hz > 0 ? static_cast<double>(gap_ns) * 1e-9 * rate_hz : 0;
+    missing = periods > 1 ? static_cast<uint64_t>(std::llround(periods - 1)) : 0;
+    how = absl::StrFormat(" (estimated from %.0f Hz telemetry: the device's counter %s)", rate_hz,
+                          gap_counter_continues ? "went back" : "restarted or is another device's");
+  }
+  RigEvent e;
+  e.set_kind(rollrig::v1::RIG_EVENT_DEVICE_GAP);
+  e.set_gap_ns(gap_ns);
+  e.set_gap_samples(missing);
+  if (by_counter) e.set_gap_first_seq(expected_seq);
+  e.set_message(absl::StrFormat("device gap: %s %s was gone for %.3f s, %u samples missing%s",
+                                description, serial, static_cast<double>(gap_ns) * 1e-9, missing,
+                                how));
+  PublishEvent(std::move(e));
+  return missing;
 }
 
 void DeviceClient::Impl::OnDeviceEvent(const DeviceEvent& ev) {
@@ -852,6 +924,12 @@ void DeviceClient::Impl::DeviceLost(const std::string& reason, bool close) {
     snapshot.detail = reason;
   }
   FailPending(absl::UnavailableError(absl::StrCat("device lost: ", reason)));
+  if (was_connected && !gap_open) {
+    gap_open = true;
+    gap_since_ns = last_sample_ns > 0 ? last_sample_ns : MonotonicNanos();
+    gap_sample_rate_hz = sample_rate_hz;
+    gap_counter_continues = have_expected_seq;
+  }
   if (was_connected) {
     RigEvent e;
     e.set_kind(rollrig::v1::RIG_EVENT_DISCONNECTED);

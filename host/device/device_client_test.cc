@@ -314,6 +314,84 @@ TEST(DeviceClientScriptedTest, CountsGapsExactlyAndPublishesThem) {
   EXPECT_GT(got.front().host_time_ns, int64_t{1'600'000'000} * 1'000'000'000);  // epoch ns
 }
 
+// A device that goes away and comes back: one DEVICE_GAP per outage, by the counter when
+// the same boot kept counting, estimated from the rate after a reset (counter restarted);
+// never a TELEMETRY_GAP, never a huge or negative count.
+TEST(DeviceClientScriptedTest, ReconnectGapsAreMeasuredAcrossLossesAndResets) {
+  std::atomic<uint64_t> boot{7};
+  auto owned = std::make_unique<ScriptedDevice>([&](const HostMessage& m, ScriptedDevice& dev) {
+    if (m.has_hello()) {
+      dev.SendInfo(1, boot.load());
+      dev.Ack(m, rollrig::v1::COMMAND_RESULT_OK, "");
+    }
+  });
+  ScriptedDevice* device = owned.get();
+  DeviceClient client(std::move(owned), FastOptions());
+  EventLog events(client.events());
+  client.Start();
+  ASSERT_TRUE(client.WaitConnected(absl::Seconds(10)).ok());
+  device->SendBatch(0, 100);
+  ASSERT_TRUE(Eventually([&] { return client.Snapshot().samples_received == 100; }));
+
+  auto lose_and_return = [&](uint64_t new_boot) {
+    const size_t connected_before = events.Count(rollrig::v1::RIG_EVENT_CONNECTED);
+    device->Close();  // unplugged
+    EXPECT_TRUE(Eventually(
+        [&] { return client.Snapshot().connection != rollrig::v1::CONNECTION_STATE_CONNECTED; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    boot.store(new_boot);
+    // The client reopens by itself (reconnect_period) and handshakes again.
+    EXPECT_TRUE(Eventually(
+        [&] { return events.Count(rollrig::v1::RIG_EVENT_CONNECTED) > connected_before; }));
+  };
+
+  // Same boot: the device kept counting; 100..249 were missed.
+  const auto lost_at = std::chrono::steady_clock::now();
+  lose_and_return(7);
+  device->SendBatch(250, 10);
+  ASSERT_TRUE(Eventually([&] { return events.Count(rollrig::v1::RIG_EVENT_DEVICE_GAP) == 1; }));
+  const double outage_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - lost_at).count();
+  RigEvent gap;
+  for (const auto& e : events.Take()) {
+    if (e.kind() == rollrig::v1::RIG_EVENT_DEVICE_GAP) gap = e;
+  }
+  EXPECT_EQ(gap.gap_samples(), 150u) << gap.message();
+  EXPECT_EQ(gap.gap_first_seq(), 100u);
+  EXPECT_GT(gap.gap_ns(), 150'000'000) << gap.message();  // at least the 200 ms sleep
+  EXPECT_LT(gap.gap_ns() * 1e-9, outage_s + 0.1) << gap.message();
+  EXPECT_THAT(gap.message(), HasSubstr("S-1"));
+  EXPECT_THAT(gap.message(), HasSubstr("150 samples missing"));
+  ASSERT_TRUE(Eventually([&] { return client.Snapshot().samples_received == 110; }));
+  EXPECT_EQ(client.Snapshot().samples_lost, 150u);
+
+  // A reset while away: the counter restarts at 0; the gap is estimated from the 1 kHz
+  // rate and the time away, not computed from the counters (which would go negative).
+  lose_and_return(8);
+  device->SendBatch(0, 10);
+  ASSERT_TRUE(Eventually([&] { return events.Count(rollrig::v1::RIG_EVENT_DEVICE_GAP) == 2; }));
+  RigEvent reset_gap;
+  for (const auto& e : events.Take()) {
+    if (e.kind() == rollrig::v1::RIG_EVENT_DEVICE_GAP) reset_gap = e;
+  }
+  const double gap_s = reset_gap.gap_ns() * 1e-9;
+  EXPECT_GT(gap_s, 0.15) << reset_gap.message();
+  EXPECT_LT(gap_s, 30.0) << reset_gap.message();
+  EXPECT_NEAR(static_cast<double>(reset_gap.gap_samples()), gap_s * 1000, 2.0)
+      << reset_gap.message();
+  EXPECT_THAT(reset_gap.message(), HasSubstr("estimated"));
+  ASSERT_TRUE(Eventually([&] { return client.Snapshot().samples_received == 120; }));
+  EXPECT_EQ(client.Snapshot().samples_lost, 150u + reset_gap.gap_samples());
+
+  // After the reset the new counter is followed exactly again.
+  device->SendBatch(10, 10);
+  device->SendBatch(25, 5);  // 20..24 lost
+  ASSERT_TRUE(Eventually([&] { return client.Snapshot().samples_received == 135; }));
+  EXPECT_EQ(client.Snapshot().samples_lost, 155u + reset_gap.gap_samples());
+  EXPECT_EQ(events.Count(rollrig::v1::RIG_EVENT_TELEMETRY_GAP), 1u);
+  EXPECT_EQ(events.Count(rollrig::v1::RIG_EVENT_DEVICE_GAP), 2u);
+}
+
 TEST(DeviceClientScriptedTest, DispatcherKeepsUpWithAFlood) {
   // 100k samples arrive at once; every one reaches the subscriber, in order, none lost.
   auto owned = std::make_unique<ScriptedDevice>(HelloAnswerer(1));

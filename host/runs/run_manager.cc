@@ -30,8 +30,26 @@ constexpr absl::Duration kFinishTimeout = absl::Seconds(10);
 
 bool IsActive(RunState s) {
   return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED;
+         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
 }
+
+// How long a run may stay HELD (RunSpec.hold_timeout_s; 0 = the default).
+constexpr double kDefaultHoldTimeoutS = 600;
+// Bounds on making the device safe and clearing the watchdog's fault before a restart.
+constexpr absl::Duration kRestStopTimeout = absl::Seconds(10);
+constexpr absl::Duration kClearFaultsTimeout = absl::Seconds(5);
+
+double HoldTimeoutS(const rollrig::v1::RunSpec& spec) {
+  return spec.hold_timeout_s() > 0 ? spec.hold_timeout_s() : kDefaultHoldTimeoutS;
+}
+
+rollrig::v1::DisconnectPolicy Policy(const rollrig::v1::RunSpec& spec) {
+  return spec.on_disconnect() == rollrig::v1::DISCONNECT_POLICY_UNSPECIFIED
+             ? rollrig::v1::DISCONNECT_POLICY_HOLD
+             : spec.on_disconnect();
+}
+
+uint32_t FaultBit(rollrig::v1::Fault f) { return 1u << static_cast<uint32_t>(f); }
 
 std::string StateName(RunState s) {
   std::string name = rollrig::v1::RunState_Name(s);
@@ -84,6 +102,16 @@ struct RunManager::ActiveRun {
   bool recorder_failure_handled = false;
   size_t cycles_saved = 0;        // cycles already appended to the store and announced
   uint64_t analysis_dropped = 0;  // samples the run's own subscription had to drop
+
+  // HELD: the device was lost mid-run (see DisconnectPolicy).
+  absl::Time held_since;
+  bool device_gone = false;        // the run's device is not connected now
+  absl::Time gone_since;           // when it was last lost
+  double disconnected_done_s = 0;  // outages already over
+  bool paused_when_lost = false;   // a paused run waits for ResumeRun whatever the policy
+  bool device_back_reported = false;
+  std::string foreign_serial_reported;  // another device already announced
+  bool restarting = false;              // re-arming after the device came back
 };
 
 RunManager::RunManager(DeviceClient* device, RunStore* store, LeaseManager* lease,
@@ -377,10 +405,14 @@ absl::Status RunManager::Arm(ActiveRun& run) {
   run.telemetry = device_->telemetry().Subscribe(
       std::max<size_t>(4096, static_cast<size_t>(kTelemetryBufferS * (rate_hz ? rate_hz : 10000))));
   run.events = device_->events().Subscribe(4096);
+  return ArmDevice(run);
+}
 
-  // Tare with the pad unloaded: release any preload a jog left, then zero the load cell.
+absl::Status RunManager::ArmDevice(ActiveRun& run) {
+  // Tare with the pad unloaded: release any preload a jog (or a program cut short) left,
+  // then zero the load cell.
   const DeviceSnapshot snap = device_->Snapshot();
-  if (snap.preload_n_target > 0) {
+  if (snap.preload_n_target > 0 || (snap.have_last && snap.last.preload_cmd_n > 0.5)) {
     HostMessage release;
     release.mutable_set_preload()->set_newtons(0);
     if (absl::Status s = Command(device_, release); !s.ok()) return s;
@@ -415,8 +447,10 @@ absl::Status RunManager::Arm(ActiveRun& run) {
       return absl::Status(s.code(), absl::StrCat("upload: ", s.message()));
     }
   }
-  // Drop what arrived while arming: the run starts with the program.
+  // Drop what arrived while arming: the run starts with the program. A restarted run
+  // records them (its recording goes on through the outage and the re-arming).
   run.telemetry->Drain(&run.buffer);
+  if (run.restarting) RecordSamples();
   run.buffer.clear();
   HostMessage start;
   auto* st = start.mutable_start_program();
@@ -457,9 +491,18 @@ void RunManager::PauseRun(const std::string& id, RunCallback done) {
 
 void RunManager::ResumeRun(const std::string& id, RunCallback done) {
   Post([this, id, done = std::move(done)] {
+    if (active_ && active_->info.state() == rollrig::v1::RUN_STATE_HELD &&
+        (id.empty() || id == active_->info.id())) {
+      if (absl::Status s = RestartHeld("resumed by request"); !s.ok()) {
+        done(s);
+        return;
+      }
+      done(active_->info);
+      return;
+    }
     if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_PAUSED ||
         (!id.empty() && id != active_->info.id())) {
-      done(absl::FailedPreconditionError("no paused run to resume"));
+      done(absl::FailedPreconditionError("no paused or held run to resume"));
       return;
     }
     HostMessage m;
@@ -483,6 +526,14 @@ void RunManager::StopRun(const std::string& id, const std::string& who, RunCallb
       return;
     }
     ActiveRun& run = *active_;
+    if (run.info.state() == rollrig::v1::RUN_STATE_HELD) {
+      // Nothing runs: the device is gone or was brought to rest when it came back.
+      run.stop_reason = absl::StrCat("stopped by ", who, " while held");
+      run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
+      Finish(rollrig::v1::RUN_STATE_ABORTED, run.stop_reason);
+      done(run.info);
+      return;
+    }
     if (!run.stop_requested) {
       HostMessage m;
       m.mutable_stop_program()->set_at_cycle_end(false);
@@ -509,13 +560,31 @@ void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
       if (e.run_id().empty())
         run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
       break;
-    case rollrig::v1::RIG_EVENT_DISCONNECTED:
-      run.fault_seen = true;
-      run.end_state = rollrig::v1::RUN_STATE_FAULTED;
-      run.stop_reason = absl::StrCat("device lost: ", e.message());
-      run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
-      Finish(rollrig::v1::RUN_STATE_FAULTED, run.stop_reason);
+    case rollrig::v1::RIG_EVENT_DEVICE_GAP:
+      run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
       break;
+    case rollrig::v1::RIG_EVENT_DISCONNECTED: {
+      // The event says "device lost: why".
+      const std::string lost = absl::StartsWith(e.message(), "device lost")
+                                   ? e.message()
+                                   : absl::StrCat("device lost: ", e.message());
+      if (run.stop_requested) {
+        // Already ending (a person, a limit, a fault): end now, the device stops itself.
+        const RunState end = run.end_state == rollrig::v1::RUN_STATE_COMPLETED
+                                 ? rollrig::v1::RUN_STATE_ABORTED
+                                 : run.end_state;
+        Finish(end, absl::StrCat(run.stop_reason, " (", lost, " before the end of the program)"));
+      } else if (Policy(run.info.spec()) == rollrig::v1::DISCONNECT_POLICY_ABORT) {
+        run.fault_seen = true;
+        run.end_state = rollrig::v1::RUN_STATE_FAULTED;
+        run.stop_reason = lost;
+        run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
+        Finish(rollrig::v1::RUN_STATE_FAULTED, run.stop_reason);
+      } else {
+        EnterHeld(lost);
+      }
+      break;
+    }
     case rollrig::v1::RIG_EVENT_DEVICE: {
       const rollrig::v1::DeviceEvent& d = e.device();
       if (d.kind() == rollrig::v1::DEVICE_EVENT_FAULT_RAISED) {
@@ -585,6 +654,10 @@ void RunManager::AnalyseNewSamples() {
 
 void RunManager::Step() {
   if (!active_ || !IsActive(active_->info.state()) || !active_->telemetry) return;
+  if (active_->info.state() == rollrig::v1::RUN_STATE_HELD) {
+    StepHeld();
+    return;
+  }
   ActiveRun& run = *active_;
 
   AnalyseNewSamples();
@@ -627,9 +700,14 @@ void RunManager::Step() {
   run.events->Drain(&run.event_buffer);
   for (const auto& e : run.event_buffer) {
     RecordEvent(e);
-    HandleEvent(e);
+    if (run.info.state() == rollrig::v1::RUN_STATE_HELD) {
+      HandleHeldEvent(e);  // the device was lost earlier in this batch
+    } else {
+      HandleEvent(e);
+    }
     if (!active_ || !IsActive(active_->info.state())) return;
   }
+  if (run.info.state() == rollrig::v1::RUN_STATE_HELD) return;
 
   CheckRecorder();
   if (run.analyzer->abort_requested() && !run.stop_requested) {
@@ -662,6 +740,299 @@ void RunManager::Step() {
   } else {
     Snapshot();
   }
+}
+
+// ---- A lost device: HELD, and back again ----
+
+void RunManager::EnterHeld(const std::string& lost) {
+  ActiveRun& run = *active_;
+  const absl::Time now = absl::Now();
+  run.paused_when_lost = run.info.state() == rollrig::v1::RUN_STATE_PAUSED;
+  run.held_since = now;
+  run.device_gone = true;
+  run.gone_since = now;
+  run.device_back_reported = false;
+  run.foreign_serial_reported.clear();
+  auto* p = run.info.mutable_progress();
+  p->set_disconnects(p->disconnects() + 1);
+  const uint32_t cycle = p->cycles_completed() + 1;
+  const bool auto_resume =
+      Policy(run.info.spec()) == rollrig::v1::DISCONNECT_POLICY_RESUME && !run.paused_when_lost;
+  run.info.set_state(rollrig::v1::RUN_STATE_HELD);
+  run.info.set_state_reason(absl::StrCat(
+      lost, "; held until device ", run.info.device_serial(), " is back",
+      auto_resume ? absl::StrCat(" (then cycle ", cycle, " restarts from its start)")
+                  : absl::StrCat(" and the run is resumed (rigctl resume ", run.info.id(), ")")));
+  SaveLocked();
+  Publish(absl::StrFormat(
+      "run %s held: %s; the device's watchdog stops its motors; waiting up to %g s for "
+      "device %s, then %s",
+      run.info.id(), lost, HoldTimeoutS(run.info.spec()), run.info.device_serial(),
+      auto_resume ? absl::StrCat("restarting cycle ", cycle, " from its start")
+                  : absl::StrCat("waiting for rigctl resume ", run.info.id(), " (or stop)")));
+}
+
+void RunManager::HandleHeldEvent(const rollrig::v1::RigEvent& e) {
+  ActiveRun& run = *active_;
+  switch (e.kind()) {
+    case rollrig::v1::RIG_EVENT_DEVICE_GAP:
+      run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
+      break;
+    case rollrig::v1::RIG_EVENT_DISCONNECTED:
+      if (!run.device_gone) {
+        // Lost again after it came back: another outage of the same hold.
+        if (run.device_back_reported) {
+          auto* p = run.info.mutable_progress();
+          p->set_disconnects(p->disconnects() + 1);
+        }
+        run.device_gone = true;
+        run.gone_since = absl::Now();
+        run.device_back_reported = false;
+        run.foreign_serial_reported.clear();
+      }
+      break;
+    case rollrig::v1::RIG_EVENT_DEVICE: {
+      const rollrig::v1::DeviceEvent& d = e.device();
+      if (d.kind() != rollrig::v1::DEVICE_EVENT_FAULT_RAISED) break;
+      // The watchdog's fault is the device making itself safe because we were gone.
+      if (d.fault() == rollrig::v1::FAULT_WATCHDOG) break;
+      const DeviceSnapshot snap = device_->Snapshot();
+      if (!snap.info || snap.info->serial() != run.info.device_serial()) break;  // not ours
+      run.analyzer->NoteFault(d.fault(), d.value(), run.last_t_s);
+      Finish(rollrig::v1::RUN_STATE_FAULTED,
+             absl::StrCat("device fault while held: ", rollrig::v1::FaultDisplayName(d.fault())));
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+void RunManager::StepHeld() {
+  ActiveRun& run = *active_;
+  const absl::Time now = absl::Now();
+  // Nothing of the run's program runs: record what arrives, analyse nothing (a sample
+  // outside the program would close the interrupted cycle as if it had ended).
+  run.buffer.clear();
+  run.telemetry->Drain(&run.buffer);
+  run.analysis_dropped = run.telemetry->dropped();
+  RecordSamples();
+  run.event_buffer.clear();
+  run.events->Drain(&run.event_buffer);
+  for (const auto& e : run.event_buffer) {
+    RecordEvent(e);
+    HandleHeldEvent(e);
+    if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_HELD) return;
+  }
+  if (run.recorder && !run.recorder->status().ok()) {
+    const std::string reason = absl::StrCat("recording failed: ", run.recorder->status().message());
+    run.recorder_failure_handled = true;
+    LogProblem(absl::StrCat("run ", run.info.id(), ": ", reason));
+    run.analyzer->NoteStopped(reason, run.last_t_s);
+    Finish(rollrig::v1::RUN_STATE_ABORTED, reason);
+    return;
+  }
+  const double timeout_s = HoldTimeoutS(run.info.spec());
+  if (now - run.held_since > absl::Seconds(timeout_s)) {
+    if (run.device_gone) {
+      run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s +
+                                                      absl::ToDoubleSeconds(now - run.gone_since));
+    }
+    const std::string reason =
+        run.device_gone
+            ? absl::StrFormat("device lost for longer than the hold timeout (%g s)", timeout_s)
+            : absl::StrFormat("held for longer than the hold timeout (%g s) without being resumed",
+                              timeout_s);
+    run.analyzer->NoteStopped(reason, run.last_t_s);
+    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
+    return;
+  }
+
+  const DeviceSnapshot snap = device_->Snapshot();
+  const bool connected = snap.connection == rollrig::v1::CONNECTION_STATE_CONNECTED && snap.info;
+  if (!connected) {
+    if (!run.device_gone) {
+      run.device_gone = true;
+      run.gone_since = now;
+      run.device_back_reported = false;
+      run.foreign_serial_reported.clear();
+    }
+    run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s +
+                                                    absl::ToDoubleSeconds(now - run.gone_since));
+    if (now - run.last_save > absl::Seconds(1)) {
+      SaveLocked();
+    } else {
+      Snapshot();
+    }
+    return;
+  }
+  if (snap.info->serial() != run.info.device_serial()) {
+    if (run.foreign_serial_reported != snap.info->serial()) {
+      run.foreign_serial_reported = snap.info->serial();
+      Publish(absl::StrCat("run ", run.info.id(), " stays held: device ", snap.info->serial(),
+                           " appeared on ", snap.transport, "; it is not the run's device ",
+                           run.info.device_serial()));
+    }
+    return;
+  }
+  if (run.device_gone) {
+    run.device_gone = false;
+    run.disconnected_done_s += absl::ToDoubleSeconds(now - run.gone_since);
+    run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s);
+  }
+  if (!run.device_back_reported) {
+    run.device_back_reported = true;
+    // Whatever the device still does of the program (a short outage its watchdog did
+    // not catch) stops now: a held run keeps the rig at rest.
+    if (absl::Status s = BringDeviceToRest(); !s.ok()) {
+      LogProblem(
+          absl::StrCat("run ", run.info.id(), ": bringing the device to rest: ", s.message()));
+    }
+    const bool auto_resume =
+        Policy(run.info.spec()) == rollrig::v1::DISCONNECT_POLICY_RESUME && !run.paused_when_lost;
+    Publish(absl::StrFormat(
+        "run %s: device %s is back (gone %.1f s)%s", run.info.id(), run.info.device_serial(),
+        absl::ToDoubleSeconds(now - run.gone_since),
+        auto_resume ? absl::StrCat("; restarting cycle ",
+                                   run.info.progress().cycles_completed() + 1, " from its start")
+                    : absl::StrCat("; the run stays held until rigctl resume ", run.info.id(),
+                                   " (or stop)")));
+    SaveLocked();
+    if (!auto_resume) return;
+    (void)RestartHeld("the device came back");
+  }
+}
+
+// Ends whatever the device still does (program, jog) with a controlled stop and waits
+// (bounded) until it is at rest. Run thread only.
+absl::Status RunManager::BringDeviceToRest() {
+  DeviceSnapshot snap = device_->Snapshot();
+  const bool program = snap.program_state == rollrig::v1::PROGRAM_STATE_RUNNING ||
+                       snap.program_state == rollrig::v1::PROGRAM_STATE_PAUSED ||
+                       snap.program_state == rollrig::v1::PROGRAM_STATE_STOPPING;
+  const bool moving = snap.state == rollrig::v1::DEVICE_STATE_ACTIVE ||
+                      snap.state == rollrig::v1::DEVICE_STATE_STOPPING;
+  if (!program && !moving) return absl::OkStatus();
+  if (program && snap.state == rollrig::v1::DEVICE_STATE_ACTIVE) {
+    HostMessage m;
+    m.mutable_stop_program()->set_at_cycle_end(false);
+    (void)Command(device_, m);
+  } else if (snap.state == rollrig::v1::DEVICE_STATE_ACTIVE) {
+    HostMessage m;
+    m.mutable_stop();
+    (void)Command(device_, m);
+  }
+  const absl::Time deadline = absl::Now() + kRestStopTimeout;
+  while (absl::Now() < deadline) {
+    snap = device_->Snapshot();
+    if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED) {
+      return absl::UnavailableError("the device was lost again");
+    }
+    const bool at_rest = snap.state != rollrig::v1::DEVICE_STATE_ACTIVE &&
+                         snap.state != rollrig::v1::DEVICE_STATE_STOPPING &&
+                         (!snap.have_last || std::fabs(snap.last.roller_rpm) < 0.5);
+    if (at_rest) return absl::OkStatus();
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("the device did not come to rest within ",
+                                                  absl::FormatDuration(kRestStopTimeout)));
+}
+
+// Re-arms a HELD run on its own device and restarts the cycle the loss interrupted from
+// its start (the firmware ramps from standstill; no setpoint of before is sent again).
+// On failure the run stays HELD when the device is gone again, else ends FAULTED.
+absl::Status RunManager::RestartHeld(const std::string& why) {
+  ActiveRun& run = *active_;
+  const DeviceSnapshot snap = device_->Snapshot();
+  if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", run.info.id(), " stays held: its device ", run.info.device_serial(),
+        " is not connected (", snap.transport, snap.detail.empty() ? "" : ": ", snap.detail, ")"));
+  }
+  if (snap.info->serial() != run.info.device_serial()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", run.info.id(), " stays held: the connected device is ",
+                     snap.info->serial(), ", not the run's device ", run.info.device_serial()));
+  }
+  if (run.device_gone) {
+    run.device_gone = false;
+    run.disconnected_done_s += absl::ToDoubleSeconds(absl::Now() - run.gone_since);
+    run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s);
+  }
+  const absl::Time restart_began = absl::Now();
+  const uint32_t done_cycles = run.info.progress().cycles_completed();
+  const uint32_t total = run.info.spec().cycles();
+  if (total > 0 && done_cycles >= total) {
+    // Lost after its last cycle completed: nothing is left to run.
+    run.analyzer->NoteProgramFinished();
+    Finish(rollrig::v1::RUN_STATE_COMPLETED, "");
+    return absl::OkStatus();
+  }
+  auto fail = [&](const absl::Status& s) -> absl::Status {
+    run.restarting = false;
+    const DeviceSnapshot now = device_->Snapshot();
+    if (now.connection != rollrig::v1::CONNECTION_STATE_CONNECTED) {
+      run.info.set_state(rollrig::v1::RUN_STATE_HELD);
+      run.device_back_reported = false;
+      SaveLocked();
+      Publish(absl::StrCat("run ", run.info.id(), " held again: re-arming failed: ", s.message()));
+      return s;
+    }
+    const std::string reason =
+        absl::StrCat("could not restart after the device came back: ", s.message());
+    run.analyzer->NoteStopped(reason, run.last_t_s);
+    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
+    return absl::Status(s.code(), reason);
+  };
+  if (absl::Status s = BringDeviceToRest(); !s.ok()) return fail(s);
+  const uint32_t faults = device_->Snapshot().faults;
+  if ((faults & ~FaultBit(rollrig::v1::FAULT_WATCHDOG)) != 0) {
+    // A fault other than the watchdog's: existing rules, the run ends FAULTED.
+    std::vector<std::string> names = rollrig::v1::FaultDisplayNames(faults);
+    const std::string reason =
+        absl::StrCat("device fault while held: ", absl::StrJoin(names, ", "));
+    run.analyzer->NoteStopped(reason, run.last_t_s);
+    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
+    return absl::FailedPreconditionError(reason);
+  }
+  if (faults != 0) {
+    // The watchdog latched because rigd was gone; clearing it is what rigd would ask of
+    // an operator. Refused (BUSY) while the device still brakes: retry.
+    const absl::Time deadline = absl::Now() + kClearFaultsTimeout;
+    absl::Status cleared;
+    do {
+      HostMessage clear;
+      clear.mutable_clear_faults();
+      cleared = Command(device_, clear);
+      if (cleared.ok() || absl::IsUnavailable(cleared)) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    } while (absl::Now() < deadline);
+    if (!cleared.ok()) {
+      return fail(absl::Status(cleared.code(),
+                               absl::StrCat("clearing the watchdog fault: ", cleared.message())));
+    }
+  }
+
+  run.analyzer->DiscardOpenCycle();
+  run.first_cycle = done_cycles + 1;
+  run.duration_stop_sent = false;
+  run.restarting = true;
+  run.info.set_state(rollrig::v1::RUN_STATE_ARMING);
+  run.info.mutable_progress()->set_cycle(run.first_cycle);
+  run.info.mutable_progress()->set_segment(-1);
+  SaveLocked();
+  Publish(absl::StrCat("run ", run.info.id(), " re-arming (", why, "): cycle ", run.first_cycle,
+                       " restarts from its start"));
+  if (absl::Status s = ArmDevice(run); !s.ok()) return fail(s);
+  run.restarting = false;
+  run.info.set_state(rollrig::v1::RUN_STATE_RUNNING);
+  run.info.set_state_reason("");
+  SaveLocked();
+  Publish(absl::StrFormat(
+      "run %s running again from the start of cycle %u (held %.1f s, re-armed in %.1f s)",
+      run.info.id(), run.first_cycle, absl::ToDoubleSeconds(absl::Now() - run.held_since),
+      absl::ToDoubleSeconds(absl::Now() - restart_began)));
+  return absl::OkStatus();
 }
 
 // Cycles the analyzer closed since the last call: appended to the store (so a crash

@@ -7,6 +7,13 @@
 // FAULTED, with an event for every change. An ABORT limit or StopRun ramps the roller
 // down (controlled stop); a device fault or e-stop is the device's own stop category 1.
 //
+// A lost device (RunSpec.on_disconnect): ABORT ends the run FAULTED; HOLD and RESUME
+// make it HELD (the device's watchdog stops the motors; the run keeps recording). When
+// the same serial is back, rigd brings it to rest; RESUME then re-arms and restarts the
+// interrupted cycle from its start, HOLD waits for ResumeRun (or StopRun: ABORTED). A
+// paused run lost waits for ResumeRun whatever the policy. Another device appearing
+// leaves the run HELD. HELD longer than hold_timeout_s ends it FAULTED.
+//
 // Threads: one run thread owns the active run: it executes requests in order (arming
 // blocks only this thread) and, every 20 ms, drains the run's telemetry and event
 // subscriptions into the analyzer. Public methods never block on the device: they queue
@@ -84,7 +91,16 @@ class RunManager {
   void Loop();
   void Post(std::function<void()> task);
   void DoStart(const rollrig::v1::StartRunRequest& request, RunCallback done);
+  // Subscribes the run to telemetry and events, then ArmDevice.
   absl::Status Arm(ActiveRun& run);
+  // Tare, upload, start at run.first_cycle.
+  absl::Status ArmDevice(ActiveRun& run);
+  // A lost device (HELD) and its return.
+  void EnterHeld(const std::string& lost);
+  void StepHeld();
+  void HandleHeldEvent(const rollrig::v1::RigEvent& event);
+  absl::Status BringDeviceToRest();
+  absl::Status RestartHeld(const std::string& why);
   void Step();
   void AnalyseNewSamples();
   void HandleEvent(const rollrig::v1::RigEvent& event);
