@@ -283,6 +283,35 @@ TEST_F(UsbTransportTest, CloseFromAnotherThreadEndsABlockedRead) {
   EXPECT_EQ(EmuStats().claimants, 0);
 }
 
+TEST_F(UsbTransportTest, ADeviceResetIsALossAndTheSameSerialIsFoundAgain) {
+  UsbTransport t(Options(kSerial));
+  ASSERT_TRUE(t.Open().ok());
+  Host host(&t);
+  ASSERT_TRUE(host.Send(sim::Hello(1)).ok());
+  ASSERT_TRUE(host.ReadUntil([&] { return host.codec().samples.size() > 20; }).ok());
+  g_rig->emulator->Reset();
+  EXPECT_EQ(host.ReadUntil([] { return false; }, 5000).code(), absl::StatusCode::kUnavailable);
+  t.Close();
+  ASSERT_TRUE(Eventually([&] { return t.Open().ok(); }, milliseconds(5000)));
+  Host again(&t);
+  ASSERT_TRUE(again.Send(sim::Hello(1)).ok());
+  EXPECT_TRUE(again.ReadUntil([&] { return again.codec().FindAck(1) != nullptr; }).ok());
+}
+
+TEST_F(UsbTransportTest, AWriteTheBusCannotCarryInTimeFailsClearly) {
+  UsbTransportOptions o = Options(kSerial);
+  o.write_timeout = absl::Milliseconds(2);
+  UsbTransport t(o);
+  ASSERT_TRUE(t.Open().ok());
+  // 64 KiB is over a thousand 64-byte packets: dozens of 1 ms frames at full speed.
+  const std::vector<uint8_t> big(64 * 1024, 0x55);
+  const absl::Status s = t.Write(big.data(), big.size());
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
+  EXPECT_EQ(s.message(), std::string("USB device 1209:0001 serial ") + kSerial +
+                             ": the device did not take 65536 bytes on endpoint 0x01 within 2ms "
+                             "(it stopped reading commands: firmware hung?)");
+}
+
 TEST_F(UsbTransportTest, FactoryMakesUsbTransports) {
   auto any = MakeTransport("usb");
   ASSERT_TRUE(any.ok()) << any.status();
