@@ -1,0 +1,37 @@
+// rig-dash's frame: the header with the connection state and the e-stop, the panels on the
+// left, the plots on the right. Owns the data sources (DashState). Render thread only,
+// except that the sources' own threads feed them.
+#pragma once
+
+#include "absl/status/status.h"
+#include "gui/dash/dash_state.h"
+#include "gui/dash/estop_control.h"
+
+struct GLFWwindow;
+
+namespace rollrig::gui {
+
+class DashApp {
+ public:
+  explicit DashApp(DashOptions options);
+  ~DashApp();
+
+  // Opens --open and --golden (synchronously: a screenshot must show them) or starts the
+  // client of rigd. Errors name the file.
+  absl::Status Start();
+  // Builds one frame (between NewFrame and Render). now_s: a steady clock in seconds.
+  void BuildFrame(GLFWwindow* window, double now_s);
+  void Stop();
+
+  DashState& state() { return s_; }
+  const DashState& state() const { return s_; }
+
+ private:
+  void PressEStop(const char* how);
+  void Header(float width);
+
+  DashState s_;
+  EStopShortcut shortcut_;
+};
+
+}  // namespace rollrig::gui

@@ -1,0 +1,34 @@
+// rig-dash's command line: which rigd to watch (or which recording to open), and the
+// screenshot mode used by tests and the README.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace rollrig::gui {
+
+// rigd's own default listen address (host/rigd: --listen).
+inline constexpr char kDefaultRigdAddr[] = "127.0.0.1:50051";
+
+struct DashOptions {
+  std::string addr = kDefaultRigdAddr;  // rigd to connect to (ignored with --open)
+  std::string open_path;                // a recording to open; no rigd needed
+  std::string golden_path;              // a recording overlaid as the golden reference
+  std::string screenshot_path;          // render, save this PNG (+ .json) and exit
+  int frames = 3;                       // frames rendered before the screenshot
+  int width = 1280, height = 800;       // window / framebuffer size
+  double telemetry_rate_hz = 0;         // 0 = every sample
+  bool help = false;
+};
+
+extern const char kDashUsage[];
+
+// Parses argv[1..]; errors name the option and the bad value.
+absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& args);
+
+// "FILE.png" -> "FILE.json" (the description beside a screenshot).
+std::string ScreenshotDescriptionPath(const std::string& png_path);
+
+}  // namespace rollrig::gui

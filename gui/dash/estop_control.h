@@ -1,0 +1,29 @@
+// The e-stop: a red button that is always drawn (outside every scrolling panel) and always
+// enabled, and a keyboard shortcut (F1, or Ctrl+Space) that works even while a text field
+// has keyboard focus, because the render loop checks the keys itself rather than through
+// ImGui's focus (io.WantCaptureKeyboard).
+#pragma once
+
+struct GLFWwindow;
+
+namespace rollrig::gui {
+
+struct ScreenRect {
+  float x = 0, y = 0, w = 0, h = 0;  // window pixels, top-left origin
+};
+
+// Draws the button at the cursor; true when clicked. `rect` receives where it was drawn.
+bool DrawEStopButton(float width, float height, bool link_up, ScreenRect* rect);
+
+// Watches the shortcut; call once per frame. True on the frame a press begins.
+class EStopShortcut {
+ public:
+  bool Pressed(GLFWwindow* window);
+
+ private:
+  bool was_down_ = false;
+};
+
+inline constexpr char kEStopShortcutText[] = "F1 or Ctrl+Space";
+
+}  // namespace rollrig::gui

@@ -1,0 +1,136 @@
+// The dashboard's connection to one rigd: background threads that keep it connected
+// (reconnecting with backoff), stream telemetry (every sample, or the requested rate)
+// into a SeriesSet, follow events and the active run, and carry out the operator's
+// commands. The render loop only reads Snapshot() and queues commands: it never waits
+// for the network.
+//
+// Thread safety: every public method may be called from any thread. E-stop has a thread
+// of its own so it never queues behind a slow command, and needs no lease.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+#include "gui/dash/series_set.h"
+#include "rollrig/v1/rig_service.grpc.pb.h"
+
+namespace rollrig::gui {
+
+enum class LinkState { kConnecting, kConnected, kDisconnected };
+const char* LinkStateName(LinkState s);  // "connecting", "connected", "disconnected"
+
+// What the dashboard shows about the rig, copied out under the client's lock.
+struct RigSnapshot {
+  LinkState link = LinkState::kConnecting;
+  std::string link_detail;  // why not connected
+  int reconnects = 0;
+  bool have_status = false;
+  rollrig::v1::RigStatus status;
+  bool have_info = false;
+  rollrig::v1::GetDeviceInfoResponse info;
+  rollrig::v1::LeaseInfo lease;
+  bool we_hold_lease = false;
+  bool have_run = false;  // the active run, or else the latest
+  rollrig::v1::RunInfo run;
+  std::vector<rollrig::v1::Preset> presets;
+  std::vector<rollrig::v1::RunInfo> runs;
+  std::deque<rollrig::v1::RigEvent> events;  // newest last
+  uint64_t telemetry_rows = 0;
+  uint64_t stream_dropped_total = 0;  // rows rigd dropped because we were slow
+  uint32_t sample_rate_hz = 0;
+  // The active run on the plots' time axis (for aligning a golden reference).
+  double run_start_t = -1;
+  std::vector<double> run_cycle_starts;
+  std::string action_message;  // the last command's outcome
+  bool action_ok = true;
+  bool have_validation = false;
+  rollrig::v1::ValidateProfileResponse validation;
+  std::string downloaded_path;  // the last run recording fetched
+  uint64_t downloads = 0;       // counts finished downloads
+};
+
+struct JogCommand {
+  std::optional<double> roller_rpm, head_deg, preload_n;
+};
+
+class RigClient {
+ public:
+  // `series` receives the live telemetry and must outlive the client.
+  RigClient(std::string addr, double telemetry_rate_hz, SeriesSet* series);
+  ~RigClient();  // Stop()
+  RigClient(const RigClient&) = delete;
+  RigClient& operator=(const RigClient&) = delete;
+
+  void Start();
+  void Stop();  // cancels streams, releases the lease, joins the threads
+
+  RigSnapshot Snapshot() const;
+  const std::string& addr() const { return addr_; }
+  // Blocks up to timeout_s until `rows` telemetry rows have arrived (screenshots, tests).
+  bool WaitForTelemetry(uint64_t rows, double timeout_s) const;
+
+  // Commands: queued, carried out in order on the command thread; the outcome shows in
+  // Snapshot().action_message.
+  void AcquireLease(bool force);
+  void ReleaseLease();
+  void Jog(const JogCommand& jog);
+  void StopMotion();
+  void ClearFault();
+  void Validate(const rollrig::v1::ProfileSource& source);
+  void StartRun(const rollrig::v1::RunSpec& spec);
+  void PauseRun();
+  void ResumeRun();
+  void StopRun();
+  void RefreshRuns();
+  // Fetches a run's recording into a temporary file (Snapshot().downloaded_path).
+  void Download(const std::string& run_id, uint32_t file_index);
+  // Stop category 1 at once, from its own thread; no lease needed.
+  void EStop(const std::string& reason);
+  uint64_t estops_sent() const { return estops_sent_.load(); }
+
+ private:
+  class CallGuard;
+  void Supervise();
+  void StreamTelemetry();
+  void StreamEvents();
+  void WatchRuns();
+  void Commands();
+  void EStops();
+  void Enqueue(std::string what, std::function<grpc::Status(grpc::ClientContext*)> call);
+  void SetAction(const std::string& what, const grpc::Status& s);
+  std::unique_ptr<grpc::ClientContext> Context(double deadline_s, bool with_lease);
+  bool Connected() const;
+  void SleepWhileRunning(double seconds);
+  void PollOnce(bool first);
+
+  const std::string addr_;
+  const double rate_hz_;
+  SeriesSet* const series_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<rollrig::v1::RigService::Stub> stub_;
+
+  std::atomic<bool> running_{false};
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  RigSnapshot snap_;
+  std::string token_;
+  std::set<grpc::ClientContext*> live_calls_;
+  std::deque<std::pair<std::string, std::function<grpc::Status(grpc::ClientContext*)>>> queue_;
+  uint64_t estop_requests_ = 0;
+  std::string estop_reason_;
+  std::atomic<uint64_t> estops_sent_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace rollrig::gui

@@ -1,0 +1,127 @@
+#include "gui/dash/screenshot.h"
+
+#define GL_GLEXT_PROTOTYPES 1
+#include <GL/gl.h>
+#include <GL/glext.h>
+#include <stb_image_write.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace rollrig::gui {
+
+OffscreenTarget::~OffscreenTarget() {
+  if (fbo_) glDeleteFramebuffers(1, &fbo_);
+  if (color_) glDeleteRenderbuffers(1, &color_);
+}
+
+absl::Status OffscreenTarget::Create(int width, int height) {
+  w_ = width;
+  h_ = height;
+  glGenFramebuffers(1, &fbo_);
+  glGenRenderbuffers(1, &color_);
+  glBindRenderbuffer(GL_RENDERBUFFER, color_);
+  glRenderbufferStorage(GL_RENDERBUFFER, GL_RGBA8, width, height);
+  glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
+  glFramebufferRenderbuffer(GL_FRAMEBUFFER, GL_COLOR_ATTACHMENT0, GL_RENDERBUFFER, color_);
+  const GLenum status = glCheckFramebufferStatus(GL_FRAMEBUFFER);
+  if (status != GL_FRAMEBUFFER_COMPLETE) {
+    return absl::InternalError(
+        absl::StrFormat("offscreen framebuffer %dx%d incomplete (0x%x)", width, height, status));
+  }
+  return absl::OkStatus();
+}
+
+void OffscreenTarget::Bind() const { glBindFramebuffer(GL_FRAMEBUFFER, fbo_); }
+
+std::vector<uint8_t> OffscreenTarget::ReadRgb() const {
+  std::vector<uint8_t> pixels(static_cast<size_t>(w_) * h_ * 3);
+  glBindFramebuffer(GL_READ_FRAMEBUFFER, fbo_);
+  glPixelStorei(GL_PACK_ALIGNMENT, 1);
+  glReadPixels(0, 0, w_, h_, GL_RGB, GL_UNSIGNED_BYTE, pixels.data());
+  std::vector<uint8_t> flipped(pixels.size());
+  const size_t row = static_cast<size_t>(w_) * 3;
+  for (int y = 0; y < h_; ++y) {
+    std::copy_n(pixels.begin() + static_cast<ptrdiff_t>(row * (h_ - 1 - y)), row,
+                flipped.begin() + static_cast<ptrdiff_t>(row * y));
+  }
+  return flipped;
+}
+
+absl::Status WritePng(const std::string& path, int width, int height,
+                      const std::vector<uint8_t>& rgb) {
+  if (!stbi_write_png(path.c_str(), width, height, 3, rgb.data(), width * 3)) {
+    return absl::InternalError(absl::StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += absl::StrFormat("\\u%04x", c);
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string DescribeFrame(const DashState& s, int width, int height, const FrameTiming& timing) {
+  std::string j = absl::StrFormat("{\n  \"size\": {\"w\": %d, \"h\": %d},\n", width, height);
+  absl::StrAppend(&j, "  \"mode\": ", Quote(s.recording ? "recording" : "live"), ",\n");
+  if (s.client) {
+    absl::StrAppend(&j, "  \"connection\": {\"addr\": ", Quote(s.client->addr()),
+                    ", \"state\": ", Quote(LinkStateName(s.snap.link)),
+                    ", \"telemetry_rows\": ", s.snap.telemetry_rows,
+                    ", \"stream_dropped\": ", s.snap.stream_dropped_total,
+                    ", \"lease_held_by_us\": ", s.snap.we_hold_lease ? "true" : "false", "},\n");
+  } else {
+    absl::StrAppend(&j, "  \"connection\": {\"state\": \"none\"},\n");
+  }
+  if (s.recording) {
+    absl::StrAppend(&j, "  \"recording\": {\"path\": ", Quote(s.recording->path),
+                    ", \"run_id\": ", Quote(s.recording->run_id),
+                    ", \"samples\": ", s.recording->samples,
+                    ", \"dropped\": ", s.recording->dropped, "},\n");
+  }
+  if (s.golden) {
+    absl::StrAppend(&j, "  \"golden\": {\"path\": ", Quote(s.golden->recording->path),
+                    ", \"shift_s\": ", absl::StrFormat("%.6f", s.golden->shift), "},\n");
+  }
+  absl::StrAppend(
+      &j, absl::StrFormat("  \"view\": {\"t0\": %.6f, \"t1\": %.6f, \"follow\": %s},\n", s.view.t0,
+                          s.view.t1, s.view.follow_latest ? "true" : "false"));
+  absl::StrAppend(&j, "  \"plots\": [\n");
+  for (size_t i = 0; i < s.plot_stats.size(); ++i) {
+    const PlotDrawStats& p = s.plot_stats[i];
+    absl::StrAppend(
+        &j, "    {\"title\": ", Quote(p.title),
+        absl::StrFormat(", \"x\": %.0f, \"y\": %.0f, \"w\": %.0f, \"h\": %.0f", p.x, p.y, p.w, p.h),
+        ", \"dropped_in_view\": ", p.dropped_in_view, ", \"series\": [");
+    for (size_t k = 0; k < p.points_per_series.size(); ++k) {
+      absl::StrAppend(&j, k ? ", " : "", "{\"name\": ", Quote(p.points_per_series[k].first),
+                      ", \"points\": ", p.points_per_series[k].second, "}");
+    }
+    absl::StrAppend(&j, "]}", i + 1 < s.plot_stats.size() ? ",\n" : "\n");
+  }
+  absl::StrAppend(&j, "  ],\n");
+  absl::StrAppend(&j,
+                  absl::StrFormat("  \"estop\": {\"x\": %.0f, \"y\": %.0f, \"w\": %.0f, "
+                                  "\"h\": %.0f, \"shortcut\": \"F1 or Ctrl+Space\"},\n",
+                                  s.estop_rect.x, s.estop_rect.y, s.estop_rect.w, s.estop_rect.h));
+  absl::StrAppend(&j, absl::StrFormat("  \"frames\": {\"count\": %d, \"mean_ms\": %.2f, "
+                                      "\"max_ms\": %.2f}\n}\n",
+                                      timing.frames, timing.mean_frame_ms, timing.max_frame_ms));
+  return j;
+}
+
+}  // namespace rollrig::gui

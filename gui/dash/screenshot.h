@@ -1,0 +1,46 @@
+// Screenshots: an offscreen framebuffer of a fixed size, its pixels saved as a PNG, and a
+// JSON description of what was drawn (each plot's series with point counts, the e-stop
+// button's rectangle, the connection) for tests to check the image against.
+// Render thread only, with the window's GL context current.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gui/dash/dash_state.h"
+
+namespace rollrig::gui {
+
+class OffscreenTarget {
+ public:
+  OffscreenTarget() = default;
+  ~OffscreenTarget();
+  OffscreenTarget(const OffscreenTarget&) = delete;
+  OffscreenTarget& operator=(const OffscreenTarget&) = delete;
+
+  absl::Status Create(int width, int height);  // and binds it
+  void Bind() const;
+  // RGB rows, top row first (GL's origin is bottom-left: the rows are flipped).
+  std::vector<uint8_t> ReadRgb() const;
+  int width() const { return w_; }
+  int height() const { return h_; }
+
+ private:
+  unsigned fbo_ = 0, color_ = 0;
+  int w_ = 0, h_ = 0;
+};
+
+absl::Status WritePng(const std::string& path, int width, int height,
+                      const std::vector<uint8_t>& rgb);
+
+struct FrameTiming {
+  int frames = 0;
+  double mean_frame_ms = 0, max_frame_ms = 0;
+};
+
+// The description written beside a screenshot (FILE.json).
+std::string DescribeFrame(const DashState& s, int width, int height, const FrameTiming& timing);
+
+}  // namespace rollrig::gui

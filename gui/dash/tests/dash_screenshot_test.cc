@@ -1,0 +1,181 @@
+// rig-dash --screenshot under Xvfb with Mesa's software renderer: live against rigd with
+// the simulated device while it jogs, and offline from a fixture. Each screenshot's JSON
+// description must name plotted series with points, and the PNG itself must show the
+// e-stop button red where the description says it is.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stb_image.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "rollrig/v1/rig_service.grpc.pb.h"
+#include "tests/test_process.h"
+
+namespace rollrig::gui {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using rollrig::testing::ChildProcess;
+using rollrig::testing::FreePort;
+using rollrig::testing::RunCommand;
+
+std::string TempDir(const std::string& name) {
+  const std::string dir =
+      absl::StrCat(::testing::TempDir(), "/dash_screenshot_", getpid(), "_", name);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// Runs rig-dash under a private X server; the exit status and output.
+rollrig::testing::CommandResult Screenshot(const std::vector<std::string>& dash_args,
+                                           const std::string& png) {
+  std::vector<std::string> args = {"LIBGL_ALWAYS_SOFTWARE=1", "/usr/bin/xvfb-run", "-a", "-s",
+                                   "-screen 0 1600x1000x24",  RIG_DASH_BIN};
+  args.insert(args.end(), dash_args.begin(), dash_args.end());
+  for (const std::string& a :
+       {std::string("--screenshot"), png, std::string("--frames"), std::string("90")}) {
+    args.push_back(a);
+  }
+  return RunCommand("/usr/bin/env", args, 240);
+}
+
+struct Checked {
+  size_t series_with_points = 0;
+  double estop_red_fraction = 0;
+  size_t colours = 0;
+  std::string connection;
+};
+
+// Reads FILE.json and FILE.png and measures what the assertions need.
+Checked Check(const std::string& png) {
+  Checked c;
+  const std::string json_path = png.substr(0, png.size() - 4) + ".json";
+  std::ifstream in(json_path);
+  EXPECT_TRUE(in.good()) << "no description " << json_path;
+  std::stringstream text;
+  text << in.rdbuf();
+  Struct desc;
+  auto st = google::protobuf::util::JsonStringToMessage(text.str(), &desc);
+  EXPECT_TRUE(st.ok()) << st << "\n" << text.str();
+  const auto& f = desc.fields();
+  if (f.count("connection")) {
+    const auto& conn = f.at("connection").struct_value().fields();
+    if (conn.count("state")) c.connection = conn.at("state").string_value();
+  }
+  if (f.count("plots")) {
+    for (const Value& plot : f.at("plots").list_value().values()) {
+      for (const Value& s : plot.struct_value().fields().at("series").list_value().values()) {
+        if (s.struct_value().fields().at("points").number_value() > 10) ++c.series_with_points;
+      }
+    }
+  }
+  int w = 0, h = 0, n = 0;
+  unsigned char* pixels = stbi_load(png.c_str(), &w, &h, &n, 3);
+  EXPECT_NE(pixels, nullptr) << "cannot decode " << png;
+  if (!pixels) return c;
+  EXPECT_EQ(w, static_cast<int>(f.at("size").struct_value().fields().at("w").number_value()));
+  EXPECT_EQ(h, static_cast<int>(f.at("size").struct_value().fields().at("h").number_value()));
+  const auto& e = f.at("estop").struct_value().fields();
+  const int x0 = static_cast<int>(e.at("x").number_value());
+  const int y0 = static_cast<int>(e.at("y").number_value());
+  const int ew = static_cast<int>(e.at("w").number_value());
+  const int eh = static_cast<int>(e.at("h").number_value());
+  size_t red = 0, total = 0;
+  for (int y = std::max(0, y0); y < std::min(h, y0 + eh); ++y) {
+    for (int x = std::max(0, x0); x < std::min(w, x0 + ew); ++x) {
+      const unsigned char* p = pixels + (static_cast<size_t>(y) * w + x) * 3;
+      ++total;
+      red += p[0] > 150 && p[1] < 100 && p[2] < 100;
+    }
+  }
+  c.estop_red_fraction = total ? static_cast<double>(red) / total : 0;
+  std::set<uint32_t> colours;
+  for (int y = 0; y < h; y += 3) {
+    for (int x = 0; x < w; x += 3) {
+      const unsigned char* p = pixels + (static_cast<size_t>(y) * w + x) * 3;
+      colours.insert(p[0] << 16 | p[1] << 8 | p[2]);
+    }
+  }
+  c.colours = colours.size();
+  stbi_image_free(pixels);
+  return c;
+}
+
+TEST(DashScreenshot, OfflineFixture) {
+  const std::string dir = TempDir("offline");
+  const std::string png = dir + "/offline.png";
+  auto r = Screenshot({"--open", std::string(ROLLRIG_SOURCE_DIR) + "/fixtures/swedish.mcap"}, png);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Checked c = Check(png);
+  EXPECT_GE(c.series_with_points, 2u);
+  EXPECT_GE(c.estop_red_fraction, 0.25);
+  EXPECT_GE(c.colours, 40u);
+}
+
+TEST(DashScreenshot, LiveJogAgainstSimulatedRig) {
+  const std::string dir = TempDir("live");
+  const std::string home = dir + "/home";
+  std::filesystem::create_directories(home);
+  std::unique_ptr<ChildProcess> rigd;
+  std::string addr;
+  std::unique_ptr<rollrig::v1::RigService::Stub> stub;
+  // A free port can be taken between FreePort and rigd's bind: retry with another.
+  for (int attempt = 0; attempt < 3 && !stub; ++attempt) {
+    addr = absl::StrCat("127.0.0.1:", FreePort());
+    rigd = std::make_unique<ChildProcess>(
+        "/usr/bin/env",
+        std::vector<std::string>{"HOME=" + home, "XDG_DATA_HOME=" + home + "/data", RIGD_BIN,
+                                 "--device", "sim", "--listen", addr, "--runs-dir", dir + "/runs"});
+    auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
+    if (channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
+      stub = rollrig::v1::RigService::NewStub(channel);
+    }
+  }
+  ASSERT_TRUE(stub) << "rigd did not start: " << rigd->Output();
+
+  // The device handshake may take a moment after the server is up.
+  rollrig::v1::LeaseInfo lease;
+  grpc::Status jog_status;
+  for (int i = 0; i < 50; ++i) {
+    if (lease.token().empty()) {
+      grpc::ClientContext ctx;
+      rollrig::v1::AcquireLeaseRequest req;
+      req.set_holder("test@dash");
+      req.set_client("dash_screenshot_test");
+      (void)stub->AcquireLease(&ctx, req, &lease);
+    }
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("rollrig-lease", lease.token());
+    rollrig::v1::JogRequest jog;
+    jog.set_roller_rpm(60);
+    jog.set_head_deg(30);
+    rollrig::v1::JogResponse resp;
+    jog_status = stub->Jog(&ctx, jog, &resp);
+    if (jog_status.ok()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(jog_status.ok()) << jog_status.error_message();
+
+  const std::string png = dir + "/live.png";
+  auto r = Screenshot({"--addr", addr}, png);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Checked c = Check(png);
+  EXPECT_EQ(c.connection, "connected");
+  EXPECT_GE(c.series_with_points, 2u);
+  EXPECT_GE(c.estop_red_fraction, 0.25);
+  EXPECT_GE(c.colours, 40u);
+}
+
+}  // namespace
+}  // namespace rollrig::gui
