@@ -120,6 +120,7 @@ struct UsbEmulator::Impl {
   Clock::time_point t0 = Clock::now();
   UsbEmulatorStats stats;
   std::thread pump;
+  std::thread reader;
 
   // ---- wake-ups ----------------------------------------------------------------------
   // libusb polls the usbfs fd for POLLOUT to learn of reapable URBs. The node is a FIFO
@@ -442,11 +443,11 @@ struct UsbEmulator::Impl {
         urb->out_data.assign(urb->buffer->data, urb->buffer->data + urb->buffer->data_len);
       }
       out_queue.push_back(urb);
-      pump_wake.notify_one();
+      pump_wake.notify_all();
     } else {
       ++stats.bulk_in_urbs;
       in_queue.push_back(urb);
-      pump_wake.notify_one();
+      pump_wake.notify_all();
     }
     Complete(client, 0);
   }
@@ -580,37 +581,48 @@ struct UsbEmulator::Impl {
     return room > staged.size() ? room - staged.size() : 0;
   }
 
-  void ReadDevice(std::unique_lock<std::mutex>& lock, int64_t timeout_ns) {
-    const size_t room = std::min<size_t>(InRoom(), 64 * 1024);
-    if (room == 0) return;
-    const uint64_t read_epoch = epoch;
-    std::vector<uint8_t> buf(room);
-    lock.unlock();
-    const size_t n = device->ReadToHost(buf.data(), buf.size(), timeout_ns);
-    lock.lock();
-    if (epoch == read_epoch && current != nullptr) {
-      staged.insert(staged.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n));
+  // Reader thread: takes device bytes while IN transfers have room for them, blocking on
+  // the device (not polling), so an idle bus costs almost nothing.
+  void ReaderLoop() {
+    std::vector<uint8_t> buf;
+    std::unique_lock<std::mutex> lock(mu);
+    while (!stopping) {
+      const size_t room = std::min<size_t>(InRoom(), 64 * 1024);
+      if (room == 0 || current == nullptr) {
+        pump_wake.wait(lock);
+        continue;
+      }
+      const uint64_t read_epoch = epoch;
+      buf.resize(room);
+      lock.unlock();
+      const size_t n = device->ReadToHost(buf.data(), buf.size(), 20'000'000);
+      lock.lock();
+      if (n > 0 && epoch == read_epoch && current != nullptr) {
+        staged.insert(staged.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n));
+        pump_wake.notify_all();
+      }
     }
+  }
+
+  // True when the pump has packets to move now (budget permitting).
+  bool PumpHasWork() const {
+    if (!out_queue.empty()) return true;
+    if (in_queue.empty()) return false;
+    const Urb& head = *in_queue.front();
+    return !staged.empty() || (head.progress > 0 && head.last_packet_full);
   }
 
   void PumpLoop() {
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     std::unique_lock<std::mutex> lock(mu);
     while (!stopping) {
-      if (out_queue.empty() && in_queue.empty()) {
+      if (!PumpHasWork()) {
         pump_wake.wait(lock);
         continue;
       }
-      if (staged.empty()) ReadDevice(lock, 0);
       const bool budget_left = ServeOut() && ServeIn();
-      if (stopping) break;
-      if (!budget_left || !out_queue.empty()) {
-        // Wait for the next frame.
-        const auto next = t0 + (frame_index + 1) * kFrame;
-        pump_wake.wait_until(lock, next);
-      } else if (!in_queue.empty() && staged.empty()) {
-        // Only IN transfers wait for device data: block on the device up to a frame.
-        ReadDevice(lock, std::chrono::nanoseconds(kFrame).count());
+      if (!budget_left) {
+        pump_wake.wait_until(lock, t0 + (frame_index + 1) * kFrame);  // the next frame
       }
     }
   }
@@ -696,6 +708,7 @@ absl::StatusOr<std::unique_ptr<UsbEmulator>> UsbEmulator::Create(
   g_signal_connect(impl->handler, "handle-ioctl", G_CALLBACK(&Impl::OnIoctl), impl.get());
   Impl* raw = impl.get();
   impl->pump = std::thread([raw] { raw->PumpLoop(); });
+  impl->reader = std::thread([raw] { raw->ReaderLoop(); });
   std::unique_ptr<UsbEmulator> emulator(new UsbEmulator(std::move(impl)));
   if (options.plugged_at_start) emulator->Plug();
   return emulator;
@@ -711,6 +724,7 @@ UsbEmulator::~UsbEmulator() {
     impl_->pump_wake.notify_all();
   }
   impl_->pump.join();
+  impl_->reader.join();
   g_signal_handlers_disconnect_by_data(impl_->handler, impl_.get());
   {
     // Handles still open would report their end into a destroyed emulator.
@@ -763,6 +777,7 @@ void UsbEmulator::Plug() {
     ++d.stats.plugs;
     d.stats.device_number = g->device_number;
     d.RefreshCounts();
+    d.pump_wake.notify_all();
   }
   GError* error = nullptr;
   umockdev_testbed_attach_ioctl(d.testbed, g->node.c_str(), d.handler, &error);

@@ -14,8 +14,9 @@
 // Claims are per open device handle, as with usbfs: a second handle claiming interface 0
 // while another holds it gets EBUSY; a handle's claim ends with its process.
 //
-// Threads: umockdev's worker thread runs the ioctl handlers (they never block); a pump
-// thread moves bulk data, pacing the frames. Public methods are thread-safe.
+// Threads: umockdev's worker thread runs the ioctl handlers (they never block); a reader
+// thread blocks on the device for output while IN transfers have room; a pump thread
+// moves the packets, pacing the frames. Public methods are thread-safe.
 #pragma once
 
 #include <cstdint>
