@@ -115,7 +115,8 @@ int StatusCommand(Session& s, const Args& args) {
   if (s.stub().GetRun(s.Context().get(), rollrig::v1::RunRequest(), &info).ok() &&
       (info.state() == rollrig::v1::RUN_STATE_RUNNING ||
        info.state() == rollrig::v1::RUN_STATE_PAUSED ||
-       info.state() == rollrig::v1::RUN_STATE_ARMING)) {
+       info.state() == rollrig::v1::RUN_STATE_ARMING ||
+       info.state() == rollrig::v1::RUN_STATE_HELD)) {
     run = info;
   }
   PrintStatus(s, st, lease, run);
@@ -224,7 +225,8 @@ int StopCommand(Session& s, const Args& args) {
   rollrig::v1::RunInfo run;
   if (s.stub().GetRun(s.Context().get(), rollrig::v1::RunRequest(), &run).ok() &&
       (run.state() == rollrig::v1::RUN_STATE_RUNNING ||
-       run.state() == rollrig::v1::RUN_STATE_PAUSED)) {
+       run.state() == rollrig::v1::RUN_STATE_PAUSED ||
+       run.state() == rollrig::v1::RUN_STATE_HELD)) {
     rollrig::v1::RunRequest req;
     req.set_id(run.id());
     grpc::Status rpc = s.stub().StopRun(s.Context().get(), req, &run);

@@ -71,7 +71,39 @@ std::string RunStateName(rollrig::v1::RunState s) {
 
 bool Active(rollrig::v1::RunState s) {
   return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED;
+         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
+}
+
+// "2 (3.4 s gone)" or "" when the device was never lost during the run.
+std::string DisconnectsText(const rollrig::v1::RunProgress& p) {
+  if (p.disconnects() == 0) return "";
+  return absl::StrFormat("%d (%s gone)", p.disconnects(), Clock(p.disconnected_s()));
+}
+
+std::string PolicyName(rollrig::v1::DisconnectPolicy p) {
+  switch (p) {
+    case rollrig::v1::DISCONNECT_POLICY_RESUME:
+      return "resume";
+    case rollrig::v1::DISCONNECT_POLICY_ABORT:
+      return "abort";
+    default:
+      return "hold";
+  }
+}
+
+// --on-disconnect's value; an error message naming the choices otherwise.
+std::optional<std::string> ParseDisconnectPolicy(const std::string& text,
+                                                 rollrig::v1::DisconnectPolicy* out) {
+  if (text == "hold") {
+    *out = rollrig::v1::DISCONNECT_POLICY_HOLD;
+  } else if (text == "resume") {
+    *out = rollrig::v1::DISCONNECT_POLICY_RESUME;
+  } else if (text == "abort") {
+    *out = rollrig::v1::DISCONNECT_POLICY_ABORT;
+  } else {
+    return absl::StrCat("--on-disconnect must be hold, resume or abort, got '", text, "'");
+  }
+  return std::nullopt;
 }
 
 // A FILE's text, or a preset's name when no such file exists.
@@ -96,11 +128,12 @@ std::string ProgressLine(const rollrig::v1::RunInfo& run) {
   const auto& p = run.progress();
   return absl::StrFormat(
       "%-8s cycle %d%s  segment %d %-14s elapsed %s  ETA %s  torque %6.3f N·m  force %6.1f N  "
-      "violations %d",
+      "violations %d%s",
       RunStateName(run.state()), p.cycle(),
       p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "", p.segment(),
       absl::StrCat("'", p.segment_label(), "'"), Clock(p.elapsed_s()), Clock(p.eta_s()),
-      p.torque_nm(), p.force_n(), p.violations());
+      p.torque_nm(), p.force_n(), p.violations(),
+      p.disconnects() ? absl::StrCat("  disconnects ", DisconnectsText(p)) : "");
 }
 
 std::string VerdictLine(const rollrig::v1::RunInfo& run) {
@@ -158,9 +191,25 @@ int Follow(Session& s, const std::string& id, bool stop_on_interrupt, bool json)
   rollrig::v1::RunInfo run;
   bool have = false;
   bool stop_sent = false;
+  bool was_held = false;
   auto last_line = std::chrono::steady_clock::now() - std::chrono::hours(1);
   while (reader->Read(&run)) {
     have = true;
+    // A lost device and its return get lines of their own (kept on a terminal too).
+    const bool held = run.state() == rollrig::v1::RUN_STATE_HELD;
+    if (held != was_held && !json) {
+      if (held) {
+        s.out() << (tty ? "\r\033[K" : "") << "HELD: " << run.state_reason() << "\n";
+      } else if (Active(run.state())) {
+        s.out() << (tty ? "\r\033[K" : "")
+                << absl::StrFormat("reconnected: device %s back (disconnects %s); %s cycle %d\n",
+                                   run.device_serial(), DisconnectsText(run.progress()),
+                                   RunStateName(run.state()), run.progress().cycle());
+      }
+      s.out() << std::flush;
+      last_line = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    }
+    was_held = held;
     if (g_interrupts.load() > 0 && !stop_sent) {
       if (!stop_on_interrupt || g_interrupts.load() > 1) {
         ctx->TryCancel();
@@ -278,16 +327,19 @@ int PresetsCommand(Session& s, const Args& args) {
 
 int RunCommand(Session& s, const Args& args) {
   Options o;
-  if (auto e = ParseOptions(
-          args, 0, {"--cycles", "--duration", "--dut", "--operator", "--notes", "--resume"},
-          {"--detach", "--json"}, 1, &o)) {
+  if (auto e = ParseOptions(args, 0,
+                            {"--cycles", "--duration", "--dut", "--operator", "--notes", "--resume",
+                             "--on-disconnect", "--hold-timeout"},
+                            {"--detach", "--json"}, 1, &o)) {
     return s.Usage(*e);
   }
   rollrig::v1::StartRunRequest req;
   rollrig::v1::RunSpec& spec = *req.mutable_spec();
   if (o.has("--resume")) {
-    if (!o.positional.empty() || o.has("--cycles") || o.has("--duration")) {
-      return s.Usage("run --resume ID takes the interrupted run's profile and length");
+    if (!o.positional.empty() || o.has("--cycles") || o.has("--duration") ||
+        o.has("--on-disconnect") || o.has("--hold-timeout")) {
+      return s.Usage(
+          "run --resume ID takes the interrupted run's profile, length and disconnect policy");
     }
     req.set_resume_id(o.value("--resume"));
   } else {
@@ -309,6 +361,17 @@ int RunCommand(Session& s, const Args& args) {
       if (!d.ok()) return s.Usage(std::string(d.status().message()));
       if (*d <= 0) return s.Usage("--duration must be longer than 0");
       spec.set_duration_s(*d);
+    }
+    if (o.has("--on-disconnect")) {
+      rollrig::v1::DisconnectPolicy policy = rollrig::v1::DISCONNECT_POLICY_HOLD;
+      if (auto e = ParseDisconnectPolicy(o.value("--on-disconnect"), &policy)) return s.Usage(*e);
+      spec.set_on_disconnect(policy);
+    }
+    if (o.has("--hold-timeout")) {
+      absl::StatusOr<double> d = ParseDurationSeconds(o.value("--hold-timeout"));
+      if (!d.ok()) return s.Usage(absl::StrCat("--hold-timeout: ", d.status().message()));
+      if (*d <= 0) return s.Usage("--hold-timeout must be longer than 0");
+      spec.set_hold_timeout_s(*d);
     }
     spec.set_dut_serial(o.value("--dut"));
     spec.set_operator_(o.value("--operator", UserAtHost()));
@@ -416,7 +479,10 @@ int RunsCommand(Session& s, const Args& args) {
             << "   notes: " << sp.notes() << "\n"
             << "device:     " << run.device_serial() << " firmware " << run.firmware_version()
             << ", rigd " << run.host_version() << "\n"
-            << "progress:   " << ProgressLine(run) << "\n";
+            << "progress:   " << ProgressLine(run) << "\n"
+            << "disconnect: on loss " << PolicyName(sp.on_disconnect()) << ", hold timeout "
+            << Clock(sp.hold_timeout_s() > 0 ? sp.hold_timeout_s() : 600) << "; device lost "
+            << (run.progress().disconnects() ? DisconnectsText(run.progress()) : "0 times") << "\n";
     if (!run.resumed_from().empty()) s.out() << "resumes:    " << run.resumed_from() << "\n";
     for (int i = 0; i < run.recordings_size(); ++i) {
       s.out() << (i == 0 ? "recording:  " : "            ") << run.recordings(i) << "\n";
@@ -442,16 +508,16 @@ int RunsCommand(Session& s, const Args& args) {
     s.out() << Json(resp);
     return kExitOk;
   }
-  s.out() << absl::StrFormat("%-40s %-11s %-9s %-14s %9s %10s\n", "id", "state", "verdict",
-                             "profile", "cycles", "elapsed");
+  s.out() << absl::StrFormat("%-40s %-11s %-9s %-14s %9s %10s  %s\n", "id", "state", "verdict",
+                             "profile", "cycles", "elapsed", "disconnects");
   for (const auto& r : resp.runs()) {
     const auto& p = r.progress();
     s.out() << absl::StrFormat(
-        "%-40s %-11s %-9s %-14s %9s %10s\n", r.id(), RunStateName(r.state()),
+        "%-40s %-11s %-9s %-14s %9s %10s  %s\n", r.id(), RunStateName(r.state()),
         VerdictName(r.verdict().verdict()), r.profile_name(),
         absl::StrCat(p.cycles_completed(), "/",
                      p.cycles_total() ? absl::StrCat(p.cycles_total()) : "-"),
-        Clock(p.elapsed_s()));
+        Clock(p.elapsed_s()), p.disconnects() ? DisconnectsText(p) : "-");
   }
   return kExitOk;
 }

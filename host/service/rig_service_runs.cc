@@ -14,7 +14,7 @@ namespace {
 
 bool RunActive(rollrig::v1::RunState s) {
   return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED;
+         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
 }
 
 // Streams a run's progress, at most every 200 ms and only when it changed, until it ends.
