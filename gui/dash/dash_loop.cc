@@ -1,5 +1,7 @@
 #include "gui/dash/dash_loop.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,11 +20,18 @@ double Seconds(SteadyClock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
 
+double CpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+}
+
 // Live screenshots: telemetry rows to wait for before rendering, and the shortest frame,
 // so the plots show data that actually arrived from rigd.
 constexpr uint64_t kScreenshotMinRows = 500;
 constexpr double kScreenshotWaitForData_s = 20;
-constexpr double kScreenshotMinFrame_s = 0.010;
+constexpr double kScreenshotMinFrame_s = 1.0 / 60;  // a display's pace
 
 int Screenshot(DashApp& app, DashWindow& window, const DashOptions& o) {
   OffscreenTarget target;
@@ -37,6 +46,8 @@ int Screenshot(DashApp& app, DashWindow& window, const DashOptions& o) {
   }
   FrameTiming timing;
   double total_ms = 0;
+  const auto wall0 = SteadyClock::now();
+  const double cpu0 = CpuSeconds();
   for (int i = 0; i < o.frames; ++i) {
     const auto start = SteadyClock::now();
     target.Bind();
@@ -53,6 +64,11 @@ int Screenshot(DashApp& app, DashWindow& window, const DashOptions& o) {
     if (s.client && spare > 0) std::this_thread::sleep_for(std::chrono::duration<double>(spare));
   }
   timing.frames = o.frames;
+  timing.wall_s = std::chrono::duration<double>(SteadyClock::now() - wall0).count();
+  timing.cpu_s = CpuSeconds() - cpu0;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  timing.max_rss_kb = ru.ru_maxrss;
   timing.mean_frame_ms = o.frames > 1 ? total_ms / (o.frames - 1) : 0;
   const std::vector<uint8_t> rgb = target.ReadRgb();
   if (absl::Status st = WritePng(o.screenshot_path, o.width, o.height, rgb); !st.ok()) {

@@ -42,7 +42,13 @@ const RunLimits& CurrentLimits(DashState& s) {
   const auto& run = s.snap.run;
   if (s.snap.have_run && run.id() != s.live_limits_run) {
     s.live_limits_run = run.id();
-    s.live_limits = LimitsFromProfileText(run.spec().profile().text());
+    std::string text = run.spec().profile().text();
+    if (text.empty()) {  // run from a preset by name: its text is in rigd's preset list
+      for (const auto& p : s.snap.presets) {
+        if (p.name() == run.spec().profile().preset()) text = p.text();
+      }
+    }
+    s.live_limits = LimitsFromProfileText(text);
   }
   if (s.snap.have_run && run.verdict().limits_size() > 0) {
     RunLimits v = LimitsFromVerdict(run.verdict());

@@ -119,8 +119,11 @@ std::string DescribeFrame(const DashState& s, int width, int height, const Frame
                                   "\"h\": %.0f, \"shortcut\": \"F1 or Ctrl+Space\"},\n",
                                   s.estop_rect.x, s.estop_rect.y, s.estop_rect.w, s.estop_rect.h));
   absl::StrAppend(&j, absl::StrFormat("  \"frames\": {\"count\": %d, \"mean_ms\": %.2f, "
-                                      "\"max_ms\": %.2f}\n}\n",
+                                      "\"max_ms\": %.2f},\n",
                                       timing.frames, timing.mean_frame_ms, timing.max_frame_ms));
+  absl::StrAppend(&j, absl::StrFormat("  \"process\": {\"wall_s\": %.2f, \"cpu_s\": %.2f, "
+                                      "\"max_rss_kb\": %d}\n}\n",
+                                      timing.wall_s, timing.cpu_s, timing.max_rss_kb));
   return j;
 }
 

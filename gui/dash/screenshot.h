@@ -38,6 +38,10 @@ absl::Status WritePng(const std::string& path, int width, int height,
 struct FrameTiming {
   int frames = 0;
   double mean_frame_ms = 0, max_frame_ms = 0;
+  // The whole process while the frames were rendered (getrusage): all threads, the rigd
+  // client's included.
+  double wall_s = 0, cpu_s = 0;
+  long max_rss_kb = 0;
 };
 
 // The description written beside a screenshot (FILE.json).

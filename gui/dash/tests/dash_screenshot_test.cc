@@ -39,12 +39,12 @@ std::string TempDir(const std::string& name) {
 
 // Runs rig-dash under a private X server; the exit status and output.
 rollrig::testing::CommandResult Screenshot(const std::vector<std::string>& dash_args,
-                                           const std::string& png) {
+                                           const std::string& png,
+                                           const std::string& frames = "90") {
   std::vector<std::string> args = {"LIBGL_ALWAYS_SOFTWARE=1", "/usr/bin/xvfb-run", "-a", "-s",
                                    "-screen 0 1600x1000x24",  RIG_DASH_BIN};
   args.insert(args.end(), dash_args.begin(), dash_args.end());
-  for (const std::string& a :
-       {std::string("--screenshot"), png, std::string("--frames"), std::string("90")}) {
+  for (const std::string& a : {std::string("--screenshot"), png, std::string("--frames"), frames}) {
     args.push_back(a);
   }
   return RunCommand("/usr/bin/env", args, 240);
@@ -123,52 +123,105 @@ TEST(DashScreenshot, OfflineFixture) {
   EXPECT_GE(c.colours, 40u);
 }
 
-TEST(DashScreenshot, LiveJogAgainstSimulatedRig) {
-  const std::string dir = TempDir("live");
-  const std::string home = dir + "/home";
-  std::filesystem::create_directories(home);
-  std::unique_ptr<ChildProcess> rigd;
-  std::string addr;
-  std::unique_ptr<rollrig::v1::RigService::Stub> stub;
-  // A free port can be taken between FreePort and rigd's bind: retry with another.
-  for (int attempt = 0; attempt < 3 && !stub; ++attempt) {
-    addr = absl::StrCat("127.0.0.1:", FreePort());
-    rigd = std::make_unique<ChildProcess>(
-        "/usr/bin/env",
-        std::vector<std::string>{"HOME=" + home, "XDG_DATA_HOME=" + home + "/data", RIGD_BIN,
-                                 "--device", "sim", "--listen", addr, "--runs-dir", dir + "/runs"});
-    auto channel = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
-    if (channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
-      stub = rollrig::v1::RigService::NewStub(channel);
+// rigd with the simulated device on a free port, with a private home and runs directory,
+// and a client holding the control lease.
+class SimulatedRig {
+ public:
+  explicit SimulatedRig(const std::string& dir) {
+    const std::string home = dir + "/home";
+    std::filesystem::create_directories(home);
+    // A free port can be taken between FreePort and rigd's bind: retry with another.
+    for (int attempt = 0; attempt < 3 && !stub_; ++attempt) {
+      addr_ = absl::StrCat("127.0.0.1:", FreePort());
+      rigd_ = std::make_unique<ChildProcess>(
+          "/usr/bin/env", std::vector<std::string>{
+                              "HOME=" + home, "XDG_DATA_HOME=" + home + "/data", RIGD_BIN,
+                              "--device", "sim", "--listen", addr_, "--runs-dir", dir + "/runs"});
+      auto channel = grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials());
+      if (channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
+        stub_ = rollrig::v1::RigService::NewStub(channel);
+      }
     }
   }
-  ASSERT_TRUE(stub) << "rigd did not start: " << rigd->Output();
+  bool up() const { return stub_ != nullptr; }
+  std::string output() const { return rigd_ ? rigd_->Output() : ""; }
+  const std::string& addr() const { return addr_; }
 
-  // The device handshake may take a moment after the server is up.
-  rollrig::v1::LeaseInfo lease;
-  grpc::Status jog_status;
-  for (int i = 0; i < 50; ++i) {
-    if (lease.token().empty()) {
+  // Retries while the device handshakes after the server came up.
+  template <typename Call>
+  grpc::Status WithLease(Call call) {
+    grpc::Status s;
+    for (int i = 0; i < 50; ++i) {
+      if (token_.empty()) {
+        grpc::ClientContext ctx;
+        rollrig::v1::AcquireLeaseRequest req;
+        req.set_holder("test@dash");
+        req.set_client("dash_screenshot_test");
+        rollrig::v1::LeaseInfo lease;
+        if (stub_->AcquireLease(&ctx, req, &lease).ok()) token_ = lease.token();
+      }
       grpc::ClientContext ctx;
-      rollrig::v1::AcquireLeaseRequest req;
-      req.set_holder("test@dash");
-      req.set_client("dash_screenshot_test");
-      (void)stub->AcquireLease(&ctx, req, &lease);
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      ctx.AddMetadata("rollrig-lease", token_);
+      s = call(*stub_, &ctx);
+      if (s.ok()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("rollrig-lease", lease.token());
-    rollrig::v1::JogRequest jog;
-    jog.set_roller_rpm(60);
-    jog.set_head_deg(30);
-    rollrig::v1::JogResponse resp;
-    jog_status = stub->Jog(&ctx, jog, &resp);
-    if (jog_status.ok()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return s;
   }
-  ASSERT_TRUE(jog_status.ok()) << jog_status.error_message();
+
+ private:
+  std::unique_ptr<ChildProcess> rigd_;
+  std::string addr_;
+  std::unique_ptr<rollrig::v1::RigService::Stub> stub_;
+  std::string token_;
+};
+
+TEST(DashScreenshot, LiveJogAgainstSimulatedRig) {
+  const std::string dir = TempDir("jog");
+  SimulatedRig rig(dir);
+  ASSERT_TRUE(rig.up()) << "rigd did not start: " << rig.output();
+  grpc::Status jog = rig.WithLease([](auto& stub, grpc::ClientContext* ctx) {
+    rollrig::v1::JogRequest req;
+    req.set_roller_rpm(60);
+    req.set_head_deg(30);
+    rollrig::v1::JogResponse resp;
+    return stub.Jog(ctx, req, &resp);
+  });
+  ASSERT_TRUE(jog.ok()) << jog.error_message();
 
   const std::string png = dir + "/live.png";
-  auto r = Screenshot({"--addr", addr}, png);
+  auto r = Screenshot({"--addr", rig.addr()}, png);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Checked c = Check(png);
+  EXPECT_EQ(c.connection, "connected");
+  EXPECT_GE(c.series_with_points, 2u);
+  EXPECT_GE(c.estop_red_fraction, 0.25);
+  EXPECT_GE(c.colours, 40u);
+}
+
+// During a run of a preset. RIG_DASH_SHOT_DIR (optional) keeps the screenshot there, and
+// RIG_DASH_FRAMES renders more frames (the README's screenshot, frame-time figures).
+TEST(DashScreenshot, LiveDuringARun) {
+  const char* keep = std::getenv("RIG_DASH_SHOT_DIR");
+  const std::string dir = keep && *keep ? std::string(keep) : TempDir("run");
+  std::filesystem::create_directories(dir);
+  SimulatedRig rig(dir + "/rig");
+  ASSERT_TRUE(rig.up()) << "rigd did not start: " << rig.output();
+  grpc::Status start = rig.WithLease([](auto& stub, grpc::ClientContext* ctx) {
+    rollrig::v1::StartRunRequest req;
+    req.mutable_spec()->mutable_profile()->set_preset("swedish");
+    req.mutable_spec()->set_cycles(1);
+    rollrig::v1::RunInfo info;
+    return stub.StartRun(ctx, req, &info);
+  });
+  ASSERT_TRUE(start.ok()) << start.error_message();
+  // Some seconds into the run, so the plots show it moving.
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+
+  const char* frames = std::getenv("RIG_DASH_FRAMES");
+  const std::string png = dir + "/rig-dash.png";
+  auto r = Screenshot({"--addr", rig.addr()}, png, frames && *frames ? frames : "90");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const Checked c = Check(png);
   EXPECT_EQ(c.connection, "connected");
