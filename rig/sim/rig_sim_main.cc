@@ -141,7 +141,8 @@ pid_t SpawnCommand(const std::vector<std::string>& command) {
   // A sanitized rig-sim preloads the ASan runtime; COMMAND need not be sanitized.
   if (const char* preload = getenv("LD_PRELOAD"); preload != nullptr) {
     std::string kept;
-    for (const std::string& part : absl::StrSplit(preload, ':', absl::SkipEmpty())) {
+    const std::vector<std::string> parts = absl::StrSplit(preload, ':', absl::SkipEmpty());
+    for (const std::string& part : parts) {
       if (part.find("libasan.so") != std::string::npos) continue;
       kept += (kept.empty() ? "" : ":") + part;
     }
