@@ -4,6 +4,8 @@
 // device. One emulator serves the whole process (umockdev allows one).
 #include "host/transport/usb_transport.h"
 
+#include <libusb.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "host/device/device_client.h"
 #include "host/transport/transport_factory.h"
+#include "host/transport/usb_errors.h"
 #include "rig/base/clock.h"
 #include "rig/sim/sim_runner.h"
 #include "rig/sim/sim_test_host.h"
@@ -323,6 +326,26 @@ TEST_F(UsbTransportTest, FactoryMakesUsbTransports) {
   const auto empty = MakeTransport("usb:");
   EXPECT_EQ(empty.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(empty.status().message()), HasSubstr("'usb:'"));
+}
+
+TEST(UsbErrorsTest, LibusbErrorsMapToStatusesABenchEngineerCanActOn) {
+  const std::string dev = "USB device 1209:0001 serial X";
+  const absl::Status access = UsbErrorToStatus(LIBUSB_ERROR_ACCESS, dev, "opening the device");
+  EXPECT_EQ(access.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(access.message()), HasSubstr("packaging/udev/70-rollrig.rules"));
+  EXPECT_EQ(UsbErrorToStatus(LIBUSB_ERROR_BUSY, dev, "claiming interface 0").code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(UsbErrorToStatus(LIBUSB_ERROR_NO_DEVICE, dev, "x").message(), dev + " was unplugged");
+  EXPECT_EQ(UsbErrorToStatus(LIBUSB_ERROR_TIMEOUT, dev, "x").code(),
+            absl::StatusCode::kDeadlineExceeded);
+  const absl::Status io = UsbErrorToStatus(LIBUSB_ERROR_IO, dev, "reading its serial number");
+  EXPECT_EQ(io.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(io.message()), HasSubstr("reading its serial number failed"));
+  EXPECT_THAT(std::string(io.message()), HasSubstr("LIBUSB_ERROR_IO"));
+  EXPECT_EQ(UsbTransferStatusToStatus(LIBUSB_TRANSFER_NO_DEVICE, dev, 0x81).message(),
+            dev + " was unplugged");
+  EXPECT_THAT(std::string(UsbTransferStatusToStatus(LIBUSB_TRANSFER_STALL, dev, 0x81).message()),
+              HasSubstr("endpoint 0x81 stalls again after clearing the halt"));
 }
 
 TEST_F(UsbTransportTest, DeviceClientStreams1kHzWithoutGapsAndSeesUnplugAtOnce) {
