@@ -38,6 +38,7 @@ constexpr double kDefaultHoldTimeoutS = 600;
 // Bounds on making the device safe and clearing the watchdog's fault before a restart.
 constexpr absl::Duration kRestStopTimeout = absl::Seconds(10);
 constexpr absl::Duration kClearFaultsTimeout = absl::Seconds(5);
+constexpr absl::Duration kGapWait = absl::Seconds(1);
 
 double HoldTimeoutS(const rollrig::v1::RunSpec& spec) {
   return spec.hold_timeout_s() > 0 ? spec.hold_timeout_s() : kDefaultHoldTimeoutS;
@@ -112,6 +113,14 @@ struct RunManager::ActiveRun {
   bool device_back_reported = false;
   std::string foreign_serial_reported;  // another device already announced
   bool restarting = false;              // re-arming after the device came back
+  // Set when (re)arming: samples before the program's first (arming, at rest) are not
+  // analysed, so run time starts at the program, as a replay of the recording sees it.
+  bool awaiting_program = true;
+  // The device's gap (DEVICE_GAP) since it was last lost has been noted; a returning
+  // device is acted on once it is (bounded by kGapWait), so the gap is always noted while
+  // held, never among the restarted cycle's samples (as a replay notes it).
+  bool gap_noted = false;
+  absl::Time back_since;
 };
 
 RunManager::RunManager(DeviceClient* device, RunStore* store, LeaseManager* lease,
@@ -452,6 +461,7 @@ absl::Status RunManager::ArmDevice(ActiveRun& run) {
   run.telemetry->Drain(&run.buffer);
   if (run.restarting) RecordSamples();
   run.buffer.clear();
+  run.awaiting_program = true;
   HostMessage start;
   auto* st = start.mutable_start_program();
   st->set_program_id(run.program_id);
@@ -646,6 +656,10 @@ void RunManager::AnalyseNewSamples() {
     device_->events().Publish(std::move(e));
   }
   for (const Sample& s : run.buffer) {
+    if (run.awaiting_program) {
+      if (s.segment < 0) continue;
+      run.awaiting_program = false;
+    }
     run.analyzer->AddSample(s);
     run.last_t_s = run.analyzer->run_time_s(s);
   }
@@ -753,6 +767,7 @@ void RunManager::EnterHeld(const std::string& lost) {
   run.gone_since = now;
   run.device_back_reported = false;
   run.foreign_serial_reported.clear();
+  run.gap_noted = false;
   auto* p = run.info.mutable_progress();
   p->set_disconnects(p->disconnects() + 1);
   const uint32_t cycle = p->cycles_completed() + 1;
@@ -777,6 +792,7 @@ void RunManager::HandleHeldEvent(const rollrig::v1::RigEvent& e) {
   switch (e.kind()) {
     case rollrig::v1::RIG_EVENT_DEVICE_GAP:
       run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
+      run.gap_noted = true;
       break;
     case rollrig::v1::RIG_EVENT_DISCONNECTED:
       if (!run.device_gone) {
@@ -788,6 +804,7 @@ void RunManager::HandleHeldEvent(const rollrig::v1::RigEvent& e) {
         run.device_gone = true;
         run.gone_since = absl::Now();
         run.device_back_reported = false;
+        run.gap_noted = false;
         run.foreign_serial_reported.clear();
       }
       break;
@@ -855,6 +872,7 @@ void RunManager::StepHeld() {
       run.device_gone = true;
       run.gone_since = now;
       run.device_back_reported = false;
+      run.gap_noted = false;
       run.foreign_serial_reported.clear();
     }
     run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s +
@@ -879,8 +897,10 @@ void RunManager::StepHeld() {
     run.device_gone = false;
     run.disconnected_done_s += absl::ToDoubleSeconds(now - run.gone_since);
     run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s);
+    run.back_since = now;
   }
   if (!run.device_back_reported) {
+    if (!run.gap_noted && now - run.back_since < kGapWait) return;  // its first telemetry
     run.device_back_reported = true;
     // Whatever the device still does of the program (a short outage its watchdog did
     // not catch) stops now: a held run keeps the rig at rest.
