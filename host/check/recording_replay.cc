@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
@@ -85,24 +86,49 @@ struct PendingEvent {
   int rank = 0;          // among events at one seq: device events, then gaps
 };
 
+// The live run's own rule for a lost device's message (RunManager): "device lost: why".
+std::string LostDeviceReason(const std::string& message) {
+  return absl::StartsWith(message, "device lost") ? message
+                                                  : absl::StrCat("device lost: ", message);
+}
+
+bool IsFinalRunState(v1::RunState s) {
+  return s == v1::RUN_STATE_COMPLETED || s == v1::RUN_STATE_ABORTED || s == v1::RUN_STATE_FAULTED ||
+         s == v1::RUN_STATE_INTERRUPTED;
+}
+
+// How the run ended, as rigd recorded it (the RecordingEnd): what a run that ended while
+// HELD said to its analyzer.
+struct RecordedEnd {
+  v1::RunState state = v1::RUN_STATE_UNSPECIFIED;
+  std::string reason;
+};
+
 class Replay {
  public:
   Replay(std::unique_ptr<host::RunAnalyzer> analyzer, std::vector<PendingEvent> by_seq,
-         std::deque<PendingEvent> by_time, std::optional<uint64_t> start_seq,
-         std::optional<uint64_t> program_id, ReplayedRun* out)
+         std::deque<PendingEvent> by_time, bool program_start_recorded, RecordedEnd end,
+         ReplayedRun* out)
       : analyzer_(std::move(analyzer)),
         by_seq_(std::move(by_seq)),
         by_time_(std::move(by_time)),
-        start_seq_(start_seq),
-        program_id_(program_id),
-        out_(out) {}
+        end_(std::move(end)),
+        out_(out),
+        phase_(program_start_recorded ? Phase::kBeforeStart : Phase::kRunning) {}
 
   // False once the run has ended: later samples are not the run.
   bool Feed(const host::Sample& s, uint64_t log_time) {
     if (ended_) return false;
-    if (start_seq_ && s.seq < *start_seq_) return true;
     ApplyBefore(s.seq, log_time);
     if (ended_) return false;
+    // Before the program starts (arming) and while HELD rigd records samples but does
+    // not analyse them.
+    if (phase_ != Phase::kRunning) return true;
+    // Until the (re)started program's first sample rigd analyses nothing (arming, at rest).
+    if (awaiting_program_) {
+      if (s.segment < 0) return true;
+      awaiting_program_ = false;
+    }
     analyzer_->AddSample(s);
     if (!have_first_) {
       have_first_ = true;
@@ -112,6 +138,10 @@ class Replay {
     ++out_->samples;
     return true;
   }
+
+  // Samples are being skipped because the run is HELD (they may repeat counters: a
+  // device coming back resends what it still had buffered).
+  bool held() const { return phase_ == Phase::kHeld; }
 
   void Finish() {
     // Events after the last sample (a finish whose ramp-down was not recorded).
@@ -124,9 +154,14 @@ class Replay {
     out_->gaps = analyzer_->gaps();
     out_->violations = analyzer_->violations();
     out_->run_time_s = have_first_ ? (last_time_us_ - first_time_us_) / 1e6 : 0.0;
+    out_->holds = holds_;
   }
 
  private:
+  // kBeforeStart: arming, until the program's PROGRAM_STARTED. kHeld: the device was lost
+  // and the run HELD, until the restarted program's PROGRAM_STARTED.
+  enum class Phase : uint8_t { kBeforeStart, kRunning, kHeld };
+
   double last_t_s() const { return analyzer_->run_time_s(last_time_us_); }
 
   void ApplyBefore(uint64_t seq, uint64_t log_time) {
@@ -139,24 +174,39 @@ class Replay {
           (!time_due || by_seq_[next_seq_event_].log_time <= by_time_.front().log_time)) {
         Apply(by_seq_[next_seq_event_++].event);
       } else {
-        Apply(by_time_.front().event);
+        const v1::RigEvent event = std::move(by_time_.front().event);
         by_time_.pop_front();
+        Apply(event);
       }
     }
   }
 
   void Apply(const v1::RigEvent& e) {
     ++out_->events_applied;
+    if (phase_ == Phase::kHeld) {
+      ApplyWhileHeld(e);
+      return;
+    }
     switch (e.kind()) {
       case v1::RIG_EVENT_TELEMETRY_GAP:
+      case v1::RIG_EVENT_DEVICE_GAP:
         analyzer_->NoteGap(e.gap_first_seq(), e.gap_samples(), last_t_s());
         break;
       case v1::RIG_EVENT_DISCONNECTED:
-        analyzer_->NoteStopped(absl::StrCat("device lost: ", e.message()), last_t_s());
-        ended_ = true;
+        if (phase_ == Phase::kRunning && NextRunStateIsHeld()) {
+          // rigd held the run (RunManager::EnterHeld): nothing is noted, the samples that
+          // follow are recorded, not analysed.
+          phase_ = Phase::kHeld;
+          ++holds_;
+        } else {
+          analyzer_->NoteStopped(LostDeviceReason(e.message()), last_t_s());
+          ended_ = true;
+        }
         break;
       case v1::RIG_EVENT_RUN_STATE:
-        analyzer_->NoteStopped(absl::StrCat("stopped by ", e.who()), last_t_s());
+        if (e.run_state() == v1::RUN_STATE_ABORTED && !e.who().empty()) {
+          analyzer_->NoteStopped(absl::StrCat("stopped by ", e.who()), last_t_s());
+        }
         break;
       case v1::RIG_EVENT_DEVICE:
         ApplyDeviceEvent(e.device());
@@ -166,9 +216,93 @@ class Replay {
     }
   }
 
+  // What RunManager::HandleHeldEvent and RestartHeld tell the analyzer while the run is
+  // HELD: a device gap; a fault of the device other than its watchdog's (the run ends);
+  // the re-arming that restarts the interrupted cycle (DiscardOpenCycle); and, when the
+  // run ends while held, the reason it ended with. Telemetry gaps, the program's end
+  // (rigd stops it when the device is back) and stops by a person are not the
+  // analysis's while held.
+  void ApplyWhileHeld(const v1::RigEvent& e) {
+    switch (e.kind()) {
+      case v1::RIG_EVENT_DEVICE_GAP:
+        analyzer_->NoteGap(e.gap_first_seq(), e.gap_samples(), last_t_s());
+        break;
+      case v1::RIG_EVENT_RUN_STATE:
+        if (e.run_state() == v1::RUN_STATE_ARMING) {
+          // RestartHeld: the interrupted cycle's samples are dropped before re-arming.
+          analyzer_->DiscardOpenCycle();
+        } else if (IsFinalRunState(e.run_state()) && e.who().empty()) {
+          EndWhileHeld(e);
+        }
+        break;
+      case v1::RIG_EVENT_DEVICE: {
+        const v1::DeviceEvent& d = e.device();
+        if (d.kind() == v1::DEVICE_EVENT_FAULT_RAISED && d.fault() != v1::FAULT_WATCHDOG) {
+          analyzer_->NoteFault(d.fault(), d.value(), last_t_s());
+          fault_noted_ = true;
+          ended_ = true;
+        } else if (d.kind() == v1::DEVICE_EVENT_PROGRAM_STARTED) {
+          // The restarted program: analysed again from its first sample.
+          analyzer_->DiscardOpenCycle();
+          program_id_ = d.program_id();
+          phase_ = Phase::kRunning;
+          awaiting_program_ = true;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  // The run ended while HELD (RunManager::Finish from the held state).
+  void EndWhileHeld(const v1::RigEvent& e) {
+    ended_ = true;
+    switch (e.run_state()) {
+      case v1::RUN_STATE_COMPLETED:
+        // Lost after its last cycle: the program had finished.
+        analyzer_->NoteProgramFinished();
+        break;
+      case v1::RUN_STATE_ABORTED:
+      case v1::RUN_STATE_FAULTED:
+        // A hold timeout, a stop while held, a restart that failed: rigd noted a stop
+        // with the reason the run ended with.
+        analyzer_->NoteStopped(HeldEndReason(e), last_t_s());
+        break;
+      default:
+        break;  // INTERRUPTED: rigd shut down; nothing was noted
+    }
+  }
+
+  // The reason the run ended with: the recording's end, else its final event's message
+  // ("run ID STATE: REASON").
+  std::string HeldEndReason(const v1::RigEvent& e) const {
+    if (end_.state == e.run_state() && !end_.reason.empty()) return end_.reason;
+    const std::string& m = e.message();
+    const size_t colon = m.find(": ");
+    return colon == std::string::npos ? m : m.substr(colon + 2);
+  }
+
+  // Whether rigd held the run at the lost device just applied: its next own run-state
+  // event says HELD (else it ended the run: the ABORT policy, or a stop under way).
+  bool NextRunStateIsHeld() const {
+    for (const PendingEvent& p : by_time_) {
+      if (p.event.kind() != v1::RIG_EVENT_RUN_STATE || !p.event.who().empty()) continue;
+      return p.event.run_state() == v1::RUN_STATE_HELD;
+    }
+    return false;
+  }
+
   void ApplyDeviceEvent(const v1::DeviceEvent& d) {
     const bool ours = !program_id_ || d.program_id() == *program_id_;
     switch (d.kind()) {
+      case v1::DEVICE_EVENT_PROGRAM_STARTED:
+        if (phase_ == Phase::kBeforeStart) {
+          program_id_ = d.program_id();
+          phase_ = Phase::kRunning;
+          awaiting_program_ = true;
+        }
+        break;
       case v1::DEVICE_EVENT_FAULT_RAISED:
         analyzer_->NoteFault(d.fault(), d.value(), last_t_s());
         fault_noted_ = true;
@@ -192,9 +326,12 @@ class Replay {
   std::vector<PendingEvent> by_seq_;
   size_t next_seq_event_ = 0;
   std::deque<PendingEvent> by_time_;
-  std::optional<uint64_t> start_seq_;
+  const RecordedEnd end_;
   std::optional<uint64_t> program_id_;
   ReplayedRun* out_;
+  Phase phase_;
+  uint64_t holds_ = 0;
+  bool awaiting_program_ = false;
   bool ended_ = false;
   bool fault_noted_ = false;
   bool have_first_ = false;
@@ -254,8 +391,7 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
   // The events, held: few, and they must be placed among the samples.
   std::vector<PendingEvent> by_seq;
   std::deque<PendingEvent> by_time;
-  std::optional<uint64_t> start_seq;
-  std::optional<uint64_t> program_id;
+  bool program_start_recorded = false;
   absl::Status parse_error;
   recording::McapReadOptions events_only;
   events_only.topics = {recorder::kEventsTopic};
@@ -270,9 +406,8 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
     switch (p.event.kind()) {
       case v1::RIG_EVENT_DEVICE:
         p.seq = p.event.device().sample_seq();
-        if (p.event.device().kind() == v1::DEVICE_EVENT_PROGRAM_STARTED && !start_seq) {
-          start_seq = p.event.device().sample_seq();
-          program_id = p.event.device().program_id();
+        if (p.event.device().kind() == v1::DEVICE_EVENT_PROGRAM_STARTED) {
+          program_start_recorded = true;
         }
         by_seq.push_back(std::move(p));
         break;
@@ -281,15 +416,14 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
         p.rank = 1;
         by_seq.push_back(std::move(p));
         break;
+      // A lost device, its gap (measured when it is back, before its first sample) and
+      // the run's states (HELD, re-arming, its end) happen at their log time: rigd acts on
+      // them as they arrive.
       case v1::RIG_EVENT_DISCONNECTED:
+      case v1::RIG_EVENT_DEVICE_GAP:
+      case v1::RIG_EVENT_RUN_STATE:
         p.by_time = true;
         by_time.push_back(std::move(p));
-        break;
-      case v1::RIG_EVENT_RUN_STATE:
-        if (p.event.run_state() == v1::RUN_STATE_ABORTED && !p.event.who().empty()) {
-          p.by_time = true;
-          by_time.push_back(std::move(p));
-        }
         break;
       default:
         break;
@@ -305,8 +439,13 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
       by_time.begin(), by_time.end(),
       [](const PendingEvent& a, const PendingEvent& b) { return a.log_time < b.log_time; });
 
-  Replay replay(std::move(analyzer), std::move(by_seq), std::move(by_time), start_seq, program_id,
-                &out);
+  RecordedEnd end;
+  if (const recording::McapMetadata* v = FindMetadata(reader, recorder::kVerdictMetadata)) {
+    v1::RunState_Parse(ValueOf(v, recorder::kRunStateKey), &end.state);
+    end.reason = ValueOf(v, recorder::kStateReasonKey);
+  }
+  Replay replay(std::move(analyzer), std::move(by_seq), std::move(by_time), program_start_recorded,
+                std::move(end), &out);
   v1::TelemetryRecord record;
   host::Sample sample;
   bool have_last_seq = false;
@@ -322,7 +461,7 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
     ++out.samples_read;
     recorder::RecordToSample(record, &sample);
     sample.host_time_ns = static_cast<int64_t>(m.log_time);
-    if (have_last_seq && sample.seq <= last_seq) {
+    if (have_last_seq && sample.seq <= last_seq && !replay.held()) {
       parse_error = absl::DataLossError(
           absl::StrCat(path, ": sample ", sample.seq, " out of order after ", last_seq));
       return false;

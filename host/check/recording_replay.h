@@ -11,11 +11,24 @@
 // - a gap (RIG_EVENT_TELEMETRY_GAP) -> NoteGap, after the device events at or before its
 //   first missing sample;
 // - a stop by someone (RIG_EVENT_RUN_STATE, ABORTED, with `who`) -> NoteStopped("stopped
-//   by WHO"), and a lost device (RIG_EVENT_DISCONNECTED) -> NoteStopped("device lost:
-//   ..."), both at their log time.
+//   by WHO"), at its log time;
+// - a lost device (RIG_EVENT_DISCONNECTED), at its log time: when rigd's next run-state
+//   event is HELD the run was held (below), else NoteStopped("device lost: ...").
 // Samples before the program's PROGRAM_STARTED (arming) are not the run: skipped, as rigd
 // drops them. This is the order the lock-step harness and rigd feed the analyzer, so a
 // fixture's verdict is the live verdict.
+//
+// A HELD run (RunManager: the device was lost, the run waited for it): from the lost
+// device on, samples are skipped, as rigd records but does not analyse them. While held
+// a device gap (RIG_EVENT_DEVICE_GAP) -> NoteGap; a device fault other than the
+// watchdog's -> NoteFault, the run ends; the re-arming (RUN_STATE ARMING) ->
+// DiscardOpenCycle, so the interrupted cycle's samples are dropped; the restarted
+// program's PROGRAM_STARTED ends the hold and samples count again from it. A run that
+// ended while held: COMPLETED -> NoteProgramFinished; ABORTED or FAULTED (hold timeout,
+// stop, a restart that failed) -> NoteStopped with the reason it ended with (the
+// recording's "rollrig.verdict" reason). Telemetry gaps, program ends (rigd stops the
+// program when the device is back) and the watchdog's fault are not the analysis's while
+// held.
 //
 // Promises: deterministic (the same file gives the same result, byte for byte); memory
 // flat in the number of samples (events are held, samples stream); a truncated or corrupt
@@ -49,6 +62,7 @@ struct ReplayedRun {
   uint64_t gaps = 0;
   uint64_t violations = 0;
   uint64_t events_applied = 0;
+  uint64_t holds = 0;         // times the run was HELD (its device lost)
   double run_time_s = 0;      // device time from the first to the last sample fed
   double replay_seconds = 0;  // wall time the replay took (not part of the result's
                               // determinism; for throughput figures only)

@@ -41,6 +41,12 @@ int CheckCommand(Session& s, const Args& args) {
   s.out() << absl::StrFormat(
       "%s: %s, %d samples (%.1f s of device time) replayed in %.3f s, %.0fx real time\n", path,
       run->profile_name, run->samples, run->run_time_s, run->replay_seconds, rate);
+  if (run->holds > 0) {
+    s.out() << absl::StrFormat(
+        "held %d time%s (device lost): samples while held not analysed, the interrupted cycle "
+        "restarted\n",
+        run->holds, run->holds == 1 ? "" : "s");
+  }
   s.out() << "verdict: " << check::VerdictName(run->verdict.verdict())
           << (run->verdict.reason().empty() ? "" : " ") << run->verdict.reason() << "\n";
 
