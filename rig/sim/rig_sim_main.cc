@@ -55,8 +55,9 @@ constexpr char kUsage[] =
     "  --control SOCKET    a UNIX stream socket for scripted faults, one command per line,\n"
     "                      one reply line each (\"ok ...\" or \"error: ...\"):\n"
     "                        unplug | plug | replug MS | reset (firmware reboot and USB\n"
-    "                        re-enumeration) | hang | unhang (firmware stops answering,\n"
-    "                        still enumerated) | stats\n";
+    "                        re-enumeration) | hang (firmware stops answering, still\n"
+    "                        enumerated) | unhang (its watchdog resets it: reboot and\n"
+    "                        re-enumeration) | stats\n";
 
 rollrig::sim::TcpDeviceServer* g_server = nullptr;
 

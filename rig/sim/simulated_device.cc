@@ -458,7 +458,16 @@ size_t SimulatedDevice::TakeOutput(std::vector<uint8_t>* out, size_t max) {
 
 size_t SimulatedDevice::PendingOutput() const { return impl_->PendingOutput(); }
 
-void SimulatedDevice::SetHung(bool hung) { impl_->hung = hung; }
+void SimulatedDevice::SetHung(bool hung) {
+  // A hung microcontroller comes back only through a reset (its hardware watchdog or a
+  // power cycle), never by carrying on: nothing stale survives the stall — setpoints, a
+  // half-run program, a speed estimate across the missed ticks.
+  if (impl_->hung && !hung) {
+    impl_->Boot();
+    return;
+  }
+  impl_->hung = hung;
+}
 
 void SimulatedDevice::Reset() { impl_->Boot(); }
 

@@ -60,8 +60,10 @@ class SimulatedDevice {
   size_t TakeOutput(std::vector<uint8_t>* out, size_t max = SIZE_MAX);
   size_t PendingOutput() const;
 
-  // Simulates a firmware hang (nothing is read or sent, the loops stop) or a device
-  // reset (firmware state and counters restart, a new boot_id; the plant keeps moving).
+  // Simulates a firmware hang (nothing is read or sent, the loops stop while the last
+  // outputs stay latched) or a device reset (firmware state and counters restart, a new
+  // boot_id; the plant keeps moving). Ending a hang is a reset: a hung microcontroller
+  // comes back only through its hardware watchdog or a power cycle.
   void SetHung(bool hung);
   void Reset();
 

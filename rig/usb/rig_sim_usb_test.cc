@@ -186,9 +186,10 @@ TEST(RigSimUsbTest, TheControlSocketScriptsFaults) {
   EXPECT_EQ(Command(fd, "replug 20"), "ok replugged after 20 ms at /dev/bus/usb/001/003");
   EXPECT_EQ(Command(fd, "reset"), "ok reset, re-enumerated at /dev/bus/usb/001/004");
   EXPECT_EQ(Command(fd, "hang"), "ok firmware hung");
-  EXPECT_EQ(Command(fd, "unhang"), "ok firmware running");
+  EXPECT_EQ(Command(fd, "unhang"),
+            "ok firmware reset by its watchdog, re-enumerated at /dev/bus/usb/001/005");
   const std::string stats = Command(fd, "stats");
-  EXPECT_NE(stats.find(" plugs=3 unplugs=2 resets=1 "), std::string::npos) << stats;
+  EXPECT_NE(stats.find(" plugs=4 unplugs=3 resets=2 "), std::string::npos) << stats;
   EXPECT_EQ(Command(fd, "replug soon"),
             "error: replug wants the milliseconds to stay unplugged, 0..60000");
   EXPECT_EQ(Command(fd, "fly"),

@@ -38,10 +38,17 @@ std::string UsbRigCommands::Execute(const std::string& line) {
     emulator_->Reset();
     return absl::StrCat("ok reset, re-enumerated at ", emulator_->device_node());
   }
-  if ((command == "hang" || command == "unhang") && no_argument()) {
-    const bool hung = command == "hang";
-    runner_->WithDevice([hung](sim::SimulatedDevice& d) { d.SetHung(hung); });
-    return hung ? "ok firmware hung" : "ok firmware running";
+  if (command == "hang" && no_argument()) {
+    runner_->WithDevice([](sim::SimulatedDevice& d) { d.SetHung(true); });
+    return "ok firmware hung";
+  }
+  if (command == "unhang" && no_argument()) {
+    // A hung microcontroller comes back through a reset, and its USB peripheral with it:
+    // the firmware reboots and the device re-enumerates.
+    runner_->WithDevice([](sim::SimulatedDevice& d) { d.SetHung(false); });
+    emulator_->Reset();
+    return absl::StrCat("ok firmware reset by its watchdog, re-enumerated at ",
+                        emulator_->device_node());
   }
   if (command == "stats" && no_argument()) return "ok " + FormatStats(emulator_->stats());
   if (command == "unplug" || command == "plug" || command == "reset" || command == "hang" ||
