@@ -32,10 +32,10 @@ absl::Status UsbErrorToStatus(int libusb_error, absl::string_view device, absl::
     case LIBUSB_ERROR_NO_DEVICE:
       return UsbDeviceUnplugged(device);
     case LIBUSB_ERROR_BUSY:
-      return absl::FailedPreconditionError(
-          absl::StrCat(what,
-                       ": the device is in use by another program (another rigd, or a tool holding "
-                       "its interface); stop that program and it will be picked up"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          what,
+          ": the device is busy, claimed by another program (another rigd, or a tool holding "
+          "its interface); stop that program and it will be picked up"));
     case LIBUSB_ERROR_ACCESS:
       return absl::PermissionDeniedError(absl::StrCat(
           what, ": permission denied on the device node; install the udev rule ", kUsbUdevRule,

@@ -251,9 +251,10 @@ TEST_F(UsbTransportTest, ASecondClaimantIsToldTheDeviceIsBusy) {
   UsbTransport second(Options(kSerial));  // its own libusb context
   const absl::Status busy = second.Open();
   EXPECT_EQ(busy.code(), absl::StatusCode::kFailedPrecondition) << busy;
-  EXPECT_THAT(std::string(busy.message()),
-              HasSubstr(std::string("USB device 1209:0001 serial ") + kSerial +
-                        ": claiming interface 0 failed: the device is in use by another program"));
+  EXPECT_THAT(
+      std::string(busy.message()),
+      HasSubstr(std::string("USB device 1209:0001 serial ") + kSerial +
+                ": claiming interface 0 failed: the device is busy, claimed by another program"));
   first.Close();
   EXPECT_TRUE(second.Open().ok());
 }
