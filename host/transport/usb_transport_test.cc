@@ -88,6 +88,19 @@ UsbTransportOptions Options(const std::string& serial = "") {
 }
 
 // Speaks the device protocol over a transport with rig/codec, as DeviceClient would.
+// What the simulated massager made of its input, for failure messages.
+std::string DeviceInputStats() {
+  std::string out;
+  g_rig->massager->WithDevice([&](sim::SimulatedDevice& d) {
+    const codec::DecoderStats& ds = d.decoder_stats();
+    out = absl::StrCat("device: ", d.stats().frames_received, " frames received, ",
+                       d.stats().messages_rejected, " rejected, decoder ", ds.frames, " frames, ",
+                       ds.crc_errors, " CRC errors, ", ds.bad_headers, " bad headers, ",
+                       ds.bytes_dropped, " bytes dropped, ", ds.abandoned_frames, " abandoned");
+  });
+  return out;
+}
+
 class Host {
  public:
   explicit Host(Transport* t) : t_(t) {}
@@ -299,7 +312,13 @@ TEST_F(UsbTransportTest, ADeviceResetIsALossAndTheSameSerialIsFoundAgain) {
   ASSERT_TRUE(Eventually([&] { return t.Open().ok(); }, milliseconds(5000)));
   Host again(&t);
   ASSERT_TRUE(again.Send(sim::Hello(1)).ok());
-  EXPECT_TRUE(again.ReadUntil([&] { return again.codec().FindAck(1) != nullptr; }).ok());
+  EXPECT_TRUE(again.ReadUntil([&] { return again.codec().FindAck(1) != nullptr; }).ok())
+      << again.codec().infos.size() << " infos, " << again.codec().acks.size() << " acks, "
+      << again.codec().samples.size() << " samples, " << again.codec().unparsable
+      << " unparsable, host decoder " << again.codec().decoder_stats().frames << " frames, "
+      << again.codec().decoder_stats().crc_errors << " CRC errors, "
+      << again.codec().decoder_stats().bytes_dropped << " bytes dropped, "
+      << again.codec().decoder_stats().sequence_gaps << " sequence gaps; " << DeviceInputStats();
 }
 
 TEST_F(UsbTransportTest, AWriteTheBusCannotCarryInTimeFailsClearly) {

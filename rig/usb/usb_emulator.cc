@@ -37,6 +37,8 @@ constexpr int kBusNumber = 1;
 constexpr char kSysfsPath[] = "/devices/pci0000:00/0000:00:14.0/usb1/1-1";
 constexpr auto kFrame = std::chrono::milliseconds(1);
 constexpr size_t kSetupSize = 8;
+// The device-side transmit buffer the reader fills ahead of the host's IN transfers.
+constexpr size_t kDeviceTxBuffer = 4096;
 // What GET_CAPABILITIES reports: one URB per bulk transfer of any size, and URBs stay
 // reapable after a disconnect.
 constexpr uint32_t kCapabilities =
@@ -106,6 +108,11 @@ struct UsbEmulator::Impl {
   mutable std::mutex mu;
   std::condition_variable pump_wake;
   bool stopping = false;
+  // A plug discards the device's queued output for the new host; the reader must not be
+  // inside a read then, or it could not tell the old host's bytes from the new one's.
+  bool reader_reading = false;
+  bool reader_paused = false;
+  std::condition_variable reader_idle;
   std::shared_ptr<Generation> current;                   // null while unplugged
   std::vector<std::shared_ptr<Generation>> generations;  // with open handles
   std::map<UMockdevIoctlClient*, std::unique_ptr<ClientState>> clients;
@@ -587,19 +594,29 @@ struct UsbEmulator::Impl {
     std::vector<uint8_t> buf;
     std::unique_lock<std::mutex> lock(mu);
     while (!stopping) {
-      const size_t room = std::min<size_t>(InRoom(), 64 * 1024);
-      if (room == 0 || current == nullptr) {
+      // Like a device's transmit buffer, bytes are taken ahead of the host's polls up to
+      // kDeviceTxBuffer, or further while IN transfers have room: a write the firmware
+      // made at once reaches the host in full transfers, not split by when it polled.
+      const size_t buffer_room =
+          staged.size() < kDeviceTxBuffer ? kDeviceTxBuffer - staged.size() : 0;
+      const size_t room = std::min<size_t>(std::max(InRoom(), buffer_room), 64 * 1024);
+      if (room == 0 || current == nullptr || reader_paused) {
         pump_wake.wait(lock);
         continue;
       }
       const uint64_t read_epoch = epoch;
       buf.resize(room);
+      reader_reading = true;
       lock.unlock();
       const size_t n = device->ReadToHost(buf.data(), buf.size(), 20'000'000);
       lock.lock();
+      reader_reading = false;
+      reader_idle.notify_all();
       if (n > 0 && epoch == read_epoch && current != nullptr) {
         staged.insert(staged.end(), buf.begin(), buf.begin() + static_cast<ptrdiff_t>(n));
         pump_wake.notify_all();
+      } else {
+        stats.device_bytes_discarded += n;
       }
     }
   }
@@ -766,9 +783,15 @@ void UsbEmulator::Plug() {
     const uint8_t one = 1;
     g->fifo_ready = write(g->fifo_fd, &one, 1) != 1;
   }
+  {
+    std::unique_lock<std::mutex> lock(d.mu);
+    d.reader_paused = true;
+    d.reader_idle.wait(lock, [&d] { return !d.reader_reading; });
+  }
   d.device->DiscardPipes();
   {
     std::lock_guard<std::mutex> lock(d.mu);
+    d.reader_paused = false;
     g->plugged = true;
     d.current = g;
     d.generations.push_back(g);

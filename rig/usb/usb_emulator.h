@@ -54,6 +54,7 @@ struct UsbEmulatorStats {
   // Bulk payload bytes and packets each way (zero-length packets count as packets).
   uint64_t bytes_out = 0;
   uint64_t bytes_in = 0;
+  uint64_t device_bytes_discarded = 0;  // device output dropped at a plug (for a new host)
   uint64_t packets_out = 0;
   uint64_t packets_in = 0;
   // Frames in which any bulk packet moved; those that used the whole packet budget; the
