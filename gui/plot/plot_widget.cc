@@ -372,12 +372,16 @@ PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
   }
 
   dl->PushClipRect(area_min, area_max, true);
-  // Limit bands: the allowed region shaded, its limits as lines.
+  // Limit bands: the limits as lines, the region beyond them shaded, so what is out of
+  // bounds reads as such at a glance.
   for (const LimitBand& b : bands) {
     if (!b.has_min && !b.has_max) continue;
     const float y_hi = b.has_max ? m.Y(b.max) : m.top;
     const float y_lo = b.has_min ? m.Y(b.min) : m.bottom;
-    dl->AddRectFilled(ImVec2(m.x0, y_hi), ImVec2(m.x1, y_lo), WithAlpha(b.color, 28));
+    if (b.has_max && y_hi > m.top)
+      dl->AddRectFilled(ImVec2(m.x0, m.top), ImVec2(m.x1, y_hi), WithAlpha(b.color, 36));
+    if (b.has_min && y_lo < m.bottom)
+      dl->AddRectFilled(ImVec2(m.x0, y_lo), ImVec2(m.x1, m.bottom), WithAlpha(b.color, 36));
     if (b.has_max) dl->AddLine(ImVec2(m.x0, y_hi), ImVec2(m.x1, y_hi), WithAlpha(b.color, 200));
     if (b.has_min) dl->AddLine(ImVec2(m.x0, y_lo), ImVec2(m.x1, y_lo), WithAlpha(b.color, 200));
     if (!b.label.empty()) {

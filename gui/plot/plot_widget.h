@@ -36,7 +36,7 @@ struct PlotSeries {
   const RawWindow* raw_window = nullptr;
 };
 
-struct LimitBand {  // the allowed region: shaded, with lines at its limits
+struct LimitBand {  // limits drawn as lines, the region beyond them shaded
   std::string label;
   bool has_min = false, has_max = false;
   double min = 0, max = 0;
