@@ -795,6 +795,10 @@ void RunManager::HandleHeldEvent(const rollrig::v1::RigEvent& e) {
       run.gap_noted = true;
       break;
     case rollrig::v1::RIG_EVENT_DISCONNECTED:
+      // Whatever device was connected (another one may have come and gone while the
+      // run's own was away), the next one back must show its own first telemetry, with
+      // its faults, before the run acts on it.
+      run.gap_noted = false;
       if (!run.device_gone) {
         // Lost again after it came back: another outage of the same hold.
         if (run.device_back_reported) {

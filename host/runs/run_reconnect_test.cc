@@ -451,7 +451,12 @@ TEST_F(RunReconnectTest, AnotherDeviceIsNotMistakenForTheRunsDevice) {
   ASSERT_TRUE(Eventually(
       [&] { return device_->Snapshot().connection != rollrig::v1::CONNECTION_STATE_CONNECTED; }));
   Replug(0);
-  ASSERT_TRUE(WaitState(id, rollrig::v1::RUN_STATE_RUNNING));
+  ASSERT_TRUE(WaitState(id, rollrig::v1::RUN_STATE_RUNNING))
+      << Get(id).state_reason() << "\nrun events:\n"
+      << Messages(rollrig::v1::RIG_EVENT_RUN_STATE) << "device gaps:\n"
+      << Messages(rollrig::v1::RIG_EVENT_DEVICE_GAP) << "connected:\n"
+      << Messages(rollrig::v1::RIG_EVENT_CONNECTED) << "disconnected:\n"
+      << Messages(rollrig::v1::RIG_EVENT_DISCONNECTED);
   ASSERT_TRUE(Eventually([&] { return Get(id).state() != rollrig::v1::RUN_STATE_RUNNING; }, 30));
   RunInfo done = Get(id);
   EXPECT_EQ(done.state(), rollrig::v1::RUN_STATE_COMPLETED) << done.state_reason();
