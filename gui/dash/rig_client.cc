@@ -484,31 +484,27 @@ namespace {
 std::string ActiveRunId(const RigSnapshot& s) { return s.have_run ? s.run.id() : std::string(); }
 }  // namespace
 
+// Pause, resume and stop all act on the active run and answer with its RunInfo.
+void RigClient::EnqueueRunRequest(const std::string& what,
+                                  grpc::Status (rollrig::v1::RigService::Stub::*call)(
+                                      grpc::ClientContext*, const rollrig::v1::RunRequest&,
+                                      rollrig::v1::RunInfo*)) {
+  Enqueue(what, [this, call](grpc::ClientContext* ctx) {
+    rollrig::v1::RunRequest req;
+    req.set_id(ActiveRunId(Snapshot()));
+    rollrig::v1::RunInfo info;
+    return (stub_.get()->*call)(ctx, req, &info);
+  });
+}
+
 void RigClient::PauseRun() {
-  Enqueue("pause run", [this](grpc::ClientContext* ctx) {
-    rollrig::v1::RunRequest req;
-    req.set_id(ActiveRunId(Snapshot()));
-    rollrig::v1::RunInfo info;
-    return stub_->PauseRun(ctx, req, &info);
-  });
+  EnqueueRunRequest("pause run", &rollrig::v1::RigService::Stub::PauseRun);
 }
-
 void RigClient::ResumeRun() {
-  Enqueue("resume run", [this](grpc::ClientContext* ctx) {
-    rollrig::v1::RunRequest req;
-    req.set_id(ActiveRunId(Snapshot()));
-    rollrig::v1::RunInfo info;
-    return stub_->ResumeRun(ctx, req, &info);
-  });
+  EnqueueRunRequest("resume run", &rollrig::v1::RigService::Stub::ResumeRun);
 }
-
 void RigClient::StopRun() {
-  Enqueue("stop run", [this](grpc::ClientContext* ctx) {
-    rollrig::v1::RunRequest req;
-    req.set_id(ActiveRunId(Snapshot()));
-    rollrig::v1::RunInfo info;
-    return stub_->StopRun(ctx, req, &info);
-  });
+  EnqueueRunRequest("stop run", &rollrig::v1::RigService::Stub::StopRun);
 }
 
 void RigClient::RefreshRuns() {

@@ -108,6 +108,10 @@ class RigClient {
   void Commands();
   void EStops();
   void Enqueue(std::string what, std::function<grpc::Status(grpc::ClientContext*)> call);
+  void EnqueueRunRequest(const std::string& what,
+                         grpc::Status (rollrig::v1::RigService::Stub::*call)(
+                             grpc::ClientContext*, const rollrig::v1::RunRequest&,
+                             rollrig::v1::RunInfo*));
   void SetAction(const std::string& what, const grpc::Status& s);
   std::unique_ptr<grpc::ClientContext> Context(double deadline_s, bool with_lease);
   bool Connected() const;

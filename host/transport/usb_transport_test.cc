@@ -423,19 +423,3 @@ TEST_F(UsbTransportTest, DeviceClientStreams1kHzWithoutGapsAndSeesUnplugAtOnce) 
 
 }  // namespace
 }  // namespace rollrig::host
-
-// The emulated device exists only under umockdev's preload: re-execute under it.
-// Listing the tests (ctest's discovery) needs no emulation.
-int main(int argc, char** argv) {
-  bool listing = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--gtest_list_tests", 18) == 0) listing = true;
-  }
-  if (!listing && !rollrig::usb::RunningUnderUmockdev()) {
-    const absl::Status status = rollrig::usb::ReexecUnderUmockdev(argv);
-    std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
-    return 1;
-  }
-  testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}
