@@ -13,8 +13,8 @@
 
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
-#include "host/recording/mcap_reader.h"
 #include "host/recording/mcap_format.h"
+#include "host/recording/mcap_reader.h"
 #include "host/recording/mcap_recovery.h"
 #include "host/recording/recording_test_util.h"
 
@@ -198,10 +198,13 @@ TEST(McapCheckTest, SalvagedFilesPassTheIndependentReader) {
   const std::vector<size_t> chunks = RecordsWith(full, mcap::kChunk);
   const std::vector<size_t> indexes = RecordsWith(full, mcap::kMessageIndex);
   ASSERT_GE(chunks.size(), 4u);
+  ASSERT_GE(indexes.size(), 3u);
   uint64_t third_length;
   std::memcpy(&third_length, full.data() + chunks[2] + 1, 8);
   uint64_t summary_start;
-  std::memcpy(&summary_start, full.data() + full.size() - 29, 8);
+  std::memcpy(&summary_start,
+              full.data() + full.size() - mcap::kMagicSize - mcap::kFooterContentSize, 8);
+  ASSERT_LT(summary_start, full.size());
 
   struct Damage {
     std::string name;
