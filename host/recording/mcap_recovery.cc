@@ -161,9 +161,14 @@ void KeepChunk(const McapChunkCheck& chunk, Salvage* out) {
   summary.chunk_indexes.push_back(std::move(index));
 }
 
-void KeepRecord(const McapRecordRef& record, Salvage* out) {
+void KeepRecord(const McapValidation& check, const McapRecordRef& record, Salvage* out) {
   mcap::SummaryContent& summary = out->summary;
   const uint64_t at = out->plan.size();
+  if (record.from_summary) {
+    out->plan.Append(record.opcode == mcap::kSchema ? check.schemas.at(record.id)
+                                                    : check.channels.at(record.id));
+    return;
+  }
   out->plan.Copy(record.offset, record.length);
   if (record.opcode == mcap::kMetadata) {
     summary.metadata_indexes.push_back({at, record.length, record.name});
@@ -194,7 +199,7 @@ Salvage PlanSalvage(const McapValidation& check) {
   auto record = check.records.begin();
   for (const McapChunkCheck& chunk : check.chunks) {
     for (; record != check.records.end() && record->offset < chunk.offset; ++record) {
-      KeepRecord(*record, &out);
+      KeepRecord(check, *record, &out);
     }
     if (chunk.intact) {
       KeepChunk(chunk, &out);
@@ -204,7 +209,7 @@ Salvage PlanSalvage(const McapValidation& check) {
                            chunk.messages, chunk.messages_known, chunk.problem});
     if (!chunk.last_in_file) ++out.chunks_dropped_before_end;
   }
-  for (; record != check.records.end(); ++record) KeepRecord(*record, &out);
+  for (; record != check.records.end(); ++record) KeepRecord(check, *record, &out);
   return out;
 }
 

@@ -235,6 +235,19 @@ TEST_F(SalvageTest, ADamagedSummaryIsRebuiltKeepingEveryMessage) {
   }
 }
 
+TEST_F(SalvageTest, ASchemaDamagedInTheDataSectionIsRestoredFromTheSummary) {
+  const std::vector<size_t> schemas = RecordsWith(full_, mcap::kSchema);
+  ASSERT_FALSE(schemas.empty());
+  std::string damaged = full_;
+  damaged[schemas[0] + 200] ^= 0x20;  // inside the FileDescriptorSet
+  auto check = Validate(damaged);
+  EXPECT_THAT(check.ProblemsText(), HasSubstr("differs from the summary's copy"));
+  auto report = RecoverInPlace(damaged);
+  EXPECT_EQ(report.chunks_dropped, 0u);
+  EXPECT_EQ(report.messages_kept, written_.size());
+  EXPECT_EQ(Validate(*fs_.Contents("/r.mcap")).schemas, Validate(full_).schemas);
+}
+
 TEST_F(SalvageTest, AFinishedFileCutMidChunkKeepsEveryChunkBeforeTheCut) {
   const std::string cut = full_.substr(0, chunks_[5] + 100);
   auto report = RecoverInPlace(cut);

@@ -83,6 +83,7 @@ class Validator {
   void ReadMessageIndex(uint64_t pos, const std::string& record);
   void CloseIndexGroup();
   std::optional<uint64_t> NextRecordStart(uint64_t after) const;
+  void PreferSummaryCopies();
   void CheckChannelsKnown();
   void FillDroppedChunksFromSummary();
   void CompareWithSummary();
@@ -607,6 +608,15 @@ absl::Status Validator::ScanDataSection(uint64_t limit) {
         McapChunkCheck chunk;
         chunk.offset = pos;
         chunk.problem = "its length field is damaged or the file ends within it";
+        // Its time range, if the header's first fields are there (a crash's torn chunk).
+        std::string times;
+        if (limit - pos >= mcap::kRecordHeaderSize + 16 &&
+            ReadAt(pos + mcap::kRecordHeaderSize, 16, &times).ok()) {
+          ByteReader r(Bytes(times), times.size());
+          chunk.start_time = r.U64();
+          chunk.end_time = r.U64();
+          chunk.times_known = chunk.start_time <= chunk.end_time;
+        }
         result_.chunks.push_back(std::move(chunk));
       }
       Problem(pos, absl::StrCat(what, resume < limit ? absl::StrCat("; resumed at byte ", resume)
@@ -659,6 +669,23 @@ absl::Status Validator::ScanDataSection(uint64_t limit) {
   return absl::OkStatus();
 }
 
+// A schema or channel that differs from the copy in a summary that passed its CRC was
+// damaged in the data section (which only Data End's CRC covers): the copy replaces it.
+void Validator::PreferSummaryCopies() {
+  for (McapRecordRef& r : result_.records) {
+    const bool schema = r.opcode == mcap::kSchema;
+    if (!schema && r.opcode != mcap::kChannel) continue;
+    const auto& copies = schema ? summary_.schemas : summary_.channels;
+    auto copy = copies.find(r.id);
+    std::string& ours = (schema ? result_.schemas : result_.channels)[r.id];
+    if (copy == copies.end() || copy->second == ours) continue;
+    Problem(r.offset, absl::StrCat(schema ? "schema " : "channel ", r.id,
+                                   " differs from the summary's copy, which replaces it"));
+    ours = copy->second;
+    r.from_summary = true;
+  }
+}
+
 void Validator::CheckChannelsKnown() {
   auto known = [&](uint16_t channel) {
     return result_.channels.count(channel) > 0 || channels_in_chunks_.count(channel) > 0;
@@ -688,7 +715,8 @@ void Validator::FillDroppedChunksFromSummary() {
     auto it = summary_.chunk_indexes.find(chunk.offset);
     if (it == summary_.chunk_indexes.end()) continue;
     const mcap::ChunkIndex& index = it->second;
-    if (!chunk.times_known || chunk.length == 0) {  // the header itself is unreadable
+    // A summary that passed its CRC is trusted over a damaged chunk's header.
+    if (result_.summary_intact || !chunk.times_known || chunk.length == 0) {
       chunk.start_time = index.message_start_time;
       chunk.end_time = index.message_end_time;
       chunk.times_known = true;
@@ -840,6 +868,7 @@ absl::StatusOr<McapValidation> Validator::Run() {
     Problem(*data_end_at_, absl::StrCat("data section CRC mismatch (stored ", data_end_crc_,
                                         ", computed ", data_crc_, ")"));
   }
+  PreferSummaryCopies();
   // Channels a damaged data section lost, from a summary that passed its CRC.
   for (const auto& [id, record] : summary_.schemas) {
     if (result_.schemas.try_emplace(id, record).second) result_.summary_only_schemas.push_back(id);

@@ -34,6 +34,7 @@ struct McapRecordRef {
   uint8_t opcode = 0;
   uint16_t id = 0;                   // schema or channel id; a loose message's channel
   uint64_t log_time = 0;             // a loose message's
+  bool from_summary = false;         // a damaged schema or channel: the summary's copy replaces it
   std::string name;                  // metadata
   mcap::AttachmentIndex attachment;  // an attachment's index fields (offsets unset)
 };
