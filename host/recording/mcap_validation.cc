@@ -77,6 +77,12 @@ class Validator {
   absl::Status ReadFooterAndSummary();
   void ParseSummary(const std::string& summary, bool crc_ok);
   absl::Status ScanDataSection(uint64_t limit);
+  // What is wrong with the framing of the record at `pos` ("" if nothing); reads its
+  // opcode and length.
+  absl::StatusOr<std::string> FramingProblem(uint64_t pos, uint64_t limit,
+                                             std::optional<uint64_t> next_start, uint8_t* opcode,
+                                             uint64_t* length) const;
+  void NoteUnframedChunk(uint64_t pos, uint64_t limit);
   void KeepRecord(uint64_t pos, uint8_t opcode, const std::string& record);
   void CheckChunk(uint64_t offset, const std::string& record, McapChunkCheck* chunk,
                   MessageIndexEntries* entries);
@@ -86,7 +92,9 @@ class Validator {
   void PreferSummaryCopies();
   void CheckChannelsKnown();
   void FillDroppedChunksFromSummary();
-  void CompareWithSummary();
+  void CompareChunkIndexes();
+  void CompareRecordIndexes();
+  void CompareStatistics();
 
   const RandomAccessFile* file_;
   const uint64_t size_;
@@ -574,54 +582,67 @@ void Validator::CloseIndexGroup() {
   group_.reset();
 }
 
+absl::StatusOr<std::string> Validator::FramingProblem(uint64_t pos, uint64_t limit,
+                                                      std::optional<uint64_t> next_start,
+                                                      uint8_t* opcode, uint64_t* length) const {
+  if (limit - pos < mcap::kRecordHeaderSize) return std::string("a record header cut off");
+  std::string head;
+  if (absl::Status s = ReadAt(pos, mcap::kRecordHeaderSize, &head); !s.ok()) return s;
+  *opcode = static_cast<uint8_t>(head[0]);
+  std::memcpy(length, head.data() + 1, 8);
+  const uint64_t content_at = pos + mcap::kRecordHeaderSize;
+  const std::string what =
+      absl::StrCat("a record (opcode ", Hex(*opcode), ") of ", *length, " bytes");
+  if (!BelongsInDataSection(*opcode))
+    return absl::StrCat("no valid record (opcode ", Hex(*opcode), ")");
+  if (*length > limit - content_at || *length > kMaxRecordBytes) {
+    return absl::StrCat(what, " runs past the end of the data section");
+  }
+  if (record_starts_trusted_ && next_start && content_at + *length > *next_start) {
+    return absl::StrCat(what, " runs across the record the summary places at byte ", *next_start);
+  }
+  if (*opcode == mcap::kDataEnd && summary_.present &&
+      content_at + *length != summary_.summary_start) {
+    return std::string("a Data End record before the end of the data section");
+  }
+  return std::string();
+}
+
+void Validator::NoteUnframedChunk(uint64_t pos, uint64_t limit) {
+  McapChunkCheck chunk;
+  chunk.offset = pos;
+  chunk.problem = "its length field is damaged or the file ends within it";
+  // Its time range, if the header's first fields are there (a crash's torn chunk).
+  std::string times;
+  if (limit - pos >= mcap::kRecordHeaderSize + 16 &&
+      ReadAt(pos + mcap::kRecordHeaderSize, 16, &times).ok()) {
+    ByteReader r(Bytes(times), times.size());
+    chunk.start_time = r.U64();
+    chunk.end_time = r.U64();
+    chunk.times_known = chunk.start_time <= chunk.end_time;
+  }
+  result_.chunks.push_back(std::move(chunk));
+}
+
 absl::Status Validator::ScanDataSection(uint64_t limit) {
   uint64_t pos = result_.header_end;
-  std::string head, record;
+  std::string record;
   while (pos < limit) {
     const std::optional<uint64_t> next_start = NextRecordStart(pos);
     uint8_t opcode = 0;
     uint64_t length = 0;
-    std::string what;
-    if (limit - pos < mcap::kRecordHeaderSize) {
-      what = "a record header cut off";
-    } else {
-      if (absl::Status s = ReadAt(pos, mcap::kRecordHeaderSize, &head); !s.ok()) return s;
-      opcode = static_cast<uint8_t>(head[0]);
-      std::memcpy(&length, head.data() + 1, 8);
-      const uint64_t content_at = pos + mcap::kRecordHeaderSize;
-      if (!BelongsInDataSection(opcode)) {
-        what = absl::StrCat("no valid record (opcode ", Hex(opcode), ")");
-      } else if (length > limit - content_at || length > kMaxRecordBytes) {
-        what = absl::StrCat("a record (opcode ", Hex(opcode), ") of ", length,
-                            " bytes runs past the end of the data section");
-      } else if (record_starts_trusted_ && next_start && content_at + length > *next_start) {
-        what =
-            absl::StrCat("a record (opcode ", Hex(opcode), ") of ", length,
-                         " bytes runs across the record the summary places at byte ", *next_start);
-      }
-    }
-    if (!what.empty()) {
+    absl::StatusOr<std::string> what = FramingProblem(pos, limit, next_start, &opcode, &length);
+    if (!what.ok()) return what.status();
+    if (!what->empty()) {
+      // Resume where the summary says the next record starts, or give up the rest.
       CloseIndexGroup();
       data_crc_contiguous_ = false;
       const uint64_t resume = next_start && *next_start < limit ? *next_start : limit;
-      if (opcode == mcap::kChunk) {
-        McapChunkCheck chunk;
-        chunk.offset = pos;
-        chunk.problem = "its length field is damaged or the file ends within it";
-        // Its time range, if the header's first fields are there (a crash's torn chunk).
-        std::string times;
-        if (limit - pos >= mcap::kRecordHeaderSize + 16 &&
-            ReadAt(pos + mcap::kRecordHeaderSize, 16, &times).ok()) {
-          ByteReader r(Bytes(times), times.size());
-          chunk.start_time = r.U64();
-          chunk.end_time = r.U64();
-          chunk.times_known = chunk.start_time <= chunk.end_time;
-        }
-        result_.chunks.push_back(std::move(chunk));
-      }
-      Problem(pos, absl::StrCat(what, resume < limit ? absl::StrCat("; resumed at byte ", resume)
-                                                     : absl::StrCat(": the remaining ", limit - pos,
-                                                                    " bytes are dropped")));
+      if (opcode == mcap::kChunk) NoteUnframedChunk(pos, limit);
+      Problem(pos,
+              absl::StrCat(*what, resume < limit ? absl::StrCat("; resumed at byte ", resume)
+                                                 : absl::StrCat(": the remaining ", limit - pos,
+                                                                " bytes are dropped")));
       pos = resume;
       continue;
     }
@@ -632,9 +653,6 @@ absl::Status Validator::ScanDataSection(uint64_t limit) {
       data_end_crc_ = r.U32();
       if (!r.ok()) Problem(pos, "malformed Data End");
       data_end_at_ = pos;
-      if (summary_.present && pos + record.size() != summary_.summary_start) {
-        Problem(pos, "Data End is not right before the summary");
-      }
       return absl::OkStatus();
     }
     data_crc_ = mcap::Crc32Update(data_crc_, record.data(), record.size());
@@ -748,23 +766,11 @@ void Validator::FillDroppedChunksFromSummary() {
   }
 }
 
-void Validator::CompareWithSummary() {
-  std::map<uint64_t, const McapChunkCheck*> by_offset;
-  bool all_intact = true;
-  uint64_t messages = 0, first = UINT64_MAX, last = 0;
-  std::map<uint16_t, uint64_t> counts;
+void Validator::CompareChunkIndexes() {
+  std::set<uint64_t> chunk_offsets;
   for (const McapChunkCheck& chunk : result_.chunks) {
-    by_offset[chunk.offset] = &chunk;
-    if (!chunk.intact) {
-      all_intact = false;
-      continue;
-    }
-    for (const auto& [channel, n] : chunk.channel_counts) counts[channel] += n;
-    messages += chunk.messages;
-    if (chunk.messages > 0) {
-      first = std::min(first, chunk.start_time);
-      last = std::max(last, chunk.end_time);
-    }
+    chunk_offsets.insert(chunk.offset);
+    if (!chunk.intact) continue;
     auto it = summary_.chunk_indexes.find(chunk.offset);
     if (it == summary_.chunk_indexes.end()) {
       Problem(chunk.offset, "the summary has no chunk index for this chunk");
@@ -782,59 +788,69 @@ void Validator::CompareWithSummary() {
     if (!agrees) Problem(chunk.offset, "the summary's chunk index disagrees with this chunk");
   }
   for (const auto& [offset, index] : summary_.chunk_indexes) {
-    if (by_offset.count(offset) == 0) {
+    if (chunk_offsets.count(offset) == 0) {
       Problem(offset, "the summary indexes a chunk here, but there is none");
     }
   }
-  size_t metadata_records = 0, attachment_records = 0;
+}
+
+void Validator::CompareRecordIndexes() {
+  std::map<uint64_t, const McapRecordRef*> metadata, attachments;
   for (const McapRecordRef& r : result_.records) {
-    if (r.opcode == mcap::kMessage) {
-      ++messages;
-      ++counts[r.id];
-      first = std::min(first, r.log_time);
-      last = std::max(last, r.log_time);
-    }
-    metadata_records += r.opcode == mcap::kMetadata;
-    attachment_records += r.opcode == mcap::kAttachment;
+    if (r.opcode == mcap::kMetadata) metadata[r.offset] = &r;
+    if (r.opcode == mcap::kAttachment) attachments[r.offset] = &r;
   }
-  auto find_record = [&](uint64_t offset, uint8_t opcode) -> const McapRecordRef* {
-    for (const McapRecordRef& r : result_.records) {
-      if (r.offset == offset && r.opcode == opcode) return &r;
-    }
-    return nullptr;
-  };
   for (const mcap::MetadataIndex& index : summary_.metadata_indexes) {
-    const McapRecordRef* r = find_record(index.offset, mcap::kMetadata);
-    if (r == nullptr || r->length != index.length || r->name != index.name) {
+    auto it = metadata.find(index.offset);
+    if (it == metadata.end() || it->second->length != index.length ||
+        it->second->name != index.name) {
       Problem(index.offset, absl::StrCat("the metadata index for \"", index.name.substr(0, 64),
                                          "\" points at no such Metadata record"));
     }
   }
   for (const mcap::AttachmentIndex& index : summary_.attachment_indexes) {
-    const McapRecordRef* r = find_record(index.offset, mcap::kAttachment);
-    if (r == nullptr || r->length != index.length) {
+    auto it = attachments.find(index.offset);
+    if (it == attachments.end() || it->second->length != index.length) {
       Problem(index.offset, "an attachment index points at no such Attachment record");
     }
   }
-  if (summary_.metadata_indexes.size() != metadata_records) {
+  if (summary_.metadata_indexes.size() != metadata.size()) {
     Problem(summary_.summary_start,
             absl::StrCat("the summary indexes ", summary_.metadata_indexes.size(),
-                         " metadata records, the data section holds ", metadata_records));
+                         " metadata records, the data section holds ", metadata.size()));
   }
-  if (summary_.attachment_indexes.size() != attachment_records) {
+  if (summary_.attachment_indexes.size() != attachments.size()) {
     Problem(summary_.summary_start,
             absl::StrCat("the summary indexes ", summary_.attachment_indexes.size(),
-                         " attachments, the data section holds ", attachment_records));
+                         " attachments, the data section holds ", attachments.size()));
   }
-  if (!all_intact) return;  // the statistics cannot agree; the damage is already named
+}
+
+void Validator::CompareStatistics() {
+  uint64_t messages = 0, first = UINT64_MAX, last = 0;
+  std::map<uint16_t, uint64_t> counts;
+  auto note = [&](uint64_t start, uint64_t end) {
+    first = std::min(first, start);
+    last = std::max(last, end);
+  };
+  for (const McapChunkCheck& chunk : result_.chunks) {
+    if (!chunk.intact) return;  // the statistics cannot agree; the damage is already named
+    for (const auto& [channel, n] : chunk.channel_counts) counts[channel] += n;
+    messages += chunk.messages;
+    if (chunk.messages > 0) note(chunk.start_time, chunk.end_time);
+  }
+  for (const McapRecordRef& r : result_.records) {
+    if (r.opcode != mcap::kMessage) continue;
+    ++messages;
+    ++counts[r.id];
+    note(r.log_time, r.log_time);
+  }
   if (!summary_.have_statistics) {
     Problem(summary_.summary_start, "the summary has no Statistics record");
     return;
   }
-  std::erase_if(counts, [](const auto& e) { return e.second == 0; });
   std::map<uint16_t, uint64_t> stated = summary_.channel_counts;
   std::erase_if(stated, [](const auto& e) { return e.second == 0; });
-  if (messages == 0) first = last = 0;
   if (summary_.message_count != messages || stated != counts ||
       summary_.chunk_count != result_.chunks.size() ||
       (messages > 0 &&
@@ -886,7 +902,11 @@ absl::StatusOr<McapValidation> Validator::Run() {
         std::none_of(result_.records.begin(), result_.records.end(),
                      [&](const McapRecordRef& r) { return r.offset > last.offset; });
   }
-  if (result_.summary_intact) CompareWithSummary();
+  if (result_.summary_intact) {
+    CompareChunkIndexes();
+    CompareRecordIndexes();
+    CompareStatistics();
+  }
   std::stable_sort(result_.problems.begin(), result_.problems.end(),
                    [](const McapProblem& a, const McapProblem& b) { return a.offset < b.offset; });
   return std::move(result_);
