@@ -227,6 +227,7 @@ class StallingFileSystem : public recording::FileSystem {
   absl::Status Rename(const std::string& from, const std::string& to) override {
     return base_->Rename(from, to);
   }
+  absl::Status Remove(const std::string& path) override { return base_->Remove(path); }
   absl::Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
   absl::StatusOr<uint64_t> FreeBytes(const std::string& dir) override {
     return base_->FreeBytes(dir);

@@ -110,6 +110,13 @@ absl::Status FaultInjectingFileSystem::Rename(const std::string& from, const std
   return absl::OkStatus();
 }
 
+absl::Status FaultInjectingFileSystem::Remove(const std::string& path) {
+  if (absl::Status status = base_->Remove(path); !status.ok()) return status;
+  std::lock_guard lock(shared_->mutex);
+  shared_->synced.erase(path);
+  return absl::OkStatus();
+}
+
 absl::Status FaultInjectingFileSystem::SyncDir(const std::string& dir) {
   {
     std::lock_guard lock(shared_->mutex);

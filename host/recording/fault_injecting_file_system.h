@@ -28,6 +28,7 @@ class FaultInjectingFileSystem : public FileSystem {
                                                                 uint64_t keep_bytes) override;
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& path) override;
   absl::Status Rename(const std::string& from, const std::string& to) override;
+  absl::Status Remove(const std::string& path) override;
   absl::Status SyncDir(const std::string& dir) override;
   absl::StatusOr<uint64_t> FreeBytes(const std::string& dir) override;
   bool Exists(const std::string& path) override;

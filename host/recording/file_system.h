@@ -46,6 +46,8 @@ class FileSystem {
   virtual absl::StatusOr<std::unique_ptr<RandomAccessFile>> OpenForRead(
       const std::string& path) = 0;
   virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
+  // Deletes a file (a temporary one a failed salvage leaves).
+  virtual absl::Status Remove(const std::string& path) = 0;
   virtual absl::Status SyncDir(const std::string& dir) = 0;
   virtual absl::StatusOr<uint64_t> FreeBytes(const std::string& dir) = 0;
   virtual bool Exists(const std::string& path) = 0;

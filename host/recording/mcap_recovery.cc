@@ -1,52 +1,19 @@
 #include "host/recording/mcap_recovery.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <map>
-#include <set>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "host/recording/mcap_format.h"
-#include "host/recording/mcap_reader.h"
 #include "host/recording/mcap_summary.h"
+#include "host/recording/mcap_validation.h"
 
 namespace rollrig::recording {
 namespace {
 
-using mcap::ByteReader;
-
-// A chunk found by the scan, with what its message indexes say.
-struct ScannedChunk {
-  mcap::ChunkIndex index;
-  std::map<uint16_t, uint64_t> counts;  // messages per channel
-  bool indexed = false;                 // message indexes followed it
-};
-
-// A record kept for the summary, with its offset (to drop it with a dropped chunk).
-struct KeptRecord {
-  uint64_t offset;
-  std::string bytes;
-};
-
-struct ScanResult {
-  std::vector<KeptRecord> schemas, channels;
-  std::vector<mcap::MetadataIndex> metadata;
-  std::vector<ScannedChunk> chunks;
-  std::set<uint16_t> channel_ids;
-  uint64_t valid_end = 0;              // end of the last valid record
-  bool last_chunk_index_open = false;  // the scan stopped within the last chunk's indexes
-  uint64_t chunks_cut_off = 0;         // a chunk record running past the end
-  // Messages outside chunks (other writers): offset, channel, log time.
-  struct LooseMessage {
-    uint64_t offset;
-    uint16_t channel;
-    uint64_t log_time;
-  };
-  std::vector<LooseMessage> loose_messages;
-};
+constexpr uint64_t kCopyBlockBytes = 1 << 20;
 
 std::string DirName(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -55,237 +22,292 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-class Scanner {
+std::string TimeText(uint64_t ns) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC", absl::FromUnixNanos(static_cast<int64_t>(ns)),
+                          absl::UTCTimeZone());
+}
+
+// The result file as a sequence of pieces: bytes copied from the original, or new bytes.
+class OutputPlan {
  public:
-  Scanner(const RandomAccessFile* file, std::string path)
-      : file_(file), path_(std::move(path)), size_(file->size()) {}
+  struct Piece {
+    bool copy = false;
+    uint64_t from = 0;  // copy: offset in the original
+    uint64_t length = 0;
+    std::string bytes;  // new bytes
+  };
 
-  absl::Status ReadAt(uint64_t offset, uint64_t n, std::string* out) {
-    out->resize(n);
-    auto got = file_->Read(offset, reinterpret_cast<uint8_t*>(out->data()), n);
-    if (!got.ok()) return got.status();
-    if (*got != n) return absl::DataLossError(absl::StrCat("short read of ", path_));
-    return absl::OkStatus();
+  void Copy(uint64_t from, uint64_t length) {
+    if (length == 0) return;
+    size_ += length;
+    copied_ += length;
+    if (!pieces_.empty() && pieces_.back().copy &&
+        pieces_.back().from + pieces_.back().length == from) {
+      pieces_.back().length += length;
+      return;
+    }
+    pieces_.push_back({true, from, length, {}});
   }
-
-  // Scans the data section: stops at the end, at the first record that runs past it or is
-  // invalid, or at Data End.
-  absl::StatusOr<ScanResult> Scan();
-
-  // Decompresses and CRC-checks the chunk; on success fills `entries` per channel.
-  bool CheckChunk(const mcap::ChunkIndex& chunk,
-                  std::map<uint16_t, std::vector<std::pair<uint64_t, uint64_t>>>* entries);
+  void Append(const std::string& bytes) {
+    if (bytes.empty()) return;
+    size_ += bytes.size();
+    if (!pieces_.empty() && !pieces_.back().copy) {
+      pieces_.back().bytes += bytes;
+      return;
+    }
+    pieces_.push_back({false, 0, bytes.size(), bytes});
+  }
+  uint64_t size() const { return size_; }
+  uint64_t copied() const { return copied_; }
+  const std::vector<Piece>& pieces() const { return pieces_; }
+  // The original's first N bytes, then only new bytes: the original can be cut at N and
+  // appended to (a crash's torn tail), with no second copy of the file. 0 if not.
+  uint64_t PrefixOnlyLength() const {
+    if (pieces_.empty() || !pieces_[0].copy || pieces_[0].from != 0) return 0;
+    for (size_t i = 1; i < pieces_.size(); ++i) {
+      if (pieces_[i].copy) return 0;
+    }
+    return pieces_[0].length;
+  }
 
  private:
-  const RandomAccessFile* file_;
-  std::string path_;
-  uint64_t size_;
-  std::string buffer_, uncompressed_;
+  std::vector<Piece> pieces_;
+  uint64_t size_ = 0;
+  uint64_t copied_ = 0;
 };
 
-absl::StatusOr<ScanResult> Scanner::Scan() {
-  ScanResult result;
-  std::string head;
-  const uint64_t header_at = mcap::kMagicSize;
-  if (size_ < header_at + mcap::kRecordHeaderSize) {
-    return absl::DataLossError(
-        absl::StrCat(path_, " is not an MCAP recording: ", size_, " bytes, no header"));
-  }
-  if (absl::Status s = ReadAt(0, header_at + mcap::kRecordHeaderSize, &head); !s.ok()) return s;
-  uint64_t header_length;
-  std::memcpy(&header_length, head.data() + header_at + 1, 8);
-  if (std::memcmp(head.data(), mcap::kMagic, mcap::kMagicSize) != 0 ||
-      static_cast<uint8_t>(head[header_at]) != mcap::kHeader ||
-      header_length > size_ - header_at - mcap::kRecordHeaderSize) {
-    return absl::DataLossError(
-        absl::StrCat(path_, " is not an MCAP recording (no magic and Header)"));
-  }
-  uint64_t pos = header_at + mcap::kRecordHeaderSize + header_length;
-  result.valid_end = pos;
-  bool index_group_open = false;
+// What the salvage keeps, in the result's coordinates.
+struct Salvage {
+  OutputPlan plan;
+  mcap::SummaryContent summary;
+  std::vector<DroppedChunk> dropped;
+  uint64_t chunks_dropped_before_end = 0;  // damaged, not a crash's torn last chunk
+};
 
-  while (size_ - pos >= mcap::kRecordHeaderSize) {
-    if (absl::Status s = ReadAt(pos, mcap::kRecordHeaderSize, &head); !s.ok()) return s;
-    const uint8_t opcode = static_cast<uint8_t>(head[0]);
-    uint64_t length;
-    std::memcpy(&length, head.data() + 1, 8);
-    const uint64_t content_at = pos + mcap::kRecordHeaderSize;
-    if (length > size_ - content_at) {
-      if (opcode == mcap::kChunk) ++result.chunks_cut_off;
-      break;
+std::string MessageIndexRecords(const MessageIndexEntries& entries, uint64_t at,
+                                std::map<uint16_t, uint64_t>* offsets) {
+  std::string out;
+  mcap::ByteWriter w(&out);
+  for (const auto& [channel, list] : entries) {
+    if (list.empty()) continue;
+    (*offsets)[channel] = at + out.size();
+    size_t r = w.BeginRecord(mcap::kMessageIndex);
+    w.U16(channel);
+    w.U32(static_cast<uint32_t>(list.size() * 16));
+    for (const auto& [log_time, offset] : list) {
+      w.U64(log_time);
+      w.U64(offset);
     }
-    bool valid = true;
-    switch (opcode) {
-      case mcap::kSchema:
-      case mcap::kChannel:
-      case mcap::kMetadata: {
-        if (absl::Status s = ReadAt(pos, mcap::kRecordHeaderSize + length, &buffer_); !s.ok())
-          return s;
-        ByteReader r(reinterpret_cast<const uint8_t*>(buffer_.data()) + mcap::kRecordHeaderSize,
-                     length);
-        if (opcode == mcap::kSchema) {
-          r.U16();
-          r.String();
-          r.String();
-          const uint8_t* data;
-          size_t n;
-          r.Bytes32(&data, &n);
-          if ((valid = r.ok())) result.schemas.push_back({pos, buffer_});
-        } else if (opcode == mcap::kChannel) {
-          uint16_t id = r.U16();
-          r.U16();
-          r.String();
-          r.String();
-          r.StringMap();
-          if ((valid = r.ok())) {
-            result.channels.push_back({pos, buffer_});
-            result.channel_ids.insert(id);
-          }
-        } else {
-          std::string name = r.String();
-          r.StringMap();
-          if ((valid = r.ok())) {
-            result.metadata.push_back({pos, mcap::kRecordHeaderSize + length, std::move(name)});
-          }
-        }
-        break;
-      }
-      case mcap::kChunk: {
-        // The fixed fields and the compression name; the records are not read here.
-        if (absl::Status s = ReadAt(content_at, std::min<uint64_t>(length, 64), &buffer_);
-            !s.ok()) {
-          return s;
-        }
-        ByteReader r(reinterpret_cast<const uint8_t*>(buffer_.data()), buffer_.size());
-        ScannedChunk chunk;
-        chunk.index.message_start_time = r.U64();
-        chunk.index.message_end_time = r.U64();
-        chunk.index.uncompressed_size = r.U64();
-        r.U32();  // CRC, checked for the last chunk only
-        chunk.index.compression = r.String();
-        chunk.index.compressed_size = r.U64();
-        const uint64_t fixed = 8 + 8 + 8 + 4 + 4 + chunk.index.compression.size() + 8;
-        valid = r.ok() && chunk.index.message_start_time <= chunk.index.message_end_time &&
-                fixed + chunk.index.compressed_size == length &&
-                (chunk.index.compression.empty() || chunk.index.compression == "zstd" ||
-                 chunk.index.compression == "lz4");
-        if (valid) {
-          chunk.index.chunk_start_offset = pos;
-          chunk.index.chunk_length = mcap::kRecordHeaderSize + length;
-          result.chunks.push_back(std::move(chunk));
-        }
-        break;
-      }
-      case mcap::kMessageIndex: {
-        if (!index_group_open || length < 6) {
-          valid = false;
-          break;
-        }
-        if (absl::Status s = ReadAt(content_at, 6, &buffer_); !s.ok()) return s;
-        ByteReader r(reinterpret_cast<const uint8_t*>(buffer_.data()), buffer_.size());
-        uint16_t channel = r.U16();
-        uint32_t entries_size = r.U32();
-        ScannedChunk& chunk = result.chunks.back();
-        valid = entries_size == length - 6 && entries_size % 16 == 0 &&
-                result.channel_ids.count(channel) > 0 &&
-                chunk.index.message_index_offsets.count(channel) == 0;
-        if (valid) {
-          chunk.indexed = true;
-          chunk.counts[channel] = entries_size / 16;
-          chunk.index.message_index_offsets[channel] = pos;
-          chunk.index.message_index_length += mcap::kRecordHeaderSize + length;
-        }
-        break;
-      }
-      case mcap::kMessage: {
-        if (absl::Status s = ReadAt(content_at, std::min<uint64_t>(length, 22), &buffer_);
-            !s.ok()) {
-          return s;
-        }
-        ByteReader r(reinterpret_cast<const uint8_t*>(buffer_.data()), buffer_.size());
-        uint16_t channel = r.U16();
-        r.U32();
-        uint64_t log_time = r.U64();
-        r.U64();
-        valid = r.ok() && result.channel_ids.count(channel) > 0;
-        if (valid) result.loose_messages.push_back({pos, channel, log_time});
-        break;
-      }
-      case mcap::kAttachment:
-        break;  // kept, not indexed
-      default:
-        // Data End ends the data section (a torn summary follows); private records are
-        // kept; anything else does not belong here.
-        valid = opcode >= 0x80;
-        break;
-    }
-    if (!valid) break;
-    index_group_open =
-        opcode == mcap::kChunk || (opcode == mcap::kMessageIndex && index_group_open);
-    pos = content_at + length;
-    result.valid_end = pos;
+    w.EndRecord(r);
   }
-  result.last_chunk_index_open = index_group_open;
-  return result;
+  return out;
 }
 
-bool Scanner::CheckChunk(const mcap::ChunkIndex& chunk,
-                         std::map<uint16_t, std::vector<std::pair<uint64_t, uint64_t>>>* entries) {
-  if (chunk.chunk_length > (uint64_t{1} << 32) || chunk.uncompressed_size > (uint64_t{1} << 32)) {
-    return false;
-  }
-  if (!ReadAt(chunk.chunk_start_offset, chunk.chunk_length, &buffer_).ok()) return false;
-  mcap::ChunkHeader header;
-  if (!mcap::ParseChunkHeader(
-          reinterpret_cast<const uint8_t*>(buffer_.data()) + mcap::kRecordHeaderSize,
-          buffer_.size() - mcap::kRecordHeaderSize, &header)) {
-    return false;
-  }
-  const uint8_t* records = header.records;
-  size_t records_size = header.records_size;
-  if (header.compression == "zstd") {
-    uncompressed_.resize(header.uncompressed_size);
-    size_t got = ZSTD_decompress(uncompressed_.data(), uncompressed_.size(), header.records,
-                                 header.records_size);
-    if (ZSTD_isError(got) || got != header.uncompressed_size) return false;
-    records = reinterpret_cast<const uint8_t*>(uncompressed_.data());
-    records_size = uncompressed_.size();
-  } else if (!header.compression.empty() || records_size != header.uncompressed_size) {
-    return false;  // lz4 cannot be checked here: treated as damaged
-  }
-  if (header.uncompressed_crc != 0 &&
-      mcap::Crc32Update(0, records, records_size) != header.uncompressed_crc) {
-    return false;
-  }
-  entries->clear();
-  ByteReader r(records, records_size);
-  while (r.remaining() > 0) {
-    uint64_t at = r.position();
-    uint8_t opcode = r.U8();
-    const uint8_t* content;
-    size_t n;
-    if (!r.Bytes64(&content, &n)) return false;
-    if (opcode != mcap::kMessage) continue;
-    ByteReader m(content, n);
-    uint16_t channel = m.U16();
-    m.U32();
-    uint64_t log_time = m.U64();
-    if (!m.ok()) return false;
-    (*entries)[channel].emplace_back(log_time, at);
-  }
-  return true;
+// The chunk record's header with the messages' true time range (the records follow).
+std::string RepairedChunkHeader(const McapChunkCheck& chunk) {
+  std::string out;
+  mcap::ByteWriter w(&out);
+  w.U8(mcap::kChunk);
+  w.U64(chunk.length - mcap::kRecordHeaderSize);
+  w.U64(chunk.start_time);
+  w.U64(chunk.end_time);
+  w.U64(chunk.uncompressed_size);
+  w.U32(chunk.uncompressed_crc);
+  w.String(chunk.compression);
+  w.U64(chunk.compressed_size);
+  return out;
 }
 
-absl::StatusOr<RecoveryReport> ReportForCompleteFile(const RandomAccessFile* file) {
-  auto reader = McapReader::Open(file);
-  if (!reader.ok() || !(*reader)->has_summary()) return absl::NotFoundError("no summary");
-  RecoveryReport report;
-  report.bytes_before = report.bytes_kept = file->size();
-  report.chunks_kept = (*reader)->statistics().chunk_count;
-  report.messages_kept = (*reader)->statistics().message_count;
-  report.last_log_time = (*reader)->statistics().message_end_time;
-  report.was_complete = true;
-  return report;
+void NoteTimes(mcap::SummaryContent* s, uint64_t start, uint64_t end) {
+  const bool first = s->message_count == 0;
+  s->message_start_time = first ? start : std::min(s->message_start_time, start);
+  s->message_end_time = first ? end : std::max(s->message_end_time, end);
+}
+
+void KeepChunk(const McapChunkCheck& chunk, Salvage* out) {
+  OutputPlan& plan = out->plan;
+  mcap::ChunkIndex index;
+  index.chunk_start_offset = plan.size();
+  if (chunk.header_times_match) {
+    plan.Copy(chunk.offset, chunk.length);
+  } else {
+    plan.Append(RepairedChunkHeader(chunk));
+    plan.Copy(chunk.offset + chunk.header_size, chunk.compressed_size);
+  }
+  const uint64_t chunk_end = chunk.offset + chunk.length;
+  if (chunk.indexes_match) {
+    for (const auto& [channel, offset] : chunk.index_offsets) {
+      index.message_index_offsets[channel] = offset - chunk.offset + index.chunk_start_offset;
+    }
+    plan.Copy(chunk_end, chunk.indexes_end - chunk_end);
+    index.message_index_length = chunk.indexes_end - chunk_end;
+  } else {
+    std::string records =
+        MessageIndexRecords(chunk.rebuilt, plan.size(), &index.message_index_offsets);
+    index.message_index_length = records.size();
+    plan.Append(records);
+  }
+  index.message_start_time = chunk.start_time;
+  index.message_end_time = chunk.end_time;
+  index.chunk_length = chunk.length;
+  index.compression = chunk.compression;
+  index.compressed_size = chunk.compressed_size;
+  index.uncompressed_size = chunk.uncompressed_size;
+  mcap::SummaryContent& summary = out->summary;
+  if (chunk.messages > 0) NoteTimes(&summary, chunk.start_time, chunk.end_time);
+  for (const auto& [channel, n] : chunk.channel_counts)
+    summary.channel_message_counts[channel] += n;
+  summary.message_count += chunk.messages;
+  summary.chunk_indexes.push_back(std::move(index));
+}
+
+void KeepRecord(const McapValidation& check, const McapRecordRef& record, Salvage* out) {
+  mcap::SummaryContent& summary = out->summary;
+  const uint64_t at = out->plan.size();
+  if (record.from_summary) {
+    out->plan.Append(record.opcode == mcap::kSchema ? check.schemas.at(record.id)
+                                                    : check.channels.at(record.id));
+    return;
+  }
+  out->plan.Copy(record.offset, record.length);
+  if (record.opcode == mcap::kMetadata) {
+    summary.metadata_indexes.push_back({at, record.length, record.name});
+  } else if (record.opcode == mcap::kAttachment) {
+    mcap::AttachmentIndex index = record.attachment;
+    index.offset = at;
+    index.length = record.length;
+    summary.attachment_indexes.push_back(std::move(index));
+  } else if (record.opcode == mcap::kMessage) {
+    NoteTimes(&summary, record.log_time, record.log_time);
+    ++summary.message_count;
+    ++summary.channel_message_counts[record.id];
+  }
+}
+
+// Plans the result from what the check found: every intact part, in the original order.
+Salvage PlanSalvage(const McapValidation& check) {
+  Salvage out;
+  out.plan.Copy(0, check.header_end);
+  // Schemas and channels only the summary still holds go first, before any message.
+  for (uint16_t id : check.summary_only_schemas) out.plan.Append(check.schemas.at(id));
+  for (uint16_t id : check.summary_only_channels) out.plan.Append(check.channels.at(id));
+  for (const auto& [id, record] : check.schemas) out.summary.schema_records.push_back(record);
+  for (const auto& [id, record] : check.channels) {
+    out.summary.channel_records.push_back(record);
+    out.summary.channel_message_counts[id] = 0;
+  }
+  auto record = check.records.begin();
+  for (const McapChunkCheck& chunk : check.chunks) {
+    for (; record != check.records.end() && record->offset < chunk.offset; ++record) {
+      KeepRecord(check, *record, &out);
+    }
+    if (chunk.intact) {
+      KeepChunk(chunk, &out);
+      continue;
+    }
+    out.dropped.push_back({chunk.offset, chunk.start_time, chunk.end_time, chunk.times_known,
+                           chunk.messages, chunk.messages_known, chunk.problem});
+    if (!chunk.last_in_file) ++out.chunks_dropped_before_end;
+  }
+  for (; record != check.records.end(); ++record) KeepRecord(check, *record, &out);
+  return out;
+}
+
+std::string DroppedChunkText(const DroppedChunk& d) {
+  std::string when = d.times_known
+                         ? absl::StrCat(TimeText(d.start_time), " to ", TimeText(d.end_time))
+                         : "time range unknown";
+  std::string lost =
+      d.messages_known ? absl::StrCat(d.messages, " messages lost") : "messages lost: unknown";
+  return absl::StrCat("dropped the chunk at byte ", d.offset, " (", when, ", ", lost,
+                      "): ", d.reason);
+}
+
+absl::Status WriteAll(WritableFile* out, const std::string& bytes, uint32_t* crc) {
+  if (crc != nullptr) *crc = mcap::Crc32Update(*crc, bytes.data(), bytes.size());
+  return out->Append(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+// Writes the planned data section (from `source`) and the tail, syncs and closes.
+absl::Status WritePlan(const OutputPlan& plan, const mcap::SummaryContent& summary,
+                       const RandomAccessFile* source, WritableFile* out) {
+  uint32_t crc = 0;
+  std::string block;
+  for (const OutputPlan::Piece& piece : plan.pieces()) {
+    if (!piece.copy) {
+      if (absl::Status s = WriteAll(out, piece.bytes, &crc); !s.ok()) return s;
+      continue;
+    }
+    for (uint64_t done = 0; done < piece.length;) {
+      const uint64_t n = std::min(kCopyBlockBytes, piece.length - done);
+      block.resize(n);
+      auto got = source->Read(piece.from + done, reinterpret_cast<uint8_t*>(block.data()), n);
+      if (!got.ok()) return got.status();
+      if (*got != n) return absl::DataLossError("the original shrank while being salvaged");
+      if (absl::Status s = WriteAll(out, block, &crc); !s.ok()) return s;
+      done += n;
+    }
+  }
+  std::string tail;
+  mcap::AppendFileTail(summary, plan.size(), crc, &tail);
+  if (absl::Status s = WriteAll(out, tail, nullptr); !s.ok()) return s;
+  if (absl::Status s = out->Sync(); !s.ok()) return s;
+  return out->Close();
+}
+
+// Cuts the original after the planned prefix and appends the rest (a crash's torn tail).
+absl::Status FinalizeInPlace(FileSystem* fs, const std::string& path, const OutputPlan& plan,
+                             const mcap::SummaryContent& summary) {
+  std::string tail;
+  for (size_t i = 1; i < plan.pieces().size(); ++i) tail += plan.pieces()[i].bytes;
+  // The data section CRC is left 0 ("not computed"): the prefix is not read again.
+  mcap::AppendFileTail(summary, plan.size(), 0, &tail);
+  auto out = fs->ReopenTruncated(path, plan.PrefixOnlyLength());
+  if (!out.ok()) return out.status();
+  if (absl::Status s = WriteAll(out->get(), tail, nullptr); !s.ok()) return s;
+  if (absl::Status s = (*out)->Sync(); !s.ok()) return s;
+  return (*out)->Close();
+}
+
+absl::Status CheckResult(FileSystem* fs, const std::string& path) {
+  auto file = fs->OpenForRead(path);
+  if (!file.ok()) return file.status();
+  auto check = ValidateMcap(file->get());
+  if (!check.ok()) return check.status();
+  if (!check->valid()) {
+    return absl::InternalError(
+        absl::StrCat("the salvaged ", path, " failed validation: ", check->ProblemsText(5)));
+  }
+  return absl::OkStatus();
+}
+
+// A name beside `path` that is free: PATH.damaged, else PATH.damaged.2, ...
+std::string FreeDamagedName(FileSystem* fs, const std::string& path) {
+  std::string name = path + ".damaged";
+  for (int i = 2; fs->Exists(name) && i < 1000; ++i) name = absl::StrCat(path, ".damaged.", i);
+  return name;
+}
+
+// Writes the salvage beside the original, checks it, and moves it into place keeping the
+// original as FINAL.damaged. A crash at any step leaves the original under one of its names.
+absl::Status Rewrite(FileSystem* fs, const RandomAccessFile* source, const std::string& part_path,
+                     const std::string& final_path, const Salvage& salvage,
+                     std::string* damaged_copy) {
+  const std::string temp = final_path + ".salvage";
+  auto out = fs->NewWritableFile(temp);
+  if (!out.ok()) return out.status();
+  absl::Status written = WritePlan(salvage.plan, salvage.summary, source, out->get());
+  out->reset();
+  if (written.ok()) written = CheckResult(fs, temp);
+  if (!written.ok()) {
+    (void)fs->Remove(temp);  // the original stays as it was
+    return written;
+  }
+  if (absl::Status s = fs->SyncDir(DirName(temp)); !s.ok()) return s;
+  *damaged_copy = FreeDamagedName(fs, final_path);
+  if (absl::Status s = fs->Rename(part_path, *damaged_copy); !s.ok()) return s;
+  if (absl::Status s = fs->Rename(temp, final_path); !s.ok()) return s;
+  return fs->SyncDir(DirName(final_path));
 }
 
 absl::Status RenameIntoPlace(FileSystem* fs, const std::string& part_path,
@@ -296,142 +318,103 @@ absl::Status RenameIntoPlace(FileSystem* fs, const std::string& part_path,
   return fs->SyncDir(DirName(final_path));
 }
 
+RecoveryReport ReportForValidFile(const McapValidation& check) {
+  RecoveryReport report;
+  report.bytes_before = report.bytes_kept = check.file_size;
+  report.chunks_kept = check.chunks.size();
+  for (const McapChunkCheck& chunk : check.chunks) {
+    report.messages_kept += chunk.messages;
+    report.last_log_time = std::max(report.last_log_time, chunk.end_time);
+  }
+  for (const McapRecordRef& record : check.records) {
+    if (record.opcode != mcap::kMessage) continue;
+    ++report.messages_kept;
+    report.last_log_time = std::max(report.last_log_time, record.log_time);
+  }
+  report.was_complete = report.validated = true;
+  return report;
+}
+
 }  // namespace
 
 std::string RecoveryReport::ToString() const {
   if (was_complete) {
-    return absl::StrCat("already complete: ", bytes_kept, " bytes, ", chunks_kept, " chunks, ",
-                        messages_kept, " messages");
+    return absl::StrCat("already complete (validated: every chunk and index checked): ", bytes_kept,
+                        " bytes, ", chunks_kept, " chunks, ", messages_kept, " messages");
   }
-  std::string last =
-      messages_kept == 0
-          ? std::string("no messages")
-          : absl::StrCat("last message at ",
-                         absl::FormatTime("%Y-%m-%d %H:%M:%E3S UTC",
-                                          absl::FromUnixNanos(static_cast<int64_t>(last_log_time)),
-                                          absl::UTCTimeZone()));
-  return absl::StrCat("kept ", bytes_kept, " of ", bytes_before, " bytes (dropped ", bytes_dropped,
-                      "), ", chunks_kept, " chunks (", chunks_dropped, " dropped), ", messages_kept,
-                      " messages, ", last);
+  std::string last = messages_kept == 0 ? std::string("no messages")
+                                        : absl::StrCat("last message at ", TimeText(last_log_time));
+  std::string text =
+      absl::StrCat(rewritten ? "rewritten: " : "finalized: ", "kept ", bytes_kept, " of ",
+                   bytes_before, " bytes (dropped ", bytes_dropped, "), ", chunks_kept, " chunks (",
+                   chunks_dropped, " dropped), ", messages_kept, " messages, ", last);
+  for (const DroppedChunk& d : dropped) absl::StrAppend(&text, "\n  ", DroppedChunkText(d));
+  const size_t shown = std::min<size_t>(problems.size(), 10);
+  for (size_t i = 0; i < shown; ++i) absl::StrAppend(&text, "\n  found: ", problems[i]);
+  if (problems.size() > shown) {
+    absl::StrAppend(&text, "\n  found: (", problems.size() - shown, " more problems)");
+  }
+  if (validated) absl::StrAppend(&text, "\n  the result passed validation");
+  if (!damaged_copy.empty()) {
+    absl::StrAppend(&text, "\n  the damaged original is kept as ", damaged_copy);
+  }
+  return text;
 }
 
 absl::StatusOr<RecoveryReport> FinalizeRecording(FileSystem* fs, const std::string& part_path,
                                                  const std::string& final_path) {
   auto file = fs->OpenForRead(part_path);
   if (!file.ok()) return file.status();
-  if (auto complete = ReportForCompleteFile(file->get()); complete.ok()) {
+  auto checked = ValidateMcap(file->get());
+  if (!checked.ok()) {
+    return absl::Status(checked.status().code(),
+                        absl::StrCat(part_path, ": ", checked.status().message()));
+  }
+  const McapValidation& check = *checked;
+  if (check.valid()) {
+    RecoveryReport report = ReportForValidFile(check);
     file->reset();
     if (absl::Status s = RenameIntoPlace(fs, part_path, final_path); !s.ok()) return s;
-    return complete;
+    return report;
   }
 
-  Scanner scanner(file->get(), part_path);
-  auto scanned = scanner.Scan();
-  if (!scanned.ok()) return scanned.status();
-  ScanResult& scan = *scanned;
+  Salvage salvage = PlanSalvage(check);
   RecoveryReport report;
-  report.bytes_before = (*file)->size();
-  report.chunks_dropped = scan.chunks_cut_off;
-  uint64_t keep = scan.valid_end;
-  std::string rebuilt_indexes;
+  report.bytes_before = check.file_size;
+  report.bytes_kept = salvage.plan.copied();
+  report.bytes_dropped = report.bytes_before - report.bytes_kept;
+  report.chunks_kept = salvage.summary.chunk_indexes.size();
+  report.chunks_dropped = salvage.dropped.size();
+  report.messages_kept = salvage.summary.message_count;
+  report.last_log_time = salvage.summary.message_end_time;
+  report.dropped = salvage.dropped;
+  for (const McapProblem& p : check.problems) {
+    report.problems.push_back(absl::StrCat("byte ", p.offset, ": ", p.what));
+  }
+  if (report.messages_kept == 0 && salvage.chunks_dropped_before_end > 0) {
+    std::string text = absl::StrCat(part_path, ": nothing can be salvaged: all ",
+                                    report.chunks_dropped, " chunks are damaged (left as it is)");
+    for (const DroppedChunk& d : report.dropped)
+      absl::StrAppend(&text, "\n  ", DroppedChunkText(d));
+    return absl::DataLossError(text);
+  }
 
-  // The last chunk is the one a crash can have damaged: check it, and rebuild its message
-  // indexes when the scan ended among them. Earlier chunks were synced before it was
-  // written, so their records and indexes are trusted as they are.
-  std::map<uint16_t, std::vector<std::pair<uint64_t, uint64_t>>> entries;
-  if (!scan.chunks.empty()) {
-    ScannedChunk& last = scan.chunks.back();
-    if (!scanner.CheckChunk(last.index, &entries)) {
-      keep = last.index.chunk_start_offset;
-      ++report.chunks_dropped;
-      scan.chunks.pop_back();
-      auto after = [&](const auto& r) { return r.offset >= keep; };
-      std::erase_if(scan.schemas, after);
-      std::erase_if(scan.channels, after);
-      std::erase_if(scan.metadata, after);
-    } else if (scan.last_chunk_index_open) {
-      keep = last.index.chunk_start_offset + last.index.chunk_length;
-      last.index.message_index_offsets.clear();
-      last.counts.clear();
-      last.indexed = true;
-      mcap::ByteWriter w(&rebuilt_indexes);
-      for (const auto& [channel, list] : entries) {
-        last.index.message_index_offsets[channel] = keep + rebuilt_indexes.size();
-        last.counts[channel] = list.size();
-        size_t r = w.BeginRecord(mcap::kMessageIndex);
-        w.U16(channel);
-        w.U32(static_cast<uint32_t>(list.size() * 16));
-        for (const auto& [log_time, offset] : list) {
-          w.U64(log_time);
-          w.U64(offset);
-        }
-        w.EndRecord(r);
-      }
-      last.index.message_index_length = rebuilt_indexes.size();
-      // Indexes already on disk and identical to the rebuilt ones stay where they are.
-      std::string existing;
-      if (scan.valid_end - keep == rebuilt_indexes.size() &&
-          scanner.ReadAt(keep, rebuilt_indexes.size(), &existing).ok() &&
-          existing == rebuilt_indexes) {
-        keep = scan.valid_end;
-        rebuilt_indexes.clear();
-      }
+  // A crash's .part damaged only at its end is finished in place; everything else is
+  // rewritten beside the original, which is kept.
+  const bool in_place = part_path != final_path && salvage.plan.PrefixOnlyLength() > 0;
+  if (in_place) {
+    file->reset();
+    if (absl::Status s = FinalizeInPlace(fs, part_path, salvage.plan, salvage.summary); !s.ok()) {
+      return s;
     }
+    if (absl::Status s = CheckResult(fs, part_path); !s.ok()) return s;
+    if (absl::Status s = RenameIntoPlace(fs, part_path, final_path); !s.ok()) return s;
+  } else {
+    report.rewritten = true;
+    absl::Status s = Rewrite(fs, file->get(), part_path, final_path, salvage, &report.damaged_copy);
+    if (!s.ok()) return s;
   }
-  // A chunk another writer left without indexes is counted from its records.
-  for (ScannedChunk& chunk : scan.chunks) {
-    if (chunk.indexed) continue;
-    if (scanner.CheckChunk(chunk.index, &entries)) {
-      for (const auto& [channel, list] : entries) chunk.counts[channel] = list.size();
-    }
-  }
-
-  mcap::SummaryContent summary;
-  for (KeptRecord& r : scan.schemas) summary.schema_records.push_back(std::move(r.bytes));
-  for (KeptRecord& r : scan.channels) summary.channel_records.push_back(std::move(r.bytes));
-  summary.metadata_indexes = std::move(scan.metadata);
-  for (uint16_t id : scan.channel_ids) summary.channel_message_counts[id] = 0;
-  bool any = false;
-  auto note_times = [&](uint64_t start, uint64_t end) {
-    summary.message_start_time = any ? std::min(summary.message_start_time, start) : start;
-    summary.message_end_time = any ? std::max(summary.message_end_time, end) : end;
-    any = true;
-  };
-  for (ScannedChunk& chunk : scan.chunks) {
-    uint64_t in_chunk = 0;
-    for (const auto& [channel, count] : chunk.counts) {
-      summary.channel_message_counts[channel] += count;
-      in_chunk += count;
-    }
-    summary.message_count += in_chunk;
-    if (in_chunk > 0) note_times(chunk.index.message_start_time, chunk.index.message_end_time);
-    summary.chunk_indexes.push_back(std::move(chunk.index));
-  }
-  for (const auto& loose : scan.loose_messages) {
-    if (loose.offset >= keep) continue;
-    ++summary.channel_message_counts[loose.channel];
-    ++summary.message_count;
-    note_times(loose.log_time, loose.log_time);
-  }
-
-  report.bytes_kept = keep;
-  report.bytes_dropped = report.bytes_before - keep;
-  report.chunks_kept = summary.chunk_indexes.size();
-  report.messages_kept = summary.message_count;
-  report.last_log_time = summary.message_end_time;
-
-  std::string tail = std::move(rebuilt_indexes);
-  mcap::AppendFileTail(summary, keep + tail.size(), 0, &tail);
-  file->reset();
-  auto out = fs->ReopenTruncated(part_path, keep);
-  if (!out.ok()) return out.status();
-  if (absl::Status s = (*out)->Append(reinterpret_cast<const uint8_t*>(tail.data()), tail.size());
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = (*out)->Sync(); !s.ok()) return s;
-  if (absl::Status s = (*out)->Close(); !s.ok()) return s;
-  if (absl::Status s = RenameIntoPlace(fs, part_path, final_path); !s.ok()) return s;
+  report.validated = true;
   return report;
 }
 

@@ -39,7 +39,7 @@ void AppendFileTail(const SummaryContent& summary, uint64_t data_end_offset,
     w.U64(summary.message_count);
     w.U16(static_cast<uint16_t>(summary.schema_records.size()));
     w.U32(static_cast<uint32_t>(summary.channel_records.size()));
-    w.U32(0);  // attachments
+    w.U32(static_cast<uint32_t>(summary.attachment_indexes.size()));
     w.U32(static_cast<uint32_t>(summary.metadata_indexes.size()));
     w.U32(static_cast<uint32_t>(summary.chunk_indexes.size()));
     w.U64(summary.message_start_time);
@@ -60,6 +60,19 @@ void AppendFileTail(const SummaryContent& summary, uint64_t data_end_offset,
       w.U64(index.offset);
       w.U64(index.length);
       w.String(index.name);
+      w.EndRecord(r);
+    }
+  });
+  group(kAttachmentIndex, [&] {
+    for (const AttachmentIndex& index : summary.attachment_indexes) {
+      size_t r = w.BeginRecord(kAttachmentIndex);
+      w.U64(index.offset);
+      w.U64(index.length);
+      w.U64(index.log_time);
+      w.U64(index.create_time);
+      w.U64(index.data_size);
+      w.String(index.name);
+      w.String(index.media_type);
       w.EndRecord(r);
     }
   });

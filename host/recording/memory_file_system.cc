@@ -117,6 +117,14 @@ absl::Status MemoryFileSystem::Rename(const std::string& from, const std::string
   return absl::OkStatus();
 }
 
+absl::Status MemoryFileSystem::Remove(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (files_.erase(path) == 0) {
+    return absl::NotFoundError(absl::StrCat("removing ", path, ": no such file"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status MemoryFileSystem::SyncDir(const std::string&) { return absl::OkStatus(); }
 
 absl::StatusOr<uint64_t> MemoryFileSystem::FreeBytes(const std::string&) {

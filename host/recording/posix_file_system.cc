@@ -158,6 +158,11 @@ class PosixFileSystem : public FileSystem {
     return absl::OkStatus();
   }
 
+  absl::Status Remove(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return PosixError("removing", path, errno);
+    return absl::OkStatus();
+  }
+
   absl::Status SyncDir(const std::string& dir) override {
     const std::string& name = dir.empty() ? std::string(".") : dir;
     int fd = ::open(name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -89,7 +89,10 @@ int RecoverCommand(Session& s, const Args& args) {
   absl::StatusOr<recording::RecoveryReport> report =
       recording::FinalizeRecording(fs, part, final_path);
   if (!report.ok()) {
-    s.err() << "rigctl: recover " << part << ": " << report.status().message() << "\n";
+    const std::string message(report.status().message());
+    s.err() << "rigctl: recover: "
+            << (absl::StartsWith(message, part) ? message : absl::StrCat(part, ": ", message))
+            << "\n";
     return kExitRefused;
   }
   s.out() << final_path << ": " << report->ToString() << "\n";
