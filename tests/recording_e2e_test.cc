@@ -3,9 +3,16 @@
 // from the file and downloaded from rigd.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -149,6 +156,134 @@ TEST(RecordingE2ETest, ARunIsRecordedAndExports) {
   ASSERT_EQ(Rigctl({"export", path, "--cycles"}, &cycles), 0) << cycles;
   EXPECT_THAT(cycles, HasSubstr("cycle,start_s,end_s,samples,peak_torque_nm"));
   EXPECT_EQ(std::count(cycles.begin(), cycles.end(), '\n'), 4);
+}
+
+// A size-limited tmpfs for the runs directory, mounted in a fresh temporary directory and
+// unmounted (with its contents) when it goes, even when a test fails. Needs root.
+class SmallFileSystem {
+ public:
+  explicit SmallFileSystem(int size_mb) : dir_(testing::MakeTempDir()) {
+    const std::string options = "size=" + std::to_string(size_mb) + "m";
+    if (::geteuid() != 0) {
+      why_not_ = "not root: mounting a tmpfs needs root";
+    } else if (::mount("tmpfs", dir_.c_str(), "tmpfs", 0, options.c_str()) != 0) {
+      why_not_ = std::string("mount -t tmpfs -o ") + options + " failed: " + std::strerror(errno);
+    } else {
+      mounted_ = true;
+    }
+  }
+  ~SmallFileSystem() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+    testing::RemoveTree(dir_);
+  }
+  bool mounted() const { return mounted_; }
+  const std::string& why_not() const { return why_not_; }
+  const std::string& dir() const { return dir_; }
+  uint64_t free_bytes() const {
+    struct statvfs st {};
+    return ::statvfs(dir_.c_str(), &st) == 0 ? uint64_t{st.f_bavail} * st.f_frsize : 0;
+  }
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+  std::string why_not_;
+};
+
+RunInfo GetRun(testing::RigStack& rig, const std::string& id) {
+  rollrig::v1::RunRequest get;
+  get.set_id(id);
+  grpc::ClientContext ctx;
+  RunInfo run;
+  const grpc::Status s = rig.stub()->GetRun(&ctx, get, &run);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return run;
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+// The real thing: rigd records onto a small tmpfs that another process fills mid-run.
+TEST(RecordingE2ETest, ADiskFilledByAnotherProcessFaultsTheRunAndKeepsItsRecording) {
+  SmallFileSystem disk(128);
+  if (!disk.mounted()) GTEST_SKIP() << "needs a size-limited tmpfs: " << disk.why_not();
+  const std::string runs_dir = disk.dir() + "/runs";
+  testing::RigStack rig("sim", absl::Seconds(10), 1.0, runs_dir);
+  ASSERT_TRUE(rig.connected().ok()) << rig.connected();
+  rollrig::v1::StartRunRequest req;
+  req.mutable_spec()->mutable_profile()->set_file_name("rec.textproto");
+  req.mutable_spec()->mutable_profile()->set_text(kProfile);
+  req.mutable_spec()->set_cycles(20);
+  RunInfo run;
+  grpc::Status s = rig.stub()->StartRun(rig.Context(30).get(), req, &run);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string id = run.id();
+  ASSERT_TRUE(
+      WaitFor([&] { return GetRun(rig, id).progress().elapsed_s() > 2; }, absl::Seconds(30)));
+
+  // Another process takes all but 256 kB: far below rigd's finalizing reserve.
+  const std::string filler = disk.dir() + "/filler";
+  const uint64_t take_kb = disk.free_bytes() / 1024 - 256;
+  const std::string dd = "dd if=/dev/zero of=" + filler +
+                         " bs=1k count=" + std::to_string(take_kb) + " status=none 2>/dev/null";
+  ASSERT_EQ(std::system(dd.c_str()), 0) << dd;
+  ASSERT_TRUE(WaitFor([&] { return GetRun(rig, id).state() != rollrig::v1::RUN_STATE_RUNNING; },
+                      absl::Seconds(30)))
+      << "the run went on with a full disk";
+  run = GetRun(rig, id);
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_FAULTED) << run.state_reason();
+  EXPECT_THAT(run.state_reason(), ::testing::StartsWith("disk full: free space in " + runs_dir));
+  EXPECT_THAT(run.verdict().reason(), HasSubstr("disk full"));
+  // Stopped safely: the roller at rest, the bridge off (the device idle); rigd answers.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const rollrig::v1::RigStatus st = rig.Status();
+        return st.state() == rollrig::v1::DEVICE_STATE_IDLE &&
+               std::fabs(st.last().roller_rpm()) < 1;
+      },
+      absl::Seconds(10)))
+      << rig.Status().DebugString();
+  rollrig::v1::ListRunsResponse list;
+  grpc::ClientContext list_ctx;
+  ASSERT_TRUE(rig.stub()->ListRuns(&list_ctx, rollrig::v1::ListRunsRequest(), &list).ok());
+  ASSERT_GE(list.runs_size(), 1);
+  EXPECT_EQ(list.runs(0).id(), id);
+  EXPECT_EQ(list.runs(0).state(), rollrig::v1::RUN_STATE_FAULTED);
+
+  // The recording is finalized and readable up to the stop, by the independent reader too.
+  ASSERT_EQ(run.recordings_size(), 1);
+  const std::string path = run.recordings(0);
+  EXPECT_EQ(path, runs_dir + "/" + id + ".mcap");
+  EXPECT_FALSE(std::filesystem::exists(path + ".part"));
+  const std::string check = std::string("node ") + ROLLRIG_SOURCE_DIR +
+                            "/tests/mcapcheck/check.mjs '" + path + "' > /dev/null 2>&1";
+  EXPECT_EQ(std::system(check.c_str()), 0) << check;
+  auto file = recording::RealFileSystem()->OpenForRead(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto reader = recording::McapReader::Open(file->get());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_TRUE((*reader)->has_summary());
+  // More than the 2 s of samples before the filler, at the simulator's 1 kHz.
+  EXPECT_GE((*reader)->statistics().message_count, 2000u);
+
+  // Once the space is back, a new run starts.
+  std::filesystem::remove(filler);
+  RunInfo next;
+  s = rig.stub()->StartRun(rig.Context(30).get(), req, &next);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  rollrig::v1::RunRequest stop;
+  stop.set_id(next.id());
+  RunInfo stopped;
+  EXPECT_TRUE(rig.stub()->StopRun(rig.Context(30).get(), stop, &stopped).ok());
+  EXPECT_TRUE(
+      WaitFor([&] { return GetRun(rig, next.id()).state() != rollrig::v1::RUN_STATE_RUNNING; },
+              absl::Seconds(30)));
 }
 
 }  // namespace
