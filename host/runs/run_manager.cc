@@ -209,7 +209,7 @@ void RunManager::Loop() {
     }
     for (auto& task : tasks) task();
     Step();
-    RetryUnfinalizedRecordings();
+    RetryWritesAfterDiskFull();
     lease_->Poll();
     if (stopping) {
       std::lock_guard<std::mutex> lock(queue_mu_);
@@ -249,7 +249,11 @@ void RunManager::Snapshot() {
 
 void RunManager::SaveLocked() {
   Snapshot();
-  if (absl::Status s = store_->Save(active_->info); !s.ok()) LogProblem(std::string(s.message()));
+  if (absl::Status s = store_->Save(active_->info); !s.ok()) {
+    LogProblem(std::string(s.message()));
+    // An ended run is saved no more by its own steps: saved again once there is space.
+    if (!IsActive(active_->info.state())) unsaved_runs_.insert(active_->info.id());
+  }
   active_->last_save = absl::Now();
 }
 
@@ -1208,11 +1212,12 @@ void RunManager::FinishRecording(RunState state, const std::string& reason) {
   run.recorder.reset();
 }
 
-// Finalizes, every few seconds, the recordings a failed recorder left as .part (no room
-// for the summary then), once space has come back; the run then lists the final file.
-void RunManager::RetryUnfinalizedRecordings() {
-  if (unfinalized_.empty() || absl::Now() < next_finalize_try_) return;
-  next_finalize_try_ = absl::Now() + absl::Seconds(2);
+// Every few seconds, what a full disk left undone, once space has come back: finalizes
+// the recordings a failed recorder left as .part (no room for the summary then; the run
+// then lists the final file) and saves the ended runs whose last save failed.
+void RunManager::RetryWritesAfterDiskFull() {
+  if ((unfinalized_.empty() && unsaved_runs_.empty()) || absl::Now() < next_disk_retry_) return;
+  next_disk_retry_ = absl::Now() + absl::Seconds(2);
   recording::FileSystem* fs =
       options_.file_system ? options_.file_system : recording::RealFileSystem();
   std::vector<UnfinalizedRecording> still;
@@ -1227,6 +1232,31 @@ void RunManager::RetryUnfinalizedRecordings() {
     RenameRecording(u.run_id, u.part, final_path);
   }
   unfinalized_ = std::move(still);
+  const std::set<std::string> unsaved = unsaved_runs_;
+  for (const std::string& id : unsaved) {
+    if (unsaved_runs_.count(id) > 0) SaveEndedRun(id);  // not saved with its recording
+  }
+}
+
+// Saves the visible copy of ended run `run_id`; on failure it is tried again later.
+void RunManager::SaveEndedRun(const std::string& run_id) {
+  std::optional<RunInfo> run;
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    for (const RunInfo& r : runs_) {
+      if (r.id() == run_id) run = r;
+    }
+  }
+  if (!run || IsActive(run->state())) return;
+  const bool retried = unsaved_runs_.erase(run_id) > 0;
+  if (absl::Status s = store_->Save(*run); !s.ok()) {
+    unsaved_runs_.insert(run_id);
+    return;
+  }
+  if (retried) {
+    LogProblem(absl::StrCat("run ", run_id, ": saved as ", StateName(run->state()),
+                            " now that there is space"));
+  }
 }
 
 // Points run `run_id` (visible and stored) at `to` instead of `from`.
@@ -1238,18 +1268,14 @@ void RunManager::RenameRecording(const std::string& run_id, const std::string& f
     }
   };
   if (active_ && active_->info.id() == run_id) rename(active_->info);
-  RunInfo saved;
   {
     std::lock_guard<std::mutex> lock(view_mu_);
     for (RunInfo& r : runs_) {
-      if (r.id() != run_id) continue;
-      rename(r);
-      saved = r;
+      if (r.id() == run_id) rename(r);
     }
     ++version_;
   }
-  if (saved.id().empty()) return;
-  if (absl::Status s = store_->Save(saved); !s.ok()) LogProblem(std::string(s.message()));
+  SaveEndedRun(run_id);
 }
 
 // A rigd that crashed or lost power left NAME.mcap.part files: finalize each (the runs

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,8 +115,9 @@ class RunManager {
   void CheckRecorder();
   void FinishRecording(rollrig::v1::RunState state, const std::string& reason);
   void FinalizeLeftoverRecordings(std::vector<rollrig::v1::RunInfo>* runs);
-  void RetryUnfinalizedRecordings();
+  void RetryWritesAfterDiskFull();
   void RenameRecording(const std::string& run_id, const std::string& from, const std::string& to);
+  void SaveEndedRun(const std::string& run_id);
   void Finish(rollrig::v1::RunState state, const std::string& reason);
   void SaveNewCycles();
   void Publish(const std::string& message);
@@ -141,7 +143,8 @@ class RunManager {
     std::string part;  // DIR/NAME.mcap.part
   };
   std::vector<UnfinalizedRecording> unfinalized_;
-  absl::Time next_finalize_try_;
+  std::set<std::string> unsaved_runs_;  // ended runs whose last save failed
+  absl::Time next_disk_retry_;
 
   // Visible state (any thread).
   mutable std::mutex view_mu_;
