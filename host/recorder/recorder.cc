@@ -305,9 +305,9 @@ absl::Status RunRecorder::DescribeWriteFailure(const absl::Status& error, const 
 }
 
 // Stops the recording when the free space falls below the reserve that finalizing needs.
-// Checked at the writer's first wake-up after a chunk was written (the file grew) and at
-// least every free_space_check_period, so another process filling the disk is seen
-// before the recorder's own writes fail.
+// Checked before and after each round of writes whenever a chunk was written since the
+// last check (the file grew), and at least every free_space_check_period, so another
+// process filling the disk is seen before the recorder's own writes fail.
 void RunRecorder::CheckFreeSpace() {
   Writer& w = *writer_;
   if (w.closed || failed_.load()) return;
