@@ -58,6 +58,7 @@ struct RunRecorder::Writer {
   std::string scratch;
   std::vector<host::Sample> batch;
   int64_t next_free_check_ns = 0;
+  uint64_t bytes_at_free_check = 0;
 
   uint64_t samples_written = 0, events_written = 0, cycles_written = 0;
   uint64_t bytes_in_closed_files = 0;
@@ -218,7 +219,7 @@ absl::Status RunRecorder::AddSamples(const host::Sample* samples, size_t n) {
   }
   if (pushed < n) {
     Fail(absl::ResourceExhaustedError(absl::StrCat(
-        "the recorder could not keep up: its queue of ", samples_->capacity,
+        "recording failed: the recorder could not keep up: its queue of ", samples_->capacity,
         " samples was full at sample ", samples[pushed].seq,
         " (the disk is too slow or stalled); the recording was finalized up to there")));
     return status();
@@ -235,9 +236,9 @@ absl::Status RunRecorder::AddEvent(const rollrig::v1::RigEvent& event) {
       return absl::OkStatus();
     }
   }
-  Fail(absl::ResourceExhaustedError(
-      absl::StrCat("the recorder could not keep up: its queue of ", options_.event_queue_capacity,
-                   " events was full; the recording was finalized up to there")));
+  Fail(absl::ResourceExhaustedError(absl::StrCat(
+      "recording failed: the recorder could not keep up: its queue of ",
+      options_.event_queue_capacity, " events was full; the recording was finalized up to there")));
   return status();
 }
 
@@ -250,9 +251,9 @@ absl::Status RunRecorder::AddCycle(const rollrig::v1::CycleStats& cycle, int64_t
       return absl::OkStatus();
     }
   }
-  Fail(absl::ResourceExhaustedError(
-      absl::StrCat("the recorder could not keep up: its queue of ", options_.cycle_queue_capacity,
-                   " cycles was full; the recording was finalized up to there")));
+  Fail(absl::ResourceExhaustedError(absl::StrCat(
+      "recording failed: the recorder could not keep up: its queue of ",
+      options_.cycle_queue_capacity, " cycles was full; the recording was finalized up to there")));
   return status();
 }
 
@@ -286,6 +287,43 @@ absl::Status CloseFile(recording::FileSystem* fs, const std::string& dir,
 
 }  // namespace
 
+// A write that failed: "disk full" when the disk had no room (ENOSPC, EDQUOT), else an
+// I/O error; both name the file, what failed and the free space against the reserve.
+absl::Status RunRecorder::DescribeWriteFailure(const absl::Status& error, const char* what,
+                                               const std::string& path) {
+  const bool full = error.code() == absl::StatusCode::kResourceExhausted;
+  std::string space;
+  if (absl::StatusOr<uint64_t> free_bytes = fs_->FreeBytes(dir_); free_bytes.ok()) {
+    space = absl::StrCat("; ", MiB(*free_bytes), " free in ", dir_, ", the finalizing reserve is ",
+                         MiB(options_.reserve_bytes));
+  }
+  return absl::Status(
+      error.code(),
+      absl::StrCat(full ? "disk full: " : "I/O error: ", "recording ", path, " failed (", what,
+                   "): ", error.message(), space,
+                   "; the recording was stopped and is finalized up to its last synced chunk"));
+}
+
+// Stops the recording when the free space falls below the reserve that finalizing needs.
+// Checked before and after each round of writes whenever a chunk was written since the
+// last check (the file grew), and at least every free_space_check_period, so another
+// process filling the disk is seen before the recorder's own writes fail.
+void RunRecorder::CheckFreeSpace() {
+  Writer& w = *writer_;
+  if (w.closed || failed_.load()) return;
+  const int64_t now = options_.now_ns();
+  const uint64_t bytes = w.bytes_written();
+  if (now < w.next_free_check_ns && bytes == w.bytes_at_free_check) return;
+  w.next_free_check_ns = now + absl::ToInt64Nanoseconds(options_.free_space_check_period);
+  w.bytes_at_free_check = bytes;
+  absl::StatusOr<uint64_t> free_bytes = fs_->FreeBytes(dir_);
+  if (!free_bytes.ok() || *free_bytes >= options_.reserve_bytes) return;
+  Fail(absl::ResourceExhaustedError(
+      absl::StrCat("disk full: free space in ", dir_, " fell to ", MiB(*free_bytes),
+                   ", below the recorder's finalizing reserve of ", MiB(options_.reserve_bytes),
+                   "; the recording was stopped and finalized up to here")));
+}
+
 void RunRecorder::Loop() {
   Writer& w = *writer_;
   std::deque<rollrig::v1::RigEvent> events;
@@ -296,8 +334,7 @@ void RunRecorder::Loop() {
   // Records an I/O failure: the file's tail is unknown, so it is recovered, not finished.
   auto io_failed = [&](const absl::Status& s, const char* what) {
     w.io_broken = true;
-    Fail(absl::Status(
-        s.code(), absl::StrCat("recording ", w.part_path, " failed (", what, "): ", s.message())));
+    Fail(DescribeWriteFailure(s, what, w.part_path));
   };
 
   // Finalizes a file whose write failed (keeping every complete chunk, as rigd would
@@ -317,7 +354,7 @@ void RunRecorder::Loop() {
         absl::Status(status_.code(),
                      absl::StrCat(status_.message(), "; finalizing it failed too (",
                                   report.status().message(), "): it stays as ", w.part_path,
-                                  " for rigd to finalize at its next start (or rigctl recover)"));
+                                  " for rigd to finalize once there is space (or rigctl recover)"));
   };
 
   auto finalize = [&](const std::map<std::string, std::string>* verdict) {
@@ -426,6 +463,8 @@ void RunRecorder::Loop() {
       finishing = finish_requested_;
       end = end_;
     }
+    // Before writing, so nothing goes into the reserve once it is reached.
+    CheckFreeSpace();
     if (!w.closed && !w.io_broken) {
       // What was queued before a failure is good: write it, then close.
       if (absl::Status s = write_queued(); !s.ok()) {
@@ -436,16 +475,7 @@ void RunRecorder::Loop() {
         io_failed(c, "closing a chunk");
       }
     }
-    const int64_t now = options_.now_ns();
-    if (!w.closed && !failed_.load() && now >= w.next_free_check_ns) {
-      w.next_free_check_ns = now + absl::ToInt64Nanoseconds(options_.free_space_check_period);
-      absl::StatusOr<uint64_t> free_bytes = fs_->FreeBytes(dir_);
-      if (free_bytes.ok() && *free_bytes < options_.reserve_bytes) {
-        Fail(absl::ResourceExhaustedError(absl::StrCat(
-            "free space in ", dir_, " fell to ", MiB(*free_bytes), ", below the reserve of ",
-            MiB(options_.reserve_bytes), "; the recording was stopped and finalized")));
-      }
-    }
+    CheckFreeSpace();
     {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.samples_written = w.samples_written;

@@ -15,7 +15,11 @@
 // Failure: the producer never blocks. A full queue (the disk or the thread cannot keep
 // up), a write error or free space below the reserve make the recorder fail: every Add
 // then returns the error, the writer finalizes the file up to that point, and the run
-// manager stops the run safely with the error as its reason.
+// manager stops the run safely with the error as its reason. A full disk (free space
+// below the reserve, or a write failing with ENOSPC) is reported as "disk full: ...", any
+// other write or sync failure as "I/O error: ...", each naming the file or directory and
+// the free space against the reserve; a full queue as "recording failed: ...". The
+// message is the run's reason as it stands.
 //
 // Thread safety: Add* from one producer thread (the run thread); status(), files() and
 // stats() from any thread; Finish from the producer thread.
@@ -51,9 +55,10 @@ struct RecorderOptions {
   size_t cycle_queue_capacity = 4096;
   // A new file after this much log time.
   absl::Duration rotate_after = absl::Hours(1);
-  // Free space that must remain for finalizing; below it the recording stops.
+  // Free space that must remain for finalizing; below it the recording stops. Checked
+  // after every chunk written and at least this often.
   uint64_t reserve_bytes = uint64_t{64} << 20;
-  absl::Duration free_space_check_period = absl::Seconds(2);
+  absl::Duration free_space_check_period = absl::Milliseconds(500);
   // The start-of-run estimate: bytes per sample times the planned samples, plus a margin.
   double bytes_per_sample = 50;
   uint64_t estimate_margin_bytes = uint64_t{16} << 20;
@@ -131,6 +136,9 @@ class RunRecorder {
               RecorderOptions options);
 
   void Fail(absl::Status status);
+  absl::Status DescribeWriteFailure(const absl::Status& error, const char* what,
+                                    const std::string& path);
+  void CheckFreeSpace();  // writer thread
   void Loop();
 
   recording::FileSystem* const fs_;

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "host/recording/fault_injecting_file_system.h"
 #include "host/recording/mcap_reader.h"
@@ -331,8 +332,10 @@ TEST(RunRecorderTest, DiskFullMidRunGivesAClearErrorAndAFinalizedFile) {
   }
   ASSERT_FALSE(status.ok());
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(status.message()), ::testing::StartsWith("disk full: recording /runs/"));
   EXPECT_THAT(status.message(), HasSubstr("no space left"));
   EXPECT_THAT(status.message(), HasSubstr(start.run.id()));
+  EXPECT_THAT(status.message(), HasSubstr("0.0 MiB free in /runs"));
 
   fs.SetWriteBudget(std::nullopt);  // space freed (the reserve in a real disk)
   EXPECT_FALSE((*rec)->Finish(RecordingEnd{}).ok());
@@ -365,12 +368,112 @@ TEST(RunRecorderTest, FreeSpaceBelowTheReserveStopsTheRecordingCleanly) {
     status = (*rec)->status();
   }
   EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(status.message(), HasSubstr("below the reserve of 64.0 MiB"));
+  EXPECT_THAT(status.message(), HasSubstr("disk full: free space in /runs fell to 10.0 MiB"));
+  EXPECT_THAT(status.message(), HasSubstr("below the recorder's finalizing reserve of 64.0 MiB"));
   EXPECT_FALSE((*rec)->AddSamples(&samples[2000], 100).ok());
   (void)(*rec)->Finish(RecordingEnd{});
   const ReadBack back = Read(&fs, (*rec)->files().at(0));
   EXPECT_TRUE(back.has_summary);
   EXPECT_EQ(back.by_topic.at(kTelemetryTopic).size(), 2000u);
+}
+
+// Feeds samples [first, first + n) 20 at a time with the clock following them, as a run
+// does; stops at the first error, which it returns.
+absl::Status Feed(RunRecorder& rec, TestClock& clock, const std::vector<host::Sample>& samples,
+                  size_t first, size_t n) {
+  for (size_t i = first; i < first + n; i += 20) {
+    if (absl::Status s = rec.AddSamples(&samples[i], 20); !s.ok()) return s;
+    clock.now = samples[i + 19].host_time_ns;
+    if (i % 500 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return absl::OkStatus();
+}
+
+bool Eventually(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!condition() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return condition();
+}
+
+// Waits (in real time, generously) for the recorder to report a failure.
+absl::Status WaitForFailure(RunRecorder& rec) {
+  (void)Eventually([&] { return !rec.status().ok(); });
+  return rec.status();
+}
+
+// Every telemetry message of `back` in order from sequence 0, without a hole.
+void ExpectContiguousTelemetry(const ReadBack& back) {
+  const auto& telemetry = back.by_topic.at(kTelemetryTopic);
+  for (size_t i = 0; i < telemetry.size(); ++i) ASSERT_EQ(telemetry[i].sequence, i);
+}
+
+TEST(RunRecorderTest, FreeSpaceIsCheckedAtEveryChunkWritten) {
+  recording::MemoryFileSystem memory;
+  recording::FaultInjectingFileSystem fs(&memory);
+  TestClock clock;
+  RecorderOptions options = TestOptions(clock);
+  options.reserve_bytes = 1 << 20;
+  options.estimate_margin_bytes = 0;
+  // The period alone would never check again: the chunks written must.
+  options.free_space_check_period = absl::Hours(1);
+  const RecordingStart start = MakeStart();
+  absl::StatusOr<std::unique_ptr<RunRecorder>> rec = RunRecorder::Start(&fs, kDir, start, options);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const std::vector<host::Sample> samples = MakeSamples(0, 20000);
+  ASSERT_TRUE(Feed(**rec, clock, samples, 0, 1000).ok());
+  // Another process takes the space: half the reserve is left, writes still fit.
+  fs.SetWriteBudget(512 << 10);
+  absl::Status status = Feed(**rec, clock, samples, 1000, 19000);
+  if (status.ok()) status = WaitForFailure(**rec);
+  EXPECT_EQ(status.code(), absl::StatusCode::kResourceExhausted);
+  // Only a chunk written can have made it look: the period is an hour.
+  EXPECT_THAT(status.message(), HasSubstr("disk full: free space in /runs fell to 0."));
+  EXPECT_THAT(status.message(),
+              HasSubstr(" MiB, below the recorder's finalizing reserve of 1.0 MiB"));
+
+  EXPECT_EQ((*rec)->Finish(RecordingEnd{}).code(), absl::StatusCode::kResourceExhausted);
+  const std::string final_path = std::string(kDir) + "/" + start.run.id() + ".mcap";
+  ASSERT_EQ((*rec)->files(), std::vector<std::string>{final_path});
+  const ReadBack back = Read(&fs, final_path);
+  EXPECT_TRUE(back.has_summary);
+  EXPECT_GE(back.by_topic.at(kTelemetryTopic).size(), 1000u);
+  ExpectContiguousTelemetry(back);
+}
+
+TEST(RunRecorderTest, AFailedSyncIsAnIOErrorAndKeepsEverySyncedChunk) {
+  recording::MemoryFileSystem memory;
+  recording::FaultInjectingFileSystem fs(&memory);
+  TestClock clock;
+  const RecordingStart start = MakeStart();
+  absl::StatusOr<std::unique_ptr<RunRecorder>> rec =
+      RunRecorder::Start(&fs, kDir, start, TestOptions(clock));
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const std::string part = std::string(kDir) + "/" + start.run.id() + ".mcap.part";
+  const std::vector<host::Sample> samples = MakeSamples(0, 20000);
+  ASSERT_TRUE(Feed(**rec, clock, samples, 0, 2000).ok());
+  // Two chunks of 0.5 s are durable before the disk fails once.
+  ASSERT_TRUE(Eventually([&] { return (*rec)->stats().samples_written >= 2000; }));
+  const uint64_t synced_before = memory.SyncedBytes(part);
+  fs.FailNextSyncs(1);
+  absl::Status status = Feed(**rec, clock, samples, 2000, 18000);
+  if (status.ok()) status = WaitForFailure(**rec);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()), ::testing::StartsWith("I/O error: recording " + part));
+  EXPECT_THAT(status.message(), HasSubstr("syncing " + part + ": Input/output error"));
+  EXPECT_GT(synced_before, 0u);
+
+  // Nothing crashed, the producer was told, and the file is finalized with what was synced.
+  EXPECT_FALSE((*rec)->AddSamples(&samples[0], 1).ok());
+  EXPECT_EQ((*rec)->Finish(RecordingEnd{}).code(), absl::StatusCode::kDataLoss);
+  const std::string final_path = std::string(kDir) + "/" + start.run.id() + ".mcap";
+  ASSERT_EQ((*rec)->files(), std::vector<std::string>{final_path});
+  EXPECT_FALSE(fs.Exists(part));
+  const ReadBack back = Read(&fs, final_path);
+  EXPECT_TRUE(back.has_summary);
+  EXPECT_GE(back.by_topic.at(kTelemetryTopic).size(), 1000u);
+  ExpectContiguousTelemetry(back);
 }
 
 TEST(RunRecorderTest, LongRunsRotateIntoSeveralFilesListedAsOneRun) {

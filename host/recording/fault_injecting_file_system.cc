@@ -10,6 +10,7 @@ struct FaultInjectingFileSystem::Shared {
   std::mutex mutex;
   std::optional<uint64_t> budget;
   bool sync_fails = false;
+  int failing_syncs = 0;  // the next file Syncs that fail
   uint64_t bytes_written = 0;
   std::map<std::string, uint64_t> synced;  // path -> durable bytes
 };
@@ -46,7 +47,8 @@ class FaultInjectingWritableFile : public WritableFile {
   absl::Status Sync() override {
     {
       std::lock_guard lock(shared_->mutex);
-      if (shared_->sync_fails) {
+      if (shared_->sync_fails || shared_->failing_syncs > 0) {
+        if (shared_->failing_syncs > 0) --shared_->failing_syncs;
         return absl::DataLossError(absl::StrCat("syncing ", path_, ": Input/output error"));
       }
     }
@@ -144,6 +146,11 @@ void FaultInjectingFileSystem::SetWriteBudget(std::optional<uint64_t> bytes) {
 void FaultInjectingFileSystem::SetSyncFails(bool fail) {
   std::lock_guard lock(shared_->mutex);
   shared_->sync_fails = fail;
+}
+
+void FaultInjectingFileSystem::FailNextSyncs(int count) {
+  std::lock_guard lock(shared_->mutex);
+  shared_->failing_syncs = count;
 }
 
 absl::Status FaultInjectingFileSystem::CrashKeepingSyncedBytes() {

@@ -1,7 +1,7 @@
 // Wraps a FileSystem and injects the faults a recorder must survive: a disk that fills up
 // (writes fail with RESOURCE_EXHAUSTED after a byte budget, the part that fit written as a
-// real write(2) would), a failing fdatasync, and a crash that keeps only what was synced
-// (or a chosen prefix) of each file written through it.
+// real write(2) would; FreeBytes reports the budget), a failing fdatasync, and a crash that keeps
+// only what was synced (or a chosen prefix) of each file written through it.
 //
 // Thread-safe.
 #pragma once
@@ -38,6 +38,9 @@ class FaultInjectingFileSystem : public FileSystem {
   void SetWriteBudget(std::optional<uint64_t> bytes);
   // While set, Sync and SyncDir fail with an I/O error naming the path.
   void SetSyncFails(bool fail);
+  // The next `count` Syncs of files (not directories) fail with an I/O error naming the
+  // path, as a transient EIO from fdatasync; later ones succeed.
+  void FailNextSyncs(int count);
   // Simulates a crash: every file written through this keeps only the bytes its last
   // successful Sync made durable. Files still open must not be used afterwards.
   absl::Status CrashKeepingSyncedBytes();

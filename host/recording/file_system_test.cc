@@ -137,5 +137,21 @@ TEST(FaultInjectingFileSystemTest, SyncFailuresAndCrashesKeepOnlySyncedBytes) {
   EXPECT_EQ(*memory.Contents("/a"), "dur");
 }
 
+TEST(FaultInjectingFileSystemTest, ATransientSyncErrorFailsOnlyTheNextSyncs) {
+  MemoryFileSystem memory;
+  FaultInjectingFileSystem fs(&memory);
+  auto file = fs.NewWritableFile("/runs/a");
+  ASSERT_TRUE(Append(file->get(), "data").ok());
+  fs.FailNextSyncs(2);
+  EXPECT_TRUE(fs.SyncDir("/runs").ok());  // directories are not counted
+  for (int i = 0; i < 2; ++i) {
+    absl::Status sync = (*file)->Sync();
+    EXPECT_EQ(sync.code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(sync.message(), "syncing /runs/a: Input/output error");
+  }
+  EXPECT_TRUE((*file)->Sync().ok());
+  EXPECT_EQ(memory.SyncedBytes("/runs/a"), 4u);
+}
+
 }  // namespace
 }  // namespace rollrig::recording

@@ -209,6 +209,7 @@ void RunManager::Loop() {
     }
     for (auto& task : tasks) task();
     Step();
+    RetryWritesAfterDiskFull();
     lease_->Poll();
     if (stopping) {
       std::lock_guard<std::mutex> lock(queue_mu_);
@@ -248,7 +249,11 @@ void RunManager::Snapshot() {
 
 void RunManager::SaveLocked() {
   Snapshot();
-  if (absl::Status s = store_->Save(active_->info); !s.ok()) LogProblem(std::string(s.message()));
+  if (absl::Status s = store_->Save(active_->info); !s.ok()) {
+    LogProblem(std::string(s.message()));
+    // An ended run is saved no more by its own steps: saved again once there is space.
+    if (!IsActive(active_->info.state())) unsaved_runs_.insert(active_->info.id());
+  }
   active_->last_save = absl::Now();
 }
 
@@ -846,11 +851,11 @@ void RunManager::StepHeld() {
     if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_HELD) return;
   }
   if (run.recorder && !run.recorder->status().ok()) {
-    const std::string reason = absl::StrCat("recording failed: ", run.recorder->status().message());
+    const std::string reason = std::string(run.recorder->status().message());
     run.recorder_failure_handled = true;
     LogProblem(absl::StrCat("run ", run.info.id(), ": ", reason));
     run.analyzer->NoteStopped(reason, run.last_t_s);
-    Finish(rollrig::v1::RUN_STATE_ABORTED, reason);
+    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
     return;
   }
   const double timeout_s = HoldTimeoutS(run.info.spec());
@@ -1156,15 +1161,18 @@ void RunManager::CheckRecorder() {
   const absl::Status status = run.recorder->status();
   if (status.ok()) return;
   run.recorder_failure_handled = true;
-  const std::string reason = absl::StrCat("recording failed: ", status.message());
+  // The recorder's message says what failed ("disk full: ...", "I/O error: ...").
+  const std::string reason(status.message());
   LogProblem(absl::StrCat("run ", run.info.id(), ": ", reason));
   if (!run.stop_requested) {
+    // The program ramps down and the device turns the bridge off; the run then ends
+    // FAULTED: it cannot go on unrecorded.
     HostMessage m;
     m.mutable_stop_program()->set_at_cycle_end(false);
     (void)Command(device_, m);
     run.stop_requested = true;
     run.stop_sent_at = absl::Now();
-    run.end_state = rollrig::v1::RUN_STATE_ABORTED;
+    run.end_state = rollrig::v1::RUN_STATE_FAULTED;
     run.stop_reason = reason;
     run.analyzer->NoteStopped(reason, run.last_t_s);
   }
@@ -1196,8 +1204,78 @@ void RunManager::FinishRecording(RunState state, const std::string& reason) {
     LogProblem(absl::StrCat("run ", run.info.id(), ": recording: ", s.message()));
   }
   run.info.clear_recordings();
-  for (const std::string& f : run.recorder->files()) run.info.add_recordings(f);
+  for (const std::string& f : run.recorder->files()) {
+    run.info.add_recordings(f);
+    // A file the recorder could not finalize (the disk still full): tried again later.
+    if (absl::EndsWith(f, ".part")) unfinalized_.push_back({run.info.id(), f});
+  }
   run.recorder.reset();
+}
+
+// Every few seconds, what a full disk left undone, once space has come back: finalizes
+// the recordings a failed recorder left as .part (no room for the summary then; the run
+// then lists the final file) and saves the ended runs whose last save failed.
+void RunManager::RetryWritesAfterDiskFull() {
+  if ((unfinalized_.empty() && unsaved_runs_.empty()) || absl::Now() < next_disk_retry_) return;
+  next_disk_retry_ = absl::Now() + absl::Seconds(2);
+  recording::FileSystem* fs =
+      options_.file_system ? options_.file_system : recording::RealFileSystem();
+  std::vector<UnfinalizedRecording> still;
+  for (const UnfinalizedRecording& u : unfinalized_) {
+    const std::string final_path = u.part.substr(0, u.part.size() - 5);
+    if (!fs->Exists(u.part) || !recording::FinalizeRecording(fs, u.part, final_path).ok()) {
+      if (fs->Exists(u.part)) still.push_back(u);
+      continue;
+    }
+    LogProblem(absl::StrCat("run ", u.run_id, ": finalized its recording ", final_path,
+                            " now that there is space"));
+    RenameRecording(u.run_id, u.part, final_path);
+  }
+  unfinalized_ = std::move(still);
+  const std::set<std::string> unsaved = unsaved_runs_;
+  for (const std::string& id : unsaved) {
+    if (unsaved_runs_.count(id) > 0) SaveEndedRun(id);  // not saved with its recording
+  }
+}
+
+// Saves the visible copy of ended run `run_id`; on failure it is tried again later.
+void RunManager::SaveEndedRun(const std::string& run_id) {
+  std::optional<RunInfo> run;
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    for (const RunInfo& r : runs_) {
+      if (r.id() == run_id) run = r;
+    }
+  }
+  if (!run || IsActive(run->state())) return;
+  const bool retried = unsaved_runs_.erase(run_id) > 0;
+  if (absl::Status s = store_->Save(*run); !s.ok()) {
+    unsaved_runs_.insert(run_id);
+    return;
+  }
+  if (retried) {
+    LogProblem(absl::StrCat("run ", run_id, ": saved as ", StateName(run->state()),
+                            " now that there is space"));
+  }
+}
+
+// Points run `run_id` (visible and stored) at `to` instead of `from`.
+void RunManager::RenameRecording(const std::string& run_id, const std::string& from,
+                                 const std::string& to) {
+  auto rename = [&](RunInfo& run) {
+    for (std::string& f : *run.mutable_recordings()) {
+      if (f == from) f = to;
+    }
+  };
+  if (active_ && active_->info.id() == run_id) rename(active_->info);
+  {
+    std::lock_guard<std::mutex> lock(view_mu_);
+    for (RunInfo& r : runs_) {
+      if (r.id() == run_id) rename(r);
+    }
+    ++version_;
+  }
+  SaveEndedRun(run_id);
 }
 
 // A rigd that crashed or lost power left NAME.mcap.part files: finalize each (the runs

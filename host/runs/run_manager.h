@@ -6,6 +6,9 @@
 // States: ARMING (tare, upload, start) -> RUNNING <-> PAUSED -> COMPLETED | ABORTED |
 // FAULTED, with an event for every change. An ABORT limit or StopRun ramps the roller
 // down (controlled stop); a device fault or e-stop is the device's own stop category 1.
+// A run is never left going unrecorded: a recorder failure (disk full, an I/O error, a
+// recorder that cannot keep up) ramps it down too and ends it FAULTED with the recorder's
+// reason; the recording is finalized up to the failure.
 //
 // A lost device (RunSpec.on_disconnect): ABORT ends the run FAULTED; HOLD and RESUME
 // make it HELD (the device's watchdog stops the motors; the run keeps recording). When
@@ -27,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -111,6 +115,9 @@ class RunManager {
   void CheckRecorder();
   void FinishRecording(rollrig::v1::RunState state, const std::string& reason);
   void FinalizeLeftoverRecordings(std::vector<rollrig::v1::RunInfo>* runs);
+  void RetryWritesAfterDiskFull();
+  void RenameRecording(const std::string& run_id, const std::string& from, const std::string& to);
+  void SaveEndedRun(const std::string& run_id);
   void Finish(rollrig::v1::RunState state, const std::string& reason);
   void SaveNewCycles();
   void Publish(const std::string& message);
@@ -131,6 +138,13 @@ class RunManager {
 
   // Run-thread state.
   std::unique_ptr<ActiveRun> active_;
+  struct UnfinalizedRecording {
+    std::string run_id;
+    std::string part;  // DIR/NAME.mcap.part
+  };
+  std::vector<UnfinalizedRecording> unfinalized_;
+  std::set<std::string> unsaved_runs_;  // ended runs whose last save failed
+  absl::Time next_disk_retry_;
 
   // Visible state (any thread).
   mutable std::mutex view_mu_;
