@@ -44,4 +44,10 @@ std::string StateDisplayName(DeviceState state) {
   return name.empty() ? "unknown" : Display(name, "DEVICE_STATE_");
 }
 
+std::string BootReasonDisplayName(BootReason reason) {
+  const std::string& name = BootReason_Name(reason);
+  return name.empty() || reason == BOOT_REASON_UNSPECIFIED ? "unknown"
+                                                           : Display(name, "BOOT_REASON_");
+}
+
 }  // namespace rollrig::v1

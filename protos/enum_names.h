@@ -15,5 +15,6 @@ std::string FaultDisplayName(Fault fault);  // "stall", "estop-software"
 std::vector<std::string> FaultDisplayNames(uint32_t faults);
 std::vector<std::string> InterlockDisplayNames(uint32_t interlocks);  // "door-open"
 std::string StateDisplayName(DeviceState state);                      // "idle", "faulted"
+std::string BootReasonDisplayName(BootReason reason);  // "power-on", "watchdog-reset"
 
 }  // namespace rollrig::v1

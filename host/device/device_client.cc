@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "enum_names.h"
 #include "google/protobuf/descriptor.h"
 #include "host/device/host_time.h"
 #include "rig/codec/frame_codec.h"
@@ -591,8 +592,9 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
     RigEvent e;
     e.set_kind(rollrig::v1::RIG_EVENT_DEVICE);
     e.mutable_device()->set_kind(rollrig::v1::DEVICE_EVENT_BOOTED);
-    e.set_message(absl::StrFormat("device reset: boot id changed from %016x to %016x", boot_id,
-                                  info.boot_id()));
+    e.set_message(absl::StrFormat(
+        "device reset (boot reason: %s): boot id changed from %016x to %016x",
+        rollrig::v1::BootReasonDisplayName(info.boot_reason()), boot_id, info.boot_id()));
     PublishEvent(std::move(e));
   }
   have_boot_id = true;
@@ -780,6 +782,17 @@ void DeviceClient::Impl::OnDeviceEvent(const DeviceEvent& ev) {
   *e.mutable_device() = ev;
   e.set_message(DescribeDeviceEvent(ev));
   PublishEvent(std::move(e));
+  // The device rebooted under this session (its hardware watchdog, a brown-out) without
+  // the link dropping: its setpoints, program and counters are gone, so the session is
+  // too. Ending it takes the path of any lost device: a gap, a new handshake (which sets
+  // the watchdog again), and a run following its on-disconnect policy.
+  const bool rebooted = ev.kind() == rollrig::v1::DEVICE_EVENT_BOOTED && handshaken &&
+                        have_boot_id && ev.boot_id() != 0 && ev.boot_id() != boot_id;
+  if (rebooted) {
+    DeviceLost(absl::StrCat("the device rebooted (boot reason: ",
+                            rollrig::v1::BootReasonDisplayName(ev.boot_reason()), ")"),
+               /*close=*/true);
+  }
 }
 
 void DeviceClient::Impl::SendQueuedCommands(int64_t now) {

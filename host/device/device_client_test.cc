@@ -35,6 +35,7 @@ using rollrig::v1::DeviceMessage;
 using rollrig::v1::HostMessage;
 using rollrig::v1::RigEvent;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Polls `pred` until it holds or `timeout` passes; generous timeouts keep the tests
 // deterministic on a loaded machine (they return as soon as the condition holds).
@@ -677,11 +678,19 @@ TEST(DeviceClientSimTest, EStopRefusesJogUntilCleared) {
   EXPECT_EQ(rig.client->Snapshot().roller_rpm_target, 30);
 }
 
+// A hang that lasts (the device's hardware watchdog set far off): what the host does
+// while a device says nothing.
+sim::SimOptions LastingHangSim() {
+  sim::SimOptions o = DefaultSim();
+  o.hardware_watchdog_ms = 600'000;
+  return o;
+}
+
 TEST(DeviceClientSimTest, CommandTimesOutWhenTheFirmwareHangs) {
   DeviceClientOptions options = FastOptions();
   options.command_timeout = absl::Milliseconds(300);
   options.silence_timeout = absl::Seconds(30);  // keep the session; only the command waits
-  SimRig rig(DefaultSim(), options);
+  SimRig rig(LastingHangSim(), options);
   ASSERT_TRUE(rig.client->WaitConnected(absl::Seconds(20)).ok());
   rig.sim_transport->runner().WithDevice([](sim::SimulatedDevice& d) { d.SetHung(true); });
   absl::Status s = rig.client->SendCommandAndWait(Jog(10));
@@ -693,7 +702,7 @@ TEST(DeviceClientSimTest, DeviceLostWhenSilentThenBackWhenItAnswers) {
   DeviceClientOptions options = FastOptions();
   options.silence_timeout = absl::Milliseconds(500);
   options.handshake_timeout = absl::Milliseconds(500);
-  SimRig rig(DefaultSim(), options);
+  SimRig rig(LastingHangSim(), options);
   ASSERT_TRUE(rig.client->WaitConnected(absl::Seconds(20)).ok());
   rig.sim_transport->runner().WithDevice([](sim::SimulatedDevice& d) { d.SetHung(true); });
   ASSERT_TRUE(Eventually([&] { return rig.events->Has(rollrig::v1::RIG_EVENT_DISCONNECTED); }));
@@ -703,6 +712,51 @@ TEST(DeviceClientSimTest, DeviceLostWhenSilentThenBackWhenItAnswers) {
   rig.sim_transport->runner().WithDevice([](sim::SimulatedDevice& d) { d.SetHung(false); });
   EXPECT_TRUE(rig.client->WaitConnected(absl::Seconds(20)).ok());
   EXPECT_EQ(rig.events->Count(rollrig::v1::RIG_EVENT_CONNECTED), 2u);
+}
+
+// A hang as it really ends: the device's hardware watchdog resets it within 50 ms. The
+// link never drops (in-process, as over TCP), so the client must tell the reboot from the
+// BOOTED event itself: the session ends (DISCONNECTED naming the reboot and its cause),
+// a new handshake follows, the outage is one DEVICE_GAP, and nothing drives the roller.
+TEST(DeviceClientSimTest, AWatchdogResetEndsTheSessionWithAGapAndAReconnect) {
+  SimRig rig;
+  ASSERT_TRUE(rig.client->WaitConnected(absl::Seconds(20)).ok());
+  ASSERT_TRUE(rig.client->SendCommandAndWait(Jog(60)).ok());
+  ASSERT_TRUE(Eventually([&] { return std::abs(rig.client->Snapshot().last.roller_rpm) > 55; }));
+  const uint64_t boot_before = rig.client->Snapshot().info->boot_id();
+
+  rig.sim_transport->runner().WithDevice([](sim::SimulatedDevice& d) { d.SetHung(true); });
+  ASSERT_TRUE(Eventually([&] { return rig.events->Has(rollrig::v1::RIG_EVENT_DISCONNECTED); }));
+  const std::string lost = rig.events->MessagesOf(rollrig::v1::RIG_EVENT_DISCONNECTED);
+  EXPECT_THAT(lost, HasSubstr("rebooted (boot reason: watchdog-reset)"));
+  EXPECT_THAT(lost, Not(HasSubstr("sent nothing")));
+  ASSERT_TRUE(Eventually([&] { return rig.events->Count(rollrig::v1::RIG_EVENT_CONNECTED) == 2; }));
+  ASSERT_TRUE(Eventually([&] { return rig.events->Has(rollrig::v1::RIG_EVENT_DEVICE_GAP); }));
+
+  const DeviceSnapshot snap = rig.client->Snapshot();
+  ASSERT_TRUE(snap.info.has_value());
+  EXPECT_NE(snap.info->boot_id(), boot_before);
+  EXPECT_EQ(snap.info->boot_reason(), rollrig::v1::BOOT_REASON_WATCHDOG_RESET);
+  EXPECT_EQ(snap.roller_rpm_target, 0);
+  bool booted_event = false;
+  for (const auto& e : rig.events->Take()) {
+    if (e.kind() != rollrig::v1::RIG_EVENT_DEVICE) continue;
+    if (e.device().kind() == rollrig::v1::DEVICE_EVENT_BOOTED &&
+        e.device().boot_reason() == rollrig::v1::BOOT_REASON_WATCHDOG_RESET) {
+      booted_event = true;
+      EXPECT_THAT(e.message(), HasSubstr("watchdog reset"));
+    }
+  }
+  EXPECT_TRUE(booted_event);
+  EXPECT_EQ(rig.events->Count(rollrig::v1::RIG_EVENT_DEVICE_GAP), 1u);
+  EXPECT_EQ(rig.events->Count(rollrig::v1::RIG_EVENT_TELEMETRY_GAP), 0u);
+  // The bridge went off at the reset: the roller coasts to a stop with no current.
+  EXPECT_TRUE(Eventually([&] {
+    const Sample last = rig.client->Snapshot().last;
+    return std::abs(last.roller_rpm) < 1 && std::abs(last.current_a) < 0.1;
+  })) << rig.client->Snapshot().last.roller_rpm;
+  // The new boot takes commands.
+  EXPECT_TRUE(rig.client->SendCommandAndWait(Jog(10)).ok());
 }
 
 TEST(DeviceClientSimTest, ReconnectsAfterADisconnect) {

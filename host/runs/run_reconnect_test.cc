@@ -1,6 +1,7 @@
 // Runs that lose their device mid-run (an unplugged cable, played by the fault-injecting
-// transport in front of the in-process simulator), in real time: HELD, the gap event,
-// and each DisconnectPolicy; another device appearing; the hold timeout.
+// transport in front of the in-process simulator; a hung firmware reset by the device's
+// hardware watchdog), in real time: HELD, the gap event, and each DisconnectPolicy;
+// another device appearing; the hold timeout.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -134,7 +135,9 @@ class RunReconnectTest : public ::testing::Test {
       sim::SimOptions o;
       o.seed = 11;
       o.serial = serial;
-      devices.push_back(std::make_unique<SimTransport>(o));
+      auto sim = std::make_unique<SimTransport>(o);
+      sims_.push_back(sim.get());
+      devices.push_back(std::move(sim));
     }
     auto switching = std::make_unique<SwitchingTransport>(std::move(devices));
     switch_ = switching.get();
@@ -195,6 +198,26 @@ class RunReconnectTest : public ::testing::Test {
     switch_->Select(index);
     cable_->SetDisconnected(false);
   }
+  // The run's device's firmware hangs; its hardware watchdog resets it within 50 ms while
+  // the link stays up.
+  void HangFirmware() {
+    sims_[0]->runner().WithDevice([](sim::SimulatedDevice& d) { d.SetHung(true); });
+  }
+  // The device told rigd why it rebooted, and the outage was one device gap.
+  void ExpectWatchdogResetReported() {
+    bool booted = false;
+    size_t gaps = 0;
+    for (const RigEvent& e : Events()) {
+      gaps += e.kind() == rollrig::v1::RIG_EVENT_DEVICE_GAP;
+      booted = booted || (e.kind() == rollrig::v1::RIG_EVENT_DEVICE &&
+                          e.device().kind() == rollrig::v1::DEVICE_EVENT_BOOTED &&
+                          e.device().boot_reason() == rollrig::v1::BOOT_REASON_WATCHDOG_RESET);
+    }
+    EXPECT_TRUE(booted) << "no BOOTED event with the watchdog as its reason";
+    EXPECT_EQ(gaps, 1u);
+    EXPECT_THAT(Messages(rollrig::v1::RIG_EVENT_DISCONNECTED),
+                HasSubstr("rebooted (boot reason: watchdog-reset)"));
+  }
   std::vector<RigEvent> Events() {
     std::vector<RigEvent> got;
     events_->Drain(&got);
@@ -210,6 +233,7 @@ class RunReconnectTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::vector<SimTransport*> sims_;
   SwitchingTransport* switch_ = nullptr;
   FaultInjectingTransport* cable_ = nullptr;
   std::unique_ptr<DeviceClient> device_;
@@ -461,6 +485,67 @@ TEST_F(RunReconnectTest, AnotherDeviceIsNotMistakenForTheRunsDevice) {
   RunInfo done = Get(id);
   EXPECT_EQ(done.state(), rollrig::v1::RUN_STATE_COMPLETED) << done.state_reason();
   EXPECT_EQ(done.progress().disconnects(), 1u) << "one loss of its device, however long";
+}
+
+// A hung firmware: the device's hardware watchdog resets it (bridge off), rigd sees the
+// reboot, and the run follows its on-disconnect policy as for any lost device.
+TEST_F(RunReconnectTest, AWatchdogResetHoldsThenResumesTheRun) {
+  absl::StatusOr<RunInfo> started = StartRun(rollrig::v1::DISCONNECT_POLICY_RESUME, 1);
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::string id = started->id();
+  WaitSegment(id, "hold");
+  HangFirmware();
+  ASSERT_TRUE(WaitState(id, rollrig::v1::RUN_STATE_HELD));
+  EXPECT_THAT(Get(id).state_reason(), HasSubstr("watchdog-reset"));
+  ASSERT_TRUE(WaitState(id, rollrig::v1::RUN_STATE_RUNNING));
+  EXPECT_EQ(Get(id).progress().cycle(), 1u) << "the interrupted cycle restarts";
+  ASSERT_TRUE(Eventually([&] { return Get(id).state() != rollrig::v1::RUN_STATE_RUNNING; }, 30));
+  RunInfo done = Get(id);
+  EXPECT_EQ(done.state(), rollrig::v1::RUN_STATE_COMPLETED) << done.state_reason();
+  EXPECT_EQ(done.progress().disconnects(), 1u);
+  ExpectWatchdogResetReported();
+}
+
+TEST_F(RunReconnectTest, AWatchdogResetHoldsTheRunUntilResumed) {
+  absl::StatusOr<RunInfo> started = StartRun(rollrig::v1::DISCONNECT_POLICY_HOLD, 1);
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::string id = started->id();
+  WaitSegment(id, "hold");
+  HangFirmware();
+  ASSERT_TRUE(WaitState(id, rollrig::v1::RUN_STATE_HELD));
+  ASSERT_TRUE(Eventually([&] {
+    return Messages(rollrig::v1::RIG_EVENT_RUN_STATE).find("is back") != std::string::npos;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(Get(id).state(), rollrig::v1::RUN_STATE_HELD) << "HOLD waits for a person";
+  // The reset switched the bridge off: the roller is at rest, not driven by the PWM
+  // latched when the firmware hung.
+  EXPECT_LT(std::fabs(device_->Snapshot().last.roller_rpm), 1.0);
+  EXPECT_LT(std::fabs(device_->Snapshot().last.current_a), 0.1);
+  absl::StatusOr<RunInfo> resumed =
+      Call([&](RunManager::RunCallback done) { runs_->ResumeRun(id, std::move(done)); });
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(Eventually([&] { return Get(id).state() != rollrig::v1::RUN_STATE_RUNNING; }, 30));
+  RunInfo done = Get(id);
+  EXPECT_EQ(done.state(), rollrig::v1::RUN_STATE_COMPLETED) << done.state_reason();
+  ExpectWatchdogResetReported();
+}
+
+TEST_F(RunReconnectTest, AWatchdogResetFaultsAnAbortPolicyRun) {
+  absl::StatusOr<RunInfo> started = StartRun(rollrig::v1::DISCONNECT_POLICY_ABORT, 1);
+  ASSERT_TRUE(started.ok()) << started.status();
+  WaitSegment(started->id(), "hold");
+  HangFirmware();
+  ASSERT_TRUE(WaitState(started->id(), rollrig::v1::RUN_STATE_FAULTED));
+  EXPECT_THAT(Get(started->id()).state_reason(),
+              HasSubstr("device lost: the device rebooted (boot reason: watchdog-reset)"));
+  ASSERT_TRUE(Eventually([&] {
+    for (const RigEvent& e : Events()) {
+      if (e.kind() == rollrig::v1::RIG_EVENT_DEVICE_GAP) return true;
+    }
+    return false;
+  }));
+  ExpectWatchdogResetReported();
 }
 
 }  // namespace

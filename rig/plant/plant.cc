@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace rollrig::plant {
@@ -56,17 +57,29 @@ void Plant::Advance(const firmware::ActuatorOutputs& out, double dt_s) {
     StepHead(out, h);
     StepPreload(out, h);
     StepThermal(h);
+    NoteCurrent();
     state_.time_s += h;
   }
 }
 
+double Plant::TripCurrent() const {
+  return params_.current_trip_a > 0 ? params_.current_trip_a
+                                    : std::numeric_limits<double>::infinity();
+}
+
+void Plant::NoteCurrent() {
+  const double magnitude = std::abs(state_.current_a);
+  peak_current_a_ = std::max(peak_current_a_, magnitude);
+  if (magnitude >= TripCurrent()) ++chopped_steps_;
+}
+
+double Plant::TakePeakCurrent() {
+  const double peak = std::max(peak_current_a_, std::abs(state_.current_a));
+  peak_current_a_ = std::abs(state_.current_a);
+  return peak;
+}
+
 void Plant::StepMotor(const firmware::ActuatorOutputs& out, double h) {
-  const double R = params_.resistance;
-  const double L = params_.inductance;
-  const double ke = params_.kt;
-  const double J =
-      params_.rotor_inertia + params_.roller_inertia / (params_.gear_ratio * params_.gear_ratio);
-  const double b = params_.viscous;
   double& i = state_.current_a;
   double& w = state_.motor_omega;
 
@@ -77,21 +90,15 @@ void Plant::StepMotor(const firmware::ActuatorOutputs& out, double h) {
       std::clamp(static_cast<double>(out.motor_voltage_v), -params_.supply_v, params_.supply_v);
   if (!std::isfinite(v)) v = 0;
   const bool open_circuit = !out.bridge_enabled;
-  if (open_circuit) v = -Sign(i) * params_.supply_v;
-  const double current_sign_before = Sign(i);
-
-  auto clamp_open_winding = [&] {
-    if (open_circuit && (current_sign_before == 0 || Sign(i) != current_sign_before)) i = 0;
-  };
+  // The comparator: a current beyond the trip (only ever set by a test) is driven back by
+  // fast decay, as the chopping driver does for the rest of the PWM period.
+  if (open_circuit || std::abs(i) > TripCurrent()) v = -Sign(i) * params_.supply_v;
 
   if (faults_.roller_jammed) {
-    // Rotor locked: only the winding evolves, exactly (first order with w = 0).
+    // Rotor locked: only the winding evolves.
     w = 0;
     motor_stuck_ = true;
-    if (open_circuit && i == 0) return;
-    const double i_inf = v / R;
-    i = i_inf + (i - i_inf) * std::exp(-h * R / L);
-    clamp_open_winding();
+    StepHeldWinding(v, open_circuit, h);
     return;
   }
 
@@ -102,11 +109,7 @@ void Plant::StepMotor(const firmware::ActuatorOutputs& out, double h) {
     if (friction > 0 && std::abs(drive) <= friction) {
       w = 0;
       motor_stuck_ = true;
-      if (!(open_circuit && i == 0)) {
-        const double i_inf = v / R;
-        i = i_inf + (i - i_inf) * std::exp(-h * R / L);
-        clamp_open_winding();
-      }
+      StepHeldWinding(v, open_circuit, h);
       return;
     }
     motor_stuck_ = false;
@@ -114,19 +117,8 @@ void Plant::StepMotor(const firmware::ActuatorOutputs& out, double h) {
 
   // Kinetic friction opposes motion, or the drive torque when breaking away from rest.
   const double direction = w != 0 ? Sign(w) : Sign(params_.kt * i);
-  const double external = -direction * friction;
-  auto f = [&](double ci, double cw) {
-    const double di = (open_circuit && i == 0) ? 0.0 : (v - R * ci - ke * cw) / L;
-    return MotorDerivative{di, (params_.kt * ci - b * cw + external) / J};
-  };
   const double w0 = w;
-  const MotorDerivative k1 = f(i, w);
-  const MotorDerivative k2 = f(i + 0.5 * h * k1.di, w + 0.5 * h * k1.dw);
-  const MotorDerivative k3 = f(i + 0.5 * h * k2.di, w + 0.5 * h * k2.dw);
-  const MotorDerivative k4 = f(i + h * k3.di, w + h * k3.dw);
-  i += h / 6.0 * (k1.di + 2 * k2.di + 2 * k3.di + k4.di);
-  w += h / 6.0 * (k1.dw + 2 * k2.dw + 2 * k3.dw + k4.dw);
-  clamp_open_winding();
+  StepTurning(v, open_circuit, -direction * friction, h, 0);
   // Friction cannot push the shaft through zero: it stops there and sticks until the
   // drive torque breaks it away again (no chatter around zero).
   if (friction > 0 && direction != 0 && Sign(w) != direction) {
@@ -134,6 +126,61 @@ void Plant::StepMotor(const firmware::ActuatorOutputs& out, double h) {
     motor_stuck_ = true;
   }
   state_.motor_angle += 0.5 * h * (w0 + w);
+}
+
+void Plant::StepHeldWinding(double v, bool open_circuit, double h) {
+  double& i = state_.current_a;
+  if (open_circuit && i == 0) return;
+  const double sign_before = Sign(i);
+  const bool within_trip = std::abs(i) <= TripCurrent();
+  // First order with w = 0, solved exactly. The current moves monotonically towards v/R,
+  // so once it passes the trip the comparator held it there: clamping is exact.
+  const double i_inf = v / params_.resistance;
+  i = i_inf + (i - i_inf) * std::exp(-h * params_.resistance / params_.inductance);
+  if (open_circuit && (sign_before == 0 || Sign(i) != sign_before)) i = 0;
+  if (within_trip) i = std::clamp(i, -TripCurrent(), TripCurrent());
+}
+
+void Plant::StepTurning(double v, bool open_circuit, double external, double h, int depth) {
+  // A step in which the current reaches the trip is halved this many times at most, so
+  // the moment the comparator starts chopping is placed to within h / 64 (< 1 us).
+  constexpr int kMaxTripSplits = 6;
+  const double R = params_.resistance;
+  const double L = params_.inductance;
+  const double ke = params_.kt;
+  const double J =
+      params_.rotor_inertia + params_.roller_inertia / (params_.gear_ratio * params_.gear_ratio);
+  const double b = params_.viscous;
+  const double trip = TripCurrent();
+  double& i = state_.current_a;
+  double& w = state_.motor_omega;
+  const double i_start = i;
+  const double w_start = w;
+  const double current_sign_before = Sign(i);
+
+  auto f = [&](double ci, double cw) {
+    double di = (open_circuit && i_start == 0) ? 0.0 : (v - R * ci - ke * cw) / L;
+    // Chopping: at the trip the current holds while the bridge would push it further.
+    if (std::abs(ci) >= trip && di * ci > 0) di = 0;
+    return MotorDerivative{di, (params_.kt * ci - b * cw + external) / J};
+  };
+  const MotorDerivative k1 = f(i, w);
+  const MotorDerivative k2 = f(i + 0.5 * h * k1.di, w + 0.5 * h * k1.dw);
+  const MotorDerivative k3 = f(i + 0.5 * h * k2.di, w + 0.5 * h * k2.dw);
+  const MotorDerivative k4 = f(i + h * k3.di, w + h * k3.dw);
+  i += h / 6.0 * (k1.di + 2 * k2.di + 2 * k3.di + k4.di);
+  w += h / 6.0 * (k1.dw + 2 * k2.dw + 2 * k3.dw + k4.dw);
+  if (std::abs(i) > trip && std::abs(i_start) < trip && depth < kMaxTripSplits) {
+    // The current crossed the trip inside the step: redo it in halves.
+    i = i_start;
+    w = w_start;
+    StepTurning(v, open_circuit, external, 0.5 * h, depth + 1);
+    NoteCurrent();
+    StepTurning(v, open_circuit, external, 0.5 * h, depth + 1);
+    return;
+  }
+  if (open_circuit && (current_sign_before == 0 || Sign(i) != current_sign_before)) i = 0;
+  if (std::abs(i_start) <= trip) i = std::clamp(i, -trip, trip);
 }
 
 void Plant::StepHead(const firmware::ActuatorOutputs& out, double h) {

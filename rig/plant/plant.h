@@ -2,7 +2,9 @@
 // (second order: winding current and shaft speed) through a 20:1 gearbox to the rollers,
 // Coulomb and viscous friction, rolling resistance mu·F·r against the preloaded pad, the
 // head servo with hard stops, the preload actuator and load cell, the winding's thermal
-// model, and seeded sensor noise.
+// model, and seeded sensor noise. The power stage is an H-bridge driver with a
+// current-sense comparator that limits the winding current cycle by cycle
+// (PlantParams::current_trip_a), whatever voltage the firmware commands.
 //
 // Promises: deterministic for a given seed and input sequence; integrates with a fixed
 // internal step of at most max_substep_s whatever Advance() is asked for; allocates
@@ -31,6 +33,16 @@ struct PlantParams {
   double roller_inertia = 4e-5;  // kg·m² at the roller
   double rolling_mu = 0.25;      // torque at the roller = mu·F·r
   double encoder_counts_per_rev = 4096;
+  // Drive stage (H-bridge driver, PWM at 20 kHz): when |winding current| reaches the
+  // current-sense comparator's trip the bridge chops (decays the current for the rest of
+  // that PWM period), so the current never exceeds it, whatever the firmware commands and
+  // however fast the load changes (a jam at speed, a reversal, braking). Modelled as
+  // peak-current-mode chopping averaged over the 50 us PWM period (the winding's L/R is
+  // 0.4 ms, so the ripple is small): at the trip the current holds while the bridge would
+  // push it further. 3.2 A: above the firmware's 3.0 A limit (its voltage clamp around the
+  // back-EMF), so normal regulation never trips it, and below the 3.3 A the motor and the
+  // bridge take at any instant. 0 = no comparator (the bare motor model, for tests).
+  double current_trip_a = 3.2;
   // Head servo
   double head_min_deg = -180.0;
   double head_max_deg = 180.0;
@@ -97,6 +109,13 @@ class Plant {
   PlantFaults& faults() { return faults_; }
   const PlantParams& params() const { return params_; }
 
+  // The largest |winding current| at the end of any integration step (sub-steps included)
+  // since the last call; the next call starts from the present current. For tests of the
+  // drive stage's limit; allocation-free.
+  double TakePeakCurrent();
+  // Integration sub-steps that ended with the comparator chopping (current at the trip).
+  uint64_t chopped_steps() const { return chopped_steps_; }
+
  private:
   PlantParams params_;
   PlantState state_;
@@ -108,8 +127,17 @@ class Plant {
   bool motor_stuck_ = true;  // held by static friction (Coulomb) at zero speed
   bool encoder_frozen_ = false;
   int64_t frozen_count_ = 0;
+  double peak_current_a_ = 0;
+  uint64_t chopped_steps_ = 0;
 
   void StepMotor(const firmware::ActuatorOutputs& out, double h);
+  // The shaft held (jammed or by static friction): the winding alone, exactly.
+  void StepHeldWinding(double v, bool open_circuit, double h);
+  // The turning motor (RK4), splitting the step where the current reaches the trip.
+  void StepTurning(double v, bool open_circuit, double external, double h, int depth);
+  // The comparator's trip (infinite without one).
+  double TripCurrent() const;
+  void NoteCurrent();
   void StepHead(const firmware::ActuatorOutputs& out, double h);
   void StepPreload(const firmware::ActuatorOutputs& out, double h);
   void StepThermal(double h);

@@ -66,6 +66,7 @@ struct AnalyticMotor {
 
 TEST(PlantTest, VoltageStepMatchesAnalyticSecondOrderModel) {
   PlantParams p = Quiet();
+  p.current_trip_a = 0;  // the bare motor: its 5 A peak would trip the drive stage
   p.coulomb = 0;
   p.rolling_mu = 0;
   Plant plant(p, 1);
@@ -268,6 +269,55 @@ TEST(PlantTest, SameSeedSameReadings) {
     differs = differs || ra.motor_current_a != rc.motor_current_a;
   }
   EXPECT_TRUE(differs);
+}
+
+TEST(PlantTest, TheDriveStageHoldsAJammedWindingAtItsTrip) {
+  PlantParams p = Quiet();
+  Plant plant(p, 1);
+  plant.faults().roller_jammed = true;
+  for (int k = 0; k < 100; ++k) {
+    plant.Advance(Drive(24.0), 1e-3);  // 20 A without the comparator
+    EXPECT_LE(plant.TakePeakCurrent(), p.current_trip_a) << "ms " << k;
+  }
+  EXPECT_NEAR(plant.state().current_a, p.current_trip_a, 1e-9);
+  EXPECT_GT(plant.chopped_steps(), 0u);
+  // Below the trip it is the plain first-order winding again.
+  plant.Advance(Drive(1.2), 0.05);
+  EXPECT_NEAR(plant.state().current_a, 1.0, 1e-6);
+}
+
+TEST(PlantTest, AtTheTripTheMotorAcceleratesWithTheTripTorque) {
+  PlantParams p = Quiet();
+  p.coulomb = 0;
+  p.rolling_mu = 0;
+  Plant plant(p, 1);
+  const double J = p.rotor_inertia + p.roller_inertia / (p.gear_ratio * p.gear_ratio);
+  // From rest at full voltage the current rises as (V/R)(1 - e^{-t/tau}) (the shaft
+  // barely turning yet) to the trip at t_trip (~70 us) and holds there: from then on a
+  // constant torque Kt·trip. The speed is Kt/J times the current's integral.
+  const double tau = p.inductance / p.resistance;
+  const double i_stall = p.supply_v / p.resistance;
+  const double t_trip = -tau * std::log(1 - p.current_trip_a / i_stall);
+  const double rise_charge = i_stall * t_trip - tau * p.current_trip_a;  // A·s up to t_trip
+  double t = 0;
+  for (int k = 0; k < 10; ++k) {
+    plant.Advance(Drive(24.0), 1e-3);
+    t += 1e-3;
+    EXPECT_LE(plant.TakePeakCurrent(), p.current_trip_a);
+    const double charge = rise_charge + p.current_trip_a * (t - t_trip);
+    const double expected_w = p.kt / J * charge;
+    EXPECT_NEAR(plant.state().motor_omega, expected_w, 0.003 * expected_w) << "ms " << k;
+  }
+  // A full reversal at speed (the bridge at -24 V against the back-EMF): the current
+  // swings to the negative trip and holds, braking at the trip torque.
+  const double w0 = plant.state().motor_omega;
+  for (int k = 0; k < 5; ++k) {
+    plant.Advance(Drive(-24.0), 1e-3);
+    EXPECT_LE(plant.TakePeakCurrent(), p.current_trip_a);
+  }
+  EXPECT_NEAR(plant.state().current_a, -p.current_trip_a, 1e-9);
+  const double braked = w0 - plant.state().motor_omega;
+  EXPECT_NEAR(braked, p.kt * p.current_trip_a / J * 5e-3, 0.03 * braked);
 }
 
 TEST(PlantTest, LargeStepsAreSplitIntoSubsteps) {

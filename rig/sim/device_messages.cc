@@ -97,6 +97,19 @@ std::string RefusalDetail(firmware::CommandResult result, const firmware::Firmwa
   return absl::StrCat(what, " failed");
 }
 
+std::string BootDetail(rollrig::v1::BootReason reason) {
+  switch (reason) {
+    case rollrig::v1::BOOT_REASON_RESET:
+      return absl::StrCat("firmware ", kFirmwareVersion, " booted after a reset");
+    case rollrig::v1::BOOT_REASON_WATCHDOG_RESET:
+      return absl::StrCat("firmware ", kFirmwareVersion,
+                          " booted after a watchdog reset (the firmware had stopped running; the "
+                          "bridge was switched off at the reset)");
+    default:  // power-on
+      return absl::StrCat("firmware ", kFirmwareVersion, " booted");
+  }
+}
+
 rollrig::v1::DeviceEvent ToDeviceEvent(const firmware::FirmwareEvent& event) {
   rollrig::v1::DeviceEvent out;
   out.set_kind(ToWire(event.kind));
@@ -129,7 +142,7 @@ rollrig::v1::DeviceEvent ToDeviceEvent(const firmware::FirmwareEvent& event) {
       out.set_detail("bridge disabled: the roller motor is no longer driven");
       break;
     case firmware::EventKind::kBooted:
-      out.set_detail(absl::StrCat("firmware ", kFirmwareVersion, " booted"));
+      out.set_detail(BootDetail(rollrig::v1::BOOT_REASON_POWER_ON));
       break;
     case firmware::EventKind::kProgramStarted:
       out.set_detail(absl::StrFormat("program %u started at cycle %u (device time %.6f s)",

@@ -34,4 +34,7 @@ std::string RefusalDetail(firmware::CommandResult result, const firmware::Firmwa
 
 rollrig::v1::DeviceEvent ToDeviceEvent(const firmware::FirmwareEvent& event);
 
+// The BOOTED event's detail: "firmware 0.1.0-sim booted after a watchdog reset (...)".
+std::string BootDetail(rollrig::v1::BootReason reason);
+
 }  // namespace rollrig::sim

@@ -55,8 +55,8 @@ constexpr char kUsage[] =
     "  --control SOCKET    a UNIX stream socket for scripted faults, one command per line,\n"
     "                      one reply line each (\"ok ...\" or \"error: ...\"):\n"
     "                        unplug | plug | replug MS | reset (firmware reboot and USB\n"
-    "                        re-enumeration) | hang (firmware stops answering, still\n"
-    "                        enumerated) | unhang (its watchdog resets it: reboot and\n"
+    "                        re-enumeration) | hang (firmware stops; its hardware\n"
+    "                        watchdog resets it within 50 ms: bridge off, reboot and\n"
     "                        re-enumeration) | stats\n";
 
 rollrig::sim::TcpDeviceServer* g_server = nullptr;
@@ -196,6 +196,11 @@ int RunUsb(const rollrig::sim::SimOptions& options, const UsbModeOptions& usb) {
     }
     control = std::move(*server);
   }
+  // The microcontroller's USB peripheral resets with it: a hardware-watchdog reset
+  // re-enumerates the device, as a real one does.
+  runner.SetWatchdogResetListener([em = emulator->get()] {
+    if (em->plugged()) em->Reset();
+  });
   std::fprintf(stderr,
                "rig-sim: simulated massager %s on emulated USB %04x:%04x %s(tick %u Hz, seed "
                "%llu)%s%s\n",
@@ -242,6 +247,7 @@ int RunUsb(const rollrig::sim::SimOptions& options, const UsbModeOptions& usb) {
     }
   }
   control.reset();
+  runner.SetWatchdogResetListener(nullptr);
   emulator->reset();
   runner.Stop();
   return exit_status;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <utility>
 
 namespace rollrig::sim {
 namespace {
@@ -72,15 +73,27 @@ void SimRunner::WithDevice(const std::function<void(SimulatedDevice&)>& fn) {
   fn(device_);
 }
 
+void SimRunner::SetWatchdogResetListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(listener_mu_);
+  watchdog_reset_listener_ = std::move(listener);
+}
+
 void SimRunner::Loop() {
   for (;;) {
     int64_t next_ns;
+    bool watchdog_reset = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (!running_) return;
       next_ns = RunDueTicks(clock_->NowNanos());
+      watchdog_reset = device_.watchdog_resets() != watchdog_resets_seen_;
+      watchdog_resets_seen_ = device_.watchdog_resets();
     }
     output_ready_.notify_all();
+    if (watchdog_reset) {
+      std::lock_guard<std::mutex> lock(listener_mu_);
+      if (watchdog_reset_listener_) watchdog_reset_listener_();
+    }
     WaitUntil(next_ns);
   }
 }

@@ -50,6 +50,12 @@ class SimRunner final : public DevicePipe {
   // Runs fn with the device locked: fault injection and inspection.
   void WithDevice(const std::function<void(SimulatedDevice&)>& fn);
 
+  // Called on the simulator's thread, with the device unlocked, after a burst in which
+  // the device's hardware watchdog reset it (rig-sim --usb re-enumerates then: the
+  // microcontroller's USB peripheral resets with it). nullptr removes it; removing waits
+  // for a call in progress, so the listener must not call this itself.
+  void SetWatchdogResetListener(std::function<void()> listener);
+
  private:
   void Loop();
   // Runs the ticks that are due (at most a burst); returns the clock time of the next one.
@@ -71,6 +77,9 @@ class SimRunner final : public DevicePipe {
   int64_t start_ns_ = 0;  // clock time of tick 0
   int64_t tick_period_ns_ = 0;
   uint64_t next_tick_ = 0;  // index of the next tick to run
+  uint64_t watchdog_resets_seen_ = 0;
+  std::mutex listener_mu_;  // held while the listener runs
+  std::function<void()> watchdog_reset_listener_;
 };
 
 }  // namespace rollrig::sim

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 #include <vector>
@@ -96,6 +97,44 @@ TEST(SimRunnerTest, DiscardPipesDropsStaleBytes) {
   runner.DiscardPipes();
   uint8_t buf[64];
   EXPECT_EQ(runner.ReadToHost(buf, sizeof(buf), 0), 0u);
+  runner.Stop();
+}
+
+// A hang is reset by the device's hardware watchdog 50 ms of device time later, and the
+// runner tells its listener (rig-sim --usb re-enumerates then), off the device lock.
+TEST(SimRunnerTest, AWatchdogResetIsReportedToTheListener) {
+  ManualClock clock;
+  SimRunner runner(SimOptions(), &clock);
+  std::atomic<int> calls{0};
+  runner.SetWatchdogResetListener([&] {
+    runner.WithDevice([](SimulatedDevice&) {});  // the device is not locked here
+    ++calls;
+  });
+  runner.Start();
+  for (int ms = 0; ms < 20; ++ms) clock.Advance(1'000'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(calls.load(), 0);
+  runner.WithDevice([](SimulatedDevice& d) { d.SetHung(true); });
+  const auto wait = [&](auto done) {
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done() && std::chrono::steady_clock::now() < limit) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  };
+  for (int ms = 0; ms < 49; ++ms) clock.Advance(1'000'000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(calls.load(), 0) << "49 ms of device time is within the 50 ms timeout";
+  for (int ms = 0; ms < 2; ++ms) clock.Advance(1'000'000);
+  wait([&] { return calls.load() > 0; });
+  EXPECT_EQ(calls.load(), 1);
+  bool hung = true;
+  runner.WithDevice([&](SimulatedDevice& d) {
+    hung = d.hung();
+    EXPECT_EQ(d.watchdog_resets(), 1u);
+    EXPECT_EQ(d.info().boot_reason(), v1::BOOT_REASON_WATCHDOG_RESET);
+  });
+  EXPECT_FALSE(hung);
+  runner.SetWatchdogResetListener(nullptr);
   runner.Stop();
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "rig/sim/device_messages.h"
+#include "rig/sim/independent_watchdog.h"
 #include "rig/sim/program_messages.h"
 #include "rig/sim/wire_enums.h"
 
@@ -46,18 +47,29 @@ uint64_t MixBits(uint64_t x) {
 
 std::string Number(double v) { return absl::StrFormat("%g", v); }
 
+// The hardware watchdog's timeout, at least two control ticks (a kick every tick).
+uint32_t HardwareWatchdogUs(const SimOptions& options) {
+  const uint32_t tick_hz = std::max<uint32_t>(options.firmware.tick_hz, 1);
+  const uint64_t two_ticks_us = 2 * ((1'000'000 + tick_hz - 1) / tick_hz);
+  return static_cast<uint32_t>(std::clamp<uint64_t>(uint64_t{1000} * options.hardware_watchdog_ms,
+                                                    two_ticks_us, UINT32_MAX));
+}
+
 }  // namespace
 
 struct SimulatedDevice::Impl {
-  explicit Impl(const SimOptions& opts) : options(opts), plant(opts.plant, opts.seed) {
+  explicit Impl(const SimOptions& opts)
+      : options(opts), plant(opts.plant, opts.seed), hardware_watchdog(HardwareWatchdogUs(opts)) {
     max_batch_samples =
         std::clamp<size_t>(options.batch_max_samples, size_t{1}, kMaxSamplesPerFrame);
-    Boot();
+    Boot(v1::BOOT_REASON_POWER_ON);
   }
 
-  // Power-on or reset: everything of the microcontroller starts again; the physical world
-  // (plant, injected faults) carries on.
-  void Boot() {
+  // Power-on or reset: everything of the microcontroller starts again, the bridge off
+  // (the power stage's default); the physical world (plant, injected faults) carries on.
+  void Boot(v1::BootReason reason) {
+    boot_reason = reason;
+    hardware_watchdog.Kick();
     fw = std::make_unique<firmware::Firmware>(options.firmware);
     watchdog_ms = options.firmware.watchdog_ms;
     telemetry_divisor = std::max<uint32_t>(options.firmware.telemetry_divisor, 1);
@@ -86,18 +98,25 @@ struct SimulatedDevice::Impl {
     *info.mutable_capabilities() =
         MakeCapabilities(options.firmware, options.plant, watchdog_ms, telemetry_divisor);
     info.set_boot_id(boot_id);
+    info.set_boot_reason(boot_reason);
   }
 
   void Tick() {
-    const double period_s = fw->tick_period_us() * 1e-6;
+    const uint32_t period_us = fw->tick_period_us();
     // A hung microcontroller still has its last PWM and servo commands latched in the
-    // peripherals: the physics goes on with them, nothing else happens.
-    plant.Advance(outputs, period_s);
+    // peripherals: the physics goes on with them until the hardware watchdog resets it.
+    plant.Advance(outputs, period_us * 1e-6);
+    if (hardware_watchdog.Elapse(period_us)) {
+      ++watchdog_resets;
+      Boot(v1::BOOT_REASON_WATCHDOG_RESET);
+      return;
+    }
     if (hung) return;
     const firmware::SensorInputs sensors = plant.ReadSensors();
     ProcessInput();
     if (hung) return;  // the input just hung it
     outputs = fw->Tick(sensors);
+    hardware_watchdog.Kick();  // the main loop came round
     SendEvents();
     PumpTelemetry();
   }
@@ -331,7 +350,14 @@ struct SimulatedDevice::Impl {
 
   void SendEvent(const firmware::FirmwareEvent& event) {
     v1::DeviceMessage& reply = NewReply();
-    *reply.mutable_event() = ToDeviceEvent(event);
+    v1::DeviceEvent* out = reply.mutable_event();
+    *out = ToDeviceEvent(event);
+    if (event.kind == firmware::EventKind::kBooted) {
+      // The reset-cause register, read at boot.
+      out->set_boot_id(boot_id);
+      out->set_boot_reason(boot_reason);
+      out->set_detail(BootDetail(boot_reason));
+    }
     Send(reply);
   }
 
@@ -421,6 +447,9 @@ struct SimulatedDevice::Impl {
   uint32_t watchdog_ms = 0;
   uint32_t telemetry_divisor = 1;
   bool hung = false;
+  IndependentWatchdog hardware_watchdog;
+  uint64_t watchdog_resets = 0;
+  v1::BootReason boot_reason = v1::BOOT_REASON_POWER_ON;
   uint64_t boot_count = 0;
   uint64_t boot_id = 0;
   v1::DeviceInfo info;
@@ -463,13 +492,17 @@ void SimulatedDevice::SetHung(bool hung) {
   // power cycle), never by carrying on: nothing stale survives the stall — setpoints, a
   // half-run program, a speed estimate across the missed ticks.
   if (impl_->hung && !hung) {
-    impl_->Boot();
+    impl_->Boot(v1::BOOT_REASON_RESET);
     return;
   }
   impl_->hung = hung;
 }
 
-void SimulatedDevice::Reset() { impl_->Boot(); }
+void SimulatedDevice::Reset() { impl_->Boot(v1::BOOT_REASON_RESET); }
+
+bool SimulatedDevice::hung() const { return impl_->hung; }
+
+uint64_t SimulatedDevice::watchdog_resets() const { return impl_->watchdog_resets; }
 
 void SimulatedDevice::InjectFault(rollrig::v1::InjectedFault fault, bool active) {
   impl_->InjectFault(fault, active);

@@ -33,6 +33,12 @@ struct SimOptions {
   // (the USB endpoint FIFO and transfer buffers). When the host stops reading, output
   // beyond this waits in the firmware buffer, then is dropped and counted.
   size_t max_output_bytes = 64 * 1024;
+  // The microcontroller's independent hardware watchdog (independent_watchdog.h): kicked
+  // by every firmware tick; unkicked this long (a hung firmware) it resets the
+  // microcontroller: the bridge is off at once and the firmware boots again with boot
+  // reason WATCHDOG_RESET. 50 ms is 50 ticks at 1 kHz, so a hang ends within 100 ms
+  // (at least two ticks are used).
+  uint32_t hardware_watchdog_ms = 50;
 };
 
 struct SimStats {
@@ -62,10 +68,14 @@ class SimulatedDevice {
 
   // Simulates a firmware hang (nothing is read or sent, the loops stop while the last
   // outputs stay latched) or a device reset (firmware state and counters restart, a new
-  // boot_id; the plant keeps moving). Ending a hang is a reset: a hung microcontroller
-  // comes back only through its hardware watchdog or a power cycle.
+  // boot_id; the plant keeps moving). A hang lasts until the hardware watchdog resets the
+  // microcontroller (SimOptions::hardware_watchdog_ms), or until SetHung(false), which is
+  // a reset too: a hung microcontroller never just carries on.
   void SetHung(bool hung);
   void Reset();
+  bool hung() const;
+  // Resets by the hardware watchdog since construction.
+  uint64_t watchdog_resets() const;
 
   // Applies an injected fault of the physical world (InjectFault message or tests).
   void InjectFault(rollrig::v1::InjectedFault fault, bool active);

@@ -232,7 +232,9 @@ TEST(SimulatedDeviceTest, ResetChangesTheBootIdAndAnnouncesTheBoot) {
 }
 
 TEST(SimulatedDeviceTest, AHungFirmwareIgnoresInputAndSendsNothing) {
-  DeviceHarness h;
+  SimOptions options;
+  options.hardware_watchdog_ms = 60'000;  // a hang that lasts: what the host sees meanwhile
+  DeviceHarness h(options);
   h.Send(Hello(1));
   h.Run(0.1);
   const size_t samples_before = h.host.samples.size();
@@ -248,6 +250,83 @@ TEST(SimulatedDeviceTest, AHungFirmwareIgnoresInputAndSendsNothing) {
   h.Run(0.1);
   EXPECT_GT(h.host.samples.size(), samples_hung);
   EXPECT_EQ(h.host.FindAck(3), nullptr);  // input during the hang was never read
+  EXPECT_EQ(h.device.watchdog_resets(), 0u);
+}
+
+// The hardware watchdog (SimOptions::hardware_watchdog_ms, 50 ms by default) resets a
+// hung microcontroller within 100 ms of simulated time: the bridge is off at the reset
+// (the roller, driven by the PWM latched at the hang until then, coasts down with no
+// current), and the new boot says why it started.
+TEST(SimulatedDeviceTest, AHangIsResetByTheHardwareWatchdogWithin100Ms) {
+  DeviceHarness h;
+  h.Send(Hello(1));
+  h.Send(RollerSpeed(2, 60));
+  h.Run(1.5);
+  ASSERT_NEAR(h.device.plant().state().roller_rpm(), 60, 2);
+  ASSERT_EQ(h.device.watchdog_resets(), 0u) << "a running firmware kicks it every tick";
+  const uint64_t boot_before = h.device.info().boot_id();
+  EXPECT_EQ(h.device.info().boot_reason(), v1::BOOT_REASON_POWER_ON);
+  h.host.events.clear();
+
+  h.Send(Inject(3, v1::INJECTED_FAULT_FIRMWARE_HANG, true));
+  h.Send(RollerSpeed(4, 100));  // behind the hang: never read
+  while (!h.device.hung()) h.Run(0.001, false);
+  const double hung_at = h.device.plant().state().time_s;
+  while (h.device.watchdog_resets() == 0 && h.device.plant().state().time_s - hung_at < 1.0) {
+    EXPECT_TRUE(h.device.hung());
+    // Until the reset the PWM latched at the hang still drives the roller.
+    EXPECT_NEAR(h.device.plant().state().roller_rpm(), 60, 3);
+    h.Run(0.001, false);
+  }
+  const double reset_after_s = h.device.plant().state().time_s - hung_at;
+  ASSERT_EQ(h.device.watchdog_resets(), 1u);
+  EXPECT_LE(reset_after_s, 0.100);
+  EXPECT_NEAR(reset_after_s, 0.050, 0.0015);
+  EXPECT_FALSE(h.device.hung());
+  EXPECT_FALSE(h.device.firmware().status().bridge_enabled) << "the bridge is off at reset";
+  EXPECT_NE(h.device.info().boot_id(), boot_before);
+  EXPECT_EQ(h.device.info().boot_reason(), v1::BOOT_REASON_WATCHDOG_RESET);
+
+  // Bridge off: the winding current is gone within a tick and stays gone; the roller
+  // coasts down instead of being driven.
+  const double rpm_at_reset = h.device.plant().state().roller_rpm();
+  h.Run(0.001, false);
+  for (int ms = 0; ms < 300; ++ms) {
+    h.Run(0.001, false);
+    ASSERT_EQ(h.device.plant().state().current_a, 0.0) << "ms " << ms;
+  }
+  EXPECT_LT(h.device.plant().state().roller_rpm(), rpm_at_reset - 5);
+
+  // The new boot announces itself and why.
+  const v1::DeviceEvent* booted = nullptr;
+  for (const auto& e : h.host.events) {
+    if (e.kind() == v1::DEVICE_EVENT_BOOTED) booted = &e;
+  }
+  ASSERT_NE(booted, nullptr);
+  EXPECT_EQ(booted->boot_reason(), v1::BOOT_REASON_WATCHDOG_RESET);
+  EXPECT_EQ(booted->boot_id(), h.device.info().boot_id());
+  EXPECT_THAT(booted->detail(), HasSubstr("watchdog reset"));
+  EXPECT_EQ(h.host.FindAck(4), nullptr);  // the command behind the hang was never read
+  // It answers a new handshake, reporting the reason, and takes commands again.
+  h.Send(Hello(5));
+  h.Send(RollerSpeed(6, 30));
+  h.Run(0.1);
+  ASSERT_FALSE(h.host.infos.empty());
+  EXPECT_EQ(h.host.infos.back().boot_reason(), v1::BOOT_REASON_WATCHDOG_RESET);
+  ASSERT_NE(h.host.FindAck(6), nullptr);
+  EXPECT_EQ(h.host.FindAck(6)->result(), v1::COMMAND_RESULT_OK);
+}
+
+TEST(SimulatedDeviceTest, ACommandedResetIsReportedAsSuch) {
+  DeviceHarness h;
+  h.Run(0.1);
+  h.host.events.clear();
+  h.device.Reset();
+  h.Run(0.01);
+  ASSERT_TRUE(h.host.HasEvent(v1::DEVICE_EVENT_BOOTED));
+  EXPECT_EQ(h.device.info().boot_reason(), v1::BOOT_REASON_RESET);
+  EXPECT_EQ(h.host.events.front().boot_reason(), v1::BOOT_REASON_RESET);
+  EXPECT_EQ(h.device.watchdog_resets(), 0u);
 }
 
 TEST(SimulatedDeviceTest, GarbageInTheInputIsSkippedAndCommandsStillWork) {

@@ -185,16 +185,18 @@ TEST(RigSimUsbTest, TheControlSocketScriptsFaults) {
   // Already unplugged: replug only plugs.
   EXPECT_EQ(Command(fd, "replug 20"), "ok replugged after 20 ms at /dev/bus/usb/001/003");
   EXPECT_EQ(Command(fd, "reset"), "ok reset, re-enumerated at /dev/bus/usb/001/004");
-  EXPECT_EQ(Command(fd, "hang"), "ok firmware hung");
+  // A hang ends in a reset by the device's hardware watchdog, which re-enumerates it.
+  EXPECT_EQ(Command(fd, "hang"),
+            "ok firmware hung; its watchdog reset it, re-enumerated at /dev/bus/usb/001/005");
   EXPECT_EQ(Command(fd, "unhang"),
-            "ok firmware reset by its watchdog, re-enumerated at /dev/bus/usb/001/005");
+            "error: nothing to unhang: the device's hardware watchdog resets a hung firmware "
+            "(hang reports it)");
   const std::string stats = Command(fd, "stats");
   EXPECT_NE(stats.find(" plugs=4 unplugs=3 resets=2 "), std::string::npos) << stats;
   EXPECT_EQ(Command(fd, "replug soon"),
             "error: replug wants the milliseconds to stay unplugged, 0..60000");
   EXPECT_EQ(Command(fd, "fly"),
-            "error: unknown command \"fly\" (try unplug, plug, replug MS, reset, hang, unhang, "
-            "stats)");
+            "error: unknown command \"fly\" (try unplug, plug, replug MS, reset, hang, stats)");
   close(fd);
   kill(c.pid, SIGTERM);
   EXPECT_EQ(WaitFor(c, milliseconds(5000)), 128 + SIGTERM);

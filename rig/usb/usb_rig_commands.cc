@@ -38,24 +38,43 @@ std::string UsbRigCommands::Execute(const std::string& line) {
     emulator_->Reset();
     return absl::StrCat("ok reset, re-enumerated at ", emulator_->device_node());
   }
-  if (command == "hang" && no_argument()) {
-    runner_->WithDevice([](sim::SimulatedDevice& d) { d.SetHung(true); });
-    return "ok firmware hung";
-  }
-  if (command == "unhang" && no_argument()) {
-    // A hung microcontroller comes back through a reset, and its USB peripheral with it:
-    // the firmware reboots and the device re-enumerates.
-    runner_->WithDevice([](sim::SimulatedDevice& d) { d.SetHung(false); });
-    emulator_->Reset();
-    return absl::StrCat("ok firmware reset by its watchdog, re-enumerated at ",
-                        emulator_->device_node());
+  if (command == "hang" && no_argument()) return Hang();
+  if (command == "unhang") {
+    return "error: nothing to unhang: the device's hardware watchdog resets a hung firmware "
+           "(hang reports it)";
   }
   if (command == "stats" && no_argument()) return "ok " + FormatStats(emulator_->stats());
   if (command == "unplug" || command == "plug" || command == "reset" || command == "hang" ||
-      command == "unhang" || command == "stats") {
+      command == "stats") {
     return absl::StrCat("error: ", command, " takes no argument");
   }
   return absl::StrCat("error: unknown command \"", command, "\" (try ", kHelp, ")");
+}
+
+std::string UsbRigCommands::Hang() {
+  // The hardware watchdog resets the microcontroller within its timeout and the device
+  // re-enumerates (rig-sim --usb's watchdog-reset listener); the reply waits for that.
+  constexpr auto kReenumerationWait = std::chrono::seconds(5);
+  const uint64_t resets_before = emulator_->stats().resets;
+  const bool plugged = emulator_->plugged();
+  uint64_t watchdog_resets_before = 0;
+  runner_->WithDevice([&](sim::SimulatedDevice& d) {
+    watchdog_resets_before = d.watchdog_resets();
+    d.SetHung(true);
+  });
+  const auto hung_at = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - hung_at < kReenumerationWait) {
+    uint64_t watchdog_resets = 0;
+    runner_->WithDevice([&](sim::SimulatedDevice& d) { watchdog_resets = d.watchdog_resets(); });
+    const bool reset = watchdog_resets > watchdog_resets_before;
+    if (reset && !plugged) return "ok firmware hung; its watchdog reset it (unplugged)";
+    if (reset && emulator_->stats().resets > resets_before && emulator_->plugged()) {
+      return absl::StrCat("ok firmware hung; its watchdog reset it, re-enumerated at ",
+                          emulator_->device_node());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return "error: the firmware hung and its watchdog did not reset it within 5 s";
 }
 
 std::string FormatStats(const UsbEmulatorStats& s) {

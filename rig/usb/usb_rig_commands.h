@@ -4,7 +4,10 @@
 //   plug            it appears again, with a new device number
 //   replug MS       unplug, wait MS milliseconds (0..60000), plug
 //   reset           firmware reboot (new boot id) and USB re-enumeration, same serial
-//   hang / unhang   the firmware stops / resumes answering; the device stays enumerated
+//   hang            the firmware stops (its last outputs latched); the microcontroller's
+//                   hardware watchdog resets it within its timeout (50 ms by default): the
+//                   bridge goes off, the firmware reboots and the device re-enumerates.
+//                   The reply comes once it has. (There is no unhang: the watchdog is it.)
 //   stats           the emulated bus's counters on one line
 //
 // Thread-safe (the emulator and the runner are).
@@ -25,9 +28,11 @@ class UsbRigCommands {
 
   std::string Execute(const std::string& line);
 
-  static constexpr char kHelp[] = "unplug, plug, replug MS, reset, hang, unhang, stats";
+  static constexpr char kHelp[] = "unplug, plug, replug MS, reset, hang, stats";
 
  private:
+  std::string Hang();
+
   UsbEmulator* emulator_;
   sim::SimRunner* runner_;
 };

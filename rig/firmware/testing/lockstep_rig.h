@@ -29,7 +29,14 @@ class Rig {
   Firmware& fw() { return *fw_; }
   plant::Plant& plant() { return plant_; }
   const ActuatorOutputs& out() const { return out_; }
+  // Largest |current| at the end of each tick; and at the end of every plant sub-step.
   double peak_current() const { return peak_current_; }
+  double peak_step_current() const { return peak_step_current_; }
+  void ResetPeakCurrents() {
+    peak_current_ = 0;
+    peak_step_current_ = 0;
+    plant_.TakePeakCurrent();
+  }
   double time_s() const { return plant_.state().time_s; }
   const std::vector<FirmwareEvent>& events() const { return events_; }
   const std::vector<TelemetrySample>& samples() const { return samples_; }
@@ -44,6 +51,7 @@ class Rig {
     ActuatorOutputs applied = out_;
     if (override_outputs) override_outputs(&applied);
     plant_.Advance(applied, dt_);
+    peak_step_current_ = std::max(peak_step_current_, plant_.TakePeakCurrent());
     const SensorInputs in = plant_.ReadSensors();
     if (feed_watchdog) fw_->FeedWatchdog();
     out_ = fw_->Tick(in);
@@ -101,6 +109,7 @@ class Rig {
   double dt_;
   ActuatorOutputs out_;
   double peak_current_ = 0;
+  double peak_step_current_ = 0;
   bool have_seq_ = false;
   uint64_t last_seq_ = 0;
   std::vector<FirmwareEvent> events_;
