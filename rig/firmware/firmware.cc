@@ -36,6 +36,9 @@ constexpr float kPreloadIntegralLimitN = 20.0f;
 constexpr float kStandstillRpm = 0.5f;
 constexpr uint32_t kStandstillHoldUs = 5000;
 constexpr uint64_t kMaxBrakingUs = 1000000;  // the bridge goes off after this whatever
+// The e-stop's preload release holds 0 N this long (several of the actuator's time
+// constants) before the actuator goes off.
+constexpr uint32_t kPreloadReleaseSettleUs = 300000;
 
 // Fault detection.
 constexpr float kStallCurrentFraction = 0.9f;  // "at the limit" (the clamp holds 0.98)
@@ -107,7 +110,8 @@ ActuatorOutputs Firmware::Tick(const SensorInputs& in) {
   Measure(in);
   UpdateInterlocks(in);
   DetectFaults();
-  const ActuatorOutputs out = RunControl();
+  ActuatorOutputs out = RunControl();
+  ReleasePreload(&out);
   status_.bridge_enabled = out.bridge_enabled;
   RecordTelemetry(out);
   ++status_.ticks;
@@ -279,6 +283,35 @@ ActuatorOutputs Firmware::RunControl() {
   return out;
 }
 
+void Firmware::BeginPreloadRelease() {
+  if (preload_releasing_) return;
+  preload_releasing_ = true;
+  release_settled_us_ = 0;
+  // From the force the pad presses with: the last demand while the actuator was driven,
+  // else (it was unpowered, holding its position) the measured force.
+  const bool driven =
+      status_.state == DeviceState::kActive || status_.state == DeviceState::kStopping;
+  const float from = driven ? preload_demand_ : meas_.load_cell_raw_n;
+  preload_demand_ = std::clamp(FiniteOr(from, 0.0f), 0.0f, config_.load_cell_full_scale_n);
+  preload_ramp_.Reset(std::max(0.0f, preload_demand_ - tare_n_));  // the ramp is tared
+  status_.preload_n_target = 0;
+}
+
+void Firmware::ReleasePreload(ActuatorOutputs* out) {
+  if (!preload_releasing_) return;
+  if (preload_demand_ == 0.0f) {
+    // At 0 N the actuator settles, then goes off and holds the released position.
+    release_settled_us_ += tick_period_us_;
+    if (release_settled_us_ >= kPreloadReleaseSettleUs) return;
+  }
+  preload_demand_ = std::max(0.0f, preload_demand_ - kEStopPreloadReleaseNPerS * dt_s_);
+  // Telemetry's preload command (tared, like the ramp) shows the release.
+  preload_ramp_.Reset(std::max(0.0f, preload_demand_ - tare_n_));
+  preload_integral_ = 0;
+  out->preload_enabled = true;
+  out->preload_force_cmd_n = preload_demand_;
+}
+
 void Firmware::RecordTelemetry(const ActuatorOutputs& out) {
   if (telemetry_countdown_ == 0) {
     TelemetrySample s;
@@ -340,6 +373,9 @@ void Firmware::DisableBridge() {
 void Firmware::RaiseFault(Fault fault, float value) {
   const uint32_t bit = FaultBit(fault);
   if (status_.faults & bit) return;
+  const bool estop =
+      fault == Fault::kEStopSoftware || fault == Fault::kEStopButton || fault == Fault::kDoorOpen;
+  if (estop) BeginPreloadRelease();
   status_.faults |= bit;
   PushEvent(EventKind::kFaultRaised, fault, value);
   switch (status_.state) {
@@ -465,6 +501,7 @@ CommandResult Firmware::ClearFaults() {
   if (interlocked || still_hot || still_saturated) return CommandResult::kConditionPersists;
 
   status_.faults = 0;
+  preload_releasing_ = false;
   stall_timer_.Reset();
   over_speed_timer_.Reset();
   over_temp_timer_.Reset();
