@@ -18,6 +18,11 @@ constexpr float kObserverBandwidthRadS = 300.0f;
 // so Kp = 0.03 V·s/rad gives a crossover near 120 rad/s; the integral corner sits a
 // decade lower.
 constexpr SpeedControllerGains kSpeedGains{.kp = 0.03f, .ki = 1.2f};
+// Stopping (category 1) brakes with a proportional law sized to take this fraction of
+// the speed out in one tick: above about one tick's worth of speed it asks for more than
+// the limit, so the clamp brakes at the current limit, and the tail below it lasts a tick
+// or two instead of the speed loop's slow exponential.
+constexpr float kBrakeFractionPerTick = 0.8f;
 // The clamp keeps the true current a little under the limit, so estimate noise cannot
 // push it over.
 constexpr float kCurrentLimitMargin = 0.98f;
@@ -72,6 +77,13 @@ Firmware::Firmware(const FirmwareConfig& config) : config_(config) {
   observer_.Configure(kObserverBandwidthRadS, dt_s_, rad_per_count,
                       config_.torque_constant / config_.motor_inertia);
   speed_gains_ = kSpeedGains;
+  // Current for a speed change dw in one tick: J·dw/(Kt·dt); the voltage for it beyond the
+  // back-EMF is R times that, and the law's reference is 0, so Ke·w is already in -kp·w.
+  const float deadbeat_kp =
+      config_.motor_inertia * config_.winding_resistance / (config_.torque_constant * dt_s_);
+  brake_gains_ = SpeedControllerGains{
+      .kp = std::max(kSpeedGains.kp, kBrakeFractionPerTick * deadbeat_kp - config_.torque_constant),
+      .ki = 0.0f};
   meas_.supply_v = config_.supply_v;
   status_.state = DeviceState::kIdle;
   head_max_rate_ = config_.head_max_rate_dps;
@@ -264,7 +276,7 @@ ActuatorOutputs Firmware::RunControl() {
         return out;
       }
       applied_voltage_ = speed_controller_.Step(0.0f, meas_.motor_speed_est, SpeedLow(),
-                                                SpeedHigh(), speed_gains_, limits, dt);
+                                                SpeedHigh(), brake_gains_, limits, dt);
       out.bridge_enabled = true;
       out.motor_voltage_v = applied_voltage_;
       out.head_enabled = true;

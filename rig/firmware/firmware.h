@@ -297,7 +297,8 @@ class Firmware {
   SpeedObserver observer_;
   SpeedController speed_controller_;
   SpeedControllerGains speed_gains_;
-  RateLimiter roller_ramp_;  // roller rpm
+  SpeedControllerGains brake_gains_;  // stop category 1: at the current limit, short tail
+  RateLimiter roller_ramp_;           // roller rpm
   float applied_voltage_ = 0;
   bool bridge_on_ = false;
 
@@ -306,8 +307,8 @@ class Firmware {
   float head_max_rate_ = 0;   // of the present move, dps
   RateLimiter preload_ramp_;  // newtons (tared)
   float preload_integral_ = 0;
-  float preload_demand_ = 0;        // last demand sent to the actuator (absolute)
-  bool preload_releasing_ = false;  // an e-stop is latched: the preload goes to 0 N
+  float preload_demand_ = 0;         // last demand sent to the actuator (absolute)
+  bool preload_releasing_ = false;   // an e-stop is latched: the preload goes to 0 N
   uint32_t release_settled_us_ = 0;  // how long the release has held 0 N
 
   // Stops.
