@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gui/dash/telemetry_ingest.h"
+#include "rig/base/user_identity.h"
 
 namespace rollrig::gui {
 namespace {
@@ -17,14 +18,6 @@ using Clock = std::chrono::system_clock;
 constexpr size_t kMaxEvents = 300;
 constexpr double kPollInterval_s = 0.25;
 constexpr double kLeaseRenew_s = 3;
-
-std::string UserAtHost() {
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  const char* user = std::getenv("USER");
-  if (!user || !*user) user = std::getenv("LOGNAME");
-  return absl::StrCat(user && *user ? user : "unknown", "@", host);
-}
 
 bool RunIsActive(rollrig::v1::RunState s) {
   return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||

@@ -81,7 +81,8 @@ std::string DescribeValue(const char* measurement, const char* unit, double valu
   return shown + " within " + Bounds(limit);
 }
 
-std::string DescribeFault(v1::Fault fault, double value, double torque_nm) {
+std::string DescribeFault(v1::Fault fault, double value, double torque_nm,
+                          const std::string& requested_by) {
   std::string detail;
   switch (fault) {
     case v1::FAULT_STALL:
@@ -104,7 +105,8 @@ std::string DescribeFault(v1::Fault fault, double value, double torque_nm) {
       detail = "no host heartbeat for " + WithUnit(value, "ms");
       break;
     case v1::FAULT_ESTOP_SOFTWARE:
-      detail = "e-stop commanded by the host";
+      detail = requested_by.empty() ? "e-stop commanded by the host"
+                                    : "e-stop commanded by " + requested_by;
       break;
     case v1::FAULT_ESTOP_BUTTON:
       detail = "e-stop button pressed";

@@ -27,6 +27,9 @@ std::string DescribeValue(const char* measurement, const char* unit, double valu
 // A fault and what tripped it: "stall: torque 2.98 N·m at the current limit (motor
 // current 2.98 A)", "over-temperature: winding 100.2 °C", "estop-button: e-stop button
 // pressed". value is the device's measurement; torque_nm the latest sample's |torque|.
-std::string DescribeFault(rollrig::v1::Fault fault, double value, double torque_nm);
+// requested_by (software e-stop only): who asked and why, "alice@bench (rigctl): jam",
+// making "estop-software: e-stop commanded by alice@bench (rigctl): jam".
+std::string DescribeFault(rollrig::v1::Fault fault, double value, double torque_nm,
+                          const std::string& requested_by = "");
 
 }  // namespace rollrig::host

@@ -256,6 +256,11 @@ void RunAnalyzer::NoteFault(v1::Fault fault, double value, double t_s) {
   }
 }
 
+void RunAnalyzer::NoteEStopRequest(const std::string& who, const std::string& reason) {
+  if (finished_ || !estop_requested_by_.empty()) return;
+  estop_requested_by_ = reason.empty() ? who : who + ": " + reason;
+}
+
 void RunAnalyzer::NoteStopped(const std::string& why, double t_s) {
   if (finished_ || end_cause_ != EndCause::kNone) return;
   stopped_why_ = why;
@@ -348,7 +353,7 @@ v1::LimitResult RunAnalyzer::ResultOf(const FaultRecord& f) const {
   r.set_t_s(f.t_s);
   r.set_outcome(v1::VERDICT_ABORTED);
   r.set_violations(f.count);
-  r.set_reason(DescribeFault(f.fault, f.value, f.torque_nm));
+  r.set_reason(DescribeFault(f.fault, f.value, f.torque_nm, estop_requested_by_));
   return r;
 }
 
@@ -381,7 +386,7 @@ v1::RunVerdict RunAnalyzer::Verdict() const {
     case EndCause::kFault: {
       const FaultRecord& f = faults_[ending_fault_];
       verdict.set_verdict(v1::VERDICT_ABORTED);
-      reason = DescribeFault(f.fault, f.value, f.torque_nm) + " at " +
+      reason = DescribeFault(f.fault, f.value, f.torque_nm, estop_requested_by_) + " at " +
                FormatWhere(f.in_program, f.cycle, f.segment,
                            f.segment >= 0 ? SegmentLabel(f.segment) : empty_label_, f.t_s);
       break;

@@ -118,6 +118,10 @@ class RunAnalyzer {
   // tripping measurement in its display unit (for a stall the motor current, A; the
   // reason names the torque of the latest sample). Cycle and segment: the latest sample's.
   void NoteFault(rollrig::v1::Fault fault, double value, double t_s);
+  // Who asked for a software e-stop and why (a RIG_EVENT_ESTOP_REQUESTED event; both
+  // bounded by rigd), before or after its FAULT_ESTOP_SOFTWARE: the fault's reason and the
+  // verdict name them. The first request counts.
+  void NoteEStopRequest(const std::string& who, const std::string& reason);
   // The run was stopped before its planned end -- by a person, or because the device was
   // lost: ABORTED. `why` is the reason as people read it, e.g. "stopped by alice@bench";
   // the verdict adds where: "stopped by alice@bench at cycle 2, segment 3, 41.2 s". A run
@@ -224,6 +228,7 @@ class RunAnalyzer {
   size_t abort_checker_ = 0;
   std::optional<rollrig::v1::LimitResult> abort_cause_;
   std::vector<FaultRecord> faults_;  // one per distinct fault, first first
+  std::string estop_requested_by_;   // "WHO: REASON" of the first e-stop request
   size_t ending_fault_ = 0;
   std::string stopped_why_;
   double stopped_t_s_ = 0;

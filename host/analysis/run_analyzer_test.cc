@@ -630,6 +630,37 @@ TEST(RunAnalyzerTest, VerdictPrecedence) {
   EXPECT_EQ(b->Verdict().reason(), "door-open: guard door opened at cycle 1, segment 0, 0 s");
 }
 
+TEST(RunAnalyzerTest, ASoftwareEStopNamesWhoAskedAndWhyInEitherOrder) {
+  auto make = [] {
+    return std::make_unique<RunAnalyzer>(std::vector<v1::Limit>{}, std::vector<AnalyzerSegment>{});
+  };
+  auto request_first = make();
+  request_first->AddSample(Quiet(0, 1, 0));
+  request_first->NoteEStopRequest("alice@bench (rigctl)", "pad slipped");
+  request_first->NoteFault(v1::FAULT_ESTOP_SOFTWARE, 60, 0);
+  EXPECT_EQ(request_first->Verdict().reason(),
+            "estop-software: e-stop commanded by alice@bench (rigctl): pad slipped at cycle 1, "
+            "segment 0, 0 s");
+
+  auto fault_first = make();  // the device's event overtook rigd's own
+  fault_first->AddSample(Quiet(0, 1, 0));
+  fault_first->NoteFault(v1::FAULT_ESTOP_SOFTWARE, 60, 0);
+  fault_first->NoteEStopRequest("bob@desk (rig-dash)", "");
+  fault_first->NoteEStopRequest("someone@else", "too late");  // the first request counts
+  const v1::RunVerdict verdict = fault_first->Verdict();
+  EXPECT_EQ(verdict.reason(),
+            "estop-software: e-stop commanded by bob@desk (rig-dash) at cycle 1, segment 0, 0 s");
+  const v1::LimitResult* estop = FindResult(verdict, "fault estop-software");
+  ASSERT_NE(estop, nullptr);
+  EXPECT_EQ(estop->reason(), "estop-software: e-stop commanded by bob@desk (rig-dash)");
+
+  auto unnamed = make();  // no request recorded (an older recording)
+  unnamed->AddSample(Quiet(0, 1, 0));
+  unnamed->NoteFault(v1::FAULT_ESTOP_SOFTWARE, 60, 0);
+  EXPECT_EQ(unnamed->Verdict().reason().rfind("estop-software: e-stop commanded by the host", 0),
+            0u);
+}
+
 TEST(RunAnalyzerTest, FirstFailureInRunTimeDecides) {
   RunAnalyzer analyzer({TorqueMax("later in the list", 1.0, v1::LIMIT_ACTION_FAIL),
                         TorqueMax("earlier in time", 0.75, v1::LIMIT_ACTION_FAIL)},

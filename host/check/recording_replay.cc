@@ -211,6 +211,9 @@ class Replay {
       case v1::RIG_EVENT_DEVICE:
         ApplyDeviceEvent(e.device());
         break;
+      case v1::RIG_EVENT_ESTOP_REQUESTED:
+        analyzer_->NoteEStopRequest(e.who(), e.reason());
+        break;
       default:
         break;
     }
@@ -422,6 +425,7 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
       case v1::RIG_EVENT_DISCONNECTED:
       case v1::RIG_EVENT_DEVICE_GAP:
       case v1::RIG_EVENT_RUN_STATE:
+      case v1::RIG_EVENT_ESTOP_REQUESTED:
         p.by_time = true;
         by_time.push_back(std::move(p));
         break;

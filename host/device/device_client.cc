@@ -245,10 +245,15 @@ struct DeviceClient::Impl {
   // estimated from the telemetry rate).
   uint64_t CloseDeviceGap(uint64_t first_seq, int64_t now_ns);
   void SendQueuedCommands(int64_t now);
+  // Sends a requested e-stop now, ahead of everything else (cheap when none is pending).
+  void SendPriorityEStop();
+  // Why an e-stop cannot be delivered, and what stops the motors instead.
+  std::string EStopUnreachable(const std::string& why) const;
   void CheckTimers(int64_t now);
   void PublishDecoderCounters(int64_t now);
   void AbandonStalledFrame(int64_t now);
-  absl::Status Send(HostMessage& msg);
+  // `written_ns` (optional) gets the steady_clock time the frame went to Write().
+  absl::Status Send(HostMessage& msg, int64_t* written_ns = nullptr);
   // Ends the session: reports the loss, fails pending commands; `close` asks the I/O
   // thread to close the transport (it already has when the transport failed).
   void DeviceLost(const std::string& reason, bool close);
@@ -283,7 +288,14 @@ struct DeviceClient::Impl {
   bool wake = false;
   bool accepting_commands = false;
   std::vector<QueuedCommand> outbox;
+  // The e-stop's priority slot: every caller waiting for the next e-stop frame and when
+  // the first of them asked; estop_pending lets the dispatcher skip the lock when empty.
+  std::vector<std::function<void(absl::Status)>> estop_waiters;
+  int64_t estop_requested_ns = 0;
+  std::atomic<bool> estop_pending{false};
   std::atomic<uint32_t> next_command_id{1};
+  mutable std::mutex estop_timing_mu;
+  std::optional<EStopTiming> estop_timing;
 
   mutable std::mutex snapshot_mu;  // held only to copy in or out
   std::condition_variable connected_cv;
@@ -441,12 +453,14 @@ void DeviceClient::Impl::DispatchLoop() {
     const int64_t now = MonotonicNanos();
     Chunk* chunk = nullptr;
     size_t handled = 0;
+    SendPriorityEStop();
     // Bounded, so timers still run when the device floods us.
     while (handled < kChunkCount && filled.pop(chunk)) {
       HandleChunk(*chunk, now);
       chunk->error.clear();
       free_chunks.push(chunk);
       ++handled;
+      SendPriorityEStop();
     }
     const int64_t after = MonotonicNanos();
     SendQueuedCommands(after);
@@ -462,15 +476,21 @@ void DeviceClient::Impl::DispatchLoop() {
   }
 
   std::vector<QueuedCommand> unsent;
+  std::vector<std::function<void(absl::Status)>> unsent_estops;
   {
     std::lock_guard<std::mutex> lock(wake_mu);
     accepting_commands = false;
     unsent.swap(outbox);
+    unsent_estops.swap(estop_waiters);
+    estop_pending.store(false, std::memory_order_relaxed);
   }
   const absl::Status stopped = absl::UnavailableError("device client stopped");
   for (auto& c : unsent) {
     if (c.done) c.done(stopped);
   }
+  const absl::Status estop_stopped =
+      absl::UnavailableError(EStopUnreachable("the device client stopped"));
+  for (auto& done : unsent_estops) done(estop_stopped);
   FailPending(stopped);
 }
 
@@ -803,6 +823,7 @@ void DeviceClient::Impl::SendQueuedCommands(int64_t now) {
     queued.swap(outbox);
   }
   for (auto& c : queued) {
+    SendPriorityEStop();
     if (!handshaken) {
       std::string detail;
       {
@@ -818,7 +839,10 @@ void DeviceClient::Impl::SendQueuedCommands(int64_t now) {
     absl::Status status = Send(c.msg);
     if (!status.ok()) {
       if (c.done) c.done(status);
-      DeviceLost(std::string(status.message()), /*close=*/true);
+      // A command too large for a frame is a bad request, not a lost device.
+      if (!absl::IsInvalidArgument(status)) {
+        DeviceLost(std::string(status.message()), /*close=*/true);
+      }
       continue;
     }
     const uint32_t id = c.msg.command_id();
@@ -827,7 +851,62 @@ void DeviceClient::Impl::SendQueuedCommands(int64_t now) {
   }
 }
 
-absl::Status DeviceClient::Impl::Send(HostMessage& msg) {
+void DeviceClient::Impl::SendPriorityEStop() {
+  if (!estop_pending.load(std::memory_order_acquire)) return;
+  std::vector<std::function<void(absl::Status)>> waiters;
+  int64_t requested_ns = 0;
+  {
+    std::lock_guard<std::mutex> lock(wake_mu);
+    waiters.swap(estop_waiters);
+    requested_ns = estop_requested_ns;
+    estop_pending.store(false, std::memory_order_relaxed);
+  }
+  if (waiters.empty()) return;
+  auto answer_all = [waiters = std::move(waiters)](const absl::Status& status) {
+    for (const auto& done : waiters) done(status);
+  };
+  if (!handshaken) {
+    std::string detail;
+    {
+      std::lock_guard<std::mutex> lock(snapshot_mu);
+      detail = snapshot.detail;
+    }
+    answer_all(absl::UnavailableError(EStopUnreachable(
+        absl::StrCat("no device connected on ", description, detail.empty() ? "" : ": ", detail))));
+    return;
+  }
+  // No text travels to the device: the frame is the command id and an empty EStop.
+  HostMessage msg;
+  uint32_t id = next_command_id.fetch_add(1);
+  if (id == 0) id = next_command_id.fetch_add(1);
+  msg.set_command_id(id);
+  msg.mutable_estop();
+  int64_t written_ns = 0;
+  absl::Status status = Send(msg, &written_ns);
+  if (!status.ok()) {
+    answer_all(absl::UnavailableError(EStopUnreachable(std::string(status.message()))));
+    DeviceLost(std::string(status.message()), /*close=*/true);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(estop_timing_mu);
+    estop_timing = EStopTiming{.requested_ns = requested_ns, .written_ns = written_ns};
+  }
+  pending[id] = PendingCommand{MonotonicNanos() + ToNanos(options.command_timeout), std::move(msg),
+                               std::move(answer_all)};
+}
+
+std::string DeviceClient::Impl::EStopUnreachable(const std::string& why) const {
+  const std::string watchdog =
+      options.watchdog_ms > 0
+          ? absl::StrCat("within ", options.watchdog_ms, " ms (its watchdog timeout)")
+          : std::string("after its own watchdog timeout");
+  return absl::StrCat("e-stop not delivered: ", why,
+                      "; the device's watchdog stops the motors by itself ", watchdog,
+                      " of rigd's last message");
+}
+
+absl::Status DeviceClient::Impl::Send(HostMessage& msg, int64_t* written_ns) {
   tx_payload.clear();
   if (!msg.SerializeToString(&tx_payload)) {
     return absl::InternalError(absl::StrCat("cannot serialize ", CommandName(msg)));
@@ -839,6 +918,7 @@ absl::Status DeviceClient::Impl::Send(HostMessage& msg) {
         absl::StrCat(CommandName(msg), " is too large for one frame"));
   }
   ++tx_seq;
+  if (written_ns != nullptr) *written_ns = MonotonicNanos();
   absl::Status status = transport->Write(tx_frame.data(), tx_frame.size());
   if (!status.ok()) {
     return absl::UnavailableError(
@@ -860,6 +940,7 @@ void DeviceClient::Impl::CheckTimers(int64_t now) {
     }
   }
   if (session_active && now >= next_heartbeat_ns) {
+    SendPriorityEStop();
     HostMessage heartbeat;
     heartbeat.mutable_heartbeat()->set_host_time_ns(static_cast<uint64_t>(HostTimeNanos()));
     absl::Status status = Send(heartbeat);
@@ -1020,6 +1101,15 @@ void DeviceClient::SendCommand(rollrig::v1::HostMessage msg,
   uint32_t id = impl_->next_command_id.fetch_add(1);
   if (id == 0) id = impl_->next_command_id.fetch_add(1);  // 0 means "no ack wanted"
   msg.set_command_id(id);
+  if (const size_t bytes = msg.ByteSizeLong(); bytes > codec::kMaxPayload) {
+    // Refused here, before anything is sent: a bad request must never cost the link.
+    if (done) {
+      done(absl::InvalidArgumentError(absl::StrCat(CommandName(msg), " is ", bytes,
+                                                   " bytes; one device frame carries at most ",
+                                                   codec::kMaxPayload)));
+    }
+    return;
+  }
   {
     std::lock_guard<std::mutex> lock(impl_->wake_mu);
     if (impl_->accepting_commands) {
@@ -1042,6 +1132,32 @@ absl::Status DeviceClient::SendCommandAndWait(rollrig::v1::HostMessage msg) {
   std::future<absl::Status> result = promise->get_future();
   SendCommand(std::move(msg), [promise](absl::Status status) { promise->set_value(status); });
   return result.get();
+}
+
+void DeviceClient::EStop(int64_t requested_ns, std::function<void(absl::Status)> done) {
+  if (requested_ns == 0) requested_ns = MonotonicNanos();
+  if (!done) done = [](absl::Status) {};
+  {
+    std::lock_guard<std::mutex> lock(impl_->wake_mu);
+    if (impl_->accepting_commands) {
+      if (impl_->estop_waiters.empty()) impl_->estop_requested_ns = requested_ns;
+      impl_->estop_waiters.push_back(std::move(done));
+      impl_->estop_pending.store(true, std::memory_order_release);
+      impl_->wake = true;
+      done = nullptr;
+    }
+  }
+  if (done) {
+    done(absl::UnavailableError(impl_->EStopUnreachable(
+        absl::StrCat("the device client for ", impl_->description, " is not running"))));
+    return;
+  }
+  impl_->wake_cv.notify_one();
+}
+
+std::optional<EStopTiming> DeviceClient::LastEStopTiming() const {
+  std::lock_guard<std::mutex> lock(impl_->estop_timing_mu);
+  return impl_->estop_timing;
 }
 
 DeviceSnapshot DeviceClient::Snapshot() const {

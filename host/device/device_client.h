@@ -10,8 +10,17 @@
 // Connection: Start() returns at once; the client opens the transport, says Hello and
 // waits for DeviceInfo, and when the device is lost it reports it and keeps retrying.
 //
-// Thread safety: every public method may be called from any thread. SendCommand()
-// never blocks: its callback runs on the dispatcher thread (keep it short, never block).
+// E-stop jumps every queue: EStop() puts it in a priority slot that the dispatcher empties
+// before anything else it does (before decoding the next received chunk, before each
+// queued command, before a heartbeat), so at most the one frame already being written
+// is ahead of it on the transport. Its frame is small and bounded (no text; it fits one
+// 64-byte USB packet).
+// Oversized commands: a command whose frame would exceed the codec's maximum payload is
+// refused (INVALID_ARGUMENT) before anything is sent; it never costs the device link.
+//
+// Thread safety: every public method may be called from any thread. SendCommand() and
+// EStop() never block: their callbacks run on the dispatcher thread (keep them short,
+// never block).
 #pragma once
 
 #include <atomic>
@@ -45,6 +54,13 @@ struct DeviceClientOptions {
 };
 
 // A consistent copy of what the client knows, for status and validation.
+// The last e-stop's way through the client, for latency measurement: both are
+// std::chrono::steady_clock nanoseconds.
+struct EStopTiming {
+  int64_t requested_ns = 0;  // as given to EStop() (the RPC handler's entry)
+  int64_t written_ns = 0;    // when its frame was handed to Transport::Write()
+};
+
 struct DeviceSnapshot {
   rollrig::v1::ConnectionState connection = rollrig::v1::CONNECTION_STATE_CONNECTING;
   std::string transport;  // Transport::Describe()
@@ -94,6 +110,13 @@ class DeviceClient {
   void SendCommand(rollrig::v1::HostMessage msg, std::function<void(absl::Status)> done);
   // Blocking form for tools and tests (never from a gRPC reactor).
   absl::Status SendCommandAndWait(rollrig::v1::HostMessage msg);
+  // Sends the e-stop ahead of every queued command (see above). `done` gets OK when the
+  // device acknowledges it; UNAVAILABLE, saying the device's watchdog stops the motors
+  // and within how long, when no device is connected to send it to. `requested_ns`
+  // (steady_clock ns, 0 = now) is when the request arrived, for LastEStopTiming().
+  void EStop(int64_t requested_ns, std::function<void(absl::Status)> done);
+  // The latest e-stop that was handed to the transport, if any.
+  std::optional<EStopTiming> LastEStopTiming() const;
 
   DeviceSnapshot Snapshot() const;
   TelemetryHub& telemetry() { return telemetry_; }

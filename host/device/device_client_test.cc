@@ -15,9 +15,11 @@
 #include <cstdio>
 #include <deque>
 #include <functional>
+#include <future>
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -585,6 +587,113 @@ TEST(DeviceClientScriptedTest, StopJoinsWhileTheTransportIsBlocked) {
   EXPECT_NE(client.Snapshot().connection, rollrig::v1::CONNECTION_STATE_CONNECTED);
 }
 
+TEST(DeviceClientScriptedTest, EStopIsWrittenAheadOfEveryQueuedCommand) {
+  // The device takes the first jog's frame only when the test lets it: meanwhile a
+  // backlog of jogs and then an e-stop queue up behind it.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool gate_open = false;
+  bool first_jog_blocked = false;
+  std::vector<HostMessage> received;
+  auto device = std::make_unique<ScriptedDevice>([&](const HostMessage& m, ScriptedDevice& dev) {
+    if (m.has_hello()) {
+      dev.SendInfo(1);
+      dev.Ack(m, rollrig::v1::COMMAND_RESULT_OK, "");
+      return;
+    }
+    if (m.has_heartbeat()) return;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      received.push_back(m);
+      if (m.has_set_roller_speed() && m.set_roller_speed().rpm() == 1) {
+        first_jog_blocked = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return gate_open; });
+      }
+    }
+    dev.Ack(m, rollrig::v1::COMMAND_RESULT_OK, "");
+  });
+  DeviceClient client(std::move(device), FastOptions());
+  client.Start();
+  ASSERT_TRUE(client.WaitConnected(absl::Seconds(20)).ok());
+
+  client.SendCommand(Jog(1), nullptr);
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(20), [&] { return first_jog_blocked; }));
+  }
+  constexpr int kBacklog = 50;
+  std::atomic<int> jogs_done{0};
+  for (int i = 0; i < kBacklog; ++i) {
+    client.SendCommand(Jog(2 + i), [&](absl::Status) { ++jogs_done; });
+  }
+  std::promise<absl::Status> estop_result;
+  client.EStop(0, [&](absl::Status s) { estop_result.set_value(s); });
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    gate_open = true;
+  }
+  cv.notify_all();
+  std::future<absl::Status> estop_done = estop_result.get_future();
+  ASSERT_EQ(estop_done.wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  EXPECT_TRUE(estop_done.get().ok());
+  ASSERT_TRUE(Eventually([&] { return jogs_done.load() == kBacklog; }));
+
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(received.size(), static_cast<size_t>(kBacklog + 2));
+  EXPECT_TRUE(received[0].has_set_roller_speed()) << "the frame being written when it came";
+  EXPECT_TRUE(received[1].has_estop()) << "the e-stop jumps the backlog of " << kBacklog;
+  // No text travels: the frame holds only the command id, and fits one USB packet.
+  EXPECT_TRUE(received[1].estop().reason().empty());
+  EXPECT_LE(received[1].ByteSizeLong() + codec::kHeaderSize + codec::kCrcSize, 64u);
+  const std::optional<EStopTiming> timing = client.LastEStopTiming();
+  ASSERT_TRUE(timing.has_value());
+  EXPECT_GT(timing->requested_ns, 0);
+  EXPECT_GE(timing->written_ns, timing->requested_ns);
+}
+
+TEST(DeviceClientScriptedTest, ACommandTooLargeForAFrameIsRefusedWithoutLosingTheDevice) {
+  auto acks_all = [](const HostMessage& m, ScriptedDevice& dev) {
+    if (m.has_hello()) dev.SendInfo(1);
+    if (!m.has_heartbeat()) dev.Ack(m, rollrig::v1::COMMAND_RESULT_OK, "");
+  };
+  DeviceClient client(std::make_unique<ScriptedDevice>(acks_all), FastOptions());
+  EventLog events(client.events());
+  client.Start();
+  ASSERT_TRUE(client.WaitConnected(absl::Seconds(20)).ok());
+  HostMessage huge;
+  huge.mutable_estop()->set_reason(std::string(70000, 'r'));
+  const absl::Status s = client.SendCommandAndWait(huge);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("at most 16384"));
+  EXPECT_LT(s.message().size(), 200u);
+  EXPECT_EQ(client.Snapshot().connection, rollrig::v1::CONNECTION_STATE_CONNECTED);
+  EXPECT_TRUE(client.SendCommandAndWait(Jog(10)).ok());
+  EXPECT_FALSE(events.Has(rollrig::v1::RIG_EVENT_DISCONNECTED));
+}
+
+TEST(DeviceClientScriptedTest, AnEStopWithNoDeviceSaysTheWatchdogStopsTheMotors) {
+  DeviceClientOptions options = FastOptions();
+  options.watchdog_ms = 300;
+  DeviceClient client(std::make_unique<ScriptedDevice>([](const HostMessage&, ScriptedDevice&) {}),
+                      options);
+  auto estop = [&] {
+    std::promise<absl::Status> result;
+    client.EStop(0, [&](absl::Status s) { result.set_value(s); });
+    return result.get_future().get();
+  };
+  absl::Status s = estop();  // not started
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("watchdog stops the motors"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("300 ms"));
+  client.Start();  // a device that never answers Hello: never connected
+  s = estop();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("no device connected"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("within 300 ms"));
+  EXPECT_FALSE(client.LastEStopTiming().has_value());
+}
+
 // =======================================================================================
 // Against the simulated massager in this process.
 
@@ -676,6 +785,21 @@ TEST(DeviceClientSimTest, EStopRefusesJogUntilCleared) {
   ASSERT_TRUE(Eventually([&] { return rig.client->SendCommandAndWait(ClearMessage()).ok(); }));
   EXPECT_TRUE(rig.client->SendCommandAndWait(Jog(30)).ok());
   EXPECT_EQ(rig.client->Snapshot().roller_rpm_target, 30);
+}
+
+TEST(DeviceClientSimTest, PriorityEStopLatchesAndStopsTheRoller) {
+  SimRig rig;
+  ASSERT_TRUE(rig.client->WaitConnected(absl::Seconds(20)).ok());
+  ASSERT_TRUE(rig.client->SendCommandAndWait(Jog(60)).ok());
+  ASSERT_TRUE(Eventually([&] { return std::abs(rig.client->Snapshot().last.roller_rpm) > 50; }));
+  std::promise<absl::Status> result;
+  rig.client->EStop(0, [&](absl::Status s) { result.set_value(s); });
+  EXPECT_TRUE(result.get_future().get().ok());
+  const uint32_t estop_bit = 1u << rollrig::v1::FAULT_ESTOP_SOFTWARE;
+  EXPECT_TRUE(Eventually([&] { return (rig.client->Snapshot().faults & estop_bit) != 0; }));
+  EXPECT_TRUE(Eventually([&] { return std::abs(rig.client->Snapshot().last.roller_rpm) < 1; }));
+  EXPECT_EQ(rig.client->Snapshot().connection, rollrig::v1::CONNECTION_STATE_CONNECTED);
+  EXPECT_FALSE(rig.events->Has(rollrig::v1::RIG_EVENT_DISCONNECTED));
 }
 
 // A hang that lasts (the device's hardware watchdog set far off): what the host does

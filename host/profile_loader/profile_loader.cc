@@ -9,11 +9,15 @@
 #include "host/profile_loader/profile_validation.h"
 #include "host/profile_loader/program_unrolling.h"
 #include "host/profile_loader/text_locator.h"
+#include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
 namespace {
 
 using rollrig::v1::ProfileError;
+
+// A parser's message around the piece of input it quotes.
+constexpr size_t kMaxProfileErrorBytes = 2 * kQuoteBytes;
 
 std::string FileStem(absl::string_view file_name) {
   const size_t slash = file_name.find_last_of('/');
@@ -54,8 +58,8 @@ ProfileCheck LoadProfile(const rollrig::v1::ProfileSource& source,
       ProfileError error;
       error.set_file_name(file_name);
       error.set_field("preset");
-      error.set_message(
-          absl::StrCat("no preset named \"", source.preset(), "\"; the presets are ", known));
+      error.set_message(absl::StrCat("no preset named ", QuoteInput(source.preset()),
+                                     "; the presets are ", known));
       check.errors.push_back(std::move(error));
       return check;
     }
@@ -67,6 +71,11 @@ ProfileCheck LoadProfile(const rollrig::v1::ProfileSource& source,
   ParsedProfile parsed = IsJsonProfile(format, file_name, text) ? ParseProfileJson(text, file_name)
                                                                 : ParseProfileText(text, file_name);
   check.errors = std::move(parsed.errors);
+  // A parser's message may quote the text (an unknown field's name): bounded, as all input.
+  for (ProfileError& error : check.errors) {
+    error.set_message(TruncateText(error.message(), kMaxProfileErrorBytes));
+    error.set_field(TruncateText(error.field(), kMaxProfileErrorBytes));
+  }
   if (!parsed.complete) return check;  // the rest of the text was never read
 
   std::optional<TextLocator> locator;

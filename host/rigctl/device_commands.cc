@@ -11,6 +11,7 @@
 #include "host/rigctl/commands.h"
 #include "host/rigctl/duration.h"
 #include "host/rigctl/options.h"
+#include "rig/base/bounded_text.h"
 
 namespace rollrig::host::rigctl {
 namespace {
@@ -246,12 +247,14 @@ int EStopCommand(Session& s, const Args& args) {
   if (auto e = ParseOptions(args, 0, {"--reason"}, {}, 0, &o)) return s.Usage(*e);
   if (!s.Connect()) return kExitUsage;
   rollrig::v1::EStopRequest req;
-  req.set_reason(o.value("--reason", "rigctl estop"));
+  // Any bytes are accepted (rigd cuts a long reason); protobuf needs them as UTF-8.
+  req.set_reason(ToValidUtf8(o.value("--reason", "rigctl estop")));
   req.set_who(absl::StrCat(UserAtHost(), " (rigctl)"));
   rollrig::v1::EStopResponse resp;
   grpc::Status rpc = s.stub().EStop(s.Context(5).get(), req, &resp);
   if (!rpc.ok()) return s.Failed("estop", rpc);
-  s.out() << "e-stop: braking to standstill, then bridge off; latched until `rigctl clear`\n";
+  s.out() << "e-stop: braking to standstill, then bridge off; preload released to 0 N, head "
+             "held; latched until `rigctl clear`\n";
   return kExitOk;
 }
 

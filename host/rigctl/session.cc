@@ -10,14 +10,6 @@
 
 namespace rollrig::host::rigctl {
 
-std::string UserAtHost() {
-  char host[256] = {};
-  gethostname(host, sizeof(host) - 1);
-  const char* user = std::getenv("USER");
-  if (!user || !*user) user = std::getenv("LOGNAME");
-  return absl::StrCat(user && *user ? user : "unknown", "@", host);
-}
-
 Session::Session(std::string addr, bool force, std::ostream& out, std::ostream& err)
     : addr_(std::move(addr)), force_(force), out_(out), err_(err) {}
 

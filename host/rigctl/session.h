@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
+#include "rig/base/user_identity.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
 namespace rollrig::host::rigctl {
@@ -20,8 +21,8 @@ inline constexpr int kExitMarginal = 2;  // a run's MARGINAL verdict
 inline constexpr int kExitAborted = 3;   // a run ABORTED or FAULTED
 inline constexpr int kExitUsage = 4;     // bad arguments, rigd not reachable, no control
 
-// "user@host", the identity rigctl gives rigd.
-std::string UserAtHost();
+// rigctl names itself to rigd as rollrig::UserAtHost() (rig/base/user_identity.h).
+using rollrig::UserAtHost;
 
 class Session {
  public:

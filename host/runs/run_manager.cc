@@ -15,6 +15,7 @@
 #include "host/device/host_time.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/recording/mcap_recovery.h"
+#include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
 namespace {
@@ -326,7 +327,7 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
   if (!source.preset().empty()) {
     const rollrig::v1::Preset* preset = FindPreset(source.preset());
     if (!preset) {
-      done(absl::NotFoundError(absl::StrCat("no preset named '", source.preset(), "'")));
+      done(absl::NotFoundError(absl::StrCat("no preset named ", QuoteInput(source.preset()))));
       return;
     }
     source.set_text(preset->text());
@@ -482,8 +483,9 @@ absl::Status RunManager::ArmDevice(ActiveRun& run) {
 void RunManager::PauseRun(const std::string& id, RunCallback done) {
   Post([this, id, done = std::move(done)] {
     if (!active_ || !IsActive(active_->info.state()) || (!id.empty() && id != active_->info.id())) {
-      done(absl::FailedPreconditionError(id.empty() ? "no run is active"
-                                                    : absl::StrCat("run ", id, " is not active")));
+      done(absl::FailedPreconditionError(
+          id.empty() ? "no run is active"
+                     : absl::StrCat("run ", QuoteInput(id), " is not active")));
       return;
     }
     if (active_->info.state() != rollrig::v1::RUN_STATE_RUNNING) {
@@ -536,8 +538,9 @@ void RunManager::ResumeRun(const std::string& id, RunCallback done) {
 void RunManager::StopRun(const std::string& id, const std::string& who, RunCallback done) {
   Post([this, id, who, done = std::move(done)] {
     if (!active_ || !IsActive(active_->info.state()) || (!id.empty() && id != active_->info.id())) {
-      done(absl::FailedPreconditionError(id.empty() ? "no run is active"
-                                                    : absl::StrCat("run ", id, " is not active")));
+      done(absl::FailedPreconditionError(
+          id.empty() ? "no run is active"
+                     : absl::StrCat("run ", QuoteInput(id), " is not active")));
       return;
     }
     ActiveRun& run = *active_;
@@ -577,6 +580,10 @@ void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
       break;
     case rollrig::v1::RIG_EVENT_DEVICE_GAP:
       run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
+      break;
+    case rollrig::v1::RIG_EVENT_ESTOP_REQUESTED:
+      // Who pressed it and why: the verdict names them (bounded by the service).
+      run.analyzer->NoteEStopRequest(e.who(), e.reason());
       break;
     case rollrig::v1::RIG_EVENT_DISCONNECTED: {
       // The event says "device lost: why".
@@ -1329,7 +1336,7 @@ absl::StatusOr<RunInfo> RunManager::Get(const std::string& id) const {
   for (const RunInfo& r : runs_) {
     if (r.id() == want) return r;
   }
-  return absl::NotFoundError(absl::StrCat("no run '", want, "'"));
+  return absl::NotFoundError(absl::StrCat("no run ", QuoteInput(want)));
 }
 
 std::vector<RunInfo> RunManager::List() const {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/json_util.h"
+#include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
 namespace {
@@ -101,7 +102,7 @@ std::string RunStore::RunPath(const std::string& id) const {
 
 absl::Status RunStore::Save(const rollrig::v1::RunInfo& run) {
   if (!ValidId(run.id()))
-    return absl::InvalidArgumentError(absl::StrCat("bad run id '", run.id(), "'"));
+    return absl::InvalidArgumentError(absl::StrCat("bad run id ", QuoteInput(run.id())));
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
@@ -125,7 +126,7 @@ absl::Status RunStore::Save(const rollrig::v1::RunInfo& run) {
 absl::Status RunStore::AppendCycle(const std::string& run_id,
                                    const rollrig::v1::CycleStats& cycle) {
   if (!ValidId(run_id))
-    return absl::InvalidArgumentError(absl::StrCat("bad run id '", run_id, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("bad run id ", QuoteInput(run_id)));
   std::string json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
@@ -143,10 +144,10 @@ absl::Status RunStore::AppendCycle(const std::string& run_id,
 
 absl::StatusOr<rollrig::v1::RunInfo> RunStore::Load(const std::string& run_id) const {
   if (!ValidId(run_id))
-    return absl::InvalidArgumentError(absl::StrCat("bad run id '", run_id, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("bad run id ", QuoteInput(run_id)));
   const std::string path = RunPath(run_id);
   std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("no run '", run_id, "' in ", dir_));
+  if (!in) return absl::NotFoundError(absl::StrCat("no run ", QuoteInput(run_id), " in ", dir_));
   std::stringstream ss;
   ss << in.rdbuf();
   rollrig::v1::RunInfo run;
@@ -183,7 +184,7 @@ std::vector<rollrig::v1::RunInfo> RunStore::LoadAll(std::vector<std::string>* pr
 absl::StatusOr<std::vector<rollrig::v1::CycleStats>> RunStore::LoadCycles(
     const std::string& run_id) const {
   if (!ValidId(run_id))
-    return absl::InvalidArgumentError(absl::StrCat("bad run id '", run_id, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("bad run id ", QuoteInput(run_id)));
   std::vector<rollrig::v1::CycleStats> cycles;
   std::ifstream in(absl::StrCat(dir_, "/", run_id, ".cycles.jsonl"));
   std::string line;

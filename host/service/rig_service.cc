@@ -1,5 +1,6 @@
 #include "host/service/rig_service.h"
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -9,13 +10,18 @@
 #include "absl/strings/str_join.h"
 #include "enum_names.h"
 #include "host/service/jog_validation.h"
+#include "host/service/request_limits.h"
 #include "host/service/row_aggregator.h"
 #include "host/service/status_convert.h"
+#include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
 namespace {
 
 using rollrig::v1::HostMessage;
+
+// The longest error message sent to a client (see ToGrpcStatus).
+constexpr size_t kMaxStatusMessageBytes = 2048;
 
 // Collects the acknowledgements of several commands and finishes the call once, with the
 // first error (or OK) after the last one.
@@ -48,6 +54,12 @@ class CommandBatch : public std::enable_shared_from_this<CommandBatch> {
   absl::Status first_error_;
   std::function<void(absl::Status)> done_;
 };
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string ConnectionProblem(const DeviceSnapshot& snap) {
   return absl::StrCat("no device connected (", snap.transport, snap.detail.empty() ? "" : ": ",
@@ -118,7 +130,14 @@ class EventStream final : public PumpedWriter<rollrig::v1::RigEvent> {
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  // The message travels as trailing metadata, which clients cap (8 KiB by default; its
+  // percent-encoding can triple a byte): a longer one would turn any error into
+  // RESOURCE_EXHAUSTED. Inputs are quoted bounded where they are used; this is the net
+  // under lists (e.g. every error of a profile).
+  return grpc::Status(
+      static_cast<grpc::StatusCode>(status.code()),
+      TruncateText(std::string_view(status.message().data(), status.message().size()),
+                   kMaxStatusMessageBytes));
 }
 
 RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs,
@@ -241,24 +260,19 @@ grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* RigServiceImpl::EStop(grpc::CallbackServerContext* ctx,
                                                 const rollrig::v1::EStopRequest* req,
                                                 rollrig::v1::EStopResponse* /*resp*/) {
+  const int64_t received_ns = SteadyNanos();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const std::string who = req->who().empty() ? ctx->peer() : req->who();
+  // First the device: always sent, whatever the state or the request carries; the record
+  // comes after, as it costs time the roller would keep turning.
+  device_->EStop(received_ns, [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
+  const EStopFields fields = BoundedEStopFields(*req, ctx->peer());
   rollrig::v1::RigEvent event;
   event.set_kind(rollrig::v1::RIG_EVENT_ESTOP_REQUESTED);
-  event.set_who(who);
-  event.set_message(
-      absl::StrCat("e-stop requested by ", who, req->reason().empty() ? "" : ": ", req->reason()));
+  event.set_who(fields.who);
+  event.set_reason(fields.reason);
+  event.set_message(absl::StrCat("e-stop requested by ", fields.who,
+                                 fields.reason.empty() ? "" : ": ", fields.reason));
   device_->events().Publish(std::move(event));
-  // Always sent, whatever the state: e-stop is never refused by the host.
-  HostMessage m;
-  m.mutable_estop()->set_reason(req->reason());
-  device_->SendCommand(std::move(m), [reactor](absl::Status s) {
-    if (absl::IsUnavailable(s)) {
-      s = absl::UnavailableError(
-          absl::StrCat(s.message(), "; without heartbeats the device's watchdog stops the motors"));
-    }
-    reactor->Finish(ToGrpcStatus(s));
-  });
   return reactor;
 }
 
@@ -267,7 +281,9 @@ grpc::ServerUnaryReactor* RigServiceImpl::ClearFault(grpc::CallbackServerContext
                                                      rollrig::v1::ClearFaultResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const std::string who = req->who().empty() ? ctx->peer() : req->who();
-  if (absl::Status s = CheckLease(ctx); !s.ok()) {
+  absl::Status checked = CheckFieldSize("who", req->who(), kMaxIdentityBytes);
+  if (checked.ok()) checked = CheckLease(ctx);
+  if (absl::Status s = checked; !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }

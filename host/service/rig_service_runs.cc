@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "enum_names.h"
 #include "host/profile_loader/profile_loader.h"
+#include "host/service/request_limits.h"
 #include "host/service/rig_service.h"
+#include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
 namespace {
@@ -82,6 +84,10 @@ grpc::ServerUnaryReactor* RigServiceImpl::ValidateProfile(
     grpc::CallbackServerContext* ctx, const rollrig::v1::ValidateProfileRequest* req,
     rollrig::v1::ValidateProfileResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = CheckProfileSource(req->source(), "source."); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   const DeviceSnapshot snap = device_->Snapshot();
   if (!snap.info) {
     reactor->Finish(ToGrpcStatus(absl::UnavailableError(
@@ -93,7 +99,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::ValidateProfile(
     const rollrig::v1::Preset* preset = FindPreset(source.preset());
     if (!preset) {
       reactor->Finish(ToGrpcStatus(
-          absl::NotFoundError(absl::StrCat("no preset named '", source.preset(), "'"))));
+          absl::NotFoundError(absl::StrCat("no preset named ", QuoteInput(source.preset())))));
       return reactor;
     }
     source.set_text(preset->text());
@@ -115,6 +121,11 @@ grpc::ServerUnaryReactor* RigServiceImpl::ValidateProfile(
 grpc::ServerUnaryReactor* RigServiceImpl::StartRun(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::StartRunRequest* req,
                                                    rollrig::v1::RunInfo* resp) {
+  if (absl::Status s = CheckRunSpec(req->spec()); !s.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
     runs_->StartRun(*req, FinishWith(reactor, resp));
   });
@@ -186,6 +197,12 @@ grpc::ServerUnaryReactor* RigServiceImpl::AcquireLease(grpc::CallbackServerConte
                                                        const rollrig::v1::AcquireLeaseRequest* req,
                                                        rollrig::v1::LeaseInfo* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  absl::Status fields = CheckFieldSize("holder", req->holder(), kMaxIdentityBytes);
+  if (fields.ok()) fields = CheckFieldSize("client", req->client(), kMaxIdentityBytes);
+  if (!fields.ok()) {
+    reactor->Finish(ToGrpcStatus(fields));
+    return reactor;
+  }
   if (!std::isfinite(req->ttl_s())) {
     reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("ttl_s must be finite")));
     return reactor;
@@ -230,6 +247,10 @@ grpc::ServerUnaryReactor* RigServiceImpl::InjectFault(grpc::CallbackServerContex
                                                       const rollrig::v1::InjectFaultRequest* req,
                                                       rollrig::v1::InjectFaultResponse*) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = CheckFieldSize("who", req->who(), kMaxIdentityBytes); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
   const DeviceSnapshot snap = device_->Snapshot();
   if (!snap.info) {
     reactor->Finish(ToGrpcStatus(absl::UnavailableError("no device connected")));

@@ -18,6 +18,11 @@ constexpr float kObserverBandwidthRadS = 300.0f;
 // so Kp = 0.03 V·s/rad gives a crossover near 120 rad/s; the integral corner sits a
 // decade lower.
 constexpr SpeedControllerGains kSpeedGains{.kp = 0.03f, .ki = 1.2f};
+// Stopping (category 1) brakes with a proportional law sized to take this fraction of
+// the speed out in one tick: above about one tick's worth of speed it asks for more than
+// the limit, so the clamp brakes at the current limit, and the tail below it lasts a tick
+// or two instead of the speed loop's slow exponential.
+constexpr float kBrakeFractionPerTick = 0.8f;
 // The clamp keeps the true current a little under the limit, so estimate noise cannot
 // push it over.
 constexpr float kCurrentLimitMargin = 0.98f;
@@ -36,6 +41,9 @@ constexpr float kPreloadIntegralLimitN = 20.0f;
 constexpr float kStandstillRpm = 0.5f;
 constexpr uint32_t kStandstillHoldUs = 5000;
 constexpr uint64_t kMaxBrakingUs = 1000000;  // the bridge goes off after this whatever
+// The e-stop's preload release holds 0 N this long (several of the actuator's time
+// constants) before the actuator goes off.
+constexpr uint32_t kPreloadReleaseSettleUs = 300000;
 
 // Fault detection.
 constexpr float kStallCurrentFraction = 0.9f;  // "at the limit" (the clamp holds 0.98)
@@ -69,6 +77,13 @@ Firmware::Firmware(const FirmwareConfig& config) : config_(config) {
   observer_.Configure(kObserverBandwidthRadS, dt_s_, rad_per_count,
                       config_.torque_constant / config_.motor_inertia);
   speed_gains_ = kSpeedGains;
+  // Current for a speed change dw in one tick: J·dw/(Kt·dt); the voltage for it beyond the
+  // back-EMF is R times that, and the law's reference is 0, so Ke·w is already in -kp·w.
+  const float deadbeat_kp =
+      config_.motor_inertia * config_.winding_resistance / (config_.torque_constant * dt_s_);
+  brake_gains_ = SpeedControllerGains{
+      .kp = std::max(kSpeedGains.kp, kBrakeFractionPerTick * deadbeat_kp - config_.torque_constant),
+      .ki = 0.0f};
   meas_.supply_v = config_.supply_v;
   status_.state = DeviceState::kIdle;
   head_max_rate_ = config_.head_max_rate_dps;
@@ -107,7 +122,8 @@ ActuatorOutputs Firmware::Tick(const SensorInputs& in) {
   Measure(in);
   UpdateInterlocks(in);
   DetectFaults();
-  const ActuatorOutputs out = RunControl();
+  ActuatorOutputs out = RunControl();
+  ReleasePreload(&out);
   status_.bridge_enabled = out.bridge_enabled;
   RecordTelemetry(out);
   ++status_.ticks;
@@ -260,7 +276,7 @@ ActuatorOutputs Firmware::RunControl() {
         return out;
       }
       applied_voltage_ = speed_controller_.Step(0.0f, meas_.motor_speed_est, SpeedLow(),
-                                                SpeedHigh(), speed_gains_, limits, dt);
+                                                SpeedHigh(), brake_gains_, limits, dt);
       out.bridge_enabled = true;
       out.motor_voltage_v = applied_voltage_;
       out.head_enabled = true;
@@ -277,6 +293,35 @@ ActuatorOutputs Firmware::RunControl() {
   // Bridge off, actuators unpowered: the motor coasts, head and preload hold.
   applied_voltage_ = 0;
   return out;
+}
+
+void Firmware::BeginPreloadRelease() {
+  if (preload_releasing_) return;
+  preload_releasing_ = true;
+  release_settled_us_ = 0;
+  // From the force the pad presses with: the last demand while the actuator was driven,
+  // else (it was unpowered, holding its position) the measured force.
+  const bool driven =
+      status_.state == DeviceState::kActive || status_.state == DeviceState::kStopping;
+  const float from = driven ? preload_demand_ : meas_.load_cell_raw_n;
+  preload_demand_ = std::clamp(FiniteOr(from, 0.0f), 0.0f, config_.load_cell_full_scale_n);
+  preload_ramp_.Reset(std::max(0.0f, preload_demand_ - tare_n_));  // the ramp is tared
+  status_.preload_n_target = 0;
+}
+
+void Firmware::ReleasePreload(ActuatorOutputs* out) {
+  if (!preload_releasing_) return;
+  if (preload_demand_ == 0.0f) {
+    // At 0 N the actuator settles, then goes off and holds the released position.
+    release_settled_us_ += tick_period_us_;
+    if (release_settled_us_ >= kPreloadReleaseSettleUs) return;
+  }
+  preload_demand_ = std::max(0.0f, preload_demand_ - kEStopPreloadReleaseNPerS * dt_s_);
+  // Telemetry's preload command (tared, like the ramp) shows the release.
+  preload_ramp_.Reset(std::max(0.0f, preload_demand_ - tare_n_));
+  preload_integral_ = 0;
+  out->preload_enabled = true;
+  out->preload_force_cmd_n = preload_demand_;
 }
 
 void Firmware::RecordTelemetry(const ActuatorOutputs& out) {
@@ -340,6 +385,9 @@ void Firmware::DisableBridge() {
 void Firmware::RaiseFault(Fault fault, float value) {
   const uint32_t bit = FaultBit(fault);
   if (status_.faults & bit) return;
+  const bool estop =
+      fault == Fault::kEStopSoftware || fault == Fault::kEStopButton || fault == Fault::kDoorOpen;
+  if (estop) BeginPreloadRelease();
   status_.faults |= bit;
   PushEvent(EventKind::kFaultRaised, fault, value);
   switch (status_.state) {
@@ -465,6 +513,7 @@ CommandResult Firmware::ClearFaults() {
   if (interlocked || still_hot || still_saturated) return CommandResult::kConditionPersists;
 
   status_.faults = 0;
+  preload_releasing_ = false;
   stall_timer_.Reset();
   over_speed_timer_.Reset();
   over_temp_timer_.Reset();

@@ -14,6 +14,19 @@
 // e-stop) is a stop of category 1: brake at the current limit to standstill, then
 // disable the bridge.
 //
+// The e-stop's safe state (software e-stop, the e-stop button, the guard door), held
+// until ClearFaults():
+// - roller: braked at the current limit to standstill (stop category 1), then the bridge
+//   is off; a roller found at rest is not driven at all;
+// - preload: released to 0 N at kEStopPreloadReleaseNPerS (100 N/s: the default 50 N in
+//   0.5 s), starting from the force it pressed with; the actuator holds 0 N for 300 ms
+//   to settle, then goes off and holds the released position, so the pad never presses
+//   on a stopped rig;
+// - head: holds its angle: the servo stops turning while the roller brakes, then is
+//   unpowered and holds by friction (it never moves on its own).
+// Other faults stop the roller the same way and leave preload and head holding where
+// they are.
+//
 // Programs (program.h): the host uploads a flattened profile in parts (LoadProgram) and
 // starts it; the firmware sets the roller, head and preload targets from it at every tick,
 // still through the same ramps and rate limits, so a program never makes a setpoint jump.
@@ -140,6 +153,9 @@ struct FirmwareStatus {
   uint32_t cycles_completed = 0;  // since the last StartProgram
 };
 
+// How fast an e-stop releases the preload, N/s (see the e-stop's safe state above).
+inline constexpr float kEStopPreloadReleaseNPerS = 100.0f;
+
 class Firmware {
  public:
   // Telemetry buffer: enough for > 500 ms at 10 kHz, to ride out host or USB stalls.
@@ -246,6 +262,10 @@ class Firmware {
   void DetectFaults();
   ActuatorOutputs RunControl();
   void RecordTelemetry(const ActuatorOutputs& out);
+  // The e-stop's preload release (see the safe state above): begins it at the e-stop and
+  // drives the preload actuator while it is latched.
+  void BeginPreloadRelease();
+  void ReleasePreload(ActuatorOutputs* out);
 
   void RaiseFault(Fault fault, float value);
   void SetState(DeviceState state);
@@ -277,7 +297,8 @@ class Firmware {
   SpeedObserver observer_;
   SpeedController speed_controller_;
   SpeedControllerGains speed_gains_;
-  RateLimiter roller_ramp_;  // roller rpm
+  SpeedControllerGains brake_gains_;  // stop category 1: at the current limit, short tail
+  RateLimiter roller_ramp_;           // roller rpm
   float applied_voltage_ = 0;
   bool bridge_on_ = false;
 
@@ -286,7 +307,9 @@ class Firmware {
   float head_max_rate_ = 0;   // of the present move, dps
   RateLimiter preload_ramp_;  // newtons (tared)
   float preload_integral_ = 0;
-  float preload_demand_ = 0;  // last demand sent to the actuator (absolute)
+  float preload_demand_ = 0;         // last demand sent to the actuator (absolute)
+  bool preload_releasing_ = false;   // an e-stop is latched: the preload goes to 0 N
+  uint32_t release_settled_us_ = 0;  // how long the release has held 0 N
 
   // Stops.
   bool stop_requested_ = false;  // controlled Stop(): ramp down, then idle

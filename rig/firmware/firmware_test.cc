@@ -190,6 +190,97 @@ TEST(FirmwareTest, EStopFrom60RpmBrakesThenDisablesTheBridge) {
   EXPECT_EQ(rig.fw().status().state, DeviceState::kIdle);
 }
 
+// The e-stop's safe state (firmware.h): roller braked to standstill and the bridge off,
+// preload released to 0 N at the controlled rate, head holding its angle.
+TEST(FirmwareTest, EStopReleasesThePreloadAtTheControlledRateAndHoldsTheHead) {
+  Rig rig;
+  rig.Run(0.05);
+  ASSERT_EQ(rig.fw().Tare(), CommandResult::kOk);
+  ASSERT_EQ(rig.fw().SetPreload(50), CommandResult::kOk);
+  ASSERT_EQ(rig.fw().SetHeadAngle(30, 0), CommandResult::kOk);
+  rig.Run(1.0);
+  SpinUpTo60(rig);
+  ASSERT_NEAR(rig.plant().state().force_n, 50, 1.5);
+  const double head_at_estop = rig.plant().state().head_deg;
+  ASSERT_NEAR(head_at_estop, 30, 0.5);
+
+  double previous_demand = rig.out().preload_force_cmd_n;
+  rig.fw().EStop();
+  const double start = rig.time_s();
+  const double step_n = kEStopPreloadReleaseNPerS * 1e-3;  // per 1 kHz tick
+  double force_at_quarter_s = -1;
+  double standstill_s = -1;
+  while (rig.time_s() - start < 2.0) {
+    rig.Step();
+    const double t = rig.time_s() - start;
+    if (t > 0.5 + 0.3 + 0.05) {
+      EXPECT_FALSE(rig.out().preload_enabled) << "released and settled: the actuator is off";
+      continue;
+    }
+    if (t > 0.55) continue;  // settling at 0 N
+    ASSERT_TRUE(rig.out().preload_enabled) << "the release is driven, at " << t << " s";
+    const double demand = rig.out().preload_force_cmd_n;
+    // Controlled: never faster than the release rate, never back up.
+    EXPECT_GE(demand, previous_demand - step_n - 1e-3) << "at " << t << " s";
+    EXPECT_LE(demand, previous_demand + 1e-3) << "at " << t << " s";
+    previous_demand = demand;
+    EXPECT_NEAR(rig.plant().state().head_deg, head_at_estop, 0.5) << "the head holds, " << t;
+    if (force_at_quarter_s < 0 && t >= 0.25) force_at_quarter_s = rig.plant().state().force_n;
+    if (standstill_s < 0 && std::abs(rig.RollerRpm()) < 1.0) standstill_s = t;
+  }
+  // 50 N at 100 N/s: 25 N demanded after 0.25 s, which the actuator follows 100 N/s x
+  // 50 ms = 5 N behind; nothing left after 0.5 s and the actuator's lag.
+  EXPECT_NEAR(force_at_quarter_s, 30, 3);
+  EXPECT_LT(rig.plant().state().force_n, 0.5);
+  EXPECT_GE(standstill_s, 0);
+  EXPECT_LT(standstill_s, 0.05) << "braked at the current limit";
+  EXPECT_FALSE(rig.out().bridge_enabled);
+  EXPECT_FALSE(rig.out().head_enabled) << "an unpowered servo holds by friction";
+  EXPECT_EQ(rig.fw().status().state, DeviceState::kFaulted);
+  EXPECT_EQ(rig.fw().status().preload_n_target, 0.0f);
+  EXPECT_LE(rig.peak_current(), 3.0 + kCurrentLimitTolerance);
+
+  // Cleared: nothing moves, the pad stays released until a new command.
+  ASSERT_EQ(rig.fw().ClearFaults(), CommandResult::kOk);
+  rig.Run(0.5);
+  EXPECT_LT(rig.plant().state().force_n, 0.5);
+  EXPECT_NEAR(rig.plant().state().head_deg, head_at_estop, 0.5);
+}
+
+TEST(FirmwareTest, EStopWhileIdleReleasesThePreloadTheActuatorHeld) {
+  Rig rig;
+  rig.Run(0.05);
+  ASSERT_EQ(rig.fw().Tare(), CommandResult::kOk);
+  ASSERT_EQ(rig.fw().SetPreload(50), CommandResult::kOk);
+  rig.Run(1.0);
+  ASSERT_EQ(rig.fw().Stop(), CommandResult::kOk);
+  rig.Run(0.5);
+  ASSERT_EQ(rig.fw().status().state, DeviceState::kIdle);
+  ASSERT_FALSE(rig.out().preload_enabled);
+  ASSERT_NEAR(rig.plant().state().force_n, 50, 1.5) << "idle: the actuator holds the pad";
+
+  rig.fw().EStop();
+  rig.Step();
+  EXPECT_TRUE(rig.out().preload_enabled);
+  EXPECT_GT(rig.out().preload_force_cmd_n, 48.0f) << "released from the force it held";
+  rig.Run(1.0);
+  EXPECT_LT(rig.plant().state().force_n, 0.5);
+  EXPECT_FALSE(rig.out().bridge_enabled) << "a roller at rest is not driven";
+  EXPECT_EQ(rig.RollerRpm(), 0.0);
+}
+
+TEST(FirmwareTest, OtherFaultsLeaveThePreloadWhereItIs) {
+  Rig rig;
+  rig.Run(0.05);
+  ASSERT_EQ(rig.fw().Tare(), CommandResult::kOk);
+  ASSERT_EQ(rig.fw().SetPreload(50), CommandResult::kOk);
+  SpinUpTo60(rig);
+  rig.feed_watchdog = false;  // the host goes silent: the watchdog fault, not an e-stop
+  rig.Run(1.5);
+  ASSERT_TRUE(rig.HasFault(Fault::kWatchdog));
+  EXPECT_NEAR(rig.plant().state().force_n, 50, 1.5);
+}
+
 TEST(FirmwareTest, NothingMovesAfterAClearUntilANewCommand) {
   Rig rig;
   ASSERT_EQ(rig.fw().SetHeadAngle(45, 0), CommandResult::kOk);
@@ -197,7 +288,8 @@ TEST(FirmwareTest, NothingMovesAfterAClearUntilANewCommand) {
   ASSERT_EQ(rig.fw().SetRollerSpeed(60), CommandResult::kOk);
   rig.Run(0.2);  // everything mid-motion
   rig.fw().EStop();
-  rig.Run(0.2);
+  // Cleared once the e-stop's safe state is reached (the preload released).
+  ASSERT_LT(rig.RunUntil([&] { return !rig.out().preload_enabled; }, 2.0), 2.0);
   ASSERT_EQ(rig.fw().ClearFaults(), CommandResult::kOk);
   const auto& st = rig.fw().status();
   EXPECT_EQ(st.roller_rpm_target, 0.0f);
