@@ -7,7 +7,7 @@
 
 #include "gtest/gtest.h"
 #include "host/check/recording_replay.h"
-#include "host/device/sample.h"
+#include "host/recording/sample.h"
 #include "host/transport/mcap_replay_source.h"
 #include "tests/fixture_maker.h"
 #include "tests/rig_stack.h"

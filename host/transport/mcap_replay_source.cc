@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "host/profile_loader/profile_loader.h"
-#include "host/recorder/recording_layout.h"
+#include "host/recording/recording_layout.h"
 #include "rollrig/v1/recording.pb.h"
 #include "rollrig/v1/rig_service.pb.h"
 

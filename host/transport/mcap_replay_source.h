@@ -1,4 +1,4 @@
-// A run's recording (MCAP, host/recorder/recording_layout.h) as a ReplaySource: what a
+// A run's recording (MCAP, host/recording/recording_layout.h) as a ReplaySource: what a
 // ReplayDevice plays back.
 //
 // It reads the recorded DeviceInfo ("rollrig.device"), the run's profile and cycle count
