@@ -1,6 +1,8 @@
 // rig-sim: the simulated massager, serving the device protocol over TCP; or, with
 // --replay, a run's recording played back as the device; or, with --usb, presented as an
 // emulated USB device to a COMMAND run inside umockdev's emulated environment.
+// The main combines rig/ (the simulator and its USB face) with the host's recording
+// reader for --replay, so it sits in host/; the rig libraries it calls include no host code.
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
