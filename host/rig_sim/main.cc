@@ -20,6 +20,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "host/profile_loader/profile_loader.h"
 #include "host/transport/mcap_replay_source.h"
 #include "rig/base/clock.h"
 #include "rig/sim/replay_runner.h"
@@ -359,7 +360,7 @@ int main(int argc, char** argv) {
     return UsageError("--vid-pid, --unplugged, --control and \"-- COMMAND\" go with --usb");
   }
   if (!replay.empty()) {
-    auto source = rollrig::host::McapReplaySource::Open(replay);
+    auto source = rollrig::host::McapReplaySource::Open(replay, rollrig::host::ProgramOf);
     if (!source.ok()) {
       std::fprintf(stderr, "rig-sim: %s\n", std::string(source.status().message()).c_str());
       return 1;
