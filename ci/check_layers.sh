@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The layer check: library code never includes upward. Reads every #include "..." in
+# The layer check: library code never includes upward. Reads every #include of ours in
 # protos/, rig/, host/ and gui/ of the tree in the current directory (or ROOT), maps the
 # including file and the included header to their layers (ci/layers.txt) and fails,
 # naming file:line, on any include the table does not allow.
@@ -20,7 +20,7 @@ import os, re, sys
 
 SOURCE_DIRS = ("protos", "rig", "host", "gui")
 SUFFIXES = (".h", ".hpp", ".cc", ".cpp", ".c")
-INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"')
+INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]')  # <...> too: rig/... is ours either way
 
 def read_table(path):
     direct = {}

@@ -36,6 +36,10 @@ expect_fail "upward include" \
   "^rig/base/clock.h:$line: includes host/service/rig_service.h \(layer host/service\) from layer rig/base$"
 
 fresh
+echo '#include <host/device/device_client.h>' >>"$TMP/t/rig/base/clock.h"
+expect_fail "upward include in angle brackets" "^rig/base/clock.h:[0-9]+: includes host/device/device_client.h"
+
+fresh
 echo '#include "rig/protocol/telemetry_columns.h"' >>"$TMP/t/rig/codec/frame_codec.h"
 expect_fail "sideways include" "^rig/codec/frame_codec.h:[0-9]+: includes rig/protocol/telemetry_columns.h"
 
