@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The test command: installs what is needed, builds rollrig (Release, warnings as errors)
-# and runs every test through ctest. Exits non-zero on any failure.
+# The test command: installs what is needed, checks the layers, builds rollrig (Release,
+# warnings as errors) and runs every test through ctest. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/setup.sh
+# Library code never includes upward (ci/layers.txt); cheap, so before the build.
+bash ci/check_layers.sh
 BUILD_DIR=${BUILD_DIR:-build/release}
 jobs=$(nproc)
 

@@ -11,9 +11,9 @@
 #include "host/check/recording_replay.h"
 #include "host/check/run_metrics.h"
 #include "host/profile_loader/presets.h"
-#include "host/recorder/recording_layout.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_writer.h"
+#include "host/recording/recording_layout.h"
 #include "protos/enum_names.h"
 
 namespace rollrig::testing {

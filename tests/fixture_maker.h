@@ -1,5 +1,5 @@
 // Records lock-step runs of the simulated massager into fixtures: MCAP files with exactly
-// the layout of rigd's run recordings (host/recorder/recording_layout.h), and the
+// the layout of rigd's run recordings (host/recording/recording_layout.h), and the
 // expectation each must reproduce.
 //
 // Deterministic: a fixed seed, log times = a fixed epoch + device time (no wall clock),

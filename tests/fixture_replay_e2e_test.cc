@@ -7,7 +7,8 @@
 
 #include "gtest/gtest.h"
 #include "host/check/recording_replay.h"
-#include "host/device/sample.h"
+#include "host/profile_loader/profile_loader.h"
+#include "host/recording/sample.h"
 #include "host/transport/mcap_replay_source.h"
 #include "tests/fixture_maker.h"
 #include "tests/rig_stack.h"
@@ -22,7 +23,7 @@ class FixtureReplayTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(FixtureReplayTest, RigdGetsEverySampleOfTheRecording) {
   const std::string path = std::string(ROLLRIG_FIXTURES_DIR) + "/" + GetParam() + ".mcap";
   absl::StatusOr<std::unique_ptr<host::McapReplaySource>> source =
-      host::McapReplaySource::Open(path);
+      host::McapReplaySource::Open(path, host::ProgramOf);
   ASSERT_TRUE(source.ok()) << source.status();
   const uint64_t expected_samples = (*source)->samples_to_play();
   absl::StatusOr<check::ReplayedRun> analysed = check::ReplayRecordingAnalysis(path);

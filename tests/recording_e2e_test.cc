@@ -19,9 +19,9 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "host/recorder/recording_layout.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_reader.h"
+#include "host/recording/recording_layout.h"
 #include "host/rigctl/rigctl.h"
 #include "tests/rig_stack.h"
 

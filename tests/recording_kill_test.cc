@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "host/recorder/recording_layout.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_reader.h"
+#include "host/recording/recording_layout.h"
 #include "tests/test_process.h"
 
 namespace rollrig {

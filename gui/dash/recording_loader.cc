@@ -4,18 +4,17 @@
 #include "google/protobuf/util/json_util.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_reader.h"
+#include "host/recording/recording_layout.h"
 #include "rollrig/v1/recording.pb.h"
 
 namespace rollrig::gui {
 namespace {
 
-// The recording layout's names (host/recorder/recording_layout.h, which the dashboard
-// does not link: it depends on the recording codec only).
-constexpr char kTelemetryTopic[] = "/telemetry";
-constexpr char kEventsTopic[] = "/events";
-constexpr char kCyclesTopic[] = "/cycles";
-constexpr char kRunMetadata[] = "rollrig.run";
-constexpr char kVerdictMetadata[] = "rollrig.verdict";
+using recorder::kCyclesTopic;
+using recorder::kEventsTopic;
+using recorder::kRunMetadata;
+using recorder::kTelemetryTopic;
+using recorder::kVerdictMetadata;
 
 std::string Get(const std::map<std::string, std::string>& m, const char* key) {
   auto it = m.find(key);
@@ -50,15 +49,15 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string
   RunLimits profile_limits;
   for (const recording::McapMetadata& m : (*reader)->metadata()) {
     if (m.name == kRunMetadata) {
-      rec->run_id = Get(m.metadata, "run_id");
-      rec->profile_name = Get(m.metadata, "profile_name");
-      profile_limits = LimitsFromProfileText(Get(m.metadata, "profile"));
+      rec->run_id = Get(m.metadata, recorder::kRunIdKey);
+      rec->profile_name = Get(m.metadata, recorder::kProfileNameKey);
+      profile_limits = LimitsFromProfileText(Get(m.metadata, recorder::kProfileTextKey));
     } else if (m.name == kVerdictMetadata) {
-      rec->state = Get(m.metadata, "state");
-      rec->state_reason = Get(m.metadata, "reason");
-      rec->has_verdict =
-          google::protobuf::util::JsonStringToMessage(Get(m.metadata, "verdict"), &rec->verdict)
-              .ok();
+      rec->state = Get(m.metadata, recorder::kRunStateKey);
+      rec->state_reason = Get(m.metadata, recorder::kStateReasonKey);
+      rec->has_verdict = google::protobuf::util::JsonStringToMessage(
+                             Get(m.metadata, recorder::kVerdictKey), &rec->verdict)
+                             .ok();
     }
   }
 

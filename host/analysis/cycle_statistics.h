@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "host/analysis/compensated_sum.h"
-#include "host/device/sample.h"
+#include "host/recording/sample.h"
 #include "rollrig/v1/profile.pb.h"
 #include "rollrig/v1/rig_service.pb.h"
 

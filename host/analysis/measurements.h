@@ -4,7 +4,7 @@
 
 #include <array>
 
-#include "host/device/sample.h"
+#include "host/recording/sample.h"
 #include "rollrig/v1/profile.pb.h"
 
 namespace rollrig::host {

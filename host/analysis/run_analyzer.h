@@ -87,7 +87,7 @@
 
 #include "host/analysis/cycle_statistics.h"
 #include "host/analysis/limit_checker.h"
-#include "host/device/sample.h"
+#include "host/recording/sample.h"
 #include "rollrig/v1/device.pb.h"
 #include "rollrig/v1/profile.pb.h"
 #include "rollrig/v1/rig_service.pb.h"

@@ -11,10 +11,10 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/json_util.h"
 #include "host/analysis/run_analyzer.h"
-#include "host/device/sample.h"
 #include "host/profile_loader/profile_loader.h"
-#include "host/recorder/recording_layout.h"
 #include "host/recording/mcap_reader.h"
+#include "host/recording/recording_layout.h"
+#include "host/recording/sample.h"
 #include "rollrig/v1/recording.pb.h"
 
 namespace rollrig::check {

@@ -12,7 +12,7 @@
 #include <mutex>
 #include <vector>
 
-#include "host/device/sample.h"
+#include "host/recording/sample.h"
 
 namespace rollrig::host {
 

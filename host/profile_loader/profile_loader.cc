@@ -98,6 +98,13 @@ ProfileCheck LoadProfile(const rollrig::v1::ProfileSource& source,
   return check;
 }
 
+std::vector<rollrig::v1::ProgramSegment> ProgramOf(const rollrig::v1::ProfileSource& source,
+                                                   const rollrig::v1::Capabilities& caps) {
+  ProfileCheck check = LoadProfile(source, caps);
+  if (!check.ok()) return {};
+  return std::move(check.loaded->program);
+}
+
 std::string FormatProfileError(const ProfileError& e) {
   std::string text = e.file_name().empty() ? "<profile>" : e.file_name();
   if (e.line() > 0) {

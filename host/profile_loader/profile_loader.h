@@ -56,6 +56,11 @@ struct ProfileCheck {
 ProfileCheck LoadProfile(const rollrig::v1::ProfileSource& source,
                          const rollrig::v1::Capabilities& caps);
 
+// The program `source` unrolls to on a device with `caps`; empty when it does not load
+// (what a replayed recording answers a host asking for another program with).
+std::vector<rollrig::v1::ProgramSegment> ProgramOf(const rollrig::v1::ProfileSource& source,
+                                                   const rollrig::v1::Capabilities& caps);
+
 // "FILE:LINE:COL: FIELD: message"; without LINE:COL when the line is unknown, without
 // "FIELD: " when no field applies, and "<profile>" for an unnamed file.
 std::string FormatProfileError(const rollrig::v1::ProfileError& e);

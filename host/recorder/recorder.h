@@ -40,10 +40,10 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "host/device/sample.h"
-#include "host/recorder/recording_layout.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_writer.h"
+#include "host/recording/recording_layout.h"
+#include "host/recording/sample.h"
 #include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::recorder {

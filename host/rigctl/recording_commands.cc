@@ -9,11 +9,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "host/recorder/recording_layout.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_reader.h"
 #include "host/recording/mcap_recovery.h"
 #include "host/recording/memory_file_system.h"
+#include "host/recording/recording_layout.h"
 #include "host/rigctl/commands.h"
 #include "host/rigctl/options.h"
 

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "host/profile_loader/profile_loader.h"
 #include "host/transport/transport_factory.h"
 
 namespace rollrig::host {
@@ -15,7 +16,7 @@ RigdApp::~RigdApp() { Shutdown("rigd stopped"); }
 absl::Status RigdApp::Start() {
   if (absl::Status s = CheckListenAddress(config_.listen); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<Transport>> transport =
-      MakeTransport(config_.device, config_.sim, config_.sim_clock);
+      MakeTransport(config_.device, config_.sim, config_.sim_clock, ProgramOf);
   if (!transport.ok()) return transport.status();
   runs_dir_ = config_.runs_dir.empty() ? DefaultRunsDir() : config_.runs_dir;
   absl::StatusOr<std::unique_ptr<RunStore>> store = RunStore::Open(runs_dir_);

@@ -18,9 +18,9 @@
 
 #include "absl/strings/match.h"
 #include "host/device/device_client.h"
-#include "host/recorder/recording_layout.h"
 #include "host/recording/fault_injecting_file_system.h"
 #include "host/recording/mcap_reader.h"
+#include "host/recording/recording_layout.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_manager.h"
 #include "host/runs/run_store.h"

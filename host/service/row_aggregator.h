@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "host/device/sample.h"
+#include "host/recording/sample.h"
 #include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::host {

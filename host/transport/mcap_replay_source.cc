@@ -5,8 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
-#include "host/profile_loader/profile_loader.h"
-#include "host/recorder/recording_layout.h"
+#include "host/recording/recording_layout.h"
 #include "rollrig/v1/recording.pb.h"
 #include "rollrig/v1/rig_service.pb.h"
 
@@ -52,7 +51,7 @@ void RecordToDeviceSample(const v1::TelemetryRecord& r, firmware::TelemetrySampl
 McapReplaySource::~McapReplaySource() = default;
 
 absl::StatusOr<std::unique_ptr<McapReplaySource>> McapReplaySource::Open(
-    const std::string& path, recording::FileSystem* fs) {
+    const std::string& path, const RecordedProgramLoader& load_program, recording::FileSystem* fs) {
   std::unique_ptr<McapReplaySource> source(new McapReplaySource());
   source->path_ = path;
   absl::StatusOr<std::unique_ptr<recording::RandomAccessFile>> file = fs->OpenForRead(path);
@@ -86,9 +85,8 @@ absl::StatusOr<std::unique_ptr<McapReplaySource>> McapReplaySource::Open(
     profile.set_text(text);
     profile.clear_preset();
   }
-  if (!profile.text().empty() || !profile.preset().empty()) {
-    ProfileCheck check = LoadProfile(profile, source->info_.capabilities());
-    if (check.ok()) source->program_ = check.loaded->program;
+  if (load_program && (!profile.text().empty() || !profile.preset().empty())) {
+    source->program_ = load_program(profile, source->info_.capabilities());
   }
 
   recording::McapReadOptions events_only;

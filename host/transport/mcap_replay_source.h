@@ -1,9 +1,9 @@
-// A run's recording (MCAP, host/recorder/recording_layout.h) as a ReplaySource: what a
+// A run's recording (MCAP, host/recording/recording_layout.h) as a ReplaySource: what a
 // ReplayDevice plays back.
 //
 // It reads the recorded DeviceInfo ("rollrig.device"), the run's profile and cycle count
-// ("rollrig.run", the profile loaded against the recorded capabilities to know the program
-// the run uploaded), the device events on /events, and streams /telemetry in windows of
+// ("rollrig.run", the profile turned by `load_program` into the program the run uploaded),
+// the device events on /events, and streams /telemetry in windows of
 // log time, so memory stays flat however long the recording is. Playback starts at the
 // program's PROGRAM_STARTED (samples and events before it were the arming, which rigd
 // drops from a run); a recording without one plays from its first sample.
@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,14 +23,23 @@
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_reader.h"
 #include "rig/sim/replay_source.h"
+#include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::host {
 
+// The program a recorded run uploaded, from its profile and the recorded device's
+// capabilities; empty when the profile does not load. Loading profiles is a layer above the
+// transports (host/profile_loader): whoever opens a recording passes it in.
+using RecordedProgramLoader = std::function<std::vector<rollrig::v1::ProgramSegment>(
+    const rollrig::v1::ProfileSource& profile, const rollrig::v1::Capabilities& capabilities)>;
+
 class McapReplaySource final : public sim::ReplaySource {
  public:
-  // Errors name the file and what was missing or corrupt.
+  // Errors name the file and what was missing or corrupt. Without `load_program` the
+  // recorded program is empty (unknown).
   static absl::StatusOr<std::unique_ptr<McapReplaySource>> Open(
-      const std::string& path, recording::FileSystem* fs = recording::RealFileSystem());
+      const std::string& path, const RecordedProgramLoader& load_program,
+      recording::FileSystem* fs = recording::RealFileSystem());
   ~McapReplaySource() override;
 
   const rollrig::v1::DeviceInfo& device_info() const override { return info_; }

@@ -14,8 +14,10 @@ constexpr int64_t kReadSliceNs = 10'000'000;  // Close() ends a blocked Read() t
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ReplayTransport>> ReplayTransport::Create(
-    const std::string& path, const sim::ReplayOptions& options, Clock* clock) {
-  absl::StatusOr<std::unique_ptr<McapReplaySource>> source = McapReplaySource::Open(path);
+    const std::string& path, const sim::ReplayOptions& options,
+    const RecordedProgramLoader& load_program, Clock* clock) {
+  absl::StatusOr<std::unique_ptr<McapReplaySource>> source =
+      McapReplaySource::Open(path, load_program);
   if (!source.ok()) {
     return absl::Status(source.status().code(),
                         absl::StrCat("replay: ", source.status().message()));

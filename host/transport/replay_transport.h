@@ -16,6 +16,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "host/transport/mcap_replay_source.h"
 #include "host/transport/transport.h"
 #include "rig/base/clock.h"
 #include "rig/sim/replay_runner.h"
@@ -25,9 +26,9 @@ namespace rollrig::host {
 class ReplayTransport final : public Transport {
  public:
   // Opens the recording now, so a missing or corrupt file fails at once, naming it.
-  static absl::StatusOr<std::unique_ptr<ReplayTransport>> Create(const std::string& path,
-                                                                 const sim::ReplayOptions& options,
-                                                                 Clock* clock = RealClock());
+  static absl::StatusOr<std::unique_ptr<ReplayTransport>> Create(
+      const std::string& path, const sim::ReplayOptions& options,
+      const RecordedProgramLoader& load_program, Clock* clock = RealClock());
   ~ReplayTransport() override;
 
   absl::Status Open() override;

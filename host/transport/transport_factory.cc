@@ -37,9 +37,9 @@ absl::StatusOr<TcpAddress> ParseTcpAddress(absl::string_view address) {
   return TcpAddress{std::string(host), static_cast<uint16_t>(port)};
 }
 
-absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(absl::string_view spec,
-                                                         const sim::SimOptions& sim_options,
-                                                         Clock* clock) {
+absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(
+    absl::string_view spec, const sim::SimOptions& sim_options, Clock* clock,
+    const RecordedProgramLoader& load_program) {
   if (spec == "sim") return std::make_unique<SimTransport>(sim_options, clock);
   if (absl::StartsWith(spec, "tcp:")) {
     absl::StatusOr<TcpAddress> address = ParseTcpAddress(spec.substr(4));
@@ -64,7 +64,7 @@ absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(absl::string_view spec,
     sim::ReplayOptions options;
     options.fast = fast;
     absl::StatusOr<std::unique_ptr<ReplayTransport>> replay =
-        ReplayTransport::Create(path, options, clock);
+        ReplayTransport::Create(path, options, load_program, clock);
     if (!replay.ok()) return replay.status();
     return std::unique_ptr<Transport>(std::move(*replay));
   }

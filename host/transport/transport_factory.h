@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "host/transport/mcap_replay_source.h"
 #include "host/transport/transport.h"
 #include "rig/base/clock.h"
 #include "rig/sim/simulated_device.h"
@@ -31,9 +32,9 @@ struct TcpAddress {
 absl::StatusOr<TcpAddress> ParseTcpAddress(absl::string_view address);
 
 // `sim_options` is used only for "sim", `clock` for "sim" and "replay:"; `clock` must
-// outlive the transport.
+// outlive the transport. `load_program` is for "replay:" (see McapReplaySource).
 absl::StatusOr<std::unique_ptr<Transport>> MakeTransport(
     absl::string_view spec, const sim::SimOptions& sim_options = sim::SimOptions(),
-    Clock* clock = RealClock());
+    Clock* clock = RealClock(), const RecordedProgramLoader& load_program = nullptr);
 
 }  // namespace rollrig::host

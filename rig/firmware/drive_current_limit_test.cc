@@ -15,8 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "rig/firmware/firmware.h"
-#include "rig/firmware/testing/lockstep_rig.h"
-#include "rig/plant/plant.h"
+#include "rig/sim/testing/lockstep_rig.h"
 
 namespace rollrig::firmware {
 namespace {

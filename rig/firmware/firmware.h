@@ -35,6 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "rig/base/telemetry_sample.h"
 #include "rig/firmware/faults.h"
 #include "rig/firmware/fixed_ring.h"
 #include "rig/firmware/io.h"
@@ -82,25 +83,9 @@ struct FirmwareConfig {
   float motor_inertia = 1.01e-5f;
 };
 
-// One telemetry sample, in SI-ish display units. Plain data.
-struct TelemetrySample {
-  uint64_t seq = 0;          // 64-bit sample counter since boot; never wraps in practice
-  uint64_t time_us = 0;      // device time since boot
-  float roller_rpm_cmd = 0;  // ramped reference the speed loop tracks
-  float roller_rpm = 0;      // filtered estimate from the encoder
-  float head_deg_cmd = 0;    // ramped head reference
-  float head_deg = 0;
-  float torque_nm = 0;  // at the roller, from the motor current (Kt·I·gear)
-  float force_n = 0;    // tared load cell
-  float preload_cmd_n = 0;
-  float current_a = 0;
-  float temp_c = 0;
-  float voltage_v = 0;  // applied motor voltage
-  // While a program runs (or is paused): the active segment and the cycle number; -1 and
-  // 0 otherwise, including the ramp-down after a program ends.
-  int32_t segment = -1;
-  uint32_t cycle = 0;
-};
+// The sample the firmware produces (rig/base/telemetry_sample.h: the host records the same
+// struct without depending on the firmware).
+using TelemetrySample = rollrig::TelemetrySample;
 
 // Something the host must hear about, queued for the protocol layer.
 enum class EventKind : uint8_t {

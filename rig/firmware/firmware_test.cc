@@ -15,8 +15,7 @@
 #include <vector>
 
 #include "rig/firmware/testing/allocation_counter.h"
-#include "rig/firmware/testing/lockstep_rig.h"
-#include "rig/plant/plant.h"
+#include "rig/sim/testing/lockstep_rig.h"
 
 namespace rollrig::firmware {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "rig/firmware/firmware.h"
 #include "rig/firmware/testing/allocation_counter.h"
-#include "rig/firmware/testing/lockstep_rig.h"
+#include "rig/sim/testing/lockstep_rig.h"
 
 namespace rollrig::firmware {
 namespace {

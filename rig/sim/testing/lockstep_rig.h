@@ -1,6 +1,7 @@
 // A firmware wired to the plant model in lock-step for tests: plant.Advance,
 // plant.ReadSensors, firmware.Tick. No threads, no clocks: every run is deterministic.
-// Test-only (uses GoogleTest assertions); not thread-safe.
+// Test-only (uses GoogleTest assertions); not thread-safe. It sits with the simulator,
+// the layer that combines firmware and plant; the firmware's closed-loop tests use it.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -1,6 +1,8 @@
 // rig-sim: the simulated massager, serving the device protocol over TCP; or, with
 // --replay, a run's recording played back as the device; or, with --usb, presented as an
 // emulated USB device to a COMMAND run inside umockdev's emulated environment.
+// The main combines rig/ (the simulator and its USB face) with the host's recording
+// reader for --replay, so it sits in host/; the rig libraries it calls include no host code.
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "host/profile_loader/profile_loader.h"
 #include "host/transport/mcap_replay_source.h"
 #include "rig/base/clock.h"
 #include "rig/sim/replay_runner.h"
@@ -357,7 +360,7 @@ int main(int argc, char** argv) {
     return UsageError("--vid-pid, --unplugged, --control and \"-- COMMAND\" go with --usb");
   }
   if (!replay.empty()) {
-    auto source = rollrig::host::McapReplaySource::Open(replay);
+    auto source = rollrig::host::McapReplaySource::Open(replay, rollrig::host::ProgramOf);
     if (!source.ok()) {
       std::fprintf(stderr, "rig-sim: %s\n", std::string(source.status().message()).c_str());
       return 1;

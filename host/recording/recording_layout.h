@@ -19,8 +19,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "host/device/sample.h"
 #include "host/recording/mcap_writer.h"
+#include "host/recording/sample.h"
 #include "rollrig/v1/recording.pb.h"
 #include "rollrig/v1/rig_service.pb.h"
 

@@ -1,4 +1,4 @@
-#include "host/recorder/recording_layout.h"
+#include "host/recording/recording_layout.h"
 
 #include <algorithm>
 
