@@ -24,6 +24,11 @@ bool IsFinal(v1::RunState s) {
          s == v1::RUN_STATE_INTERRUPTED;
 }
 
+// rigd's own event for the end of the run.
+bool IsOwnEnd(const v1::RigEvent& e) {
+  return e.kind() == v1::RIG_EVENT_RUN_STATE && e.who().empty() && IsFinal(e.run_state());
+}
+
 // The reason in rigd's own run-state message "run ID STATE: REASON".
 std::string ReasonOf(const v1::RigEvent& e) {
   const std::string& m = e.message();
@@ -112,8 +117,9 @@ RunEffects RunModel::Event(const v1::RigEvent& e) {
       [[fallthrough]];
     default:
       // Everything else happens at its time: after every event its samples reached.
-      if (e.kind() == v1::RIG_EVENT_DISCONNECTED) {
-        ApplyPendingAll(&fx);  // the device is gone: nothing of it comes any more
+      if (e.kind() == v1::RIG_EVENT_DISCONNECTED || IsOwnEnd(e)) {
+        // The device is gone, or rigd ended the run: nothing of it comes any more.
+        ApplyPendingAll(&fx);
       } else {
         ApplyPendingUpTo(next_seq_, &fx);
       }
@@ -286,6 +292,8 @@ void RunModel::ApplyRunState(const v1::RigEvent& e, RunEffects* fx) {
   // rigd's own states.
   if (e.run_state() == v1::RUN_STATE_PAUSED) paused_ = true;
   if (e.run_state() == v1::RUN_STATE_RUNNING) paused_ = false;
+  // An end rigd decided alone (it shut down, arming failed): nothing is noted.
+  if (IsFinal(e.run_state())) End(e.run_state(), ReasonOf(e), fx);
 }
 
 void RunModel::StopBy(const std::string& who, RunEffects* fx) {

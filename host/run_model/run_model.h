@@ -14,7 +14,7 @@
 //     device back (CONNECTED), an e-stop request (who and why: ESTOP_REQUESTED), an analysis
 //     gap (TELEMETRY_GAP with run_id), a request (RUN_STATE with `who`: ABORTED = stop) and
 //     rigd's own run states (RUN_STATE without `who`: PAUSED, RUNNING, ARMING = a held run
-//     re-arms, a final state while HELD = how it ended).
+//     re-arms, a final state = how rigd ended the run: while HELD, or alone as at shutdown).
 // - Time(): the host time, for the finish and hold timeouts.
 // - RecorderFailed(), Interrupt(): what only rigd knows (its disk, its shutdown).
 //
