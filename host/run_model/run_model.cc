@@ -24,6 +24,15 @@ bool IsFinal(v1::RunState s) {
          s == v1::RUN_STATE_INTERRUPTED;
 }
 
+// Why the device aborted the program, from the device's own words (its event), so every
+// driver of the model says the same.
+std::string DeviceAbortReason(const v1::DeviceEvent& d) {
+  std::string reason = "the device aborted the program";
+  if (d.cycle() > 0) absl::StrAppend(&reason, " in cycle ", d.cycle());
+  if (!d.detail().empty()) absl::StrAppend(&reason, ": ", d.detail());
+  return reason;
+}
+
 // rigd's own event for the end of the run.
 bool IsOwnEnd(const v1::RigEvent& e) {
   return e.kind() == v1::RIG_EVENT_RUN_STATE && e.who().empty() && IsFinal(e.run_state());
@@ -168,6 +177,14 @@ RunEffects RunModel::RecorderFailed(const std::string& reason, int64_t now_ns) {
   return fx;
 }
 
+RunEffects RunModel::Abandon(const std::string& reason) {
+  RunEffects fx;
+  if (ended()) return fx;
+  analyzer_->NoteStopped(reason, last_t_s());
+  End(v1::RUN_STATE_ABORTED, reason, &fx);
+  return fx;
+}
+
 RunEffects RunModel::Interrupt(v1::RunState state, const std::string& reason) {
   RunEffects fx;
   if (!ended()) End(state, reason, &fx);
@@ -272,7 +289,7 @@ void RunModel::ApplyDevice(const v1::RigEvent& e, RunEffects* fx) {
     case v1::DEVICE_EVENT_PROGRAM_ABORTED:
       if (!Ours(d)) break;
       if (!fault_seen_ && end_state_ == v1::RUN_STATE_COMPLETED) {
-        const std::string reason = absl::StrCat("the device aborted the program: ", e.message());
+        const std::string reason = DeviceAbortReason(d);
         analyzer_->NoteStopped(reason, last_t_s());
         End(v1::RUN_STATE_FAULTED, reason, fx);
       } else {

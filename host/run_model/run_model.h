@@ -26,7 +26,7 @@
 //   e-stop's who and why when one was requested) at the program's end.
 // - PROGRAM_FINISHED of the run's program ends the run (COMPLETED unless a stop or fault
 //   came first); PROGRAM_ABORTED with no stop or fault before: FAULTED "the device aborted
-//   the program: MESSAGE".
+//   the program in cycle N: DETAIL" (the device's own words).
 // - A stop by WHO: stop the program; ABORTED "stopped by WHO" (a HELD run ends at once,
 //   "stopped by WHO while held").
 // - A duration run: at its duration, stop at the end of the cycle.
@@ -104,6 +104,9 @@ class RunModel {
   RunEffects Time(int64_t now_ns);
   // The recorder failed: the run cannot go on unrecorded.
   RunEffects RecorderFailed(const std::string& reason, int64_t now_ns);
+  // The device never reported the program's end (a harness gave up waiting): noted as a
+  // stop, ABORTED with `reason`.
+  RunEffects Abandon(const std::string& reason);
   // rigd shuts down (or could not arm): the run ends now in `state` with `reason`.
   RunEffects Interrupt(rollrig::v1::RunState state, const std::string& reason);
   // End of input (a replay's last sample): applies the events still waiting and, when the

@@ -66,8 +66,11 @@ Input Started(uint64_t seq, uint64_t program = kProgram) {
 Input Finished(uint64_t seq, uint64_t program = kProgram) {
   return Device(v1::DEVICE_EVENT_PROGRAM_FINISHED, seq, program);
 }
-Input Aborted(uint64_t seq, const std::string& message = "") {
-  return Device(v1::DEVICE_EVENT_PROGRAM_ABORTED, seq, kProgram, v1::FAULT_NONE, message);
+Input Aborted(uint64_t seq, const std::string& detail = "") {
+  Input in = Device(v1::DEVICE_EVENT_PROGRAM_ABORTED, seq, kProgram);
+  in.event.mutable_device()->set_cycle(1);
+  in.event.mutable_device()->set_detail(detail);
+  return in;
 }
 Input Fault(uint64_t seq, v1::Fault fault) {
   return Device(v1::DEVICE_EVENT_FAULT_RAISED, seq, kProgram, fault);
@@ -311,9 +314,9 @@ std::vector<Scenario> Scenarios() {
        {Started(0), Samples(0, 30), Aborted(30, "program refused")},
        hold,
        v1::RUN_STATE_FAULTED,
-       "the device aborted the program: program refused",
+       "the device aborted the program in cycle 1: program refused",
        v1::VERDICT_ABORTED,
-       "the device aborted the program: program refused",
+       "the device aborted the program in cycle 1: program refused",
        false,
        0},
       {"an ABORT limit stops the program",
