@@ -537,7 +537,11 @@ void RunManager::StopRun(const std::string& id, const std::string& who, RunCallb
     request.set_message(absl::StrCat("run ", run.info.id(), " stop requested by ", who));
     run.model->Stamp(&request);
     device_->events().Publish(request);
-    Execute(run.model->Event(request));
+    run_model::RunEffects fx = run.model->Event(request);
+    // A program re-armed a moment ago runs before its first sample reached the model:
+    // whatever the model concludes, a run not HELD ramps the device down.
+    fx.stop_program = fx.stop_program || run.info.state() != rollrig::v1::RUN_STATE_HELD;
+    Execute(fx);
     done(run.info);
   });
 }
