@@ -42,6 +42,10 @@ TEST_P(FixtureTest, ReplayThroughTheAnalysisMeetsItsExpectation) {
   for (const check::CheckItem& item : report.items) {
     EXPECT_TRUE(item.ok) << item.name << ": expected " << item.expected << ", got " << item.actual;
   }
+  // The recorded events end the run (the model does not run out of input first).
+  EXPECT_NE(run->state, v1::RUN_STATE_UNSPECIFIED) << run->verdict.reason();
+  EXPECT_EQ(run->state == v1::RUN_STATE_COMPLETED, run->verdict.verdict() != v1::VERDICT_ABORTED)
+      << v1::RunState_Name(run->state) << ": " << run->state_reason;
   EXPECT_FALSE(expected->description().empty());
   EXPECT_LT(ReadAll(path).size(), 5u << 20);
 }

@@ -65,9 +65,12 @@ absl::Status LockstepRun::Start() {
   for (const host::ProgramSegmentInfo& s : profile_->segments) {
     segments.push_back(host::AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
   }
-  analyzer_ = std::make_unique<host::RunAnalyzer>(
+  auto analyzer = std::make_unique<host::RunAnalyzer>(
       std::vector<v1::Limit>(profile_->profile.limits().begin(), profile_->profile.limits().end()),
       std::move(segments));
+  run_model::RunRules rules;
+  rules.cycles = options_.cycles;
+  model_ = std::make_unique<run_model::RunModel>(std::move(analyzer), rules);
 
   // The pad is unloaded at power-on, so the tare needs no preload release first.
   v1::HostMessage tare;
@@ -108,8 +111,8 @@ bool LockstepRun::Advance(uint64_t ticks) {
 
 bool LockstepRun::AdvanceUntilCycles(size_t count) {
   if (!start_ok_) return false;
-  while (!ended() && analyzer_->cycles().size() < count) Step();
-  return analyzer_ && analyzer_->cycles().size() >= count;
+  while (!ended() && analyzer().cycles().size() < count) Step();
+  return model_ && analyzer().cycles().size() >= count;
 }
 
 LockstepRunResult LockstepRun::Finish() {
@@ -120,10 +123,10 @@ LockstepRunResult LockstepRun::Finish() {
     return result_;
   }
   while (!ended_) Step();
-  analyzer_->Finish(last_t_s());
-  result_.verdict = analyzer_->Verdict();
-  result_.cycles = analyzer_->cycles();
-  if (const v1::CycleStats* partial = analyzer_->partial_cycle()) result_.partial_cycle = *partial;
+  model_->Finish();
+  result_.verdict = model_->end()->verdict;
+  result_.cycles = analyzer().cycles();
+  if (const v1::CycleStats* partial = analyzer().partial_cycle()) result_.partial_cycle = *partial;
   result_.frames_dropped = decoder_.stats().crc_errors + decoder_.stats().bad_headers;
   result_.device_time_us = device_.time_us();
   return result_;
@@ -169,21 +172,24 @@ void LockstepRun::Step() {
   ReadDeviceOutput();
   if (!start_ok_ || ended_) return;
 
+  if (now_us >= deadline_us_) {
+    Execute(model_->Abandon(absl::StrCat("the device did not report the end of the program within ",
+                                         options_.end_margin_s, " s of its planned end")));
+    ended_ = true;
+  }
+}
+
+void LockstepRun::Execute(const run_model::RunEffects& effects) {
   // An ABORT limit tripped: stop the program now, as rigd does; the run ends at the
   // device's PROGRAM_FINISHED.
-  if (analyzer_->abort_requested() && !stop_sent_) {
+  if (effects.stop_program && !stop_sent_) {
     v1::HostMessage stop;
     stop.set_command_id(next_command_id_++);
     stop.mutable_stop_program()->set_at_cycle_end(false);
     Send(stop);
     stop_sent_ = true;
   }
-  if (now_us >= deadline_us_) {
-    analyzer_->NoteStopped(absl::StrCat("the device did not report the end of the program within ",
-                                        options_.end_margin_s, " s of its planned end"),
-                           last_t_s());
-    ended_ = true;
-  }
+  if (effects.end) ended_ = true;
 }
 
 void LockstepRun::ReadDeviceOutput() {
@@ -251,7 +257,11 @@ void LockstepRun::OnTelemetry(const v1::TelemetryBatch& batch) {
       const uint64_t lost = first - first_missing;
       result_.samples_lost += lost;
       if (options_.on_gap) options_.on_gap(first_missing, lost);
-      analyzer_->NoteGap(first_missing, lost, last_t_s());
+      v1::RigEvent gap;
+      gap.set_kind(v1::RIG_EVENT_TELEMETRY_GAP);
+      gap.set_gap_first_seq(first_missing);
+      gap.set_gap_samples(lost);
+      Execute(model_->Event(gap));
     }
   }
   if (!unpacked_.empty() || !have_expected_seq_) {
@@ -264,8 +274,9 @@ void LockstepRun::OnTelemetry(const v1::TelemetryBatch& batch) {
     if (!started_ || s.seq < start_seq_) continue;
     static_cast<firmware::TelemetrySample&>(sample_) = s;
     sample_.host_time_ns = static_cast<int64_t>(s.time_us) * 1000;
-    analyzer_->AddSample(sample_);
+    const run_model::RunEffects effects = model_->Sample(sample_);
     if (options_.on_sample) options_.on_sample(sample_);
+    Execute(effects);
     last_time_us_ = s.time_us;
     ++result_.samples;
   }
@@ -306,32 +317,12 @@ void LockstepRun::ApplyEvent(const v1::DeviceEvent& event) {
     return;
   }
   result_.events.push_back(event);
-  switch (event.kind()) {
-    case v1::DEVICE_EVENT_FAULT_RAISED:
-      analyzer_->NoteFault(event.fault(), event.value(), last_t_s());
-      fault_noted_ = true;
-      break;
-    case v1::DEVICE_EVENT_PROGRAM_FINISHED:
-      if (!ours) break;
-      analyzer_->NoteProgramFinished();
-      result_.program_finished = true;
-      ended_ = true;
-      break;
-    case v1::DEVICE_EVENT_PROGRAM_ABORTED:
-      if (!ours) break;
-      result_.program_aborted = true;
-      if (!fault_noted_) {
-        analyzer_->NoteStopped("the device aborted the program", last_t_s());
-      }
-      ended_ = true;
-      break;
-    default:
-      break;
-  }
-}
-
-double LockstepRun::last_t_s() const {
-  return analyzer_ ? analyzer_->run_time_s(last_time_us_) : 0.0;
+  if (ours && event.kind() == v1::DEVICE_EVENT_PROGRAM_FINISHED) result_.program_finished = true;
+  if (ours && event.kind() == v1::DEVICE_EVENT_PROGRAM_ABORTED) result_.program_aborted = true;
+  v1::RigEvent e;
+  e.set_kind(v1::RIG_EVENT_DEVICE);
+  *e.mutable_device() = event;
+  Execute(model_->Event(e));
 }
 
 }  // namespace rollrig::testing

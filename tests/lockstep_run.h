@@ -43,6 +43,7 @@
 #include "host/analysis/run_analyzer.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/recording/sample.h"
+#include "host/run_model/run_model.h"
 #include "rig/codec/frame_codec.h"
 #include "rig/sim/simulated_device.h"
 #include "rollrig/v1/device.pb.h"
@@ -125,7 +126,7 @@ class LockstepRun {
   bool ended() const { return ended_; }
   // Valid after a successful Start().
   const host::LoadedProfile& profile() const { return *profile_; }
-  const host::RunAnalyzer& analyzer() const { return *analyzer_; }
+  const host::RunAnalyzer& analyzer() const { return model_->analyzer(); }
   // For fault injection and inspection between Advance() calls.
   sim::SimulatedDevice& device() { return device_; }
 
@@ -144,12 +145,14 @@ class LockstepRun {
   // (all samples before `next_seq` fed).
   void ApplyEventsBefore(uint64_t next_seq);
   void ApplyEvent(const rollrig::v1::DeviceEvent& event);
-  double last_t_s() const;
+  // Executes what the model asks: a stop of the program, the end of the run.
+  void Execute(const run_model::RunEffects& effects);
 
   LockstepRunOptions options_;
   sim::SimulatedDevice device_;
   std::optional<host::LoadedProfile> profile_;
-  std::unique_ptr<host::RunAnalyzer> analyzer_;
+  // The run's rules (host/run_model), as rigd drives them.
+  std::unique_ptr<run_model::RunModel> model_;
 
   // Host-to-device scratch.
   uint32_t tx_seq_ = 0;
@@ -185,7 +188,6 @@ class LockstepRun {
   bool have_expected_seq_ = false;
   uint64_t expected_seq_ = 0;  // the next sample counter
   std::vector<rollrig::v1::DeviceEvent> held_events_;
-  bool fault_noted_ = false;
   bool stop_sent_ = false;
   uint64_t deadline_us_ = 0;
   bool ended_ = false;

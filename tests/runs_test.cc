@@ -10,6 +10,8 @@
 #include <memory>
 #include <thread>
 
+#include "host/check/recording_replay.h"
+#include "host/run_model/verdict_line.h"
 #include "host/runs/run_store.h"
 #include "tests/rig_stack.h"
 
@@ -293,6 +295,12 @@ TEST_F(RunsTest, StopRampsDownAndTheVerdictSaysWho) {
   EXPECT_EQ(run.verdict().verdict(), rollrig::v1::VERDICT_ABORTED);
   EXPECT_THAT(run.verdict().reason(), HasSubstr("stopped by test@localhost"));
   EXPECT_LT(std::fabs(rig_->Status().last().roller_rpm()), 1.0);
+  // The recording replays to the live verdict line: the stop is an event of the run.
+  ASSERT_EQ(run.recordings_size(), 1);
+  absl::StatusOr<check::ReplayedRun> replayed = check::ReplayRecordingAnalysis(run.recordings(0));
+  ASSERT_TRUE(replayed.ok()) << replayed.status();
+  EXPECT_EQ(run_model::VerdictLine(replayed->verdict, replayed->state, replayed->state_reason),
+            run_model::VerdictLine(run.verdict(), run.state(), run.state_reason()));
 }
 
 TEST_F(RunsTest, OneRunAtATimeAndBadProfilesAreRefusedWithPositions) {

@@ -1,34 +1,15 @@
 // Replay through the analysis: a run's recording read back and judged again, with no
 // rigd and no device. What `rigctl check` and the fixture tests run.
 //
-// From the recording's metadata it takes the profile text ("rollrig.run") and the device's
-// capabilities ("rollrig.device"), loads the profile exactly as rigd does and builds the
-// same RunAnalyzer. Then every /telemetry sample goes through it in counter order, with
-// the recorded /events interleaved where they happened:
-// - a device event (RIG_EVENT_DEVICE) just before the sample its sample_seq names;
-//   FAULT_RAISED -> NoteFault; PROGRAM_FINISHED of the run's program ends the run;
-//   PROGRAM_ABORTED with no fault noted -> NoteStopped("the device aborted the program");
-// - a gap (RIG_EVENT_TELEMETRY_GAP) -> NoteGap, after the device events at or before its
-//   first missing sample;
-// - a stop by someone (RIG_EVENT_RUN_STATE, ABORTED, with `who`) -> NoteStopped("stopped
-//   by WHO"), at its log time;
-// - a lost device (RIG_EVENT_DISCONNECTED), at its log time: when rigd's next run-state
-//   event is HELD the run was held (below), else NoteStopped("device lost: ...").
-// Samples before the program's PROGRAM_STARTED (arming) are not the run: skipped, as rigd
-// drops them. This is the order the lock-step harness and rigd feed the analyzer, so a
-// fixture's verdict is the live verdict.
-//
-// A HELD run (RunManager: the device was lost, the run waited for it): from the lost
-// device on, samples are skipped, as rigd records but does not analyse them. While held
-// a device gap (RIG_EVENT_DEVICE_GAP) -> NoteGap; a device fault other than the
-// watchdog's -> NoteFault, the run ends; the re-arming (RUN_STATE ARMING) ->
-// DiscardOpenCycle, so the interrupted cycle's samples are dropped; the restarted
-// program's PROGRAM_STARTED ends the hold and samples count again from it. A run that
-// ended while held: COMPLETED -> NoteProgramFinished; ABORTED or FAULTED (hold timeout,
-// stop, a restart that failed) -> NoteStopped with the reason it ended with (the
-// recording's "rollrig.verdict" reason). Telemetry gaps, program ends (rigd stops the
-// program when the device is back) and the watchdog's fault are not the analysis's while
-// held.
+// From the recording's metadata it takes the run's spec and profile text ("rollrig.run")
+// and the device's capabilities ("rollrig.device"), loads the profile exactly as rigd does
+// and builds the same RunAnalyzer, inside the same run model (host/run_model) rigd drives.
+// Then every /telemetry sample goes to the model in counter order, with the recorded
+// /events fed where rigd fed them: device events, gaps between the device and rigd and
+// requests rigd stamped with their sample counter before that sample; the rest (a lost
+// device, the device's gap, an e-stop request, rigd's own run states) at their log time.
+// The model's rules decide the verdict and how the run ended, so a replay prints the
+// verdict line the live run printed.
 //
 // Promises: deterministic (the same file gives the same result, byte for byte); memory
 // flat in the number of samples (events are held, samples stream); a truncated or corrupt
@@ -54,6 +35,9 @@ struct ReplayedRun {
   std::string profile_name;
   rollrig::v1::DeviceInfo device_info;
   rollrig::v1::RunVerdict verdict;
+  // How the run ended, as the live run ended it (UNSPECIFIED: the recording stops before).
+  rollrig::v1::RunState state = rollrig::v1::RUN_STATE_UNSPECIFIED;
+  std::string state_reason;
   std::vector<rollrig::v1::CycleStats> cycles;  // complete cycles, in order
   std::optional<rollrig::v1::CycleStats> partial_cycle;
   uint64_t samples = 0;       // fed to the analysis (program samples and ramp-down)

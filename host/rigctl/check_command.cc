@@ -7,6 +7,7 @@
 #include "host/check/recording_replay.h"
 #include "host/rigctl/commands.h"
 #include "host/rigctl/options.h"
+#include "host/run_model/verdict_line.h"
 
 namespace rollrig::host::rigctl {
 namespace {
@@ -47,8 +48,7 @@ int CheckCommand(Session& s, const Args& args) {
         "restarted\n",
         run->holds, run->holds == 1 ? "" : "s");
   }
-  s.out() << "verdict: " << check::VerdictName(run->verdict.verdict())
-          << (run->verdict.reason().empty() ? "" : " ") << run->verdict.reason() << "\n";
+  s.out() << run_model::VerdictLine(run->verdict, run->state, run->state_reason) << "\n";
 
   const std::string expect_path =
       o.has("--expect") ? o.value("--expect") : check::DefaultExpectationPath(path);

@@ -16,6 +16,7 @@
 #include "host/rigctl/commands.h"
 #include "host/rigctl/duration.h"
 #include "host/rigctl/options.h"
+#include "host/run_model/verdict_line.h"
 
 namespace rollrig::host::rigctl {
 namespace {
@@ -137,20 +138,13 @@ std::string ProgressLine(const rollrig::v1::RunInfo& run) {
 }
 
 std::string VerdictLine(const rollrig::v1::RunInfo& run) {
-  const auto& v = run.verdict();
-  std::string line = absl::StrCat("verdict: ", VerdictName(v.verdict()));
-  if (!v.reason().empty()) {
-    absl::StrAppend(&line, " ", v.reason());
-  } else if (v.verdict() == rollrig::v1::VERDICT_PASS) {
-    absl::StrAppend(&line, " ", run.progress().cycles_completed(), " cycle(s) of ",
-                    run.profile_name(), " in ", Clock(run.progress().elapsed_s()), ", ",
-                    run.progress().violations(), " limit violations");
+  rollrig::v1::RunVerdict v = run.verdict();
+  if (v.reason().empty() && v.verdict() == rollrig::v1::VERDICT_PASS) {
+    v.set_reason(absl::StrCat(run.progress().cycles_completed(), " cycle(s) of ",
+                              run.profile_name(), " in ", Clock(run.progress().elapsed_s()), ", ",
+                              run.progress().violations(), " limit violations"));
   }
-  if (run.state() == rollrig::v1::RUN_STATE_FAULTED ||
-      run.state() == rollrig::v1::RUN_STATE_INTERRUPTED) {
-    absl::StrAppend(&line, " [", RunStateName(run.state()), ": ", run.state_reason(), "]");
-  }
-  return line;
+  return run_model::VerdictLine(v, run.state(), run.state_reason());
 }
 
 int ExitForRun(const rollrig::v1::RunInfo& run) {

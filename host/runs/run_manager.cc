@@ -16,6 +16,7 @@
 #include "host/profile_loader/profile_loader.h"
 #include "host/recording/mcap_recovery.h"
 #include "rig/base/bounded_text.h"
+#include "host/run_model/run_model.h"
 
 namespace rollrig::host {
 namespace {
@@ -27,28 +28,20 @@ using rollrig::v1::RunState;
 constexpr size_t kProgramPartSegments = 32;  // one LoadProgram part fits a frame easily
 // The run thread may lag this long behind the device without losing a sample.
 constexpr double kTelemetryBufferS = 30.0;
-constexpr absl::Duration kFinishTimeout = absl::Seconds(10);
 
 bool IsActive(RunState s) {
   return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
          s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
 }
 
-// How long a run may stay HELD (RunSpec.hold_timeout_s; 0 = the default).
-constexpr double kDefaultHoldTimeoutS = 600;
 // Bounds on making the device safe and clearing the watchdog's fault before a restart.
 constexpr absl::Duration kRestStopTimeout = absl::Seconds(10);
 constexpr absl::Duration kClearFaultsTimeout = absl::Seconds(5);
 constexpr absl::Duration kGapWait = absl::Seconds(1);
 
+// How long a run may stay HELD (RunSpec.hold_timeout_s; 0 = the model's default).
 double HoldTimeoutS(const rollrig::v1::RunSpec& spec) {
-  return spec.hold_timeout_s() > 0 ? spec.hold_timeout_s() : kDefaultHoldTimeoutS;
-}
-
-rollrig::v1::DisconnectPolicy Policy(const rollrig::v1::RunSpec& spec) {
-  return spec.on_disconnect() == rollrig::v1::DISCONNECT_POLICY_UNSPECIFIED
-             ? rollrig::v1::DISCONNECT_POLICY_HOLD
-             : spec.on_disconnect();
+  return run_model::RunRules::FromSpec(spec).hold_timeout_s;
 }
 
 uint32_t FaultBit(rollrig::v1::Fault f) { return 1u << static_cast<uint32_t>(f); }
@@ -84,19 +77,13 @@ absl::Status Command(DeviceClient* device, HostMessage msg) {
 struct RunManager::ActiveRun {
   RunInfo info;
   std::optional<LoadedProfile> profile;
-  std::unique_ptr<RunAnalyzer> analyzer;
+  // The run's rules: every sample and event goes in, its effects are executed here.
+  std::unique_ptr<run_model::RunModel> model;
   std::shared_ptr<TelemetrySubscription> telemetry;
   std::shared_ptr<EventSubscription> events;
   uint64_t program_id = 0;
   uint32_t first_cycle = 1;
-  double prior_elapsed_s = 0;   // a resumed run: time already run before
-  bool stop_requested = false;  // a controlled stop was sent; waiting for the finish
-  bool duration_stop_sent = false;
-  std::string stop_reason;  // why we stopped (person, abort limit, shutdown)
-  RunState end_state = rollrig::v1::RUN_STATE_COMPLETED;
-  bool fault_seen = false;
-  absl::Time stop_sent_at;
-  double last_t_s = 0;
+  double prior_elapsed_s = 0;  // a resumed run: time already run before
   std::vector<Sample> buffer;
   std::vector<rollrig::v1::RigEvent> event_buffer;
   absl::Time last_save;
@@ -110,13 +97,9 @@ struct RunManager::ActiveRun {
   bool device_gone = false;        // the run's device is not connected now
   absl::Time gone_since;           // when it was last lost
   double disconnected_done_s = 0;  // outages already over
-  bool paused_when_lost = false;   // a paused run waits for ResumeRun whatever the policy
   bool device_back_reported = false;
   std::string foreign_serial_reported;  // another device already announced
   bool restarting = false;              // re-arming after the device came back
-  // Set when (re)arming: samples before the program's first (arming, at rest) are not
-  // analysed, so run time starts at the program, as a replay of the recording sees it.
-  bool awaiting_program = true;
   // The device's gap (DEVICE_GAP) since it was last lost has been noted; a returning
   // device is acted on once it is (bounded by kGapWait), so the gap is always noted while
   // held, never among the restarted cycle's samples (as a replay notes it).
@@ -177,9 +160,8 @@ void RunManager::Shutdown(const std::string& reason) {
         absl::SleepFor(absl::Milliseconds(20));
       }
     }
-    run.stop_reason = reason;
-    Finish(rollrig::v1::RUN_STATE_INTERRUPTED,
-           reason + "; resume it with rigctl run --resume " + run.info.id());
+    Execute(run.model->Interrupt(rollrig::v1::RUN_STATE_INTERRUPTED,
+                                 reason + "; resume it with rigctl run --resume " + run.info.id()));
   });
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -366,10 +348,14 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
   for (const ProgramSegmentInfo& s : run->profile->segments) {
     segments.push_back(AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
   }
-  run->analyzer = std::make_unique<RunAnalyzer>(
-      std::vector<rollrig::v1::Limit>(run->profile->profile.limits().begin(),
-                                      run->profile->profile.limits().end()),
-      std::move(segments));
+  run_model::RunRules rules = run_model::RunRules::FromSpec(spec);
+  rules.prior_elapsed_s = run->prior_elapsed_s;
+  run->model = std::make_unique<run_model::RunModel>(
+      std::make_unique<RunAnalyzer>(
+          std::vector<rollrig::v1::Limit>(run->profile->profile.limits().begin(),
+                                          run->profile->profile.limits().end()),
+          std::move(segments)),
+      rules);
   run->buffer.reserve(8192);
   if (absl::Status s = StartRecording(*run, snap); !s.ok()) {
     done(s);
@@ -467,7 +453,6 @@ absl::Status RunManager::ArmDevice(ActiveRun& run) {
   run.telemetry->Drain(&run.buffer);
   if (run.restarting) RecordSamples();
   run.buffer.clear();
-  run.awaiting_program = true;
   HostMessage start;
   auto* st = start.mutable_start_program();
   st->set_program_id(run.program_id);
@@ -543,122 +528,41 @@ void RunManager::StopRun(const std::string& id, const std::string& who, RunCallb
                      : absl::StrCat("run ", QuoteInput(id), " is not active")));
       return;
     }
+    // The request is an event of the run: recorded, and fed to the model now, stamped with
+    // the sample it applies before, so a replay of the recording stops where this run did.
     ActiveRun& run = *active_;
-    if (run.info.state() == rollrig::v1::RUN_STATE_HELD) {
-      // Nothing runs: the device is gone or was brought to rest when it came back.
-      run.stop_reason = absl::StrCat("stopped by ", who, " while held");
-      run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
-      Finish(rollrig::v1::RUN_STATE_ABORTED, run.stop_reason);
-      done(run.info);
-      return;
-    }
-    if (!run.stop_requested) {
-      HostMessage m;
-      m.mutable_stop_program()->set_at_cycle_end(false);
-      if (absl::Status s = Command(device_, m); !s.ok()) {
-        done(s);
-        return;
-      }
-      run.stop_requested = true;
-      run.stop_sent_at = absl::Now();
-      run.stop_reason = absl::StrCat("stopped by ", who);
-      run.end_state = rollrig::v1::RUN_STATE_ABORTED;
-      run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
-    }
+    rollrig::v1::RigEvent request;
+    request.set_kind(rollrig::v1::RIG_EVENT_RUN_STATE);
+    request.set_host_time_ns(HostTimeNanos());
+    request.set_run_id(run.info.id());
+    request.set_run_state(rollrig::v1::RUN_STATE_ABORTED);
+    request.set_who(who);
+    request.set_message(absl::StrCat("run ", run.info.id(), " stop requested by ", who));
+    run.model->Stamp(&request);
+    device_->events().Publish(request);
+    run_model::RunEffects fx = run.model->Event(request);
+    // A program re-armed a moment ago runs before its first sample reached the model:
+    // whatever the model concludes, a run not HELD ramps the device down.
+    fx.stop_program = fx.stop_program || run.info.state() != rollrig::v1::RUN_STATE_HELD;
+    Execute(fx);
     done(run.info);
   });
 }
 
-void RunManager::HandleEvent(const rollrig::v1::RigEvent& e) {
-  ActiveRun& run = *active_;
-  switch (e.kind()) {
-    case rollrig::v1::RIG_EVENT_TELEMETRY_GAP:
-      // Gaps between the device and rigd; the analysis's own (run_id set) are counted
-      // where they happen.
-      if (e.run_id().empty())
-        run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
-      break;
-    case rollrig::v1::RIG_EVENT_DEVICE_GAP:
-      run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
-      break;
-    case rollrig::v1::RIG_EVENT_ESTOP_REQUESTED:
-      // Who pressed it and why: the verdict names them (bounded by the service).
-      run.analyzer->NoteEStopRequest(e.who(), e.reason());
-      break;
-    case rollrig::v1::RIG_EVENT_DISCONNECTED: {
-      // The event says "device lost: why".
-      const std::string lost = absl::StartsWith(e.message(), "device lost")
-                                   ? e.message()
-                                   : absl::StrCat("device lost: ", e.message());
-      if (run.stop_requested) {
-        // Already ending (a person, a limit, a fault): end now, the device stops itself.
-        const RunState end = run.end_state == rollrig::v1::RUN_STATE_COMPLETED
-                                 ? rollrig::v1::RUN_STATE_ABORTED
-                                 : run.end_state;
-        Finish(end, absl::StrCat(run.stop_reason, " (", lost, " before the end of the program)"));
-      } else if (Policy(run.info.spec()) == rollrig::v1::DISCONNECT_POLICY_ABORT) {
-        run.fault_seen = true;
-        run.end_state = rollrig::v1::RUN_STATE_FAULTED;
-        run.stop_reason = lost;
-        run.analyzer->NoteStopped(run.stop_reason, run.last_t_s);
-        Finish(rollrig::v1::RUN_STATE_FAULTED, run.stop_reason);
-      } else {
-        EnterHeld(lost);
-      }
-      break;
-    }
-    case rollrig::v1::RIG_EVENT_DEVICE: {
-      const rollrig::v1::DeviceEvent& d = e.device();
-      if (d.kind() == rollrig::v1::DEVICE_EVENT_FAULT_RAISED) {
-        run.analyzer->NoteFault(d.fault(), d.value(), run.last_t_s);
-        if (!run.fault_seen) {
-          run.fault_seen = true;
-          run.end_state = rollrig::v1::RUN_STATE_FAULTED;
-          run.stop_reason =
-              absl::StrCat("device fault: ", rollrig::v1::FaultDisplayName(d.fault()));
-          run.stop_sent_at = absl::Now();
-          run.stop_requested = true;
-        }
-      } else if (d.kind() == rollrig::v1::DEVICE_EVENT_CYCLE_COMPLETED &&
-                 d.program_id() == run.program_id) {
-        run.info.mutable_progress()->set_cycles_completed(d.cycle());
-      } else if ((d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_FINISHED ||
-                  d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED) &&
-                 d.program_id() == run.program_id) {
-        // Analyse what arrived before the finish, then close the run.
-        AnalyseNewSamples();
-        if (d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_FINISHED) {
-          run.analyzer->NoteProgramFinished();
-        }
-        RunState end = run.end_state;
-        std::string reason = run.stop_reason;
-        if (d.kind() == rollrig::v1::DEVICE_EVENT_PROGRAM_ABORTED && !run.fault_seen &&
-            end == rollrig::v1::RUN_STATE_COMPLETED) {
-          end = rollrig::v1::RUN_STATE_FAULTED;
-          reason = absl::StrCat("the device aborted the program: ", e.message());
-          run.analyzer->NoteStopped(reason, run.last_t_s);
-        }
-        Finish(end, reason);
-      }
-      break;
-    }
-    default:
-      break;
-  }
-}
-
-// Feeds the samples that arrived since the last call to the analysis. If the run thread
-// fell so far behind that its subscription had to drop samples, they are counted as lost
-// (a gap the verdict reports) and announced: never silently unanalysed.
-void RunManager::AnalyseNewSamples() {
+// Drains what arrived since the last call, records it, and feeds it to the run model in
+// the order it arrived (host time), executing the model's effects. If the run thread fell
+// so far behind that its subscription had to drop samples, they are announced as lost (the
+// event comes back here and the model counts it): never silently unanalysed.
+void RunManager::FeedNewInput() {
   ActiveRun& run = *active_;
   run.buffer.clear();
   run.telemetry->Drain(&run.buffer);
+  run.event_buffer.clear();
+  run.events->Drain(&run.event_buffer);
   const uint64_t dropped = run.telemetry->dropped();
   if (dropped > run.analysis_dropped) {
     const uint64_t lost = dropped - run.analysis_dropped;
     run.analysis_dropped = dropped;
-    run.analyzer->NoteGap(0, lost, run.last_t_s);
     rollrig::v1::RigEvent e;
     e.set_kind(rollrig::v1::RIG_EVENT_TELEMETRY_GAP);
     e.set_run_id(run.info.id());
@@ -667,100 +571,120 @@ void RunManager::AnalyseNewSamples() {
                                " samples were not analysed (counted as lost)"));
     device_->events().Publish(std::move(e));
   }
-  for (const Sample& s : run.buffer) {
-    if (run.awaiting_program) {
-      if (s.segment < 0) continue;
-      run.awaiting_program = false;
-    }
-    run.analyzer->AddSample(s);
-    run.last_t_s = run.analyzer->run_time_s(s);
-  }
   RecordSamples();
+  for (const auto& e : run.event_buffer) RecordEvent(e);
+  size_t next_sample = 0;
+  for (const auto& e : run.event_buffer) {
+    while (next_sample < run.buffer.size() &&
+           run.buffer[next_sample].host_time_ns < e.host_time_ns()) {
+      if (!FeedSample(run.buffer[next_sample++])) return;
+    }
+    if (!FeedEvent(e)) return;
+  }
+  while (next_sample < run.buffer.size()) {
+    if (!FeedSample(run.buffer[next_sample++])) return;
+  }
+}
+
+// False once the run has ended.
+bool RunManager::FeedSample(const Sample& s) {
+  ActiveRun& run = *active_;
+  Execute(run.model->Time(s.host_time_ns));
+  if (!active_ || !IsActive(active_->info.state())) return false;
+  Execute(run.model->Sample(s));
+  return active_ && IsActive(active_->info.state());
+}
+
+bool RunManager::FeedEvent(const rollrig::v1::RigEvent& e) {
+  ActiveRun& run = *active_;
+  TrackDevice(e);
+  Execute(run.model->Time(e.host_time_ns()));
+  if (!active_ || !IsActive(active_->info.state())) return false;
+  Execute(run.model->Event(e));
+  return active_ && IsActive(active_->info.state());
+}
+
+// What the run keeps of an event besides its rules: cycles done, and while HELD where its
+// device is (the reconnect machine).
+void RunManager::TrackDevice(const rollrig::v1::RigEvent& e) {
+  ActiveRun& run = *active_;
+  const rollrig::v1::DeviceEvent& d = e.device();
+  if (e.kind() == rollrig::v1::RIG_EVENT_DEVICE &&
+      d.kind() == rollrig::v1::DEVICE_EVENT_CYCLE_COMPLETED && d.program_id() == run.program_id) {
+    run.info.mutable_progress()->set_cycles_completed(d.cycle());
+  }
+  if (run.info.state() != rollrig::v1::RUN_STATE_HELD) return;
+  if (e.kind() == rollrig::v1::RIG_EVENT_DEVICE_GAP) run.gap_noted = true;
+  if (e.kind() != rollrig::v1::RIG_EVENT_DISCONNECTED) return;
+  // Whatever device was connected (another one may have come and gone while the run's own
+  // was away), the next one back must show its own first telemetry before the run acts.
+  run.gap_noted = false;
+  if (run.device_gone) return;
+  // Lost again after it came back: another outage of the same hold.
+  if (run.device_back_reported) {
+    auto* p = run.info.mutable_progress();
+    p->set_disconnects(p->disconnects() + 1);
+  }
+  run.device_gone = true;
+  run.gone_since = absl::Now();
+  run.device_back_reported = false;
+  run.foreign_serial_reported.clear();
+}
+
+// Does what the model asks.
+void RunManager::Execute(const run_model::RunEffects& fx) {
+  if (!active_) return;
+  ActiveRun& run = *active_;
+  for (const rollrig::v1::LimitResult& v : fx.limit_notes) {
+    rollrig::v1::RigEvent e;
+    e.set_kind(rollrig::v1::RIG_EVENT_LIMIT);
+    e.set_run_id(run.info.id());
+    e.set_message(absl::StrCat("limit ", v.name(), ": ", v.reason()));
+    *e.mutable_limit() = v;
+    device_->events().Publish(std::move(e));
+  }
+  if (fx.stop_program || fx.stop_at_cycle_end) {
+    HostMessage m;
+    m.mutable_stop_program()->set_at_cycle_end(!fx.stop_program);
+    if (absl::Status s = Command(device_, m); !s.ok()) {
+      LogProblem(absl::StrCat("run ", run.info.id(), ": stopping the program: ", s.message()));
+    }
+  }
+  if (fx.state == rollrig::v1::RUN_STATE_HELD) EnterHeld(fx.state_reason);
+  if (fx.end) Finish(*fx.end);
+}
+
+// Ends a HELD run the way rigd decided (a restart that failed, a fault found when the
+// device came back, nothing left to run): as an event of the run, the one the recording's
+// end carries, so a replay ends it the same way.
+void RunManager::EndHeld(RunState state, const std::string& reason) {
+  ActiveRun& run = *active_;
+  rollrig::v1::RigEvent e;
+  e.set_kind(rollrig::v1::RIG_EVENT_RUN_STATE);
+  e.set_run_id(run.info.id());
+  e.set_run_state(state);
+  e.set_message(absl::StrCat("run ", run.info.id(), " ", StateName(state), ": ",
+                             reason.empty() ? StateName(state) : reason));
+  Execute(run.model->Event(e));
 }
 
 void RunManager::Step() {
   if (!active_ || !IsActive(active_->info.state()) || !active_->telemetry) return;
+  FeedNewInput();
+  if (!active_ || !IsActive(active_->info.state())) return;
   if (active_->info.state() == rollrig::v1::RUN_STATE_HELD) {
     StepHeld();
     return;
   }
   ActiveRun& run = *active_;
-
-  AnalyseNewSamples();
-  if (!run.buffer.empty()) {
-    const Sample& last = run.buffer.back();
-    auto* p = run.info.mutable_progress();
-    p->set_segment(last.segment);
-    if (last.cycle > 0) p->set_cycle(last.cycle);
-    p->set_segment_label(last.segment >= 0 &&
-                                 static_cast<size_t>(last.segment) < run.profile->segments.size()
-                             ? run.profile->segments[last.segment].label
-                             : "");
-    p->set_elapsed_s(run.prior_elapsed_s + run.last_t_s);
-    p->set_torque_nm(last.torque_nm);
-    p->set_force_n(last.force_n);
-    p->set_violations(run.analyzer->violations());
-    const double cycle_s = run.profile->cycle_s;
-    double planned = -1;
-    if (run.info.spec().cycles() > 0) {
-      planned = run.info.spec().cycles() * cycle_s;
-    } else if (run.info.spec().duration_s() > 0 && cycle_s > 0) {
-      planned = std::ceil(run.info.spec().duration_s() / cycle_s) * cycle_s;
-    }
-    p->set_eta_s(planned < 0 ? -1 : std::max(0.0, planned - p->elapsed_s()));
-    if (!run.analyzer->cycles().empty())
-      *run.info.mutable_last_cycle() = run.analyzer->cycles().back();
-  }
+  UpdateProgress();
   SaveNewCycles();
-
-  for (rollrig::v1::LimitResult& v : run.analyzer->TakeNewViolations()) {
-    rollrig::v1::RigEvent e;
-    e.set_kind(rollrig::v1::RIG_EVENT_LIMIT);
-    e.set_run_id(run.info.id());
-    e.set_message(absl::StrCat("limit ", v.name(), ": ", v.reason()));
-    *e.mutable_limit() = std::move(v);
-    device_->events().Publish(std::move(e));
-  }
-
-  run.event_buffer.clear();
-  run.events->Drain(&run.event_buffer);
-  for (const auto& e : run.event_buffer) {
-    RecordEvent(e);
-    if (run.info.state() == rollrig::v1::RUN_STATE_HELD) {
-      HandleHeldEvent(e);  // the device was lost earlier in this batch
-    } else {
-      HandleEvent(e);
-    }
-    if (!active_ || !IsActive(active_->info.state())) return;
-  }
-  if (run.info.state() == rollrig::v1::RUN_STATE_HELD) return;
-
   CheckRecorder();
-  if (run.analyzer->abort_requested() && !run.stop_requested) {
-    HostMessage m;
-    m.mutable_stop_program()->set_at_cycle_end(false);
-    (void)Command(device_, m);
-    run.stop_requested = true;
-    run.stop_sent_at = absl::Now();
-    run.end_state = rollrig::v1::RUN_STATE_ABORTED;
-    const rollrig::v1::LimitResult* cause = run.analyzer->abort_cause();
-    run.stop_reason =
-        cause ? absl::StrCat("limit ", cause->name(), ": ", cause->reason()) : "abort limit";
-  }
-  const double duration = run.info.spec().duration_s();
-  if (run.info.spec().cycles() == 0 && duration > 0 && !run.duration_stop_sent &&
-      run.info.progress().elapsed_s() >= duration) {
-    HostMessage m;
-    m.mutable_stop_program()->set_at_cycle_end(true);
-    if (Command(device_, m).ok()) run.duration_stop_sent = true;
-  }
-  // A stop whose finish never comes (device gone, program already ended): close anyway.
-  if (run.stop_requested && absl::Now() - run.stop_sent_at > kFinishTimeout) {
-    Finish(run.end_state == rollrig::v1::RUN_STATE_COMPLETED ? rollrig::v1::RUN_STATE_ABORTED
-                                                             : run.end_state,
-           run.stop_reason + " (the device did not report the end of the program)");
-    return;
-  }
+  if (!active_ || !IsActive(active_->info.state())) return;
+  // A stop whose finish never comes (device gone, program already ended): the model
+  // closes it.
+  Execute(run.model->Time(HostTimeNanos()));
+  if (!active_ || !IsActive(active_->info.state())) return;
   if (absl::Now() - run.last_save > absl::Seconds(1)) {
     SaveLocked();
   } else {
@@ -768,12 +692,39 @@ void RunManager::Step() {
   }
 }
 
+// Where the run is, from the samples just fed.
+void RunManager::UpdateProgress() {
+  ActiveRun& run = *active_;
+  if (run.buffer.empty()) return;
+  const RunAnalyzer& analyzer = run.model->analyzer();
+  const Sample& last = run.buffer.back();
+  auto* p = run.info.mutable_progress();
+  p->set_segment(last.segment);
+  if (last.cycle > 0) p->set_cycle(last.cycle);
+  p->set_segment_label(last.segment >= 0 &&
+                               static_cast<size_t>(last.segment) < run.profile->segments.size()
+                           ? run.profile->segments[last.segment].label
+                           : "");
+  p->set_elapsed_s(run.prior_elapsed_s + run.model->last_t_s());
+  p->set_torque_nm(last.torque_nm);
+  p->set_force_n(last.force_n);
+  p->set_violations(analyzer.violations());
+  const double cycle_s = run.profile->cycle_s;
+  double planned = -1;
+  if (run.info.spec().cycles() > 0) {
+    planned = run.info.spec().cycles() * cycle_s;
+  } else if (run.info.spec().duration_s() > 0 && cycle_s > 0) {
+    planned = std::ceil(run.info.spec().duration_s() / cycle_s) * cycle_s;
+  }
+  p->set_eta_s(planned < 0 ? -1 : std::max(0.0, planned - p->elapsed_s()));
+  if (!analyzer.cycles().empty()) *run.info.mutable_last_cycle() = analyzer.cycles().back();
+}
+
 // ---- A lost device: HELD, and back again ----
 
 void RunManager::EnterHeld(const std::string& lost) {
   ActiveRun& run = *active_;
   const absl::Time now = absl::Now();
-  run.paused_when_lost = run.info.state() == rollrig::v1::RUN_STATE_PAUSED;
   run.held_since = now;
   run.device_gone = true;
   run.gone_since = now;
@@ -783,8 +734,7 @@ void RunManager::EnterHeld(const std::string& lost) {
   auto* p = run.info.mutable_progress();
   p->set_disconnects(p->disconnects() + 1);
   const uint32_t cycle = p->cycles_completed() + 1;
-  const bool auto_resume =
-      Policy(run.info.spec()) == rollrig::v1::DISCONNECT_POLICY_RESUME && !run.paused_when_lost;
+  const bool auto_resume = run.model->auto_resume();
   run.info.set_state(rollrig::v1::RUN_STATE_HELD);
   run.info.set_state_reason(absl::StrCat(
       lost, "; held until device ", run.info.device_serial(), " is back",
@@ -799,87 +749,19 @@ void RunManager::EnterHeld(const std::string& lost) {
                   : absl::StrCat("waiting for rigctl resume ", run.info.id(), " (or stop)")));
 }
 
-void RunManager::HandleHeldEvent(const rollrig::v1::RigEvent& e) {
-  ActiveRun& run = *active_;
-  switch (e.kind()) {
-    case rollrig::v1::RIG_EVENT_DEVICE_GAP:
-      run.analyzer->NoteGap(e.gap_first_seq(), e.gap_samples(), run.last_t_s);
-      run.gap_noted = true;
-      break;
-    case rollrig::v1::RIG_EVENT_DISCONNECTED:
-      // Whatever device was connected (another one may have come and gone while the
-      // run's own was away), the next one back must show its own first telemetry, with
-      // its faults, before the run acts on it.
-      run.gap_noted = false;
-      if (!run.device_gone) {
-        // Lost again after it came back: another outage of the same hold.
-        if (run.device_back_reported) {
-          auto* p = run.info.mutable_progress();
-          p->set_disconnects(p->disconnects() + 1);
-        }
-        run.device_gone = true;
-        run.gone_since = absl::Now();
-        run.device_back_reported = false;
-        run.gap_noted = false;
-        run.foreign_serial_reported.clear();
-      }
-      break;
-    case rollrig::v1::RIG_EVENT_DEVICE: {
-      const rollrig::v1::DeviceEvent& d = e.device();
-      if (d.kind() != rollrig::v1::DEVICE_EVENT_FAULT_RAISED) break;
-      // The watchdog's fault is the device making itself safe because we were gone.
-      if (d.fault() == rollrig::v1::FAULT_WATCHDOG) break;
-      const DeviceSnapshot snap = device_->Snapshot();
-      if (!snap.info || snap.info->serial() != run.info.device_serial()) break;  // not ours
-      run.analyzer->NoteFault(d.fault(), d.value(), run.last_t_s);
-      Finish(rollrig::v1::RUN_STATE_FAULTED,
-             absl::StrCat("device fault while held: ", rollrig::v1::FaultDisplayName(d.fault())));
-      break;
-    }
-    default:
-      break;
-  }
-}
-
 void RunManager::StepHeld() {
   ActiveRun& run = *active_;
   const absl::Time now = absl::Now();
-  // Nothing of the run's program runs: record what arrives, analyse nothing (a sample
-  // outside the program would close the interrupted cycle as if it had ended).
-  run.buffer.clear();
-  run.telemetry->Drain(&run.buffer);
-  run.analysis_dropped = run.telemetry->dropped();
-  RecordSamples();
-  run.event_buffer.clear();
-  run.events->Drain(&run.event_buffer);
-  for (const auto& e : run.event_buffer) {
-    RecordEvent(e);
-    HandleHeldEvent(e);
-    if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_HELD) return;
+  // Nothing of the run's program runs: the model analyses nothing (a sample outside the
+  // program would close the interrupted cycle as if it had ended).
+  if (run.device_gone) {
+    run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s +
+                                                    absl::ToDoubleSeconds(now - run.gone_since));
   }
-  if (run.recorder && !run.recorder->status().ok()) {
-    const std::string reason = std::string(run.recorder->status().message());
-    run.recorder_failure_handled = true;
-    LogProblem(absl::StrCat("run ", run.info.id(), ": ", reason));
-    run.analyzer->NoteStopped(reason, run.last_t_s);
-    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
-    return;
-  }
-  const double timeout_s = HoldTimeoutS(run.info.spec());
-  if (now - run.held_since > absl::Seconds(timeout_s)) {
-    if (run.device_gone) {
-      run.info.mutable_progress()->set_disconnected_s(run.disconnected_done_s +
-                                                      absl::ToDoubleSeconds(now - run.gone_since));
-    }
-    const std::string reason =
-        run.device_gone
-            ? absl::StrFormat("device lost for longer than the hold timeout (%g s)", timeout_s)
-            : absl::StrFormat("held for longer than the hold timeout (%g s) without being resumed",
-                              timeout_s);
-    run.analyzer->NoteStopped(reason, run.last_t_s);
-    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
-    return;
-  }
+  CheckRecorder();
+  if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_HELD) return;
+  Execute(run.model->Time(HostTimeNanos()));  // the hold timeout
+  if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_HELD) return;
 
   const DeviceSnapshot snap = device_->Snapshot();
   const bool connected = snap.connection == rollrig::v1::CONNECTION_STATE_CONNECTED && snap.info;
@@ -924,8 +806,7 @@ void RunManager::StepHeld() {
       LogProblem(
           absl::StrCat("run ", run.info.id(), ": bringing the device to rest: ", s.message()));
     }
-    const bool auto_resume =
-        Policy(run.info.spec()) == rollrig::v1::DISCONNECT_POLICY_RESUME && !run.paused_when_lost;
+    const bool auto_resume = run.model->auto_resume();
     Publish(absl::StrFormat(
         "run %s: device %s is back (gone %.1f s)%s", run.info.id(), run.info.device_serial(),
         absl::ToDoubleSeconds(now - run.gone_since),
@@ -1000,8 +881,7 @@ absl::Status RunManager::RestartHeld(const std::string& why) {
   const uint32_t total = run.info.spec().cycles();
   if (total > 0 && done_cycles >= total) {
     // Lost after its last cycle completed: nothing is left to run.
-    run.analyzer->NoteProgramFinished();
-    Finish(rollrig::v1::RUN_STATE_COMPLETED, "");
+    EndHeld(rollrig::v1::RUN_STATE_COMPLETED, "");
     return absl::OkStatus();
   }
   auto fail = [&](const absl::Status& s) -> absl::Status {
@@ -1016,8 +896,7 @@ absl::Status RunManager::RestartHeld(const std::string& why) {
     }
     const std::string reason =
         absl::StrCat("could not restart after the device came back: ", s.message());
-    run.analyzer->NoteStopped(reason, run.last_t_s);
-    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
+    EndHeld(rollrig::v1::RUN_STATE_FAULTED, reason);
     return absl::Status(s.code(), reason);
   };
   if (absl::Status s = BringDeviceToRest(); !s.ok()) return fail(s);
@@ -1027,8 +906,7 @@ absl::Status RunManager::RestartHeld(const std::string& why) {
     std::vector<std::string> names = rollrig::v1::FaultDisplayNames(faults);
     const std::string reason =
         absl::StrCat("device fault while held: ", absl::StrJoin(names, ", "));
-    run.analyzer->NoteStopped(reason, run.last_t_s);
-    Finish(rollrig::v1::RUN_STATE_FAULTED, reason);
+    EndHeld(rollrig::v1::RUN_STATE_FAULTED, reason);
     return absl::FailedPreconditionError(reason);
   }
   if (faults != 0) {
@@ -1049,9 +927,8 @@ absl::Status RunManager::RestartHeld(const std::string& why) {
     }
   }
 
-  run.analyzer->DiscardOpenCycle();
+  // The model drops the interrupted cycle at the re-arming event published below.
   run.first_cycle = done_cycles + 1;
-  run.duration_stop_sent = false;
   run.restarting = true;
   run.info.set_state(rollrig::v1::RUN_STATE_ARMING);
   run.info.mutable_progress()->set_cycle(run.first_cycle);
@@ -1075,7 +952,7 @@ absl::Status RunManager::RestartHeld(const std::string& why) {
 // keeps them) and announced as events.
 void RunManager::SaveNewCycles() {
   ActiveRun& run = *active_;
-  const auto& cycles = run.analyzer->cycles();
+  const auto& cycles = run.model->analyzer().cycles();
   for (; run.cycles_saved < cycles.size(); ++run.cycles_saved) {
     const rollrig::v1::CycleStats& c = cycles[run.cycles_saved];
     if (run.recorder) (void)run.recorder->AddCycle(c, HostTimeNanos());
@@ -1094,25 +971,24 @@ void RunManager::SaveNewCycles() {
   }
 }
 
-void RunManager::Finish(RunState state, const std::string& reason) {
+void RunManager::Finish(const run_model::RunEnd& end) {
   ActiveRun& run = *active_;
-  run.analyzer->Finish(run.last_t_s);
+  const RunAnalyzer& analyzer = run.model->analyzer();
   SaveNewCycles();
-  *run.info.mutable_verdict() = run.analyzer->Verdict();
-  if (!run.analyzer->cycles().empty())
-    *run.info.mutable_last_cycle() = run.analyzer->cycles().back();
-  run.info.mutable_progress()->set_violations(run.analyzer->violations());
+  *run.info.mutable_verdict() = end.verdict;
+  if (!analyzer.cycles().empty()) *run.info.mutable_last_cycle() = analyzer.cycles().back();
+  run.info.mutable_progress()->set_violations(analyzer.violations());
   run.info.mutable_progress()->set_eta_s(0);
-  run.info.set_state(state);
-  run.info.set_state_reason(reason.empty() ? StateName(state) : reason);
+  run.info.set_state(end.state);
+  run.info.set_state_reason(end.reason);
   run.info.set_ended_unix_ns(UnixNanosNow());
-  FinishRecording(state, run.info.state_reason());
+  FinishRecording(end.state, run.info.state_reason());
   device_->telemetry().Unsubscribe(run.telemetry);
   device_->events().Unsubscribe(run.events);
   SaveLocked();
   const std::string verdict = rollrig::v1::Verdict_Name(run.info.verdict().verdict());
-  Publish(absl::StrCat("run ", run.info.id(), " ", StateName(state), ": ", verdict.substr(8), " ",
-                       run.info.verdict().reason()));
+  Publish(absl::StrCat("run ", run.info.id(), " ", StateName(end.state), ": ", verdict.substr(8),
+                       " ", run.info.verdict().reason()));
 }
 
 // ---- Recording: every run is recorded (host/recorder) ----
@@ -1171,19 +1047,12 @@ void RunManager::CheckRecorder() {
   // The recorder's message says what failed ("disk full: ...", "I/O error: ...").
   const std::string reason(status.message());
   LogProblem(absl::StrCat("run ", run.info.id(), ": ", reason));
-  if (!run.stop_requested) {
-    // The program ramps down and the device turns the bridge off; the run then ends
-    // FAULTED: it cannot go on unrecorded.
-    HostMessage m;
-    m.mutable_stop_program()->set_at_cycle_end(false);
-    (void)Command(device_, m);
-    run.stop_requested = true;
-    run.stop_sent_at = absl::Now();
-    run.end_state = rollrig::v1::RUN_STATE_FAULTED;
-    run.stop_reason = reason;
-    run.analyzer->NoteStopped(reason, run.last_t_s);
+  // The program ramps down and the device turns the bridge off; the run then ends FAULTED:
+  // it cannot go on unrecorded (a HELD run ends at once).
+  if (run.info.state() != rollrig::v1::RUN_STATE_HELD) {
+    Publish(absl::StrCat("run ", run.info.id(), " stopping: ", reason));
   }
-  Publish(absl::StrCat("run ", run.info.id(), " stopping: ", reason));
+  Execute(run.model->RecorderFailed(reason, HostTimeNanos()));
 }
 
 // Writes the last events and the verdict, and finishes the files (blocks the run thread

@@ -1,5 +1,6 @@
 // Runs belong to rigd: a run = a validated profile uploaded to the device and executed
-// there for some cycles or a duration, judged live by a RunAnalyzer, persisted in the
+// there for some cycles or a duration, judged live by the run model (host/run_model, the
+// rules written once: RunManager feeds it and executes its effects), persisted in the
 // RunStore so it survives its clients and (as INTERRUPTED, resumable from its next cycle
 // boundary) a rigd crash.
 //
@@ -19,8 +20,11 @@
 //
 // Threads: one run thread owns the active run: it executes requests in order (arming
 // blocks only this thread) and, every 20 ms, drains the run's telemetry and event
-// subscriptions into the analyzer. Public methods never block on the device: they queue
-// the request and call `done` from the run thread. Get/List read a snapshot under a mutex.
+// subscriptions into the model, in the order they arrived. A stop request is an event of
+// the run too (recorded, stamped with its sample), so `rigctl check` on the recording
+// gives the verdict line the live run gave. Public methods never block on the device:
+// they queue the request and call `done` from the run thread. Get/List read a snapshot
+// under a mutex.
 #pragma once
 
 #include <condition_variable>
@@ -39,6 +43,7 @@
 #include "host/device/device_client.h"
 #include "host/recorder/recorder.h"
 #include "host/recording/file_system.h"
+#include "host/run_model/run_model.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_store.h"
 #include "rollrig/v1/rig_service.pb.h"
@@ -102,12 +107,18 @@ class RunManager {
   // A lost device (HELD) and its return.
   void EnterHeld(const std::string& lost);
   void StepHeld();
-  void HandleHeldEvent(const rollrig::v1::RigEvent& event);
+  void TrackDevice(const rollrig::v1::RigEvent& event);
   absl::Status BringDeviceToRest();
   absl::Status RestartHeld(const std::string& why);
+  void EndHeld(rollrig::v1::RunState state, const std::string& reason);
   void Step();
-  void AnalyseNewSamples();
-  void HandleEvent(const rollrig::v1::RigEvent& event);
+  void UpdateProgress();
+  // The run's samples and events into its model (host/run_model), in the order they
+  // arrived; the model's effects executed.
+  void FeedNewInput();
+  bool FeedSample(const Sample& s);
+  bool FeedEvent(const rollrig::v1::RigEvent& event);
+  void Execute(const run_model::RunEffects& effects);
   // Recording (run thread): feeds the recorder, stops the run safely if it fails.
   absl::Status StartRecording(ActiveRun& run, const DeviceSnapshot& snap);
   void RecordSamples();
@@ -118,7 +129,7 @@ class RunManager {
   void RetryWritesAfterDiskFull();
   void RenameRecording(const std::string& run_id, const std::string& from, const std::string& to);
   void SaveEndedRun(const std::string& run_id);
-  void Finish(rollrig::v1::RunState state, const std::string& reason);
+  void Finish(const run_model::RunEnd& end);
   void SaveNewCycles();
   void Publish(const std::string& message);
   void SaveLocked();

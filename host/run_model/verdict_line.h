@@ -1,0 +1,22 @@
+// The line a run's verdict is shown as, live (`rigctl run`, `attach`) and replayed
+// (`rigctl check`): one function, so both print the same words for the same run.
+// Pure; any thread.
+#pragma once
+
+#include <string>
+
+#include "rollrig/v1/rig_service.pb.h"
+
+namespace rollrig::run_model {
+
+// "PASS", "FAIL", "MARGINAL", "ABORTED"; "none" for a verdict never reached.
+std::string VerdictName(rollrig::v1::Verdict verdict);
+// "running", "faulted", ...; "unknown" for an unset state.
+std::string RunStateName(rollrig::v1::RunState state);
+
+// "verdict: NAME REASON", and " [STATE: STATE_REASON]" when the run ended FAULTED or
+// INTERRUPTED (a fault of the rig or of rigd, not of the device under test).
+std::string VerdictLine(const rollrig::v1::RunVerdict& verdict, rollrig::v1::RunState state,
+                        const std::string& state_reason);
+
+}  // namespace rollrig::run_model
