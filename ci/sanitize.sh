@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# AddressSanitizer + UndefinedBehaviorSanitizer build of rollrig, running the fast tests.
+# The sanitizer stage: an AddressSanitizer + UndefinedBehaviorSanitizer build of rollrig
+# running the fast tests and the USB suite, then ci/tsan.sh (ThreadSanitizer, fast tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 bash ci/setup.sh
 BUILD_DIR=${BUILD_DIR:-build/asan}
@@ -23,3 +25,6 @@ cd "$BUILD_DIR"
 # The USB path against the emulated device (the emulator puts the ASan runtime first in
 # LD_PRELOAD when it loads libumockdev's preload).
 "${ctest[@]}" -j1 -L usb -LE soak
+
+# ThreadSanitizer: its own build (build/tsan), the fast tests.
+bash "$root/ci/tsan.sh"
