@@ -35,13 +35,18 @@ seeds="$BUILD_DIR/seeds"
 rm -rf "$seeds"
 "$BUILD_DIR/fuzz/make_fuzz_seeds" "$seeds" fixtures host/profiles
 
-seed_dir() {
+# The generated seeds, plus fuzz/regressions/KIND: inputs that once broke a target, kept
+# so that every run checks them again.
+seed_dirs() {
+  local kind
   case "$1" in
-    frame_decoder_fuzz) echo "$seeds/frames" ;;
-    profile_fuzz) echo "$seeds/profiles" ;;
-    mcap_fuzz | mcap_recover_fuzz) echo "$seeds/mcap" ;;
+    frame_decoder_fuzz) kind=frames ;;
+    profile_fuzz) kind=profiles ;;
+    mcap_fuzz | mcap_recover_fuzz) kind=mcap ;;
     *) echo "fuzz.sh: unknown target $1" >&2; exit 2 ;;
   esac
+  echo "$seeds/$kind"
+  [ ! -d "fuzz/regressions/$kind" ] || echo "fuzz/regressions/$kind"
 }
 
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
@@ -57,7 +62,7 @@ for target in "${targets[@]}"; do
   status=0
   "$BUILD_DIR/fuzz/$target" -runs="$runs" -max_total_time="$max_time" -print_final_stats=1 \
     -rss_limit_mb=2048 -timeout=30 -artifact_prefix="$BUILD_DIR/artifacts/$target-" \
-    "$corpus" "$(seed_dir "$target")" >"$log" 2>&1 || status=$?
+    "$corpus" $(seed_dirs "$target") >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)

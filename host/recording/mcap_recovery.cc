@@ -244,6 +244,9 @@ bool Scanner::CheckChunk(const mcap::ChunkIndex& chunk,
   const uint8_t* records = header.records;
   size_t records_size = header.records_size;
   if (header.compression == "zstd") {
+    if (!mcap::ZstdCanHold(header.records, header.records_size, header.uncompressed_size)) {
+      return false;  // a damaged size: never allocate what it claims
+    }
     uncompressed_.resize(header.uncompressed_size);
     size_t got = ZSTD_decompress(uncompressed_.data(), uncompressed_.size(), header.records,
                                  header.records_size);
