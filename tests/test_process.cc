@@ -40,6 +40,10 @@ ChildProcess::ChildProcess(const std::string& program, const std::vector<std::st
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);  // the test ended before the prctl took effect
+    // Its own group is not the terminal's foreground group: reading the terminal would
+    // stop it, so it reads nothing.
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     std::vector<char*> argv;
