@@ -22,7 +22,11 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(frame_decoder_fuzz profile_fuzz mcap_fuzz mcap_recover_fuzz)
+all_targets=(frame_decoder_fuzz profile_fuzz mcap_fuzz mcap_recover_fuzz)
+[ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
+for target in "${targets[@]}"; do
+  [[ " ${all_targets[*]} " == *" $target "* ]] || { echo "fuzz.sh: unknown target $target" >&2; exit 2; }
+done
 
 bash ci/setup.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build/fuzz}
@@ -43,7 +47,6 @@ seed_dirs() {
     frame_decoder_fuzz) kind=frames ;;
     profile_fuzz) kind=profiles ;;
     mcap_fuzz | mcap_recover_fuzz) kind=mcap ;;
-    *) echo "fuzz.sh: unknown target $1" >&2; exit 2 ;;
   esac
   echo "$seeds/$kind"
   [ ! -d "fuzz/regressions/$kind" ] || echo "fuzz/regressions/$kind"
@@ -55,6 +58,7 @@ mkdir -p "$BUILD_DIR/artifacts"
 summary=()
 failed=0
 for target in "${targets[@]}"; do
+  mapfile -t dirs < <(seed_dirs "$target")
   corpus="$BUILD_DIR/corpus/$target"  # grows across runs
   mkdir -p "$corpus"
   log="$BUILD_DIR/$target.log"
@@ -62,7 +66,7 @@ for target in "${targets[@]}"; do
   status=0
   "$BUILD_DIR/fuzz/$target" -runs="$runs" -max_total_time="$max_time" -print_final_stats=1 \
     -rss_limit_mb=2048 -timeout=30 -artifact_prefix="$BUILD_DIR/artifacts/$target-" \
-    "$corpus" $(seed_dirs "$target") >"$log" 2>&1 || status=$?
+    "$corpus" "${dirs[@]}" >"$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
