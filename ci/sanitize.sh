@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# AddressSanitizer + UndefinedBehaviorSanitizer build of rollrig, running the fast tests.
+# The sanitizer stage: an AddressSanitizer + UndefinedBehaviorSanitizer build of rollrig
+# running the fast tests and the USB suite, then ci/tsan.sh (ThreadSanitizer, fast tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 bash ci/setup.sh
 BUILD_DIR=${BUILD_DIR:-build/asan}
@@ -16,8 +18,13 @@ cmake --build "$BUILD_DIR" -j"$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export LSAN_OPTIONS=suppressions=$PWD/ci/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# ci/no_leftovers.py fails a stage that leaves a process running (see ci/test.sh).
+ctest=("$PWD/ci/no_leftovers.py" ctest --output-on-failure)
 cd "$BUILD_DIR"
-ctest --output-on-failure -j"$jobs" -L fast -LE soak
+"${ctest[@]}" -j"$jobs" -L fast -LE soak
 # The USB path against the emulated device (the emulator puts the ASan runtime first in
 # LD_PRELOAD when it loads libumockdev's preload).
-ctest --output-on-failure -j1 -L usb -LE soak
+"${ctest[@]}" -j1 -L usb -LE soak
+
+# ThreadSanitizer: its own build (build/tsan), the fast tests.
+bash "$root/ci/tsan.sh"

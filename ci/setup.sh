@@ -7,6 +7,8 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake pkg-config ccache clang-format
+  # clang with libFuzzer and its sanitizer runtimes: the fuzz targets (ci/fuzz.sh)
+  clang libclang-rt-dev
   # libraries
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libboost-dev libzstd-dev

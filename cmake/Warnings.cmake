@@ -1,7 +1,12 @@
 # Warnings for our own code. Generated code (protobuf, gRPC) is compiled without them.
 add_library(rollrig_warnings INTERFACE)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  set(ROLLRIG_SHADOW_WARNING -Wshadow-uncaptured-local)  # clang's spelling (the fuzz build)
+else()
+  set(ROLLRIG_SHADOW_WARNING -Wshadow=local)
+endif()
 target_compile_options(rollrig_warnings INTERFACE
-  -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor -Wcast-qual -Wformat=2
+  -Wall -Wextra -Wpedantic ${ROLLRIG_SHADOW_WARNING} -Wnon-virtual-dtor -Wcast-qual -Wformat=2
   -Wimplicit-fallthrough)
 if(ROLLRIG_WERROR)
   target_compile_options(rollrig_warnings INTERFACE -Werror)

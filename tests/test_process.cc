@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,8 +34,16 @@ ChildProcess::ChildProcess(const std::string& program, const std::vector<std::st
   char path[] = "/tmp/rollrig-test-child-XXXXXX";
   int log_fd = mkstemp(path);
   log_path_ = path;
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the test ended before the prctl took effect
+    // Its own group is not the terminal's foreground group: reading the terminal would
+    // stop it, so it reads nothing.
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     std::vector<char*> argv;
@@ -44,15 +53,29 @@ ChildProcess::ChildProcess(const std::string& program, const std::vector<std::st
     execv(program.c_str(), argv.data());
     _exit(127);
   }
+  // Also here, so the group exists before anyone signals it (whichever runs first wins).
+  if (pid_ > 0) setpgid(pid_, pid_);
   close(log_fd);
 }
 
 ChildProcess::~ChildProcess() {
-  if (running()) {
-    kill(pid_, SIGKILL);
-    Wait(10);
-  }
+  KillGroup();
   unlink(log_path_.c_str());
+}
+
+void ChildProcess::KillGroup() {
+  if (pid_ <= 0) return;
+  // The group outlives its leader while any member runs, so this reaches what the child
+  // left behind even after the child was reaped.
+  kill(-pid_, SIGKILL);
+  if (running()) Wait(10);
+}
+
+int ChildProcess::Stop(double grace_s) {
+  Signal(SIGTERM);
+  Wait(grace_s);
+  KillGroup();
+  return running() ? -1 : status_;
 }
 
 bool ChildProcess::running() {

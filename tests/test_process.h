@@ -12,8 +12,11 @@ namespace rollrig::testing {
 // between, so callers retry on a clash).
 int FreePort();
 
-// A child process with its output captured in a file. Killed (SIGKILL) if still
-// running when destroyed.
+// A child process with its output captured in a file, leading a process group of its own
+// so that whatever it starts can be stopped with it. Nothing it started outlives the
+// owner: destroying it SIGKILLs the whole group (even after the child itself exited), and
+// the child gets SIGKILL if the thread that started it ends first (PR_SET_PDEATHSIG, so a
+// crashed test leaves no orphan behind). Not thread-safe.
 class ChildProcess {
  public:
   ChildProcess(const std::string& program, const std::vector<std::string>& args);
@@ -22,13 +25,19 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   bool running();
-  void Signal(int sig);
+  void Signal(int sig);  // to the child alone
   // Waits up to timeout_s; returns the exit status, or -1 if it is still running.
   int Wait(double timeout_s);
+  // Stops the child as a user would (SIGTERM, up to grace_s to exit), then SIGKILLs its
+  // group: the child if it did not exit, and anything it started that is still running.
+  // Returns the child's exit status.
+  int Stop(double grace_s);
   std::string Output() const;  // stdout and stderr so far
   pid_t pid() const { return pid_; }
 
  private:
+  void KillGroup();
+
   pid_t pid_ = -1;
   int status_ = -1;
   bool exited_ = false;

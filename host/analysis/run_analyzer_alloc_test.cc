@@ -11,7 +11,8 @@
 #include "host/analysis/run_analyzer.h"
 
 // Sanitizers bring their own operator new; counting is left to the plain builds there.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+// (libstdc++'s _GLIBCXX_TSAN: the TSan build hides __SANITIZE_THREAD__, CMakeLists.txt.)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(_GLIBCXX_TSAN)
 #define ROLLRIG_COUNT_ALLOCATIONS 0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \

@@ -1,5 +1,10 @@
 #include "host/recording/mcap_format.h"
 
+// ZSTD_decompressBound sits in zstd's static-linking section; Debian's libzstd (1.5)
+// exports it.
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
+
 #include <array>
 
 namespace rollrig::recording::mcap {
@@ -23,6 +28,11 @@ constexpr std::array<std::array<uint32_t, 256>, 8> MakeCrcTables() {
 constexpr auto kCrcTables = MakeCrcTables();
 
 }  // namespace
+
+bool ZstdCanHold(const uint8_t* data, size_t n, uint64_t claimed) {
+  const unsigned long long bound = ZSTD_decompressBound(data, n);
+  return bound != ZSTD_CONTENTSIZE_ERROR && claimed <= bound;
+}
 
 uint32_t Crc32Update(uint32_t crc, const void* data, size_t n) {
   const auto* p = static_cast<const uint8_t*>(data);

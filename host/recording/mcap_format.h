@@ -41,6 +41,11 @@ inline constexpr size_t kMessageHeaderSize = 2 + 4 + 8 + 8;
 // The reflected CRC-32 of zlib's crc32(); Crc32Update(0, "123456789") == 0xCBF43926.
 uint32_t Crc32Update(uint32_t crc, const void* data, size_t n);
 
+// Whether `n` bytes of zstd data can decompress to `claimed` bytes, by zstd's own bound
+// from its frame and block headers (exact when the frame records its size). Check it
+// before allocating what a chunk's (possibly damaged) uncompressed size claims.
+bool ZstdCanHold(const uint8_t* data, size_t n, uint64_t claimed);
+
 // Appends little-endian fields to a byte string.
 class ByteWriter {
  public:

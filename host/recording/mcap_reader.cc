@@ -422,9 +422,11 @@ absl::Status McapReader::Impl::LoadChunk(uint64_t offset, uint64_t length, const
     *records = chunk.records;
     *records_size = chunk.records_size;
   } else if (chunk.compression == "zstd") {
-    if (chunk.uncompressed_size > kMaxChunkBytes) {
-      return absl::DataLossError(absl::StrCat("MCAP: chunk at offset ", offset, " claims ",
-                                              chunk.uncompressed_size, " uncompressed bytes"));
+    if (chunk.uncompressed_size > kMaxChunkBytes ||
+        !mcap::ZstdCanHold(chunk.records, chunk.records_size, chunk.uncompressed_size)) {
+      return absl::DataLossError(
+          absl::StrCat("MCAP: chunk at offset ", offset, " claims ", chunk.uncompressed_size,
+                       " uncompressed bytes, more than its zstd data holds"));
     }
     if (zstd == nullptr) zstd = ZSTD_createDCtx();
     uncompressed.resize(chunk.uncompressed_size);

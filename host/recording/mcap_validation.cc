@@ -437,8 +437,12 @@ void Validator::CheckChunk(uint64_t offset, const std::string& record, McapChunk
   const uint8_t* records = header.records;
   size_t records_size = header.records_size;
   if (header.compression == "zstd") {
-    if (header.uncompressed_size > kMaxRecordBytes) {
-      chunk->problem = absl::StrCat("it claims ", header.uncompressed_size, " uncompressed bytes");
+    // A damaged size field must not make us allocate what it claims: zstd bounds how much
+    // its input can hold.
+    if (header.uncompressed_size > kMaxRecordBytes ||
+        !mcap::ZstdCanHold(header.records, header.records_size, header.uncompressed_size)) {
+      chunk->problem = absl::StrCat("it claims ", header.uncompressed_size,
+                                    " uncompressed bytes, more than its zstd data can hold");
       return;
     }
     if (zstd_ == nullptr) zstd_ = ZSTD_createDCtx();

@@ -6,6 +6,7 @@
 #include "google/protobuf/descriptor.pb.h"
 #include "host/recording/mcap_format.h"
 #include "host/recording/mcap_reader.h"
+#include "host/recording/mcap_recovery.h"
 #include "host/recording/mcap_writer.h"
 #include "host/recording/memory_file_system.h"
 #include "host/recording/recording_test_util.h"
@@ -217,6 +218,42 @@ TEST(McapWriterReaderTest, AFlippedByteInAChunkIsACrcErrorNamingTheChunk) {
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(status.message()), HasSubstr("chunk at offset " + std::to_string(pos)));
   EXPECT_THAT(std::string(status.message()), HasSubstr("CRC"));
+}
+
+// Found by fuzzing: a chunk claiming 1.9 GB of uncompressed records made the reader and
+// crash recovery allocate that much for a file of a few kB.
+TEST(McapWriterReaderTest, ADamagedUncompressedSizeIsAnErrorNotAHugeAllocation) {
+  MemoryFileSystem fs;
+  TestRecordingSpec spec;
+  spec.finish = false;  // a crashed run's .part: recovery reads its chunks too
+  ASSERT_TRUE(WriteTestRecording(&fs, "/r.mcap.part", spec).ok());
+  std::string bytes = *fs.Contents("/r.mcap.part");
+  // The last chunk (the one recovery checks).
+  size_t pos = 0;
+  for (size_t at = mcap::kMagicSize; at + mcap::kRecordHeaderSize <= bytes.size();) {
+    uint64_t length;
+    std::memcpy(&length, bytes.data() + at + 1, 8);
+    if (static_cast<uint8_t>(bytes[at]) == mcap::kChunk) pos = at;
+    at += mcap::kRecordHeaderSize + length;
+  }
+  ASSERT_GT(pos, 0u);
+  // Chunk: start time, end time, then the uncompressed size.
+  const uint64_t claimed = 1'900'000'000;
+  std::memcpy(bytes.data() + pos + mcap::kRecordHeaderSize + 16, &claimed, 8);
+  fs.SetContents("/r.mcap.part", bytes);
+
+  auto file = fs.OpenForRead("/r.mcap.part");
+  auto reader = McapReader::Open(file->get());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  absl::Status status = (*reader)->ReadMessages({}, [](const McapMessage&) { return true; });
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("chunk at offset " + std::to_string(pos) +
+                        " claims 1900000000 uncompressed bytes, more than its zstd data holds"));
+
+  auto report = FinalizeRecording(&fs, "/r.mcap.part", "/r.mcap");
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_GE(report->chunks_dropped, 1u) << report->ToString();
 }
 
 TEST(McapWriterReaderTest, CorruptZstdChunksAreErrorsNeverCrashes) {

@@ -2,6 +2,7 @@
 // status passed through, signals forwarded, and the --control socket.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -24,62 +25,77 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-struct Child {
+// rig-sim ARGS started in a session of its own (like a shell job), output to a file.
+// Owns the session's process group: destroying it SIGKILLs the group and reaps rig-sim,
+// so a failed assertion leaves nothing running.
+class Child {
+ public:
+  explicit Child(const std::vector<std::string>& args) {
+    output_path_ = testing::TempDir() + "rig_sim_usb_test." + std::to_string(getpid()) + "." +
+                   std::to_string(std::rand()) + ".out";
+    const pid_t parent = getpid();
+    pid = fork();
+    if (pid == 0) {
+      setsid();
+      prctl(PR_SET_PDEATHSIG, SIGKILL);     // the test crashed: rig-sim goes too
+      if (getppid() != parent) _exit(126);  // it already had
+      const int fd = open(output_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> argv;
+      std::string self = RIG_SIM_PATH;
+      argv.push_back(self.data());
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(126);
+    }
+  }
+  ~Child() {
+    if (pid > 0) {
+      kill(-pid, SIGKILL);  // the session's group, even if rig-sim itself already exited
+      if (!reaped_) WaitFor(milliseconds(5000));
+    }
+    std::remove(output_path_.c_str());
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  // Waits up to `limit`; the exit status, or -1 (still running).
+  int WaitFor(milliseconds limit) {
+    if (reaped_) return status_;
+    const auto deadline = steady_clock::now() + limit;
+    while (steady_clock::now() < deadline) {
+      int status = 0;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        reaped_ = true;
+        status_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return status_;
+      }
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return -1;
+  }
+
+  std::string Output() const {
+    std::ifstream in(output_path_);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
   pid_t pid = -1;
-  std::string output_path;
+
+ private:
+  std::string output_path_;
+  bool reaped_ = false;
+  int status_ = -1;
 };
 
-// Starts rig-sim ARGS in a session of its own (like a shell job), output to a file.
-Child StartRigSim(const std::vector<std::string>& args) {
-  Child c;
-  c.output_path = testing::TempDir() + "rig_sim_usb_test." + std::to_string(getpid()) + "." +
-                  std::to_string(std::rand()) + ".out";
-  c.pid = fork();
-  if (c.pid == 0) {
-    setsid();
-    const int fd = open(c.output_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    std::vector<char*> argv;
-    std::string self = RIG_SIM_PATH;
-    argv.push_back(self.data());
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(126);
-  }
-  return c;
-}
-
-// Waits up to `limit` for the child; its exit status, or -1 (still running).
-int WaitFor(const Child& c, milliseconds limit) {
-  const auto deadline = steady_clock::now() + limit;
-  while (steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(c.pid, &status, WNOHANG) == c.pid) {
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return -1;
-}
-
-std::string Output(const Child& c) {
-  std::ifstream in(c.output_path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 int RunToEnd(const std::vector<std::string>& args, std::string* output = nullptr) {
-  Child c = StartRigSim(args);
-  int status = WaitFor(c, milliseconds(30000));
-  if (status < 0) {
-    kill(-c.pid, SIGKILL);
-    WaitFor(c, milliseconds(5000));
-  }
-  if (output != nullptr) *output = Output(c);
-  std::remove(c.output_path.c_str());
+  Child c(args);
+  const int status = c.WaitFor(milliseconds(30000));
+  if (output != nullptr) *output = c.Output();
   return status;
 }
 
@@ -121,34 +137,30 @@ TEST(RigSimUsbTest, ASecondProcessClaimingTheDeviceGetsBusy) {
 }
 
 TEST(RigSimUsbTest, ForwardsSigtermAndExitsWithTheCommandsStatus) {
-  Child c = StartRigSim(
+  Child c(
       {"--usb", "--", "sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.05; done"});
   ASSERT_TRUE([&] {
-    for (int i = 0; i < 500 && Output(c).find("ready") == std::string::npos; ++i) {
+    for (int i = 0; i < 500 && c.Output().find("ready") == std::string::npos; ++i) {
       std::this_thread::sleep_for(milliseconds(10));
     }
-    return Output(c).find("ready") != std::string::npos;
+    return c.Output().find("ready") != std::string::npos;
   }());
   kill(c.pid, SIGTERM);  // rig-sim alone: it forwards to COMMAND
-  EXPECT_EQ(WaitFor(c, milliseconds(5000)), 42) << Output(c);
-  std::remove(c.output_path.c_str());
+  EXPECT_EQ(c.WaitFor(milliseconds(5000)), 42) << c.Output();
 }
 
 TEST(RigSimUsbTest, AStubbornCommandIsKilledAfterTheGraceAndTheGroupStopsWithin5s) {
-  Child c = StartRigSim(
-      {"--usb", "--", "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"});
-  for (int i = 0; i < 500 && Output(c).find("ready") == std::string::npos; ++i) {
+  Child c({"--usb", "--", "sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"});
+  for (int i = 0; i < 500 && c.Output().find("ready") == std::string::npos; ++i) {
     std::this_thread::sleep_for(milliseconds(10));
   }
   const auto start = steady_clock::now();
   kill(-c.pid, SIGTERM);  // the whole process group, as a job control shell does
-  const int status = WaitFor(c, milliseconds(5000));
+  const int status = c.WaitFor(milliseconds(5000));
   const double seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
-  EXPECT_EQ(status, 128 + SIGKILL) << Output(c);
+  EXPECT_EQ(status, 128 + SIGKILL) << c.Output();
   EXPECT_GE(seconds, 2.0);
-  EXPECT_NE(Output(c).find("did not exit within 3 s"), std::string::npos) << Output(c);
-  if (status < 0) kill(-c.pid, SIGKILL);
-  std::remove(c.output_path.c_str());
+  EXPECT_NE(c.Output().find("did not exit within 3 s"), std::string::npos) << c.Output();
 }
 
 // One command on the control socket; its reply line.
@@ -164,7 +176,7 @@ std::string Command(int fd, const std::string& line) {
 TEST(RigSimUsbTest, TheControlSocketScriptsFaults) {
   const std::string socket_path =
       testing::TempDir() + "rig_sim_usb_control." + std::to_string(getpid());
-  Child c = StartRigSim({"--usb", "--unplugged", "--control", socket_path, "--", "sleep", "60"});
+  Child c({"--usb", "--unplugged", "--control", socket_path, "--", "sleep", "60"});
   int fd = -1;
   for (int i = 0; i < 500 && fd < 0; ++i) {
     sockaddr_un address{};
@@ -177,7 +189,7 @@ TEST(RigSimUsbTest, TheControlSocketScriptsFaults) {
       std::this_thread::sleep_for(milliseconds(10));
     }
   }
-  ASSERT_GE(fd, 0) << Output(c);
+  ASSERT_GE(fd, 0) << c.Output();
   EXPECT_NE(Command(fd, "stats").find("ok plugged=0 "), std::string::npos);
   EXPECT_EQ(Command(fd, "plug"), "ok plugged /dev/bus/usb/001/002");
   EXPECT_NE(Command(fd, "stats").find("plugged=1 device_number=2 "), std::string::npos);
@@ -199,9 +211,8 @@ TEST(RigSimUsbTest, TheControlSocketScriptsFaults) {
             "error: unknown command \"fly\" (try unplug, plug, replug MS, reset, hang, stats)");
   close(fd);
   kill(c.pid, SIGTERM);
-  EXPECT_EQ(WaitFor(c, milliseconds(5000)), 128 + SIGTERM);
+  EXPECT_EQ(c.WaitFor(milliseconds(5000)), 128 + SIGTERM);
   EXPECT_NE(access(socket_path.c_str(), F_OK), 0);  // removed on exit
-  std::remove(c.output_path.c_str());
 }
 
 }  // namespace

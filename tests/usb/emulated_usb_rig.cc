@@ -89,8 +89,9 @@ EmulatedUsbRig::EmulatedUsbRig(EmulatedUsbRigOptions options) {
 }
 
 EmulatedUsbRig::~EmulatedUsbRig() {
-  rig_sim_->Signal(SIGTERM);
-  if (rig_sim_->Wait(10) < 0) rig_sim_->Signal(SIGKILL);
+  // rig-sim forwards SIGTERM to its command; whatever else the command started (a
+  // background rigd of a shell command) is killed with the process group.
+  rig_sim_->Stop(10);
   std::error_code ec;
   std::filesystem::remove_all(runs_dir_, ec);
   std::filesystem::remove(control_path_, ec);

@@ -29,7 +29,9 @@ struct EmulatedUsbRigOptions {
 class EmulatedUsbRig {
  public:
   explicit EmulatedUsbRig(EmulatedUsbRigOptions options = {});
-  ~EmulatedUsbRig();  // SIGTERM to rig-sim (which forwards it to rigd), then waits
+  // SIGTERM to rig-sim (which forwards it to rigd), waits, then kills anything left in
+  // rig-sim's process group (e.g. a process the command started in the background).
+  ~EmulatedUsbRig();
 
   // Set when the rig did not come up; the test should stop.
   const std::string& error() const { return error_; }

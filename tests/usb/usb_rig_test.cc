@@ -457,7 +457,9 @@ TEST(UsbRigTest, HungFirmwareIsResetByItsWatchdogAndTheRunResumes) {
 
 TEST(UsbRigTest, DeviceClaimedByAnotherProcessIsReportedBusy) {
   // The first rigd claims the device; the second, started inside the same emulated
-  // environment, must say the device is busy rather than fight for it.
+  // environment, must say the device is busy rather than fight for it. The first one
+  // outlives the shell that started it; it is stopped with rig-sim's process group when
+  // `rig` goes (ci/no_leftovers.py fails the suite otherwise).
   EmulatedUsbRigOptions options;
   options.command = {"/bin/sh", "-c",
                      "{rigd} --device usb --listen 127.0.0.1:0 --runs-dir {runs}/a & sleep 3; "
