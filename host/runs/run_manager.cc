@@ -15,8 +15,8 @@
 #include "host/device/host_time.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/recording/mcap_recovery.h"
-#include "rig/base/bounded_text.h"
 #include "host/run_model/run_model.h"
+#include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
 namespace {
