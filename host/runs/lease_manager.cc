@@ -78,13 +78,8 @@ absl::StatusOr<rollrig::v1::LeaseInfo> LeaseManager::Acquire(const std::string& 
   acquired_ns_ = now;
   ttl_ = ttl == absl::ZeroDuration() ? default_ttl_ : ttl;
   expires_ns_ = now + absl::ToInt64Nanoseconds(ttl_);
-  rollrig::v1::LeaseInfo info;
-  info.set_held(true);
-  info.set_holder(holder_);
-  info.set_client(client_);
+  rollrig::v1::LeaseInfo info = InfoLocked();
   info.set_token(token_);
-  info.set_acquired_unix_ns(HostTimeAt(acquired_ns_));
-  info.set_expires_unix_ns(HostTimeAt(expires_ns_));
   return info;
 }
 
@@ -127,6 +122,10 @@ absl::Status LeaseManager::Release(const std::string& token) {
 rollrig::v1::LeaseInfo LeaseManager::Get() {
   std::lock_guard<std::mutex> lock(mu_);
   ExpireLocked(clock_->NowNanos());
+  return InfoLocked();
+}
+
+rollrig::v1::LeaseInfo LeaseManager::InfoLocked() const {
   rollrig::v1::LeaseInfo info;
   info.set_held(held_);
   if (held_) {

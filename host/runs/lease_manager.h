@@ -44,6 +44,8 @@ class LeaseManager {
   bool ExpiredLocked(int64_t now_ns) const;
   void ExpireLocked(int64_t now_ns);
   std::string DescribeHolderLocked() const;
+  // The lease as shown (Unix times), without its token.
+  rollrig::v1::LeaseInfo InfoLocked() const;
 
   EventHub* events_;
   Clock* clock_;
