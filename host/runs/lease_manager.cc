@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "host/device/host_time.h"
 
 namespace rollrig::host {
 namespace {
@@ -26,12 +27,7 @@ void PublishLeaseEvent(EventHub* events, const std::string& message, const std::
 }  // namespace
 
 LeaseManager::LeaseManager(EventHub* events, Clock* clock, absl::Duration default_ttl)
-    : events_(events),
-      clock_(clock),
-      default_ttl_(default_ttl),
-      unix_offset_ns_(UnixNanosNow() - clock->NowNanos()) {}
-
-int64_t LeaseManager::UnixNow() const { return clock_->NowNanos() + unix_offset_ns_; }
+    : events_(events), clock_(clock), default_ttl_(default_ttl) {}
 
 bool LeaseManager::ExpiredLocked(int64_t now_ns) const { return held_ && now_ns >= expires_ns_; }
 
@@ -82,13 +78,8 @@ absl::StatusOr<rollrig::v1::LeaseInfo> LeaseManager::Acquire(const std::string& 
   acquired_ns_ = now;
   ttl_ = ttl == absl::ZeroDuration() ? default_ttl_ : ttl;
   expires_ns_ = now + absl::ToInt64Nanoseconds(ttl_);
-  rollrig::v1::LeaseInfo info;
-  info.set_held(true);
-  info.set_holder(holder_);
-  info.set_client(client_);
+  rollrig::v1::LeaseInfo info = InfoLocked();
   info.set_token(token_);
-  info.set_acquired_unix_ns(acquired_ns_ + unix_offset_ns_);
-  info.set_expires_unix_ns(expires_ns_ + unix_offset_ns_);
   return info;
 }
 
@@ -131,13 +122,17 @@ absl::Status LeaseManager::Release(const std::string& token) {
 rollrig::v1::LeaseInfo LeaseManager::Get() {
   std::lock_guard<std::mutex> lock(mu_);
   ExpireLocked(clock_->NowNanos());
+  return InfoLocked();
+}
+
+rollrig::v1::LeaseInfo LeaseManager::InfoLocked() const {
   rollrig::v1::LeaseInfo info;
   info.set_held(held_);
   if (held_) {
     info.set_holder(holder_);
     info.set_client(client_);
-    info.set_acquired_unix_ns(acquired_ns_ + unix_offset_ns_);
-    info.set_expires_unix_ns(expires_ns_ + unix_offset_ns_);
+    info.set_acquired_unix_ns(HostTimeAt(acquired_ns_));
+    info.set_expires_unix_ns(HostTimeAt(expires_ns_));
   }
   return info;
 }

@@ -3,7 +3,8 @@
 // when its holder stops renewing (the holder vanished). Another client may take it by
 // force; that is recorded as an event. E-stop never needs it.
 //
-// Thread-safe.
+// Times are read through the Clock seam; the Unix times shown are that clock's host
+// time (host/device/host_time.h). Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -43,7 +44,8 @@ class LeaseManager {
   bool ExpiredLocked(int64_t now_ns) const;
   void ExpireLocked(int64_t now_ns);
   std::string DescribeHolderLocked() const;
-  int64_t UnixNow() const;
+  // The lease as shown (Unix times), without its token.
+  rollrig::v1::LeaseInfo InfoLocked() const;
 
   EventHub* events_;
   Clock* clock_;
@@ -54,7 +56,6 @@ class LeaseManager {
   int64_t acquired_ns_ = 0;  // clock time
   int64_t expires_ns_ = 0;   // clock time
   absl::Duration ttl_;
-  int64_t unix_offset_ns_;  // Unix epoch minus clock time, for display
 };
 
 }  // namespace rollrig::host

@@ -82,5 +82,59 @@ TEST_F(LeaseManagerTest, BadRequestsAreRefused) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(LeaseManagerTest, ExpiresExactlyAtItsTtlAndNotBefore) {
+  auto lease = lease_.Acquire("alice@bench", "rigctl", false, absl::Seconds(30));
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->expires_unix_ns() - lease->acquired_unix_ns(),
+            absl::ToInt64Nanoseconds(absl::Seconds(30)));
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(30)) - 1);
+  lease_.Poll();
+  EXPECT_TRUE(lease_.Get().held()) << "expired a nanosecond before its ttl";
+  clock_.Advance(1);
+  lease_.Poll();
+  EXPECT_FALSE(lease_.Get().held()) << "still held at its ttl";
+  EXPECT_THAT(Messages(), ::testing::ElementsAre(HasSubstr("acquired by alice@bench"),
+                                                 HasSubstr("expired (not renewed)")));
+  lease_.Poll();  // the expiry is announced once
+  EXPECT_TRUE(Messages().empty());
+}
+
+TEST_F(LeaseManagerTest, RenewMovesTheExpiryAFullTtlFromNow) {
+  auto lease = lease_.Acquire("alice@bench", "rigctl", false, absl::ZeroDuration());
+  ASSERT_TRUE(lease.ok());
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(9)));
+  absl::StatusOr<rollrig::v1::LeaseInfo> renewed = lease_.Renew(lease->token());
+  ASSERT_TRUE(renewed.ok()) << renewed.status();
+  EXPECT_EQ(renewed->token(), lease->token());
+  EXPECT_EQ(renewed->acquired_unix_ns(), lease->acquired_unix_ns());
+  EXPECT_EQ(renewed->expires_unix_ns() - lease->expires_unix_ns(),
+            absl::ToInt64Nanoseconds(absl::Seconds(9)));
+  // 10 s (the default ttl) after the renewal, not after the acquisition.
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(9)));
+  EXPECT_TRUE(lease_.Get().held());
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(1)));
+  EXPECT_FALSE(lease_.Get().held());
+  EXPECT_FALSE(lease_.Renew(lease->token()).ok()) << "an expired lease was renewed";
+}
+
+TEST_F(LeaseManagerTest, AnExpiredLeaseIsTakenWithoutForce) {
+  auto alice = lease_.Acquire("alice@bench", "rig-dash", false, absl::ZeroDuration());
+  ASSERT_TRUE(alice.ok());
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(10)));
+  auto bob = lease_.Acquire("bob@desk", "rigctl", false, absl::ZeroDuration());
+  ASSERT_TRUE(bob.ok()) << bob.status();
+  EXPECT_THAT(Messages(),
+              ::testing::ElementsAre(HasSubstr("acquired by alice@bench"), HasSubstr("expired"),
+                                     HasSubstr("acquired by bob@desk")));
+}
+
+TEST_F(LeaseManagerTest, TheRefusalSaysHowLongTheLeaseLasts) {
+  ASSERT_TRUE(lease_.Acquire("alice@bench", "rig-dash", false, absl::ZeroDuration()).ok());
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(4)));
+  auto bob = lease_.Acquire("bob@desk", "rigctl", false, absl::ZeroDuration());
+  ASSERT_FALSE(bob.ok());
+  EXPECT_THAT(std::string(bob.status().message()), HasSubstr("for another 6s unless renewed"));
+}
+
 }  // namespace
 }  // namespace rollrig::host

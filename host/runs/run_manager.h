@@ -19,12 +19,23 @@
 // leaves the run HELD. HELD longer than hold_timeout_s ends it FAULTED.
 //
 // Threads: one run thread owns the active run: it executes requests in order (arming
-// blocks only this thread) and, every 20 ms, drains the run's telemetry and event
+// blocks only this thread) and, every tick (20 ms), drains the run's telemetry and event
 // subscriptions into the model, in the order they arrived. A stop request is an event of
 // the run too (recorded, stamped with its sample), so `rigctl check` on the recording
 // gives the verdict line the live run gave. Public methods never block on the device:
 // they queue the request and call `done` from the run thread. Get/List read a snapshot
-// under a mutex.
+// (RunView) under its mutex.
+//
+// Time: every interval, deadline and wait of a run (the hold timeout, the save throttle,
+// arming's settle and the bounded waits, the disk retry) reads RunManagerOptions.clock;
+// the Unix times it records are that clock's host time (host/device/host_time.h). The
+// tick only paces the run thread.
+//
+// The code is split by concept, one file each: run_manager.cc (the public API, requests
+// and the run thread), run_arming.cc (a request to an armed, started run; tare, upload and
+// start through DeviceArming), run_feed.cc (the model fed, its effects executed),
+// run_held.cc (HELD and the device's return), run_recording.cc (the run's recording,
+// leftovers and disk-full retries), run_persistence.cc (saves and the visible view).
 #pragma once
 
 #include <condition_variable>
@@ -44,8 +55,12 @@
 #include "host/recorder/recorder.h"
 #include "host/recording/file_system.h"
 #include "host/run_model/run_model.h"
+#include "host/runs/active_run.h"
+#include "host/runs/device_arming.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_store.h"
+#include "host/runs/run_view.h"
+#include "rig/base/clock.h"
 #include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::host {
@@ -57,6 +72,11 @@ struct RunManagerOptions {
   // system); must outlive the manager.
   recording::FileSystem* file_system = nullptr;
   recorder::RecorderOptions recorder;
+  // Every wait, timeout and stamp of the runs (nullptr = RealClock()); must outlive the
+  // manager.
+  Clock* clock = nullptr;
+  // The bounds of arming's waits and the device's return to rest.
+  ArmingTimeouts arming;
 };
 
 class RunManager {
@@ -95,31 +115,71 @@ class RunManager {
   uint64_t version() const;
 
  private:
-  struct ActiveRun;
-
+  // run_manager.cc: requests and the run thread.
   void Loop();
   void Post(std::function<void()> task);
+  // OK if `id` ("" = any) names the active run; else why not.
+  absl::Status CheckActive(const std::string& id) const;
+  // Sends `command` for the active run; once acknowledged the run is `state`, announced
+  // as "run ID <what>".
+  void CommandRun(rollrig::v1::HostMessage command, rollrig::v1::RunState state, const char* what,
+                  const RunCallback& done);
+  void DoStop(const std::string& id, const std::string& who, const RunCallback& done);
+  void DoShutdown(const std::string& reason);
+  // Host (Unix) time now, read through the clock.
+  int64_t HostNow() const;
+  int64_t ClockNow() const;
+  void LogProblem(const std::string& message);
+
+  // run_arming.cc: a request made into an armed, started run.
   void DoStart(const rollrig::v1::StartRunRequest& request, RunCallback done);
+  absl::StatusOr<std::unique_ptr<ActiveRun>> PrepareRun(const rollrig::v1::StartRunRequest& request,
+                                                        const DeviceSnapshot& snap);
+  absl::Status CheckCanStart(const DeviceSnapshot& snap) const;
+  // `run --resume`: the interrupted run's spec, cycles and time carried on.
+  absl::Status ContinueInterrupted(const std::string& resume_id, ActiveRun& run,
+                                   rollrig::v1::RunSpec* spec, uint32_t* cycles_done_before);
+  absl::Status LoadRunProfile(const DeviceSnapshot& snap, rollrig::v1::RunSpec* spec,
+                              ActiveRun& run) const;
+  void DescribeNewRun(const DeviceSnapshot& snap, const rollrig::v1::RunSpec& spec,
+                      uint32_t cycles_done_before, ActiveRun& run) const;
+  void LinkResumed(const std::string& resume_id, const std::string& new_id);
+  void AbortArming(const absl::Status& why);
   // Subscribes the run to telemetry and events, then ArmDevice.
   absl::Status Arm(ActiveRun& run);
   // Tare, upload, start at run.first_cycle.
   absl::Status ArmDevice(ActiveRun& run);
-  // A lost device (HELD) and its return.
-  void EnterHeld(const std::string& lost);
-  void StepHeld();
-  void TrackDevice(const rollrig::v1::RigEvent& event);
-  absl::Status BringDeviceToRest();
-  absl::Status RestartHeld(const std::string& why);
-  void EndHeld(rollrig::v1::RunState state, const std::string& reason);
+
+  // run_feed.cc: the run's samples and events into its model (host/run_model), in the
+  // order they arrived; the model's effects executed.
   void Step();
   void UpdateProgress();
-  // The run's samples and events into its model (host/run_model), in the order they
-  // arrived; the model's effects executed.
   void FeedNewInput();
+  void AnnounceAnalysisDrops();
   bool FeedSample(const Sample& s);
   bool FeedEvent(const rollrig::v1::RigEvent& event);
+  // False once the active run has ended (or there is none).
+  bool StillActive() const;
   void Execute(const run_model::RunEffects& effects);
-  // Recording (run thread): feeds the recorder, stops the run safely if it fails.
+  void Finish(const run_model::RunEnd& end);
+  void Publish(const std::string& message);
+
+  // run_held.cc: a lost device (HELD) and its return.
+  void EnterHeld(const std::string& lost);
+  void StepHeld();
+  void NoteDeviceGone();
+  bool HeldDeviceIsBack(const DeviceSnapshot& snap);
+  void ActOnDeviceBack();
+  void TrackDevice(const rollrig::v1::RigEvent& event);
+  void CountOutage();
+  absl::Status RestartHeld(const std::string& why);
+  absl::Status CheckRunDeviceConnected() const;
+  absl::Status ClearWatchdogFault();
+  absl::Status ReArm(const std::string& why, int64_t restart_began_ns);
+  absl::Status FailRestart(const absl::Status& s);
+  void EndHeld(rollrig::v1::RunState state, const std::string& reason);
+
+  // run_recording.cc: feeds the recorder, stops the run safely if it fails.
   absl::Status StartRecording(ActiveRun& run, const DeviceSnapshot& snap);
   void RecordSamples();
   void RecordEvent(const rollrig::v1::RigEvent& event);
@@ -128,18 +188,24 @@ class RunManager {
   void FinalizeLeftoverRecordings(std::vector<rollrig::v1::RunInfo>* runs);
   void RetryWritesAfterDiskFull();
   void RenameRecording(const std::string& run_id, const std::string& from, const std::string& to);
+  recording::FileSystem* file_system() const;
+
+  // run_persistence.cc: the store and the visible view.
+  void MarkInterrupted(std::vector<rollrig::v1::RunInfo>* runs);
   void SaveEndedRun(const std::string& run_id);
-  void Finish(const run_model::RunEnd& end);
   void SaveNewCycles();
-  void Publish(const std::string& message);
   void SaveLocked();
+  // Saves at most once a second; the view is updated every time.
+  void SaveThrottled();
   void Snapshot();
-  void LogProblem(const std::string& message);
 
   DeviceClient* device_;
   RunStore* store_;
   LeaseManager* lease_;
   const RunManagerOptions options_;
+  Clock* const clock_;
+  DeviceClientRunDevice run_device_;
+  DeviceArming arming_;
 
   std::thread thread_;
   std::mutex queue_mu_;
@@ -155,13 +221,10 @@ class RunManager {
   };
   std::vector<UnfinalizedRecording> unfinalized_;
   std::set<std::string> unsaved_runs_;  // ended runs whose last save failed
-  absl::Time next_disk_retry_;
+  int64_t next_disk_retry_ns_ = 0;
 
   // Visible state (any thread).
-  mutable std::mutex view_mu_;
-  std::vector<rollrig::v1::RunInfo> runs_;  // newest first; the active one included
-  std::string active_id_;
-  uint64_t version_ = 0;
+  RunView view_;
 };
 
 }  // namespace rollrig::host

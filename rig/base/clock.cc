@@ -71,6 +71,19 @@ void ManualClock::Set(int64_t now_ns) {
   state_->cv.notify_all();
 }
 
+SteppingClock::SteppingClock(int64_t start_ns) : now_ns_(start_ns) {}
+
+int64_t SteppingClock::NowNanos() { return now_ns_.load(); }
+
+void SteppingClock::SleepUntil(int64_t deadline_ns) {
+  // Concurrent sleepers each move the time forward, never back.
+  int64_t now = now_ns_.load();
+  while (deadline_ns > now && !now_ns_.compare_exchange_weak(now, deadline_ns)) {
+  }
+}
+
+void SteppingClock::Advance(int64_t delta_ns) { now_ns_.fetch_add(delta_ns); }
+
 ScaledClock::ScaledClock(double factor) : factor_(factor), origin_ns_(RealClock()->NowNanos()) {}
 
 int64_t ScaledClock::NowNanos() {

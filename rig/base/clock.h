@@ -2,6 +2,7 @@
 // the simulator in lock-step, faster than real time, and deterministically.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 
@@ -38,6 +39,20 @@ class ManualClock final : public Clock {
  private:
   struct State;
   std::unique_ptr<State> state_;
+};
+
+// Simulated time that moves only when told to (Advance) or when someone waits: SleepUntil
+// jumps the time to its deadline at once. For code under test whose waits and timeouts
+// should take no real time (a settle wait, a bounded poll). Thread-safe.
+class SteppingClock final : public Clock {
+ public:
+  explicit SteppingClock(int64_t start_ns = 0);
+  int64_t NowNanos() override;
+  void SleepUntil(int64_t deadline_ns) override;
+  void Advance(int64_t delta_ns);
+
+ private:
+  std::atomic<int64_t> now_ns_;
 };
 
 // Real time running `factor` times faster (or slower): lets tests and benchmarks run the

@@ -1,0 +1,246 @@
+// RunManager: a StartRun request made into an armed, started run (validation, the resumed
+// run, the profile, the run's record and model; then tare, upload and start).
+#include <cmath>
+#include <ctime>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "enum_names.h"
+#include "host/analysis/run_analyzer.h"
+#include "host/profile_loader/profile_loader.h"
+#include "host/runs/run_manager.h"
+#include "rig/base/bounded_text.h"
+
+namespace rollrig::host {
+
+using rollrig::v1::RunInfo;
+
+namespace {
+
+// The run thread may lag this long behind the device without losing a sample.
+constexpr double kTelemetryBufferS = 30.0;
+
+// STAMP-PROFILE-XXXX, STAMP being the start's Unix time (UTC).
+std::string NewRunId(const std::string& profile_name, int64_t unix_ns) {
+  const std::time_t now = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+  std::string name;
+  for (char c : profile_name) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  if (name.empty()) name = "run";
+  std::random_device rd;
+  return absl::StrFormat("%s-%s-%04x", stamp, name.substr(0, 40), rd() & 0xffff);
+}
+
+std::unique_ptr<run_model::RunModel> NewRunModel(const ActiveRun& run) {
+  std::vector<AnalyzerSegment> segments;
+  for (const ProgramSegmentInfo& s : run.profile->segments) {
+    segments.push_back(AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
+  }
+  run_model::RunRules rules = run_model::RunRules::FromSpec(run.info.spec());
+  rules.prior_elapsed_s = run.prior_elapsed_s;
+  return std::make_unique<run_model::RunModel>(
+      std::make_unique<RunAnalyzer>(
+          std::vector<rollrig::v1::Limit>(run.profile->profile.limits().begin(),
+                                          run.profile->profile.limits().end()),
+          std::move(segments)),
+      rules);
+}
+
+}  // namespace
+
+void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallback done) {
+  const DeviceSnapshot snap = device_->Snapshot();
+  absl::StatusOr<std::unique_ptr<ActiveRun>> run = PrepareRun(request, snap);
+  if (!run.ok()) {
+    done(run.status());
+    return;
+  }
+  if (absl::Status s = StartRecording(**run, snap); !s.ok()) {
+    done(s);
+    return;
+  }
+  if (!request.resume_id().empty()) LinkResumed(request.resume_id(), (*run)->info.id());
+  active_ = *std::move(run);
+  const RunInfo& info = active_->info;
+  SaveLocked();
+  Publish(absl::StrCat("run ", info.id(), " arming: ", active_->profile->name,
+                       info.resumed_from().empty() ? "" : ", resuming " + info.resumed_from()));
+  if (absl::Status s = Arm(*active_); !s.ok()) {
+    AbortArming(s);
+    done(s);
+    return;
+  }
+  active_->info.set_state(rollrig::v1::RUN_STATE_RUNNING);
+  SaveLocked();
+  Publish(absl::StrCat("run ", active_->info.id(), " running"));
+  done(active_->info);
+}
+
+// The run a request asks for, checked and described, its model made; nothing sent yet.
+absl::StatusOr<std::unique_ptr<ActiveRun>> RunManager::PrepareRun(
+    const rollrig::v1::StartRunRequest& request, const DeviceSnapshot& snap) {
+  if (absl::Status s = CheckCanStart(snap); !s.ok()) return s;
+  rollrig::v1::RunSpec spec = request.spec();
+  auto run = std::make_unique<ActiveRun>();
+  uint32_t cycles_done_before = 0;
+  if (!request.resume_id().empty()) {
+    absl::Status s = ContinueInterrupted(request.resume_id(), *run, &spec, &cycles_done_before);
+    if (!s.ok()) return s;
+  }
+  if (spec.cycles() == 0 && spec.duration_s() <= 0) spec.set_cycles(1);
+  if (!std::isfinite(spec.duration_s()) || spec.duration_s() < 0) {
+    return absl::InvalidArgumentError("duration must be a finite number of seconds >= 0");
+  }
+  if (absl::Status s = LoadRunProfile(snap, &spec, *run); !s.ok()) return s;
+  run->first_cycle = cycles_done_before + 1;
+  DescribeNewRun(snap, spec, cycles_done_before, *run);
+  run->model = NewRunModel(*run);
+  run->buffer.reserve(8192);
+  return run;
+}
+
+absl::Status RunManager::CheckCanStart(const DeviceSnapshot& snap) const {
+  if (active_ && IsActive(active_->info.state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", active_->info.id(), " is ", StateName(active_->info.state()),
+                     "; stop it first (rigctl runs stop) or wait for it to end"));
+  }
+  if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
+    return absl::UnavailableError(absl::StrCat("no device connected (", snap.transport,
+                                               snap.detail.empty() ? "" : ": ", snap.detail, ")"));
+  }
+  if (snap.faults != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the device is faulted (", absl::StrJoin(rollrig::v1::FaultDisplayNames(snap.faults), ", "),
+        "); clear it first (rigctl clear)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunManager::ContinueInterrupted(const std::string& resume_id, ActiveRun& run,
+                                             rollrig::v1::RunSpec* spec,
+                                             uint32_t* cycles_done_before) {
+  absl::StatusOr<RunInfo> old = store_->Load(resume_id);
+  if (!old.ok()) return old.status();
+  if (!old->resumed_by().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", old->id(), " was already resumed as ", old->resumed_by()));
+  }
+  if (old->state() != rollrig::v1::RUN_STATE_INTERRUPTED) {
+    return absl::FailedPreconditionError(absl::StrCat("run ", old->id(), " is ",
+                                                      StateName(old->state()),
+                                                      "; only an interrupted run can be resumed"));
+  }
+  *spec = old->spec();
+  *cycles_done_before = old->progress().cycles_completed();
+  run.prior_elapsed_s = old->progress().elapsed_s();
+  run.info.set_resumed_from(old->id());
+  if (spec->cycles() > 0 && *cycles_done_before >= spec->cycles()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", old->id(), " had completed all ", spec->cycles(), " cycles"));
+  }
+  if (spec->cycles() == 0 && spec->duration_s() > 0 && run.prior_elapsed_s >= spec->duration_s()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", old->id(), " had already run its duration"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunManager::LoadRunProfile(const DeviceSnapshot& snap, rollrig::v1::RunSpec* spec,
+                                        ActiveRun& run) const {
+  rollrig::v1::ProfileSource source = spec->profile();
+  if (!source.preset().empty()) {
+    const rollrig::v1::Preset* preset = FindPreset(source.preset());
+    if (!preset) {
+      return absl::NotFoundError(absl::StrCat("no preset named ", QuoteInput(source.preset())));
+    }
+    source.set_text(preset->text());
+    source.set_file_name(preset->file_name());
+  }
+  ProfileCheck check = LoadProfile(source, snap.info->capabilities());
+  if (!check.ok()) {
+    std::vector<std::string> lines;
+    for (const auto& e : check.errors) lines.push_back(FormatProfileError(e));
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+  // Keep the text the run was made from, so a resume or a look back sees exactly it.
+  *spec->mutable_profile() = source;
+  run.profile = std::move(*check.loaded);
+  return absl::OkStatus();
+}
+
+void RunManager::DescribeNewRun(const DeviceSnapshot& snap, const rollrig::v1::RunSpec& spec,
+                                uint32_t cycles_done_before, ActiveRun& run) const {
+  RunInfo& info = run.info;
+  const int64_t now = HostNow();
+  info.set_id(NewRunId(run.profile->name, now));
+  info.set_state(rollrig::v1::RUN_STATE_ARMING);
+  *info.mutable_spec() = spec;
+  info.set_profile_name(run.profile->name);
+  info.set_profile_hash(run.profile->hash);
+  info.set_cycle_s(run.profile->cycle_s);
+  info.set_host_version(options_.host_version);
+  info.set_firmware_version(snap.info->firmware_version());
+  info.set_device_serial(snap.info->serial());
+  info.set_started_unix_ns(now);
+  info.mutable_progress()->set_cycles_total(spec.cycles());
+  info.mutable_progress()->set_cycle(run.first_cycle);
+  info.mutable_progress()->set_cycles_completed(cycles_done_before);
+  info.mutable_progress()->set_segment(-1);
+  info.mutable_progress()->set_eta_s(-1);
+}
+
+// Links the interrupted run to its continuation, so it is never resumed twice.
+void RunManager::LinkResumed(const std::string& resume_id, const std::string& new_id) {
+  absl::StatusOr<RunInfo> old = store_->Load(resume_id);
+  if (!old.ok()) return;
+  old->set_resumed_by(new_id);
+  if (absl::Status s = store_->Save(*old); !s.ok()) LogProblem(std::string(s.message()));
+  view_.Replace(*old);
+}
+
+void RunManager::AbortArming(const absl::Status& why) {
+  ActiveRun& run = *active_;
+  device_->telemetry().Unsubscribe(run.telemetry);
+  device_->events().Unsubscribe(run.events);
+  run.info.set_state(rollrig::v1::RUN_STATE_ABORTED);
+  run.info.set_state_reason(absl::StrCat("arming failed: ", why.message()));
+  FinishRecording(rollrig::v1::RUN_STATE_ABORTED, run.info.state_reason());
+  run.info.mutable_verdict()->set_verdict(rollrig::v1::VERDICT_ABORTED);
+  run.info.mutable_verdict()->set_reason(run.info.state_reason());
+  run.info.set_ended_unix_ns(HostNow());
+  SaveLocked();
+  Publish(absl::StrCat("run ", run.info.id(), " aborted: ", run.info.state_reason()));
+}
+
+absl::Status RunManager::Arm(ActiveRun& run) {
+  // Listen before anything moves, so no sample or event of the run is missed.
+  const DeviceSnapshot caps = device_->Snapshot();
+  const uint32_t rate_hz = caps.info ? caps.info->capabilities().telemetry_hz() : 0;
+  run.telemetry = device_->telemetry().Subscribe(
+      std::max<size_t>(4096, static_cast<size_t>(kTelemetryBufferS * (rate_hz ? rate_hz : 10000))));
+  run.events = device_->events().Subscribe(4096);
+  return ArmDevice(run);
+}
+
+absl::Status RunManager::ArmDevice(ActiveRun& run) {
+  if (absl::Status s = arming_.ReleasePreloadAndTare(); !s.ok()) return s;
+  std::random_device rd;
+  run.program_id = (static_cast<uint64_t>(rd()) << 32) | rd();
+  if (absl::Status s = arming_.Upload(run.program_id, run.profile->program); !s.ok()) return s;
+  // Drop what arrived while arming: the run starts with the program. A restarted run
+  // records them (its recording goes on through the outage and the re-arming).
+  run.telemetry->Drain(&run.buffer);
+  if (run.restarting) RecordSamples();
+  run.buffer.clear();
+  const uint32_t total = run.info.spec().cycles();
+  return arming_.StartProgram(run.program_id, run.first_cycle,
+                              total > 0 ? total - (run.first_cycle - 1) : 0);
+}
+
+}  // namespace rollrig::host
