@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "enum_names.h"
 #include "gui/dash/telemetry_ingest.h"
 #include "rig/base/user_identity.h"
 
@@ -18,11 +19,6 @@ using Clock = std::chrono::system_clock;
 constexpr size_t kMaxEvents = 300;
 constexpr double kPollInterval_s = 0.25;
 constexpr double kLeaseRenew_s = 3;
-
-bool RunIsActive(rollrig::v1::RunState s) {
-  return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
-}
 
 }  // namespace
 
@@ -190,7 +186,8 @@ void RigClient::PollOnce(bool first) {
   if (presets) snap_.presets.assign(presets->presets().begin(), presets->presets().end());
   if (runs) snap_.runs.assign(runs->runs().begin(), runs->runs().end());
   // WatchRun keeps an active run fresher; polling fills in the rest.
-  if (run && !(snap_.have_run && snap_.run.id() == run->id() && RunIsActive(run->state()))) {
+  if (run &&
+      !(snap_.have_run && snap_.run.id() == run->id() && rollrig::v1::RunIsActive(run->state()))) {
     snap_.have_run = true;
     snap_.run = *run;
   }
@@ -297,7 +294,8 @@ void RigClient::WatchRuns() {
     std::string id;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (snap_.link == LinkState::kConnected && snap_.have_run && RunIsActive(snap_.run.state())) {
+      if (snap_.link == LinkState::kConnected && snap_.have_run &&
+          rollrig::v1::RunIsActive(snap_.run.state())) {
         id = snap_.run.id();
       }
     }

@@ -91,7 +91,7 @@ absl::Status AckToStatus(const CommandAck& ack, const HostMessage& command) {
   using rollrig::v1::CommandResult;
   if (ack.result() == rollrig::v1::COMMAND_RESULT_OK) return absl::OkStatus();
   const std::string reason =
-      ack.detail().empty() ? rollrig::v1::CommandResult_Name(ack.result()) : ack.detail();
+      ack.detail().empty() ? rollrig::v1::CommandResultDisplayName(ack.result()) : ack.detail();
   const std::string message = absl::StrCat("device refused ", CommandText(command), ": ", reason);
   switch (ack.result()) {
     case rollrig::v1::COMMAND_RESULT_OUT_OF_RANGE:
@@ -651,10 +651,11 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
 void DeviceClient::Impl::OnAck(const CommandAck& ack) {
   if (ack.command_id() == hello_command_id && hello_command_id != 0) {
     if (ack.result() != rollrig::v1::COMMAND_RESULT_OK) {
-      DeviceLost(absl::StrCat("the device on ", description, " refused Hello: ",
-                              ack.detail().empty() ? rollrig::v1::CommandResult_Name(ack.result())
-                                                   : ack.detail()),
-                 /*close=*/true);
+      DeviceLost(
+          absl::StrCat("the device on ", description, " refused Hello: ",
+                       ack.detail().empty() ? rollrig::v1::CommandResultDisplayName(ack.result())
+                                            : ack.detail()),
+          /*close=*/true);
     }
     return;
   }

@@ -52,10 +52,10 @@ void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1
       << "\n";
   if (run) {
     const auto& p = run->progress();
-    out << absl::StrFormat("run:         %s %s, cycle %d%s, segment %d %s\n", run->id(),
-                           rollrig::v1::RunState_Name(run->state()).substr(10), p.cycle(),
-                           p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "", p.segment(),
-                           p.segment_label());
+    out << absl::StrFormat("run:         %s %s, cycle %d%s, %s\n", run->id(),
+                           rollrig::v1::RunStateDisplayName(run->state()), p.cycle(),
+                           p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "",
+                           rollrig::v1::SegmentDisplayText(p.segment(), p.segment_label()));
   }
   const auto& l = st.last();
   out << absl::StrFormat("roller:      %8.2f rpm   (command %.2f, target %.2f)\n", l.roller_rpm(),
@@ -114,10 +114,7 @@ int StatusCommand(Session& s, const Args& args) {
   std::optional<rollrig::v1::RunInfo> run;
   rollrig::v1::RunInfo info;
   if (s.stub().GetRun(s.Context().get(), rollrig::v1::RunRequest(), &info).ok() &&
-      (info.state() == rollrig::v1::RUN_STATE_RUNNING ||
-       info.state() == rollrig::v1::RUN_STATE_PAUSED ||
-       info.state() == rollrig::v1::RUN_STATE_ARMING ||
-       info.state() == rollrig::v1::RUN_STATE_HELD)) {
+      rollrig::v1::RunIsActive(info.state())) {
     run = info;
   }
   PrintStatus(s, st, lease, run);

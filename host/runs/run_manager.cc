@@ -29,10 +29,7 @@ constexpr size_t kProgramPartSegments = 32;  // one LoadProgram part fits a fram
 // The run thread may lag this long behind the device without losing a sample.
 constexpr double kTelemetryBufferS = 30.0;
 
-bool IsActive(RunState s) {
-  return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
-}
+bool IsActive(RunState s) { return rollrig::v1::RunIsActive(s); }
 
 // Bounds on making the device safe and clearing the watchdog's fault before a restart.
 constexpr absl::Duration kRestStopTimeout = absl::Seconds(10);
@@ -46,12 +43,7 @@ double HoldTimeoutS(const rollrig::v1::RunSpec& spec) {
 
 uint32_t FaultBit(rollrig::v1::Fault f) { return 1u << static_cast<uint32_t>(f); }
 
-std::string StateName(RunState s) {
-  std::string name = rollrig::v1::RunState_Name(s);
-  if (name.rfind("RUN_STATE_", 0) == 0) name = name.substr(10);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
+std::string StateName(RunState s) { return rollrig::v1::RunStateDisplayName(s); }
 
 std::string NewRunId(const std::string& profile_name) {
   const std::time_t now = std::time(nullptr);
@@ -986,8 +978,8 @@ void RunManager::Finish(const run_model::RunEnd& end) {
   device_->telemetry().Unsubscribe(run.telemetry);
   device_->events().Unsubscribe(run.events);
   SaveLocked();
-  const std::string verdict = rollrig::v1::Verdict_Name(run.info.verdict().verdict());
-  Publish(absl::StrCat("run ", run.info.id(), " ", StateName(end.state), ": ", verdict.substr(8),
+  const std::string verdict = rollrig::v1::VerdictDisplayName(run.info.verdict().verdict());
+  Publish(absl::StrCat("run ", run.info.id(), " ", StateName(end.state), ": ", verdict,
                        " ", run.info.verdict().reason()));
 }
 
