@@ -26,9 +26,7 @@ std::string DisplayOf(Enum value, const std::string& enum_name, const std::strin
 }  // namespace
 
 std::string FaultDisplayName(Fault fault) {
-  const std::string& name = Fault_Name(fault);
-  return name.empty() ? "fault-" + std::to_string(static_cast<int>(fault))
-                      : Display(name, "FAULT_");
+  return DisplayOf(fault, Fault_Name(fault), "FAULT_", "none", "fault");
 }
 
 std::vector<std::string> FaultDisplayNames(uint32_t faults) {
@@ -43,8 +41,9 @@ std::vector<std::string> InterlockDisplayNames(uint32_t interlocks) {
   std::vector<std::string> names;
   for (int i = 1; i < 32; ++i) {
     if ((interlocks & (1u << i)) == 0) continue;
-    const std::string& name = Interlock_Name(static_cast<Interlock>(i));
-    names.push_back(name.empty() ? "interlock-" + std::to_string(i) : Display(name, "INTERLOCK_"));
+    const auto interlock = static_cast<Interlock>(i);
+    names.push_back(
+        DisplayOf(interlock, Interlock_Name(interlock), "INTERLOCK_", "none", "interlock"));
   }
   return names;
 }
