@@ -16,25 +16,13 @@
 namespace rollrig::host::rigctl {
 namespace {
 
-std::string ConnectionName(rollrig::v1::ConnectionState c) {
-  switch (c) {
-    case rollrig::v1::CONNECTION_STATE_CONNECTED:
-      return "connected";
-    case rollrig::v1::CONNECTION_STATE_CONNECTING:
-      return "connecting";
-    case rollrig::v1::CONNECTION_STATE_DISCONNECTED:
-      return "disconnected";
-    default:
-      return "unknown";
-  }
-}
-
 void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1::LeaseInfo& lease,
                  const std::optional<rollrig::v1::RunInfo>& run) {
   std::ostream& out = s.out();
   const auto& d = st.device();
   out << "rigd:        " << s.addr() << "\n";
-  out << "device:      " << st.transport() << ", " << ConnectionName(st.connection());
+  out << "device:      " << st.transport() << ", "
+      << rollrig::v1::ConnectionStateDisplayName(st.connection());
   if (!st.detail().empty()) out << " (" << st.detail() << ")";
   out << "\n";
   if (!d.serial().empty()) {
