@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "enum_names.h"
 #include "host/check/fixture_expectation.h"
 #include "tests/fixture_maker.h"
 
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
     std::printf("%-40s %8.1f KiB  %6llu samples  %s %s%s\n", made->path.c_str(),
                 static_cast<double>(made->bytes) / 1024.0,
                 static_cast<unsigned long long>(made->run.samples),
-                rollrig::check::VerdictName(made->run.verdict.verdict()).c_str(),
+                rollrig::v1::VerdictDisplayName(made->run.verdict.verdict()).c_str(),
                 made->run.verdict.reason().c_str(),
                 write_expectations || !exists ? "  (expectation written)" : "");
   }

@@ -1,95 +1,91 @@
 #include "gui/dash/dash_options.h"
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "rig/base/command_line.h"
 
 namespace rollrig::gui {
 
-const char kDashUsage[] =
-    "usage: rig-dash [--addr HOST:PORT] [--open FILE.mcap] [--golden FILE.mcap]\n"
-    "                [--rate HZ] [--screenshot FILE.png [--frames N] [--size WxH]]\n"
-    "\n"
-    "  --addr        rigd to connect to (default 127.0.0.1:50051)\n"
-    "  --open        open a recording instead (no rigd needed)\n"
-    "  --golden      overlay a recording as the golden reference (aligned by cycle)\n"
-    "  --rate        telemetry rows per second from rigd (default 0 = every sample)\n"
-    "  --screenshot  render --frames frames (default 3) at --size (default 1280x800)\n"
-    "                offscreen, save the PNG and FILE.json describing it, and exit\n"
-    "\n"
-    "E-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n";
-
 namespace {
 
-absl::Status BadValue(const std::string& name, const std::string& value,
-                      const std::string& expected) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid ", name, " '", value, "': expected ", expected));
+const std::vector<OptionSpec>& DashOptionSpecs() {
+  static const std::vector<OptionSpec> kOptions = {
+      {"--addr", "HOST:PORT", "rigd to connect to (default 127.0.0.1:50051)"},
+      {"--open", "FILE.mcap", "open a recording instead (no rigd needed)"},
+      {"--golden", "FILE.mcap", "overlay a recording as the golden reference (aligned by cycle)"},
+      {"--rate", "HZ", "telemetry rows per second from rigd (default 0 = every sample)"},
+      {"--screenshot", "FILE.png",
+       "render --frames frames at --size offscreen, save the PNG and\n"
+       "FILE.json describing it, and exit"},
+      {"--frames", "N", "frames rendered before the screenshot (default 3)"},
+      {"--size", "WxH", "window size (default 1280x800)"},
+      {"--help", "", "this help"},
+      {"-h", "", ""},
+  };
+  return kOptions;
+}
+
+absl::Status ReadSize(const CommandLine& line, DashOptions* o) {
+  if (!line.has("--size")) return absl::OkStatus();
+  const std::string value = line.value("--size");
+  std::vector<std::string> wh = absl::StrSplit(value, 'x');
+  if (wh.size() != 2 || !absl::SimpleAtoi(wh[0], &o->width) ||
+      !absl::SimpleAtoi(wh[1], &o->height) || o->width < 320 || o->height < 240 ||
+      o->width > 8192 || o->height > 8192) {
+    return BadOptionValue("--size", value, "WIDTHxHEIGHT between 320x240 and 8192x8192");
+  }
+  return absl::OkStatus();
+}
+
+// The files and the address, checked for shape (not for existence).
+absl::Status ReadPaths(const CommandLine& line, DashOptions* o) {
+  o->addr = line.value("--addr", o->addr);
+  if (o->addr.empty() || o->addr.find(':') == std::string::npos) {
+    return BadOptionValue("--addr", o->addr, "HOST:PORT");
+  }
+  for (auto [name, path] :
+       {std::pair{"--open", &o->open_path}, std::pair{"--golden", &o->golden_path}}) {
+    *path = line.value(name);
+    if (line.has(name) && path->empty()) return BadOptionValue(name, "", "a recording file");
+  }
+  o->screenshot_path = line.value("--screenshot");
+  const std::string& shot = o->screenshot_path;
+  if (line.has("--screenshot") && (shot.size() < 5 || shot.substr(shot.size() - 4) != ".png")) {
+    return BadOptionValue("--screenshot", shot, "a file name ending in .png");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadNumbers(const CommandLine& line, DashOptions* o) {
+  if (absl::Status s = line.ReadInteger("--frames", 2, 100000, &o->frames,
+                                        "2..100000 (a new window shows from its second frame)");
+      !s.ok()) {
+    return s;
+  }
+  if (line.has("--frames") && o->screenshot_path.empty()) {
+    return absl::InvalidArgumentError("--frames needs --screenshot FILE.png");
+  }
+  if (!line.ReadNumber("--rate", &o->telemetry_rate_hz).ok() || !(o->telemetry_rate_hz >= 0) ||
+      o->telemetry_rate_hz > 100000) {
+    return BadOptionValue("--rate", line.value("--rate"), "0 (every sample) to 100000 Hz");
+  }
+  return ReadSize(line, o);
 }
 
 }  // namespace
 
+std::string DashUsage() {
+  return CommandLineHelp("rig-dash", DashOptionSpecs()) +
+         "\nE-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n";
+}
+
 absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& args) {
+  absl::StatusOr<CommandLine> line = ParseCommandLine(args, 0, DashOptionSpecs(), {});
+  if (!line.ok()) return line.status();
   DashOptions o;
-  bool frames_given = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string name = args[i];
-    if (name == "--help" || name == "-h") {
-      o.help = true;
-      continue;
-    }
-    if (name.rfind("--", 0) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", name, "'"));
-    }
-    std::string value;
-    if (const size_t eq = name.find('='); eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-    }
-    if (name == "--addr") {
-      if (value.empty() || value.find(':') == std::string::npos) {
-        return BadValue(name, value, "HOST:PORT");
-      }
-      o.addr = value;
-    } else if (name == "--open") {
-      if (value.empty()) return BadValue(name, value, "a recording file");
-      o.open_path = value;
-    } else if (name == "--golden") {
-      if (value.empty()) return BadValue(name, value, "a recording file");
-      o.golden_path = value;
-    } else if (name == "--screenshot") {
-      if (value.size() < 5 || value.substr(value.size() - 4) != ".png") {
-        return BadValue(name, value, "a file name ending in .png");
-      }
-      o.screenshot_path = value;
-    } else if (name == "--frames") {
-      if (!absl::SimpleAtoi(value, &o.frames) || o.frames < 2 || o.frames > 100000) {
-        return BadValue(name, value, "2..100000 (a new window shows from its second frame)");
-      }
-      frames_given = true;
-    } else if (name == "--size") {
-      std::vector<std::string> wh = absl::StrSplit(value, 'x');
-      if (wh.size() != 2 || !absl::SimpleAtoi(wh[0], &o.width) ||
-          !absl::SimpleAtoi(wh[1], &o.height) || o.width < 320 || o.height < 240 ||
-          o.width > 8192 || o.height > 8192) {
-        return BadValue(name, value, "WIDTHxHEIGHT between 320x240 and 8192x8192");
-      }
-    } else if (name == "--rate") {
-      if (!absl::SimpleAtod(value, &o.telemetry_rate_hz) || !(o.telemetry_rate_hz >= 0) ||
-          o.telemetry_rate_hz > 100000) {
-        return BadValue(name, value, "0 (every sample) to 100000 Hz");
-      }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option '", name, "'"));
-    }
-  }
-  if (frames_given && o.screenshot_path.empty()) {
-    return absl::InvalidArgumentError("--frames needs --screenshot FILE.png");
-  }
+  o.help = line->flag("--help") || line->flag("-h");
+  if (absl::Status s = ReadPaths(*line, &o); !s.ok()) return s;
+  if (absl::Status s = ReadNumbers(*line, &o); !s.ok()) return s;
   return o;
 }
 

@@ -23,7 +23,8 @@ struct DashOptions {
   bool help = false;
 };
 
-extern const char kDashUsage[];
+// rig-dash --help, generated from the options ParseDashOptions accepts.
+std::string DashUsage();
 
 // Parses argv[1..]; errors name the option and the bad value.
 absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& args);

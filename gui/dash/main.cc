@@ -1,5 +1,5 @@
 // rig-dash: the live dashboard of a rollrig (a gRPC client of rigd), or a viewer of a run's
-// recording. See kDashUsage.
+// recording. See DashUsage().
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -12,11 +12,11 @@ int main(int argc, char** argv) {
   auto options = rollrig::gui::ParseDashOptions(args);
   if (!options.ok()) {
     std::fprintf(stderr, "rig-dash: %s\n%s", std::string(options.status().message()).c_str(),
-                 rollrig::gui::kDashUsage);
+                 rollrig::gui::DashUsage().c_str());
     return 2;
   }
   if (options->help) {
-    std::fputs(rollrig::gui::kDashUsage, stdout);
+    std::fputs(rollrig::gui::DashUsage().c_str(), stdout);
     return 0;
   }
   return rollrig::gui::RunDash(*options);

@@ -1,6 +1,7 @@
 #include "gui/dash/recording_loader.h"
 
 #include "absl/strings/str_cat.h"
+#include "enum_names.h"
 #include "google/protobuf/util/json_util.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_reader.h"
@@ -53,7 +54,7 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string
       rec->profile_name = Get(m.metadata, recorder::kProfileNameKey);
       profile_limits = LimitsFromProfileText(Get(m.metadata, recorder::kProfileTextKey));
     } else if (m.name == kVerdictMetadata) {
-      rec->state = Get(m.metadata, recorder::kRunStateKey);
+      rec->state = rollrig::v1::RunStateDisplayNameOf(Get(m.metadata, recorder::kRunStateKey));
       rec->state_reason = Get(m.metadata, recorder::kStateReasonKey);
       rec->has_verdict = google::protobuf::util::JsonStringToMessage(
                              Get(m.metadata, recorder::kVerdictKey), &rec->verdict)

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "enum_names.h"
 #include "gui/dash/telemetry_ingest.h"
 #include "rig/base/user_identity.h"
 
@@ -18,11 +19,6 @@ using Clock = std::chrono::system_clock;
 constexpr size_t kMaxEvents = 300;
 constexpr double kPollInterval_s = 0.25;
 constexpr double kLeaseRenew_s = 3;
-
-bool RunIsActive(rollrig::v1::RunState s) {
-  return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
-}
 
 }  // namespace
 
@@ -190,7 +186,8 @@ void RigClient::PollOnce(bool first) {
   if (presets) snap_.presets.assign(presets->presets().begin(), presets->presets().end());
   if (runs) snap_.runs.assign(runs->runs().begin(), runs->runs().end());
   // WatchRun keeps an active run fresher; polling fills in the rest.
-  if (run && !(snap_.have_run && snap_.run.id() == run->id() && RunIsActive(run->state()))) {
+  if (run &&
+      !(snap_.have_run && snap_.run.id() == run->id() && rollrig::v1::RunIsActive(run->state()))) {
     snap_.have_run = true;
     snap_.run = *run;
   }
@@ -297,7 +294,8 @@ void RigClient::WatchRuns() {
     std::string id;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (snap_.link == LinkState::kConnected && snap_.have_run && RunIsActive(snap_.run.state())) {
+      if (snap_.link == LinkState::kConnected && snap_.have_run &&
+          rollrig::v1::RunIsActive(snap_.run.state())) {
         id = snap_.run.id();
       }
     }
@@ -431,6 +429,15 @@ void RigClient::StopMotion() {
   });
 }
 
+grpc::Status RigClient::StoreIfOk(const grpc::Status& s,
+                                  const std::function<void(RigSnapshot&)>& store) {
+  if (s.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    store(snap_);
+  }
+  return s;
+}
+
 void RigClient::ClearFault() {
   Enqueue("clear fault", [this](grpc::ClientContext* ctx) {
     rollrig::v1::ClearFaultRequest req;
@@ -445,13 +452,12 @@ void RigClient::Validate(const rollrig::v1::ProfileSource& source) {
     rollrig::v1::ValidateProfileRequest req;
     *req.mutable_source() = source;
     rollrig::v1::ValidateProfileResponse resp;
-    grpc::Status s = stub_->ValidateProfile(ctx, req, &resp);
-    if (s.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      snap_.have_validation = true;
-      snap_.validation = resp;
-      if (!resp.ok())
-        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the profile has errors");
+    grpc::Status s = StoreIfOk(stub_->ValidateProfile(ctx, req, &resp), [&](RigSnapshot& snap) {
+      snap.have_validation = true;
+      snap.validation = resp;
+    });
+    if (s.ok() && !resp.ok()) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the profile has errors");
     }
     return s;
   });
@@ -462,14 +468,11 @@ void RigClient::StartRun(const rollrig::v1::RunSpec& spec) {
     rollrig::v1::StartRunRequest req;
     *req.mutable_spec() = spec;
     rollrig::v1::RunInfo info;
-    grpc::Status s = stub_->StartRun(ctx, req, &info);
-    if (s.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      snap_.have_run = true;
-      snap_.run = info;
-      snap_.run_cycle_starts.clear();
-    }
-    return s;
+    return StoreIfOk(stub_->StartRun(ctx, req, &info), [&](RigSnapshot& snap) {
+      snap.have_run = true;
+      snap.run = info;
+      snap.run_cycle_starts.clear();
+    });
   });
 }
 
@@ -503,12 +506,9 @@ void RigClient::StopRun() {
 void RigClient::RefreshRuns() {
   Enqueue("list runs", [this](grpc::ClientContext* ctx) {
     rollrig::v1::ListRunsResponse resp;
-    grpc::Status s = stub_->ListRuns(ctx, {}, &resp);
-    if (s.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      snap_.runs.assign(resp.runs().begin(), resp.runs().end());
-    }
-    return s;
+    return StoreIfOk(stub_->ListRuns(ctx, {}, &resp), [&](RigSnapshot& snap) {
+      snap.runs.assign(resp.runs().begin(), resp.runs().end());
+    });
   });
 }
 
@@ -535,12 +535,10 @@ void RigClient::Download(const std::string& run_id, uint32_t file_index) {
     grpc::Status s = reader->Finish();
     out.close();
     if (s.ok() && !out) s = grpc::Status(grpc::StatusCode::INTERNAL, "cannot write " + path);
-    if (s.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      snap_.downloaded_path = path;
-      ++snap_.downloads;
-    }
-    return s;
+    return StoreIfOk(s, [&](RigSnapshot& snap) {
+      snap.downloaded_path = path;
+      ++snap.downloads;
+    });
   });
 }
 

@@ -113,6 +113,8 @@ class RigClient {
                              grpc::ClientContext*, const rollrig::v1::RunRequest&,
                              rollrig::v1::RunInfo*));
   void SetAction(const std::string& what, const grpc::Status& s);
+  // When a command succeeded, `store` puts its answer into the snapshot (under mu_).
+  grpc::Status StoreIfOk(const grpc::Status& s, const std::function<void(RigSnapshot&)>& store);
   std::unique_ptr<grpc::ClientContext> Context(double deadline_s, bool with_lease);
   bool Connected() const;
   void SleepWhileRunning(double seconds);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "enum_names.h"
 #include "gui/dash/panels.h"
 #include "imgui.h"
 
@@ -14,19 +15,9 @@ const ImVec4 kRed(1.0f, 0.35f, 0.3f, 1.0f);
 const ImVec4 kGreen(0.4f, 0.9f, 0.4f, 1.0f);
 const ImVec4 kAmber(1.0f, 0.75f, 0.2f, 1.0f);
 
-const char* VerdictName(rollrig::v1::Verdict v) {
-  switch (v) {
-    case rollrig::v1::VERDICT_PASS:
-      return "PASS";
-    case rollrig::v1::VERDICT_MARGINAL:
-      return "MARGINAL";
-    case rollrig::v1::VERDICT_FAIL:
-      return "FAIL";
-    case rollrig::v1::VERDICT_ABORTED:
-      return "ABORTED";
-    default:
-      return "not decided yet";
-  }
+std::string VerdictText(rollrig::v1::Verdict v) {
+  return v == rollrig::v1::VERDICT_UNSPECIFIED ? "not decided yet"
+                                               : rollrig::v1::VerdictDisplayName(v);
 }
 
 ImVec4 VerdictColor(rollrig::v1::Verdict v) {
@@ -34,11 +25,6 @@ ImVec4 VerdictColor(rollrig::v1::Verdict v) {
          : v == rollrig::v1::VERDICT_MARGINAL    ? kAmber
          : v == rollrig::v1::VERDICT_UNSPECIFIED ? ImVec4(0.8f, 0.8f, 0.8f, 1)
                                                  : kRed;
-}
-
-std::string RunStateName(rollrig::v1::RunState s) {
-  std::string n = rollrig::v1::RunState_Name(s);
-  return n.rfind("RUN_STATE_", 0) == 0 ? n.substr(10) : n;
 }
 
 // The profile the operator chose, as rigd takes it; false (and a message) when a file
@@ -68,7 +54,7 @@ bool ChosenProfile(DashState& s, rollrig::v1::ProfileSource* source) {
 void DrawVerdict(const rollrig::v1::RunVerdict& v) {
   ImGui::Text("verdict:");
   ImGui::SameLine();
-  ImGui::TextColored(VerdictColor(v.verdict()), "%s", VerdictName(v.verdict()));
+  ImGui::TextColored(VerdictColor(v.verdict()), "%s", VerdictText(v.verdict()).c_str());
   if (!v.reason().empty()) ImGui::TextWrapped("%s", v.reason().c_str());
   for (const auto& l : v.limits()) {
     if (l.violations() == 0 && l.outcome() == rollrig::v1::VERDICT_PASS) continue;
@@ -152,11 +138,12 @@ void DrawRunPanel(DashState& s) {
     const auto& run = snap.run;
     const auto& p = run.progress();
     ImGui::Separator();
-    ImGui::Text("run %s: %s", run.id().c_str(), RunStateName(run.state()).c_str());
+    ImGui::Text("run %s: %s", run.id().c_str(),
+                rollrig::v1::RunStateDisplayName(run.state()).c_str());
     ImGui::Text("profile %s", run.profile_name().c_str());
-    ImGui::Text("cycle %u%s, segment %d %s", p.cycle(),
+    ImGui::Text("cycle %u%s, %s", p.cycle(),
                 p.cycles_total() ? absl::StrFormat("/%u", p.cycles_total()).c_str() : "",
-                p.segment(), p.segment_label().c_str());
+                rollrig::v1::SegmentDisplayText(p.segment(), p.segment_label()).c_str());
     const float frac = p.cycles_total() > 0 && run.cycle_s() > 0
                            ? static_cast<float>(p.elapsed_s() / (p.cycles_total() * run.cycle_s()))
                            : 0.0f;

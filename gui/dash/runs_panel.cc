@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "enum_names.h"
 #include "gui/dash/panels.h"
 #include "imgui.h"
 
@@ -63,7 +64,7 @@ void DrawRunsPanel(DashState& s) {
       const std::string when = absl::FormatTime(
           "%Y-%m-%d %H:%M", absl::FromUnixNanos(run.started_unix_ns()), absl::LocalTimeZone());
       ImGui::Text("%s %s %s", when.c_str(), run.profile_name().c_str(),
-                  rollrig::v1::Verdict_Name(run.verdict().verdict()).substr(8).c_str());
+                  rollrig::v1::VerdictDisplayName(run.verdict().verdict()).c_str());
       ImGui::SameLine();
       if (ImGui::SmallButton("open")) s.client->Download(run.id(), 0);
       ImGui::SameLine();

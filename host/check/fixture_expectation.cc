@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "enum_names.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "host/check/run_metrics.h"
@@ -30,11 +31,6 @@ class ErrorCollector : public google::protobuf::io::ErrorCollector {
 std::string Number(double v) { return absl::StrFormat("%.6g", v); }
 
 }  // namespace
-
-std::string VerdictName(v1::Verdict verdict) {
-  const std::string name = v1::Verdict_Name(verdict);
-  return absl::StartsWith(name, "VERDICT_") ? name.substr(8) : name;
-}
 
 std::string DefaultExpectationPath(const std::string& recording_path) {
   std::string base = recording_path;
@@ -66,8 +62,8 @@ bool CheckReport::ok() const {
 
 CheckReport CompareWithExpectation(const ReplayedRun& run, const v1::FixtureExpectation& expected) {
   CheckReport report;
-  report.items.push_back(CheckItem{"verdict", VerdictName(expected.verdict()),
-                                   VerdictName(run.verdict.verdict()),
+  report.items.push_back(CheckItem{"verdict", v1::VerdictDisplayName(expected.verdict()),
+                                   v1::VerdictDisplayName(run.verdict.verdict()),
                                    expected.verdict() == run.verdict.verdict()});
   if (!expected.reason_contains().empty()) {
     report.items.push_back(

@@ -38,7 +38,4 @@ struct CheckReport {
 CheckReport CompareWithExpectation(const ReplayedRun& run,
                                    const rollrig::v1::FixtureExpectation& expected);
 
-// "PASS", "FAIL", "MARGINAL", "ABORTED", "UNSPECIFIED".
-std::string VerdictName(rollrig::v1::Verdict verdict);
-
 }  // namespace rollrig::check

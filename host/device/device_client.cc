@@ -91,7 +91,7 @@ absl::Status AckToStatus(const CommandAck& ack, const HostMessage& command) {
   using rollrig::v1::CommandResult;
   if (ack.result() == rollrig::v1::COMMAND_RESULT_OK) return absl::OkStatus();
   const std::string reason =
-      ack.detail().empty() ? rollrig::v1::CommandResult_Name(ack.result()) : ack.detail();
+      ack.detail().empty() ? rollrig::v1::CommandResultDisplayName(ack.result()) : ack.detail();
   const std::string message = absl::StrCat("device refused ", CommandText(command), ": ", reason);
   switch (ack.result()) {
     case rollrig::v1::COMMAND_RESULT_OUT_OF_RANGE:
@@ -237,6 +237,8 @@ struct DeviceClient::Impl {
   void HandleChunk(Chunk& chunk, int64_t now);
   void HandleFrame(const uint8_t* payload, size_t size);
   void OnDeviceInfo(const DeviceInfo& info);
+  // Another device, or the same one rebooted: forget its sequence and targets, and say so.
+  void AnnounceNewDevice(const std::string& message);
   void OnAck(const CommandAck& ack);
   void OnTelemetry(const TelemetryBatch& batch);
   void OnDeviceEvent(const DeviceEvent& ev);
@@ -574,6 +576,21 @@ void DeviceClient::Impl::HandleFrame(const uint8_t* payload, size_t size) {
   }
 }
 
+void DeviceClient::Impl::AnnounceNewDevice(const std::string& message) {
+  have_expected_seq = false;
+  {
+    std::lock_guard<std::mutex> lock(snapshot_mu);
+    snapshot.roller_rpm_target = 0;
+    snapshot.head_deg_target = 0;
+    snapshot.preload_n_target = 0;
+  }
+  RigEvent e;
+  e.set_kind(rollrig::v1::RIG_EVENT_DEVICE);
+  e.mutable_device()->set_kind(rollrig::v1::DEVICE_EVENT_BOOTED);
+  e.set_message(message);
+  PublishEvent(std::move(e));
+}
+
 void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
   if (info.protocol_version() != rollrig::v1::PROTOCOL_VERSION_CURRENT) {
     DeviceLost(absl::StrFormat("the device on %s speaks protocol version %u; this host speaks "
@@ -587,35 +604,13 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
   const bool reset = have_boot_id && info.boot_id() != boot_id;
   if (other_device) {
     // Another device's counter says nothing about the samples the old one missed.
-    have_expected_seq = false;
-    {
-      std::lock_guard<std::mutex> lock(snapshot_mu);
-      snapshot.roller_rpm_target = 0;
-      snapshot.head_deg_target = 0;
-      snapshot.preload_n_target = 0;
-    }
-    RigEvent e;
-    e.set_kind(rollrig::v1::RIG_EVENT_DEVICE);
-    e.mutable_device()->set_kind(rollrig::v1::DEVICE_EVENT_BOOTED);
-    e.set_message(absl::StrCat("a different device is connected: serial ", info.serial(), " (was ",
-                               serial, ")"));
-    PublishEvent(std::move(e));
+    AnnounceNewDevice(absl::StrCat("a different device is connected: serial ", info.serial(),
+                                   " (was ", serial, ")"));
   } else if (reset) {
     // Counters restart with a new boot: the old expectation would count a false gap.
-    have_expected_seq = false;
-    {
-      std::lock_guard<std::mutex> lock(snapshot_mu);
-      snapshot.roller_rpm_target = 0;
-      snapshot.head_deg_target = 0;
-      snapshot.preload_n_target = 0;
-    }
-    RigEvent e;
-    e.set_kind(rollrig::v1::RIG_EVENT_DEVICE);
-    e.mutable_device()->set_kind(rollrig::v1::DEVICE_EVENT_BOOTED);
-    e.set_message(absl::StrFormat(
+    AnnounceNewDevice(absl::StrFormat(
         "device reset (boot reason: %s): boot id changed from %016x to %016x",
         rollrig::v1::BootReasonDisplayName(info.boot_reason()), boot_id, info.boot_id()));
-    PublishEvent(std::move(e));
   }
   have_boot_id = true;
   boot_id = info.boot_id();
@@ -651,10 +646,11 @@ void DeviceClient::Impl::OnDeviceInfo(const DeviceInfo& info) {
 void DeviceClient::Impl::OnAck(const CommandAck& ack) {
   if (ack.command_id() == hello_command_id && hello_command_id != 0) {
     if (ack.result() != rollrig::v1::COMMAND_RESULT_OK) {
-      DeviceLost(absl::StrCat("the device on ", description, " refused Hello: ",
-                              ack.detail().empty() ? rollrig::v1::CommandResult_Name(ack.result())
-                                                   : ack.detail()),
-                 /*close=*/true);
+      DeviceLost(
+          absl::StrCat("the device on ", description, " refused Hello: ",
+                       ack.detail().empty() ? rollrig::v1::CommandResultDisplayName(ack.result())
+                                            : ack.detail()),
+          /*close=*/true);
     }
     return;
   }

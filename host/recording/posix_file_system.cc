@@ -34,6 +34,25 @@ absl::Status PosixError(const std::string& what, const std::string& path, int er
   }
 }
 
+struct OpenFile {
+  int fd = -1;
+  uint64_t size = 0;
+};
+
+// Opens an existing file (flags plus O_CLOEXEC) and reads its size; closes it again when
+// the size cannot be read.
+absl::StatusOr<OpenFile> OpenWithSize(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return PosixError("opening", path, errno);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return PosixError("reading the size of", path, error);
+  }
+  return OpenFile{fd, static_cast<uint64_t>(st.st_size)};
+}
+
 class PosixWritableFile : public WritableFile {
  public:
   PosixWritableFile(int fd, std::string path, uint64_t size)
@@ -120,16 +139,11 @@ class PosixFileSystem : public FileSystem {
 
   absl::StatusOr<std::unique_ptr<WritableFile>> ReopenTruncated(const std::string& path,
                                                                 uint64_t keep_bytes) override {
-    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("opening", path, errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      int error = errno;
-      ::close(fd);
-      return PosixError("reading the size of", path, error);
-    }
+    absl::StatusOr<OpenFile> file = OpenWithSize(path, O_WRONLY);
+    if (!file.ok()) return file.status();
+    const int fd = file->fd;
     // Never extends the file: keeping more than there is keeps it all.
-    keep_bytes = std::min(keep_bytes, static_cast<uint64_t>(st.st_size));
+    keep_bytes = std::min(keep_bytes, file->size);
     if (::ftruncate(fd, static_cast<off_t>(keep_bytes)) != 0 ||
         ::lseek(fd, static_cast<off_t>(keep_bytes), SEEK_SET) < 0) {
       int error = errno;
@@ -140,15 +154,9 @@ class PosixFileSystem : public FileSystem {
   }
 
   absl::StatusOr<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return PosixError("opening", path, errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-      int error = errno;
-      ::close(fd);
-      return PosixError("reading the size of", path, error);
-    }
-    return std::make_unique<PosixRandomAccessFile>(fd, path, static_cast<uint64_t>(st.st_size));
+    absl::StatusOr<OpenFile> file = OpenWithSize(path, O_RDONLY);
+    if (!file.ok()) return file.status();
+    return std::make_unique<PosixRandomAccessFile>(file->fd, path, file->size);
   }
 
   absl::Status Rename(const std::string& from, const std::string& to) override {

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "host/profile_loader/profile_loader.h"
 #include "host/transport/mcap_replay_source.h"
 #include "rig/base/clock.h"
+#include "rig/base/command_line.h"
 #include "rig/sim/replay_runner.h"
 #include "rig/sim/sim_runner.h"
 #include "rig/sim/tcp_device_server.h"
@@ -33,34 +35,44 @@
 
 namespace {
 
-constexpr char kUsage[] =
-    "usage: rig-sim [--listen HOST:PORT] [--seed N] [--tick-hz HZ] [--serial S]\n"
-    "       rig-sim --replay RECORDING.mcap [--fast] [--listen HOST:PORT]\n"
-    "  --listen HOST:PORT  where hosts connect (default 127.0.0.1:7001; port 0 = any free)\n"
-    "  --seed N            seed of the sensor noise (default 1)\n"
-    "  --tick-hz HZ        firmware control tick, 100..10000 Hz dividing 1000000 (default "
-    "1000)\n"
-    "  --serial S          serial number the device reports (default SIM-0001)\n"
-    "  --replay FILE       play a run's recording back as the device: Hello gets the\n"
-    "                      recorded DeviceInfo, the host's StartProgram starts playback\n"
-    "  --fast              with --replay: as fast as the host reads, not in real time\n"
-    "\n"
-    "       rig-sim --usb [--serial S] [--vid-pid VVVV:PPPP] [--unplugged]\n"
-    "               [--control SOCKET] [--seed N] [--tick-hz HZ] -- COMMAND [ARGS...]\n"
-    "  --usb               present the simulated massager (real time) as a full-speed USB\n"
-    "                      device (default 1209:0001, serial = --serial) through umockdev,\n"
-    "                      and run COMMAND inside that emulated environment: e.g.\n"
-    "                      rig-sim --usb -- rigd --device usb. Exits with COMMAND's status\n"
-    "                      (128+N if a signal N ended it); SIGINT/SIGTERM are forwarded to\n"
-    "                      COMMAND (SIGKILL after 3 s); COMMAND ends if rig-sim dies.\n"
-    "  --vid-pid V:P       the USB vendor:product IDs, 4 hex digits each\n"
-    "  --unplugged         start with the device unplugged (plug it with --control)\n"
-    "  --control SOCKET    a UNIX stream socket for scripted faults, one command per line,\n"
-    "                      one reply line each (\"ok ...\" or \"error: ...\"):\n"
-    "                        unplug | plug | replug MS | reset (firmware reboot and USB\n"
-    "                        re-enumeration) | hang (firmware stops; its hardware\n"
-    "                        watchdog resets it within 50 ms: bridge off, reboot and\n"
-    "                        re-enumeration) | stats\n";
+const std::vector<rollrig::OptionSpec>& RigSimOptionSpecs() {
+  static const std::vector<rollrig::OptionSpec> kOptions = {
+      {"--listen", "HOST:PORT", "where hosts connect (default 127.0.0.1:7001; port 0 = any free)"},
+      {"--seed", "N", "seed of the sensor noise (default 1)"},
+      {"--tick-hz", "HZ", "firmware control tick, 100..10000 Hz dividing 1000000 (default 1000)"},
+      {"--serial", "S", "serial number the device reports (default SIM-0001)"},
+      {"--replay", "FILE",
+       "play a run's recording back as the device: Hello gets the\n"
+       "recorded DeviceInfo, the host's StartProgram starts playback"},
+      {"--fast", "", "with --replay: as fast as the host reads, not in real time"},
+      {"--usb", "",
+       "present the simulated massager (real time) as a full-speed USB\n"
+       "device (default 1209:0001, serial = --serial) through umockdev,\n"
+       "and run COMMAND inside that emulated environment:\n"
+       "rig-sim --usb [OPTIONS] -- COMMAND [ARGS...], e.g.\n"
+       "rig-sim --usb -- rigd --device usb. Exits with COMMAND's status\n"
+       "(128+N if a signal N ended it); SIGINT/SIGTERM are forwarded to\n"
+       "COMMAND (SIGKILL after 3 s); COMMAND ends if rig-sim dies."},
+      {"--vid-pid", "V:P", "with --usb: the USB vendor:product IDs, 4 hex digits each"},
+      {"--unplugged", "", "with --usb: start with the device unplugged (plug it with --control)"},
+      {"--control", "SOCKET",
+       "with --usb: a UNIX stream socket for scripted faults, one command\n"
+       "per line, one reply line each (\"ok ...\" or \"error: ...\"):\n"
+       "  unplug | plug | replug MS | reset (firmware reboot and USB\n"
+       "  re-enumeration) | hang (firmware stops; its hardware\n"
+       "  watchdog resets it within 50 ms: bridge off, reboot and\n"
+       "  re-enumeration) | stats"},
+      {"--help", "", "this help"},
+      {"-h", "", ""},
+  };
+  return kOptions;
+}
+
+std::string RigSimUsage() {
+  return rollrig::CommandLineHelp("rig-sim", RigSimOptionSpecs()) +
+         "\nThree ways to run: the simulator over TCP (--listen), a recording (--replay FILE\n"
+         "[--fast]), or the simulator over emulated USB (--usb ... -- COMMAND [ARGS...]).\n";
+}
 
 rollrig::sim::TcpDeviceServer* g_server = nullptr;
 
@@ -100,7 +112,7 @@ void InstallStopSignals() {
 }
 
 int UsageError(const std::string& message) {
-  std::fprintf(stderr, "rig-sim: %s\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "rig-sim: %s\n%s", message.c_str(), RigSimUsage().c_str());
   return 2;
 }
 
@@ -258,90 +270,94 @@ int RunUsb(const rollrig::sim::SimOptions& options, const UsbModeOptions& usb) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+struct RigSimOptions {
   std::string listen = "127.0.0.1:7001";
-  rollrig::sim::SimOptions options;
+  bool listen_given = false;
+  rollrig::sim::SimOptions sim;
   std::string replay;
   bool fast = false;
   bool usb = false;
-  bool listen_given = false;
-  bool usb_only_option = false;
+  bool usb_only_option = false;  // --vid-pid, --unplugged or --control
   UsbModeOptions usb_options;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
-    if (arg == "--fast") {
-      fast = true;
-      continue;
-    }
-    if (arg == "--usb") {
-      usb = true;
-      continue;
-    }
-    if (arg == "--unplugged") {
-      usb_options.emulator.plugged_at_start = false;
-      usb_only_option = true;
-      continue;
-    }
-    if (arg == "--") {
-      for (int k = i + 1; k < argc; ++k) usb_options.command.push_back(argv[k]);
-      break;
-    }
-    std::string value;
-    const size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    if (arg != "--listen" && arg != "--seed" && arg != "--tick-hz" && arg != "--serial" &&
-        arg != "--replay" && arg != "--vid-pid" && arg != "--control") {
-      return UsageError("unknown argument \"" + arg + "\"");
-    }
-    if (eq == std::string::npos) {
-      if (i + 1 >= argc) return UsageError(arg + " wants a value");
-      value = argv[++i];
-    }
-    if (arg == "--listen") {
-      listen = value;
-      listen_given = true;
-    } else if (arg == "--vid-pid") {
-      if (!ParseVidPid(value, &usb_options.emulator.identity.vendor_id,
-                       &usb_options.emulator.identity.product_id)) {
-        return UsageError("--vid-pid wants VVVV:PPPP in hex (e.g. 1209:0001), not \"" + value +
-                          "\"");
-      }
-      usb_only_option = true;
-    } else if (arg == "--control") {
-      if (value.empty()) return UsageError("--control wants a socket path");
-      usb_options.control = value;
-      usb_only_option = true;
-    } else if (arg == "--replay") {
-      replay = value;
-    } else if (arg == "--seed") {
-      if (!absl::SimpleAtoi(value, &options.seed)) {
-        return UsageError("--seed wants a non-negative integer, not \"" + value + "\"");
-      }
-    } else if (arg == "--tick-hz") {
-      uint32_t hz = 0;
-      if (!absl::SimpleAtoi(value, &hz) || hz < 100 || hz > 10000 || 1000000 % hz != 0) {
-        return UsageError("--tick-hz wants 100..10000 Hz dividing 1000000, not \"" + value + "\"");
-      }
-      options.firmware.tick_hz = hz;
-    } else if (arg == "--serial") {
-      if (value.empty() || value.size() > 64) {
-        return UsageError("--serial wants 1..64 characters");
-      }
-      options.serial = value;
-    }
+  bool help = false;
+};
+
+// The device options: seed, tick and serial (rig-sim's own wording of a bad value).
+absl::Status ReadDeviceOptions(const rollrig::CommandLine& line, rollrig::sim::SimOptions* sim) {
+  if (!line.ReadInteger<uint64_t>("--seed", 0, UINT64_MAX, &sim->seed).ok()) {
+    return absl::InvalidArgumentError("--seed wants a non-negative integer, not \"" +
+                                      line.value("--seed") + "\"");
   }
+  uint32_t hz = sim->firmware.tick_hz;
+  if (!line.ReadInteger<uint32_t>("--tick-hz", 100, 10000, &hz).ok() || 1000000 % hz != 0) {
+    return absl::InvalidArgumentError("--tick-hz wants 100..10000 Hz dividing 1000000, not \"" +
+                                      line.value("--tick-hz") + "\"");
+  }
+  sim->firmware.tick_hz = hz;
+  sim->serial = line.value("--serial", sim->serial);
+  if (sim->serial.empty() || sim->serial.size() > 64) {
+    return absl::InvalidArgumentError("--serial wants 1..64 characters");
+  }
+  return absl::OkStatus();
+}
+
+// The --usb mode's options: the IDs, the control socket, plugged or not.
+absl::Status ReadUsbOptions(const rollrig::CommandLine& line, UsbModeOptions* usb) {
+  const std::string vid_pid = line.value("--vid-pid");
+  if (line.has("--vid-pid") && !ParseVidPid(vid_pid, &usb->emulator.identity.vendor_id,
+                                            &usb->emulator.identity.product_id)) {
+    return absl::InvalidArgumentError("--vid-pid wants VVVV:PPPP in hex (e.g. 1209:0001), not \"" +
+                                      vid_pid + "\"");
+  }
+  if (line.has("--control") && line.value("--control").empty()) {
+    return absl::InvalidArgumentError("--control wants a socket path");
+  }
+  usb->control = line.value("--control");
+  if (line.flag("--unplugged")) usb->emulator.plugged_at_start = false;
+  return absl::OkStatus();
+}
+
+// argv[1..]: the options, then "-- COMMAND [ARGS...]" for --usb.
+absl::StatusOr<RigSimOptions> ParseRigSimOptions(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  RigSimOptions o;
+  if (auto dashes = std::find(args.begin(), args.end(), "--"); dashes != args.end()) {
+    o.usb_options.command.assign(dashes + 1, args.end());
+    args.erase(dashes, args.end());
+  }
+  absl::StatusOr<rollrig::CommandLine> line =
+      rollrig::ParseCommandLine(args, 0, RigSimOptionSpecs(), {});
+  if (!line.ok()) return line.status();
+  o.help = line->flag("--help") || line->flag("-h");
+  o.listen = line->value("--listen", o.listen);
+  o.listen_given = line->has("--listen");
+  o.replay = line->value("--replay");
+  o.fast = line->flag("--fast");
+  o.usb = line->flag("--usb");
+  o.usb_only_option = line->has("--vid-pid") || line->has("--control") || line->flag("--unplugged");
+  if (absl::Status s = ReadDeviceOptions(*line, &o.sim); !s.ok()) return s;
+  if (absl::Status s = ReadUsbOptions(*line, &o.usb_options); !s.ok()) return s;
+  return o;
+}
+
+int main(int argc, char** argv) {
+  absl::StatusOr<RigSimOptions> parsed = ParseRigSimOptions(argc, argv);
+  if (!parsed.ok()) return UsageError(std::string(parsed.status().message()));
+  if (parsed->help) {
+    std::fputs(RigSimUsage().c_str(), stdout);
+    return 0;
+  }
+  const std::string& listen = parsed->listen;
+  rollrig::sim::SimOptions& options = parsed->sim;
+  const std::string& replay = parsed->replay;
+  const bool fast = parsed->fast;
+  UsbModeOptions& usb_options = parsed->usb_options;
 
   if (fast && replay.empty()) return UsageError("--fast goes with --replay");
-  if (usb) {
+  if (parsed->usb) {
     if (!replay.empty()) return UsageError("--usb and --replay do not go together");
-    if (listen_given) return UsageError("--listen is for TCP; --usb serves over emulated USB");
+    if (parsed->listen_given)
+      return UsageError("--listen is for TCP; --usb serves over emulated USB");
     if (usb_options.command.empty()) {
       return UsageError(
           "--usb wants a command to run inside the emulated environment: "
@@ -356,7 +372,7 @@ int main(int argc, char** argv) {
     usb_options.emulator.identity.serial = options.serial;
     return RunUsb(options, usb_options);
   }
-  if (usb_only_option || !usb_options.command.empty()) {
+  if (parsed->usb_only_option || !usb_options.command.empty()) {
     return UsageError("--vid-pid, --unplugged, --control and \"-- COMMAND\" go with --usb");
   }
   if (!replay.empty()) {

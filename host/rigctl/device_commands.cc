@@ -16,25 +16,13 @@
 namespace rollrig::host::rigctl {
 namespace {
 
-std::string ConnectionName(rollrig::v1::ConnectionState c) {
-  switch (c) {
-    case rollrig::v1::CONNECTION_STATE_CONNECTED:
-      return "connected";
-    case rollrig::v1::CONNECTION_STATE_CONNECTING:
-      return "connecting";
-    case rollrig::v1::CONNECTION_STATE_DISCONNECTED:
-      return "disconnected";
-    default:
-      return "unknown";
-  }
-}
-
 void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1::LeaseInfo& lease,
                  const std::optional<rollrig::v1::RunInfo>& run) {
   std::ostream& out = s.out();
   const auto& d = st.device();
   out << "rigd:        " << s.addr() << "\n";
-  out << "device:      " << st.transport() << ", " << ConnectionName(st.connection());
+  out << "device:      " << st.transport() << ", "
+      << rollrig::v1::ConnectionStateDisplayName(st.connection());
   if (!st.detail().empty()) out << " (" << st.detail() << ")";
   out << "\n";
   if (!d.serial().empty()) {
@@ -52,10 +40,10 @@ void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1
       << "\n";
   if (run) {
     const auto& p = run->progress();
-    out << absl::StrFormat("run:         %s %s, cycle %d%s, segment %d %s\n", run->id(),
-                           rollrig::v1::RunState_Name(run->state()).substr(10), p.cycle(),
-                           p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "", p.segment(),
-                           p.segment_label());
+    out << absl::StrFormat("run:         %s %s, cycle %d%s, %s\n", run->id(),
+                           rollrig::v1::RunStateDisplayName(run->state()), p.cycle(),
+                           p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "",
+                           rollrig::v1::SegmentDisplayText(p.segment(), p.segment_label()));
   }
   const auto& l = st.last();
   out << absl::StrFormat("roller:      %8.2f rpm   (command %.2f, target %.2f)\n", l.roller_rpm(),
@@ -114,10 +102,7 @@ int StatusCommand(Session& s, const Args& args) {
   std::optional<rollrig::v1::RunInfo> run;
   rollrig::v1::RunInfo info;
   if (s.stub().GetRun(s.Context().get(), rollrig::v1::RunRequest(), &info).ok() &&
-      (info.state() == rollrig::v1::RUN_STATE_RUNNING ||
-       info.state() == rollrig::v1::RUN_STATE_PAUSED ||
-       info.state() == rollrig::v1::RUN_STATE_ARMING ||
-       info.state() == rollrig::v1::RUN_STATE_HELD)) {
+      rollrig::v1::RunIsActive(info.state())) {
     run = info;
   }
   PrintStatus(s, st, lease, run);

@@ -1,22 +1,17 @@
-// Parsing rigctl's command options: "--name value", "--name=value" and "--flag".
+// rigctl's command options, parsed by the shared command-line parser
+// (rig/base/command_line.h): "--name value", "--name=value" and "--flag". rigctl's
+// commands report a usage error as a message, so these return one (or nullopt).
 #pragma once
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "rig/base/command_line.h"
+
 namespace rollrig::host::rigctl {
 
-struct Options {
-  std::map<std::string, std::string> values;
-  std::map<std::string, bool> flags;
-  std::vector<std::string> positional;
-
-  bool has(const std::string& name) const { return values.count(name) > 0; }
-  bool flag(const std::string& name) const { return flags.count(name) > 0; }
-  std::string value(const std::string& name, const std::string& fallback = "") const;
-};
+using Options = rollrig::CommandLine;
 
 // Parses args[from..]. Names in `with_value` take a value, names in `flags` do not; at
 // most `max_positional` other words are allowed. Returns an error message, or nullopt.

@@ -5,32 +5,26 @@
 
 #include "host/rigctl/commands.h"
 #include "host/rigctl/usage.h"
+#include "rig/base/command_line.h"
 
 namespace rollrig::host {
 
 int RunRigctl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  std::string addr = "127.0.0.1:50051";
-  bool force = false;
+  static const std::vector<OptionSpec> kGlobalOptions = {
+      {"--help", "", ""}, {"--force", "", ""}, {"--addr", "HOST:PORT", ""}};
   size_t i = 0;
-  while (i < args.size() && args[i].rfind("--", 0) == 0) {
-    if (args[i] == "--help") {
-      out << rigctl::kUsage;
-      return kExitOk;
-    }
-    if (args[i] == "--force") {
-      force = true;
-      ++i;
-    } else if (args[i] == "--addr" && i + 1 < args.size()) {
-      addr = args[i + 1];
-      i += 2;
-    } else if (args[i].rfind("--addr=", 0) == 0) {
-      addr = args[i].substr(7);
-      ++i;
-    } else {
-      err << "rigctl: unknown option '" << args[i] << "'\n" << rigctl::kUsage;
-      return kExitUsage;
-    }
+  absl::StatusOr<CommandLine> global =
+      ParseCommandLine(args, 0, kGlobalOptions, PositionalRule{.stop_at_first = true}, &i);
+  if (!global.ok()) {
+    err << "rigctl: " << global.status().message() << "\n" << rigctl::kUsage;
+    return kExitUsage;
   }
+  if (global->flag("--help")) {
+    out << rigctl::kUsage;
+    return kExitOk;
+  }
+  const std::string addr = global->value("--addr", "127.0.0.1:50051");
+  const bool force = global->flag("--force");
   if (i >= args.size()) {
     err << "rigctl: no command given\n" << rigctl::kUsage;
     return kExitUsage;

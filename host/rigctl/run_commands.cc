@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "enum_names.h"
 #include "google/protobuf/util/json_util.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/rigctl/commands.h"
@@ -58,38 +59,10 @@ std::string Clock(double s) {
   return absl::StrFormat("%d:%02d:%02d", t / 3600, (t / 60) % 60, t % 60);
 }
 
-std::string VerdictName(rollrig::v1::Verdict v) {
-  std::string n = rollrig::v1::Verdict_Name(v);
-  return n.rfind("VERDICT_", 0) == 0 ? n.substr(8) : n;
-}
-
-std::string RunStateName(rollrig::v1::RunState s) {
-  std::string n = rollrig::v1::RunState_Name(s);
-  if (n.rfind("RUN_STATE_", 0) == 0) n = n.substr(10);
-  for (char& c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return n;
-}
-
-bool Active(rollrig::v1::RunState s) {
-  return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
-}
-
 // "2 (3.4 s gone)" or "" when the device was never lost during the run.
 std::string DisconnectsText(const rollrig::v1::RunProgress& p) {
   if (p.disconnects() == 0) return "";
   return absl::StrFormat("%d (%s gone)", p.disconnects(), Clock(p.disconnected_s()));
-}
-
-std::string PolicyName(rollrig::v1::DisconnectPolicy p) {
-  switch (p) {
-    case rollrig::v1::DISCONNECT_POLICY_RESUME:
-      return "resume";
-    case rollrig::v1::DISCONNECT_POLICY_ABORT:
-      return "abort";
-    default:
-      return "hold";
-  }
 }
 
 // --on-disconnect's value; an error message naming the choices otherwise.
@@ -128,12 +101,12 @@ bool ResolveProfile(Session& s, const std::string& arg, rollrig::v1::ProfileSour
 std::string ProgressLine(const rollrig::v1::RunInfo& run) {
   const auto& p = run.progress();
   return absl::StrFormat(
-      "%-8s cycle %d%s  segment %d %-14s elapsed %s  ETA %s  torque %6.3f N·m  force %6.1f N  "
+      "%-8s cycle %d%s  %-25s elapsed %s  ETA %s  torque %6.3f N·m  force %6.1f N  "
       "violations %d%s",
-      RunStateName(run.state()), p.cycle(),
-      p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "", p.segment(),
-      absl::StrCat("'", p.segment_label(), "'"), Clock(p.elapsed_s()), Clock(p.eta_s()),
-      p.torque_nm(), p.force_n(), p.violations(),
+      rollrig::v1::RunStateDisplayName(run.state()), p.cycle(),
+      p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "",
+      rollrig::v1::SegmentDisplayText(p.segment(), p.segment_label()), Clock(p.elapsed_s()),
+      Clock(p.eta_s()), p.torque_nm(), p.force_n(), p.violations(),
       p.disconnects() ? absl::StrCat("  disconnects ", DisconnectsText(p)) : "");
 }
 
@@ -166,9 +139,10 @@ int ExitForRun(const rollrig::v1::RunInfo& run) {
 
 void PrintLimits(std::ostream& out, const rollrig::v1::RunVerdict& v) {
   for (const auto& l : v.limits()) {
-    out << absl::StrFormat("  %-9s %-24s %-26s worst %10.4g  cycle %d segment %d %s at %.1f s%s\n",
-                           VerdictName(l.outcome()), l.name(), l.measurement(), l.worst_value(),
-                           l.cycle(), l.segment(), l.segment_label(), l.t_s(),
+    out << absl::StrFormat("  %-9s %-24s %-26s worst %10.4g  cycle %d %s at %.1f s%s\n",
+                           rollrig::v1::VerdictDisplayName(l.outcome()), l.name(), l.measurement(),
+                           l.worst_value(), l.cycle(),
+                           rollrig::v1::SegmentDisplayText(l.segment(), l.segment_label()), l.t_s(),
                            l.reason().empty() ? "" : absl::StrCat("  (", l.reason(), ")"));
   }
 }
@@ -194,11 +168,12 @@ int Follow(Session& s, const std::string& id, bool stop_on_interrupt, bool json)
     if (held != was_held && !json) {
       if (held) {
         s.out() << (tty ? "\r\033[K" : "") << "HELD: " << run.state_reason() << "\n";
-      } else if (Active(run.state())) {
+      } else if (rollrig::v1::RunIsActive(run.state())) {
         s.out() << (tty ? "\r\033[K" : "")
                 << absl::StrFormat("reconnected: device %s back (disconnects %s); %s cycle %d\n",
                                    run.device_serial(), DisconnectsText(run.progress()),
-                                   RunStateName(run.state()), run.progress().cycle());
+                                   rollrig::v1::RunStateDisplayName(run.state()),
+                                   run.progress().cycle());
       }
       s.out() << std::flush;
       last_line = std::chrono::steady_clock::now() - std::chrono::hours(1);
@@ -221,7 +196,7 @@ int Follow(Session& s, const std::string& id, bool stop_on_interrupt, bool json)
               << "\n";
       stop_sent = true;
     }
-    if (!Active(run.state())) break;
+    if (!rollrig::v1::RunIsActive(run.state())) break;
     const auto now = std::chrono::steady_clock::now();
     if (json) {
       continue;
@@ -234,7 +209,7 @@ int Follow(Session& s, const std::string& id, bool stop_on_interrupt, bool json)
   }
   ctx->TryCancel();
   (void)reader->Finish();
-  if (!have || Active(run.state())) {
+  if (!have || rollrig::v1::RunIsActive(run.state())) {
     s.err() << (tty ? "\n" : "") << "rigctl: lost contact with rigd while following the run"
             << (have ? absl::StrCat(" ", run.id(), "; see it with rigctl runs show ", run.id())
                      : "")
@@ -253,18 +228,10 @@ int Follow(Session& s, const std::string& id, bool stop_on_interrupt, bool json)
   return ExitForRun(run);
 }
 
-std::string InjectedFaultName(rollrig::v1::InjectedFault f) {
-  std::string n = rollrig::v1::InjectedFault_Name(f);
-  if (n.rfind("INJECTED_FAULT_", 0) == 0) n = n.substr(15);
-  for (char& c : n)
-    c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return n;
-}
-
 bool ParseInjectedFault(const std::string& name, rollrig::v1::InjectedFault* out) {
   for (int i = 1; rollrig::v1::InjectedFault_IsValid(i); ++i) {
     auto f = static_cast<rollrig::v1::InjectedFault>(i);
-    if (InjectedFaultName(f) == name) {
+    if (rollrig::v1::InjectedFaultDisplayName(f) == name) {
       *out = f;
       return true;
     }
@@ -426,7 +393,7 @@ int PauseOrResume(Session& s, const Args& args, bool pause) {
   grpc::Status rpc = pause ? s.stub().PauseRun(s.Context().get(), req, &run)
                            : s.stub().ResumeRun(s.Context().get(), req, &run);
   if (!rpc.ok()) return s.Failed(pause ? "pause" : "resume", rpc);
-  s.out() << "run " << run.id() << " " << RunStateName(run.state()) << "\n";
+  s.out() << "run " << run.id() << " " << rollrig::v1::RunStateDisplayName(run.state()) << "\n";
   return kExitOk;
 }
 
@@ -461,7 +428,7 @@ int RunsCommand(Session& s, const Args& args) {
     }
     const auto& sp = run.spec();
     s.out() << "run:        " << run.id() << "\n"
-            << "state:      " << RunStateName(run.state())
+            << "state:      " << rollrig::v1::RunStateDisplayName(run.state())
             << (run.state_reason().empty() ? "" : " (" + run.state_reason() + ")") << "\n"
             << "profile:    " << run.profile_name() << " (" << sp.profile().file_name()
             << ", sha256 " << run.profile_hash().substr(0, 16) << ")\n"
@@ -474,7 +441,8 @@ int RunsCommand(Session& s, const Args& args) {
             << "device:     " << run.device_serial() << " firmware " << run.firmware_version()
             << ", rigd " << run.host_version() << "\n"
             << "progress:   " << ProgressLine(run) << "\n"
-            << "disconnect: on loss " << PolicyName(sp.on_disconnect()) << ", hold timeout "
+            << "disconnect: on loss "
+            << rollrig::v1::DisconnectPolicyDisplayName(sp.on_disconnect()) << ", hold timeout "
             << Clock(sp.hold_timeout_s() > 0 ? sp.hold_timeout_s() : 600) << "; device lost "
             << (run.progress().disconnects() ? DisconnectsText(run.progress()) : "0 times") << "\n";
     if (!run.resumed_from().empty()) s.out() << "resumes:    " << run.resumed_from() << "\n";
@@ -507,8 +475,9 @@ int RunsCommand(Session& s, const Args& args) {
   for (const auto& r : resp.runs()) {
     const auto& p = r.progress();
     s.out() << absl::StrFormat(
-        "%-40s %-11s %-9s %-14s %9s %10s  %s\n", r.id(), RunStateName(r.state()),
-        VerdictName(r.verdict().verdict()), r.profile_name(),
+        "%-40s %-11s %-9s %-14s %9s %10s  %s\n", r.id(),
+        rollrig::v1::RunStateDisplayName(r.state()),
+        rollrig::v1::VerdictDisplayName(r.verdict().verdict()), r.profile_name(),
         absl::StrCat(p.cycles_completed(), "/",
                      p.cycles_total() ? absl::StrCat(p.cycles_total()) : "-"),
         Clock(p.elapsed_s()), p.disconnects() ? DisconnectsText(p) : "-");
@@ -539,10 +508,7 @@ int EventsCommand(Session& s, const Args& args) {
       localtime_r(&secs, &tm);
       char stamp[32];
       std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
-      std::string kind = rollrig::v1::RigEventKind_Name(e.kind());
-      if (kind.rfind("RIG_EVENT_", 0) == 0) kind = kind.substr(10);
-      for (char& c : kind)
-        c = c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string kind = rollrig::v1::RigEventKindDisplayName(e.kind());
       s.out() << absl::StrFormat("%s.%03d %-16s %s\n", stamp, (ns / 1000000) % 1000, kind,
                                  e.message());
     }
@@ -563,7 +529,8 @@ int FaultCommand(Session& s, const Args& args) {
   if (auto e = ParseOptions(args, 0, {}, {}, 2, &o)) return s.Usage(*e);
   std::vector<std::string> names;
   for (int i = 1; rollrig::v1::InjectedFault_IsValid(i); ++i) {
-    names.push_back(InjectedFaultName(static_cast<rollrig::v1::InjectedFault>(i)));
+    names.push_back(
+        rollrig::v1::InjectedFaultDisplayName(static_cast<rollrig::v1::InjectedFault>(i)));
   }
   const std::string known = absl::StrJoin(names, ", ");
   if (o.positional.empty() || (o.positional[0] != "inject" && o.positional[0] != "clear")) {

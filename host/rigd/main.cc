@@ -19,11 +19,11 @@ int Main(int argc, char** argv) {
   absl::StatusOr<RigdOptions> options =
       ParseRigdOptions(std::vector<std::string>(argv + 1, argv + argc));
   if (!options.ok()) {
-    std::cerr << "rigd: " << options.status().message() << "\n" << kRigdUsage;
+    std::cerr << "rigd: " << options.status().message() << "\n" << RigdUsage();
     return 2;
   }
   if (options->help) {
-    std::cout << kRigdUsage;
+    std::cout << RigdUsage();
     return 0;
   }
 

@@ -1,66 +1,53 @@
 #include "host/rigd/rigd_options.h"
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
+#include "rig/base/command_line.h"
 
 namespace rollrig::host {
+namespace {
 
-const char kRigdUsage[] =
-    "usage: rigd [--device sim|tcp:HOST:PORT|usb|usb:SERIAL|replay:FILE]\n"
-    "            [--listen HOST:PORT] [--seed N] [--tick-hz HZ] [--serial S] [--runs-dir DIR]\n"
-    "\n"
-    "  --device   the massager to drive: sim (default, simulated in this process),\n"
-    "             tcp:HOST:PORT (a rig-sim process), usb (the first USB device\n"
-    "             1209:0001), usb:SERIAL (the one with that serial number), or\n"
-    "             replay:FILE.mcap (a run's recording played back as the device from\n"
-    "             the run's StartProgram; replay-fast:FILE.mcap as fast as rigd reads).\n"
-    "             With usb, rigd serves while no device is plugged in (status says it\n"
-    "             is waiting) and picks the device up when it arrives\n"
-    "  --listen   gRPC address (default 127.0.0.1:50051; loopback only)\n"
-    "  --seed     simulator noise seed (default 1)\n"
-    "  --tick-hz  simulator control tick, 1000..10000 (default 1000)\n"
-    "  --serial   simulator serial number (default SIM-0001)\n"
-    "  --runs-dir where runs are kept (default $XDG_DATA_HOME/rollrig/runs, i.e.\n"
-    "             ~/.local/share/rollrig/runs); one rigd per directory\n";
+const std::vector<OptionSpec>& RigdOptionSpecs() {
+  static const std::vector<OptionSpec> kOptions = {
+      {"--device", "sim|tcp:HOST:PORT|usb|usb:SERIAL|replay:FILE",
+       "the massager to drive: sim (default, simulated in this process),\n"
+       "tcp:HOST:PORT (a rig-sim process), usb (the first USB device\n"
+       "1209:0001), usb:SERIAL (the one with that serial number), or\n"
+       "replay:FILE.mcap (a run's recording played back as the device from\n"
+       "the run's StartProgram; replay-fast:FILE.mcap as fast as rigd reads).\n"
+       "With usb, rigd serves while no device is plugged in (status says it\n"
+       "is waiting) and picks the device up when it arrives"},
+      {"--listen", "HOST:PORT", "gRPC address (default 127.0.0.1:50051; loopback only)"},
+      {"--seed", "N", "simulator noise seed (default 1)"},
+      {"--tick-hz", "HZ", "simulator control tick, 1000..10000 (default 1000)"},
+      {"--serial", "S", "simulator serial number (default SIM-0001)"},
+      {"--runs-dir", "DIR",
+       "where runs are kept (default $XDG_DATA_HOME/rollrig/runs, i.e.\n"
+       "~/.local/share/rollrig/runs); one rigd per directory"},
+      {"--help", "", "this help"},
+      {"-h", "", ""},
+  };
+  return kOptions;
+}
+
+}  // namespace
+
+std::string RigdUsage() { return CommandLineHelp("rigd", RigdOptionSpecs()); }
 
 absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args) {
+  absl::StatusOr<CommandLine> line = ParseCommandLine(args, 0, RigdOptionSpecs(), {});
+  if (!line.ok()) return line.status();
   RigdOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    std::string name = arg;
-    if (name == "--help" || name == "-h") {
-      o.help = true;
-      continue;
-    }
-    std::string value;
-    if (const size_t eq = name.find('='); name.rfind("--", 0) == 0 && eq != std::string::npos) {
-      value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < args.size()) {
-      value = args[++i];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-    }
-    if (name == "--device") {
-      o.device = value;
-    } else if (name == "--listen") {
-      o.listen = value;
-    } else if (name == "--runs-dir") {
-      o.runs_dir = value;
-    } else if (name == "--serial") {
-      o.serial = value;
-    } else if (name == "--seed") {
-      if (!absl::SimpleAtoi(value, &o.seed)) {
-        return absl::InvalidArgumentError(absl::StrCat("invalid --seed '", value, "'"));
-      }
-    } else if (name == "--tick-hz") {
-      if (!absl::SimpleAtoi(value, &o.tick_hz) || o.tick_hz < 1000 || o.tick_hz > 10000) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("invalid --tick-hz '", value, "': expected 1000..10000"));
-      }
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown option '", arg, "'"));
-    }
+  o.help = line->flag("--help") || line->flag("-h");
+  o.device = line->value("--device", o.device);
+  o.listen = line->value("--listen", o.listen);
+  o.runs_dir = line->value("--runs-dir", o.runs_dir);
+  o.serial = line->value("--serial", o.serial);
+  if (absl::Status s =
+          line->ReadInteger<uint64_t>("--seed", 0, UINT64_MAX, &o.seed, "a whole number >= 0");
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = line->ReadInteger<uint32_t>("--tick-hz", 1000, 10000, &o.tick_hz); !s.ok()) {
+    return s;
   }
   return o;
 }

@@ -22,6 +22,7 @@ struct RigdOptions {
 // INVALID_ARGUMENT naming the bad option or value.
 absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args);
 
-extern const char kRigdUsage[];
+// rigd --help, generated from the options ParseRigdOptions accepts.
+std::string RigdUsage();
 
 }  // namespace rollrig::host

@@ -19,11 +19,6 @@ constexpr int kRankDevice = 0;
 constexpr int kRankGap = 1;
 constexpr int kRankRequest = 2;
 
-bool IsFinal(v1::RunState s) {
-  return s == v1::RUN_STATE_COMPLETED || s == v1::RUN_STATE_ABORTED || s == v1::RUN_STATE_FAULTED ||
-         s == v1::RUN_STATE_INTERRUPTED;
-}
-
 // Why the device aborted the program, from the device's own words (its event), so every
 // driver of the model says the same.
 std::string DeviceAbortReason(const v1::DeviceEvent& d) {
@@ -35,7 +30,7 @@ std::string DeviceAbortReason(const v1::DeviceEvent& d) {
 
 // rigd's own event for the end of the run.
 bool IsOwnEnd(const v1::RigEvent& e) {
-  return e.kind() == v1::RIG_EVENT_RUN_STATE && e.who().empty() && IsFinal(e.run_state());
+  return e.kind() == v1::RIG_EVENT_RUN_STATE && e.who().empty() && v1::RunIsFinal(e.run_state());
 }
 
 // The reason in rigd's own run-state message "run ID STATE: REASON".
@@ -312,7 +307,7 @@ void RunModel::ApplyRunState(const v1::RigEvent& e, RunEffects* fx) {
   if (e.run_state() == v1::RUN_STATE_PAUSED) paused_ = true;
   if (e.run_state() == v1::RUN_STATE_RUNNING) paused_ = false;
   // An end rigd decided alone (it shut down, arming failed): nothing is noted.
-  if (IsFinal(e.run_state())) End(e.run_state(), ReasonOf(e), fx);
+  if (v1::RunIsFinal(e.run_state())) End(e.run_state(), ReasonOf(e), fx);
 }
 
 void RunModel::StopBy(const std::string& who, RunEffects* fx) {
@@ -401,7 +396,7 @@ void RunModel::ApplyRunStateWhileHeld(const v1::RigEvent& e, RunEffects* fx) {
     device_gone_ = false;
     return;
   }
-  if (!IsFinal(e.run_state())) return;
+  if (!v1::RunIsFinal(e.run_state())) return;
   // How rigd ended the run while held: a cycle count reached before the loss, a restart
   // that failed, a fault found when the device came back.
   switch (e.run_state()) {
@@ -453,7 +448,8 @@ void RunModel::End(v1::RunState state, const std::string& reason, RunEffects* fx
   for (v1::LimitResult& r : analyzer_->TakeNewViolations()) fx->limit_notes.push_back(std::move(r));
   RunEnd end;
   end.state = state;
-  end.reason = reason.empty() && state != v1::RUN_STATE_UNSPECIFIED ? RunStateName(state) : reason;
+  end.reason = reason.empty() && state != v1::RUN_STATE_UNSPECIFIED ? v1::RunStateDisplayName(state)
+                                                                    : reason;
   end.verdict = analyzer_->Verdict();
   end_ = end;
   fx->end = std::move(end);

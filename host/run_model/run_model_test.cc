@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "enum_names.h"
 #include "gtest/gtest.h"
 #include "host/run_model/verdict_line.h"
 
@@ -467,9 +468,10 @@ TEST(RunModelTest, Scenarios) {
     SCOPED_TRACE(sc.name);
     const Outcome out = Play(sc.inputs, sc.rules);
     ASSERT_TRUE(out.end.has_value());
-    EXPECT_EQ(RunStateName(out.end->state), RunStateName(sc.state));
+    EXPECT_EQ(v1::RunStateDisplayName(out.end->state), v1::RunStateDisplayName(sc.state));
     EXPECT_NE(out.end->reason.find(sc.reason_has), std::string::npos) << out.end->reason;
-    EXPECT_EQ(VerdictName(out.end->verdict.verdict()), VerdictName(sc.verdict))
+    EXPECT_EQ(v1::VerdictDisplayName(out.end->verdict.verdict()),
+              v1::VerdictDisplayName(sc.verdict))
         << out.end->verdict.reason();
     EXPECT_NE(out.end->verdict.reason().find(sc.verdict_has), std::string::npos)
         << out.end->verdict.reason();

@@ -9,11 +9,7 @@
 
 namespace rollrig::run_model {
 
-// "PASS", "FAIL", "MARGINAL", "ABORTED"; "none" for a verdict never reached.
-std::string VerdictName(rollrig::v1::Verdict verdict);
-// "running", "faulted", ...; "unknown" for an unset state.
-std::string RunStateName(rollrig::v1::RunState state);
-
+// The words (verdict and state names) come from protos/enum_names.h.
 // "verdict: NAME REASON", and " [STATE: STATE_REASON]" when the run ended FAULTED or
 // INTERRUPTED (a fault of the rig or of rigd, not of the device under test).
 std::string VerdictLine(const rollrig::v1::RunVerdict& verdict, rollrig::v1::RunState state,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "enum_names.h"
 #include "host/device/device_client.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/recorder/recorder.h"
@@ -16,15 +17,6 @@
 #include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::host {
-
-// Arming, running, paused or held: the run is not over.
-inline bool IsActive(rollrig::v1::RunState s) {
-  return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
-}
-
-// "running", "held", ... as the run's messages say it.
-std::string StateName(rollrig::v1::RunState s);
 
 struct ActiveRun {
   rollrig::v1::RunInfo info;

@@ -105,10 +105,10 @@ absl::StatusOr<std::unique_ptr<ActiveRun>> RunManager::PrepareRun(
 }
 
 absl::Status RunManager::CheckCanStart(const DeviceSnapshot& snap) const {
-  if (active_ && IsActive(active_->info.state())) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("run ", active_->info.id(), " is ", StateName(active_->info.state()),
-                     "; stop it first (rigctl runs stop) or wait for it to end"));
+  if (active_ && rollrig::v1::RunIsActive(active_->info.state())) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "run ", active_->info.id(), " is ", rollrig::v1::RunStateDisplayName(active_->info.state()),
+        "; stop it first (rigctl runs stop) or wait for it to end"));
   }
   if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
     return absl::UnavailableError(absl::StrCat("no device connected (", snap.transport,
@@ -132,9 +132,9 @@ absl::Status RunManager::ContinueInterrupted(const std::string& resume_id, Activ
         absl::StrCat("run ", old->id(), " was already resumed as ", old->resumed_by()));
   }
   if (old->state() != rollrig::v1::RUN_STATE_INTERRUPTED) {
-    return absl::FailedPreconditionError(absl::StrCat("run ", old->id(), " is ",
-                                                      StateName(old->state()),
-                                                      "; only an interrupted run can be resumed"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("run ", old->id(), " is ", rollrig::v1::RunStateDisplayName(old->state()),
+                     "; only an interrupted run can be resumed"));
   }
   *spec = old->spec();
   *cycles_done_before = old->progress().cycles_completed();

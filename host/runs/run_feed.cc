@@ -10,7 +10,9 @@ namespace rollrig::host {
 
 using rollrig::v1::HostMessage;
 
-bool RunManager::StillActive() const { return active_ && IsActive(active_->info.state()); }
+bool RunManager::StillActive() const {
+  return active_ && rollrig::v1::RunIsActive(active_->info.state());
+}
 
 void RunManager::Step() {
   if (!StillActive() || !active_->telemetry) return;
@@ -158,9 +160,9 @@ void RunManager::Finish(const run_model::RunEnd& end) {
   device_->telemetry().Unsubscribe(run.telemetry);
   device_->events().Unsubscribe(run.events);
   SaveLocked();
-  const std::string verdict = rollrig::v1::Verdict_Name(run.info.verdict().verdict());
-  Publish(absl::StrCat("run ", run.info.id(), " ", StateName(end.state), ": ", verdict.substr(8),
-                       " ", run.info.verdict().reason()));
+  const std::string verdict = rollrig::v1::VerdictDisplayName(run.info.verdict().verdict());
+  Publish(absl::StrCat("run ", run.info.id(), " ", rollrig::v1::RunStateDisplayName(end.state),
+                       ": ", verdict, " ", run.info.verdict().reason()));
 }
 
 void RunManager::Publish(const std::string& message) {

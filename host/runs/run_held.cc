@@ -263,8 +263,9 @@ void RunManager::EndHeld(RunState state, const std::string& reason) {
   e.set_kind(rollrig::v1::RIG_EVENT_RUN_STATE);
   e.set_run_id(run.info.id());
   e.set_run_state(state);
-  e.set_message(absl::StrCat("run ", run.info.id(), " ", StateName(state), ": ",
-                             reason.empty() ? StateName(state) : reason));
+  e.set_message(absl::StrCat("run ", run.info.id(), " ", rollrig::v1::RunStateDisplayName(state),
+                             ": ",
+                             reason.empty() ? rollrig::v1::RunStateDisplayName(state) : reason));
   Execute(run.model->Event(e));
 }
 

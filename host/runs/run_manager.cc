@@ -19,13 +19,6 @@ constexpr absl::Duration kShutdownStandstillTimeout = absl::Seconds(5);
 
 }  // namespace
 
-std::string StateName(RunState s) {
-  std::string name = rollrig::v1::RunState_Name(s);
-  if (name.rfind("RUN_STATE_", 0) == 0) name = name.substr(10);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
-
 RunManager::RunManager(DeviceClient* device, RunStore* store, LeaseManager* lease,
                        RunManagerOptions options)
     : device_(device),
@@ -116,7 +109,8 @@ void RunManager::StartRun(const rollrig::v1::StartRunRequest& request, RunCallba
 }
 
 absl::Status RunManager::CheckActive(const std::string& id) const {
-  if (active_ && IsActive(active_->info.state()) && (id.empty() || id == active_->info.id())) {
+  if (active_ && rollrig::v1::RunIsActive(active_->info.state()) &&
+      (id.empty() || id == active_->info.id())) {
     return absl::OkStatus();
   }
   return absl::FailedPreconditionError(
@@ -131,7 +125,8 @@ void RunManager::PauseRun(const std::string& id, RunCallback done) {
     }
     if (active_->info.state() != rollrig::v1::RUN_STATE_RUNNING) {
       done(absl::FailedPreconditionError(
-          absl::StrCat("run ", active_->info.id(), " is ", StateName(active_->info.state()))));
+          absl::StrCat("run ", active_->info.id(), " is ",
+                       rollrig::v1::RunStateDisplayName(active_->info.state()))));
       return;
     }
     HostMessage m;

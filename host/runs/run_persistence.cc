@@ -19,7 +19,7 @@ constexpr absl::Duration kSavePeriod = absl::Seconds(1);
 // Runs a previous rigd left active: it stopped while they ran (crash or power cut).
 void RunManager::MarkInterrupted(std::vector<RunInfo>* runs) {
   for (RunInfo& run : *runs) {
-    if (!IsActive(run.state())) continue;
+    if (!rollrig::v1::RunIsActive(run.state())) continue;
     run.set_state(rollrig::v1::RUN_STATE_INTERRUPTED);
     run.set_state_reason(
         "rigd stopped while the run was active (crash or power cut); resume it with "
@@ -41,7 +41,7 @@ void RunManager::SaveLocked() {
   if (absl::Status s = store_->Save(active_->info); !s.ok()) {
     LogProblem(std::string(s.message()));
     // An ended run is saved no more by its own steps: saved again once there is space.
-    if (!IsActive(active_->info.state())) unsaved_runs_.insert(active_->info.id());
+    if (!rollrig::v1::RunIsActive(active_->info.state())) unsaved_runs_.insert(active_->info.id());
   }
   active_->last_save_ns = ClockNow();
 }
@@ -80,14 +80,15 @@ void RunManager::SaveNewCycles() {
 // Saves the visible copy of ended run `run_id`; on failure it is tried again later.
 void RunManager::SaveEndedRun(const std::string& run_id) {
   const std::optional<RunInfo> run = view_.Find(run_id);
-  if (!run || IsActive(run->state())) return;
+  if (!run || rollrig::v1::RunIsActive(run->state())) return;
   const bool retried = unsaved_runs_.erase(run_id) > 0;
   if (absl::Status s = store_->Save(*run); !s.ok()) {
     unsaved_runs_.insert(run_id);
     return;
   }
   if (retried) {
-    LogProblem(absl::StrCat("run ", run_id, ": saved as ", StateName(run->state()),
+    LogProblem(absl::StrCat("run ", run_id, ": saved as ",
+                            rollrig::v1::RunStateDisplayName(run->state()),
                             " now that there is space"));
   }
 }

@@ -101,7 +101,8 @@ void RunManager::FinishRecording(RunState state, const std::string& reason) {
   end_event.set_host_time_ns(HostNow());
   end_event.set_run_id(run.info.id());
   end_event.set_run_state(state);
-  end_event.set_message(absl::StrCat("run ", run.info.id(), " ", StateName(state), ": ", reason));
+  end_event.set_message(absl::StrCat("run ", run.info.id(), " ",
+                                     rollrig::v1::RunStateDisplayName(state), ": ", reason));
   (void)run.recorder->AddEvent(end_event);
   recorder::RecordingEnd end;
   end.state = state;
@@ -192,7 +193,7 @@ void RunManager::FinalizeLeftoverRecordings(std::vector<RunInfo>* runs) {
         changed = true;
       }
     }
-    if (changed && !IsActive(run.state())) {
+    if (changed && !rollrig::v1::RunIsActive(run.state())) {
       if (absl::Status s = store_->Save(run); !s.ok()) LogProblem(std::string(s.message()));
     }
   }

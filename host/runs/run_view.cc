@@ -24,7 +24,7 @@ void RunView::Put(const RunInfo& run) {
     }
   }
   if (!found) runs_.insert(runs_.begin(), run);
-  active_id_ = IsActive(run.state()) ? run.id() : "";
+  active_id_ = rollrig::v1::RunIsActive(run.state()) ? run.id() : "";
   ++version_;
 }
 

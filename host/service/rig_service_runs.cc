@@ -14,11 +14,6 @@
 namespace rollrig::host {
 namespace {
 
-bool RunActive(rollrig::v1::RunState s) {
-  return s == rollrig::v1::RUN_STATE_ARMING || s == rollrig::v1::RUN_STATE_RUNNING ||
-         s == rollrig::v1::RUN_STATE_PAUSED || s == rollrig::v1::RUN_STATE_HELD;
-}
-
 // Streams a run's progress, at most every 200 ms and only when it changed, until it ends.
 class RunWatchStream final : public PumpedWriter<rollrig::v1::RunInfo> {
  public:
@@ -39,7 +34,8 @@ class RunWatchStream final : public PumpedWriter<rollrig::v1::RunInfo> {
     if (id_.empty()) id_ = run->id();  // follow the run we started with
     info_ = *std::move(run);
     info_.mutable_spec()->mutable_profile()->clear_text();
-    if (!RunActive(info_.state())) EndStream(grpc::Status::OK);  // this is the last message
+    if (!rollrig::v1::RunIsActive(info_.state()))
+      EndStream(grpc::Status::OK);  // this is the last message
     sent_any_ = true;
     sent_version_ = version;
     last_sent_ = now;
@@ -295,7 +291,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::InjectFault(grpc::CallbackServerContex
         rollrig::v1::RigEvent e;
         e.set_kind(rollrig::v1::RIG_EVENT_FAULT_INJECTED);
         e.set_who(who);
-        std::string name = rollrig::v1::InjectedFault_Name(faults.front());
+        const std::string name = rollrig::v1::InjectedFaultDisplayName(faults.front());
         e.set_message(
             clear_all
                 ? absl::StrCat("injected faults cleared by ", who)

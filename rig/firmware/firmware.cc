@@ -608,17 +608,17 @@ CommandResult Firmware::StartProgram(uint64_t program_id, uint32_t cycles, uint3
   return CommandResult::kOk;
 }
 
+std::optional<CommandResult> Firmware::PauseOrResumeAnswer(ProgramState from,
+                                                           ProgramState to) const {
+  const ProgramState now = status_.program_state;
+  if (now == from) return std::nullopt;
+  if (now == to) return CommandResult::kOk;  // already there
+  return now == ProgramState::kStopping ? CommandResult::kBusy : CommandResult::kBadRequest;
+}
+
 CommandResult Firmware::PauseProgram() {
-  switch (status_.program_state) {
-    case ProgramState::kRunning:
-      break;
-    case ProgramState::kPaused:
-      return CommandResult::kOk;
-    case ProgramState::kStopping:
-      return CommandResult::kBusy;
-    case ProgramState::kNone:
-    case ProgramState::kLoaded:
-      return CommandResult::kBadRequest;
+  if (auto answer = PauseOrResumeAnswer(ProgramState::kRunning, ProgramState::kPaused)) {
+    return *answer;
   }
   status_.program_state = ProgramState::kPaused;
   status_.roller_rpm_target = 0;
@@ -629,16 +629,8 @@ CommandResult Firmware::PauseProgram() {
 }
 
 CommandResult Firmware::ResumeProgram() {
-  switch (status_.program_state) {
-    case ProgramState::kPaused:
-      break;
-    case ProgramState::kRunning:
-      return CommandResult::kOk;
-    case ProgramState::kStopping:
-      return CommandResult::kBusy;
-    case ProgramState::kNone:
-    case ProgramState::kLoaded:
-      return CommandResult::kBadRequest;
+  if (auto answer = PauseOrResumeAnswer(ProgramState::kPaused, ProgramState::kRunning)) {
+    return *answer;
   }
   // The next tick sets the targets from the program again; the ramps make it smooth.
   status_.program_state = ProgramState::kRunning;

@@ -34,6 +34,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "rig/base/telemetry_sample.h"
 #include "rig/firmware/faults.h"
@@ -266,6 +267,10 @@ class Firmware {
   void FinishProgram();
   void AbortProgram();
   void PushProgramEvent(EventKind kind, uint32_t cycle);
+  // The answer to a pause or resume that cannot go from `from` to `to` now: ok when the
+  // program is there already, busy while it stops, a bad request with none started;
+  // nullopt when it may go.
+  std::optional<CommandResult> PauseOrResumeAnswer(ProgramState from, ProgramState to) const;
   float TickSeconds() const { return dt_s_; }
   float RpmToMotorRadS(float rpm) const;
   float MotorRadSToRpm(float w) const;

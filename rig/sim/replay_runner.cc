@@ -1,9 +1,8 @@
 #include "rig/sim/replay_runner.h"
 
-#include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <utility>
+#include <vector>
 
 namespace rollrig::sim {
 namespace {
@@ -24,36 +23,15 @@ ReplayRunner::~ReplayRunner() { Stop(); }
 void ReplayRunner::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (running_) return;
-  running_ = true;
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void ReplayRunner::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!running_) return;
-    running_ = false;
-  }
-  wake_.notify_all();
-  output_ready_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  StartThreadLocked();
 }
 
 void ReplayRunner::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (running_) {
-    if (to_host_.size() - to_host_head_ < kHostPipeBytes) {
+    if (host_pipe_has_room()) {
       device_.Pump(clock_->NowNanos(), kFastItemsPerWake);
-      scratch_.clear();
-      device_.TakeOutput(&scratch_);
-      if (!scratch_.empty()) {
-        if (to_host_head_ > 0 && to_host_head_ == to_host_.size()) {
-          to_host_.clear();
-          to_host_head_ = 0;
-        }
-        to_host_.insert(to_host_.end(), scratch_.begin(), scratch_.end());
-        output_ready_.notify_all();
-      }
+      if (device_.TakeOutput(host_pipe_back()) > 0) output_ready_.notify_all();
     }
     std::vector<std::string> notes = device_.TakeNotes();
     if (!notes.empty() && log_) {
@@ -70,26 +48,9 @@ void ReplayRunner::WriteFromHost(const uint8_t* data, size_t n) {
   device_.ReceiveFromHost(data, n);
 }
 
-size_t ReplayRunner::ReadToHost(uint8_t* buf, size_t cap, int64_t timeout_ns) {
-  std::unique_lock<std::mutex> lock(mu_);
-  output_ready_.wait_for(lock, std::chrono::nanoseconds(timeout_ns),
-                         [&] { return !running_ || to_host_head_ < to_host_.size(); });
-  const size_t n = std::min(cap, to_host_.size() - to_host_head_);
-  if (n == 0) return 0;
-  std::memcpy(buf, to_host_.data() + to_host_head_, n);
-  to_host_head_ += n;
-  if (to_host_head_ == to_host_.size()) {
-    to_host_.clear();
-    to_host_head_ = 0;
-  }
-  return n;
-}
-
 void ReplayRunner::DiscardPipes() {
   std::lock_guard<std::mutex> lock(mu_);
-  to_host_.clear();
-  to_host_head_ = 0;
-  scratch_.clear();
+  DiscardHostPipeLocked();
   std::vector<uint8_t> drop;
   device_.TakeOutput(&drop);
 }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <utility>
 
 namespace rollrig::sim {
@@ -19,22 +18,10 @@ SimRunner::~SimRunner() { Stop(); }
 void SimRunner::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (running_) return;
-  running_ = true;
   tick_period_ns_ = int64_t{device_.firmware().tick_period_us()} * 1000;
   start_ns_ = clock_->NowNanos();
   next_tick_ = 0;
-  thread_ = std::thread([this] { Loop(); });
-}
-
-void SimRunner::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!running_) return;
-    running_ = false;
-  }
-  wake_.notify_all();
-  output_ready_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  StartThreadLocked();
 }
 
 void SimRunner::WriteFromHost(const uint8_t* data, size_t n) {
@@ -42,26 +29,10 @@ void SimRunner::WriteFromHost(const uint8_t* data, size_t n) {
   from_host_.insert(from_host_.end(), data, data + n);
 }
 
-size_t SimRunner::ReadToHost(uint8_t* buf, size_t cap, int64_t timeout_ns) {
-  std::unique_lock<std::mutex> lock(mu_);
-  output_ready_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(timeout_ns, 0)),
-                         [this] { return !running_ || to_host_head_ < to_host_.size(); });
-  if (!running_) return 0;
-  const size_t n = std::min(cap, to_host_.size() - to_host_head_);
-  if (n > 0) std::memcpy(buf, to_host_.data() + to_host_head_, n);
-  to_host_head_ += n;
-  if (to_host_head_ == to_host_.size()) {
-    to_host_.clear();
-    to_host_head_ = 0;
-  }
-  return n;
-}
-
 void SimRunner::DiscardPipes() {
   std::lock_guard<std::mutex> lock(mu_);
   from_host_.clear();
-  to_host_.clear();
-  to_host_head_ = 0;
+  DiscardHostPipeLocked();
   // What the device had queued for the old host is stale too (whole frames only: the
   // device never hands out part of a frame here).
   std::vector<uint8_t> stale;
@@ -114,8 +85,7 @@ int64_t SimRunner::RunDueTicks(int64_t now_ns) {
       device_.Tick();
     }
   }
-  const size_t queued = to_host_.size() - to_host_head_;
-  if (queued < kHostPipeBytes) device_.TakeOutput(&to_host_);
+  if (host_pipe_has_room()) device_.TakeOutput(host_pipe_back());
   // Wake no more often than the granularity: later ticks wait for the next burst.
   return std::max(tick_time(next_tick_), now_ns + kWakeGranularityNs);
 }

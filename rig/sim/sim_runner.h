@@ -8,42 +8,34 @@
 // one burst of kMaxBurstTicks and skips the rest: device time then lags the clock, but
 // the simulator never spirals trying to catch up.
 //
-// Flow control: device output moves into the host pipe only while the pipe holds less
-// than kHostPipeBytes, so a host that stops reading backs up into the device, whose
+// Flow control (PipeRunner): a host that stops reading backs up into the device, whose
 // telemetry ring then fills and drops (counted), as over a stalled USB link.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "rig/base/clock.h"
-#include "rig/sim/device_pipe.h"
+#include "rig/sim/pipe_runner.h"
 #include "rig/sim/simulated_device.h"
 
 namespace rollrig::sim {
 
 // Thread-safe. Start() launches the simulator thread; Stop() (or the destructor) joins it.
-class SimRunner final : public DevicePipe {
+class SimRunner final : public PipeRunner {
  public:
   static constexpr uint64_t kMaxBurstTicks = 200;
-  static constexpr size_t kHostPipeBytes = 64 * 1024;
 
   SimRunner(const SimOptions& options, Clock* clock);
   ~SimRunner() override;
 
   void Start();
-  void Stop();
 
   // Host-to-device bytes (any chunking).
   void WriteFromHost(const uint8_t* data, size_t n) override;
-  // Device-to-host bytes: waits up to timeout_ns for some, then copies at most `cap`.
-  // Returns the count (0 on timeout or after Stop()).
-  size_t ReadToHost(uint8_t* buf, size_t cap, int64_t timeout_ns) override;
   // Discards bytes queued in both directions (a new host connection starts clean).
   void DiscardPipes() override;
 
@@ -57,7 +49,7 @@ class SimRunner final : public DevicePipe {
   void SetWatchdogResetListener(std::function<void()> listener);
 
  private:
-  void Loop();
+  void Loop() override;
   // Runs the ticks that are due (at most a burst); returns the clock time of the next one.
   int64_t RunDueTicks(int64_t now_ns);
   // Waits until the clock reaches deadline_ns or Stop() is called, waking about once a
@@ -66,14 +58,7 @@ class SimRunner final : public DevicePipe {
 
   Clock* clock_;
   SimulatedDevice device_;
-  std::mutex mu_;
-  std::condition_variable output_ready_;
-  std::condition_variable wake_;  // Stop() interrupts the wait between bursts
   std::vector<uint8_t> from_host_;
-  std::vector<uint8_t> to_host_;
-  size_t to_host_head_ = 0;  // bytes before it were already read
-  bool running_ = false;
-  std::thread thread_;
   int64_t start_ns_ = 0;  // clock time of tick 0
   int64_t tick_period_ns_ = 0;
   uint64_t next_tick_ = 0;  // index of the next tick to run
