@@ -35,7 +35,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "rig/base/telemetry_sample.h"
+#include "rig/base/telemetry_channels.h"
 #include "rig/firmware/faults.h"
 #include "rig/firmware/fixed_ring.h"
 #include "rig/firmware/io.h"
@@ -83,7 +83,7 @@ struct FirmwareConfig {
   float motor_inertia = 1.01e-5f;
 };
 
-// The sample the firmware produces (rig/base/telemetry_sample.h: the host records the same
+// The sample the firmware produces (rig/base/telemetry_channels.h: the host records the same
 // struct without depending on the firmware).
 using TelemetrySample = rollrig::TelemetrySample;
 
