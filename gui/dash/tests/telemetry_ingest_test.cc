@@ -26,9 +26,9 @@ TEST(TelemetryIngest, RowsStartAtTimeZeroWithTheirValues) {
   ASSERT_EQ(pts.size(), 2u);
   EXPECT_DOUBLE_EQ(pts[0].t, 0.0);
   EXPECT_NEAR(pts[1].t, 0.001, 1e-9);
-  EXPECT_FLOAT_EQ(pts[1].v[kTorque], 0.7f);
-  EXPECT_FLOAT_EQ(pts[1].v[kRoller], 7.0f);
-  EXPECT_FLOAT_EQ(pts[1].v[kRollerCmd], 60.0f);
+  EXPECT_FLOAT_EQ(pts[1].v[ChannelNamed("torque_nm")], 0.7f);
+  EXPECT_FLOAT_EQ(pts[1].v[ChannelNamed("roller_rpm")], 7.0f);
+  EXPECT_FLOAT_EQ(pts[1].v[ChannelNamed("roller_rpm_cmd")], 60.0f);
   EXPECT_DOUBLE_EQ(in.time_zero_s(), 100.0);
 }
 
@@ -60,7 +60,7 @@ TEST(TelemetryIngest, RecordCounterJumpsAreGaps) {
   EXPECT_NEAR(pts[3].t, 0.050, 1e-9);
   EXPECT_EQ(pts[3].dropped_before, 47u);
   EXPECT_EQ(pts[4].dropped_before, 0u);
-  EXPECT_FLOAT_EQ(pts[4].v[kForce], 151.0f);
+  EXPECT_FLOAT_EQ(pts[4].v[ChannelNamed("force_n")], 151.0f);
 }
 
 TEST(TelemetryIngest, ADeviceResetNeverRunsTimeBackwards) {
@@ -88,13 +88,13 @@ TEST(SeriesSet, GapsBreakEveryChannelAndCountDrops) {
   EXPECT_EQ(set.points(), 1500u);
   EXPECT_EQ(set.dropped_total(), 499u);
   SeriesView view;
-  set.series(kTorque).Query(0.9, 1.6, 2000, &view);
+  set.series(ChannelNamed("torque_nm")).Query(0.9, 1.6, 2000, &view);
   ASSERT_TRUE(view.raw);
   EXPECT_EQ(view.dropped_in_view, 499u);
   size_t breaks = 0;
   for (uint8_t g : view.gap_before) breaks += g;
   EXPECT_EQ(breaks, 1u);
-  set.series(kForce).Query(0.9, 1.6, 2000, &view);
+  set.series(ChannelNamed("force_n")).Query(0.9, 1.6, 2000, &view);
   EXPECT_EQ(view.dropped_in_view, 499u);
 }
 
