@@ -33,7 +33,8 @@ struct TelemetrySample {
   float preload_cmd_n = 0;
   float current_a = 0;
   float temp_c = 0;
-  float voltage_v = 0;  // applied motor voltage
+  float voltage_v = 0;       // applied motor voltage
+  float head_current_a = 0;  // head servo supply current
   // While a program runs (or is paused): the active segment and the cycle number; -1 and
   // 0 otherwise, including the ramp-down after a program ends.
   int32_t segment = -1;
@@ -51,12 +52,15 @@ struct PlotGroup {
 };
 
 // Index = TelemetryChannel::plot_group.
+// clang-format off
 inline constexpr std::array kPlotGroups = {
     PlotGroup{"Roller speed", "rpm"},
     PlotGroup{"Head angle", "deg"},
     PlotGroup{"Torque", "N·m"},
     PlotGroup{"Force", "N"},
+    PlotGroup{"Head current", "A"},
 };
+// clang-format on
 inline constexpr int kNoPlot = -1;
 
 // What a limit on a channel checks: nothing (limits may not name it), its value, or its
@@ -102,6 +106,7 @@ inline constexpr std::array kTelemetryChannels = {
     TelemetryChannel{"current_a",      "A",   "current_ma",       1000.0, &TelemetrySample::current_a,      kNoPlot, false,   {4, "current_A", 9, 3},  6, LimitUse::kMagnitude},
     TelemetryChannel{"temp_c",         "°C",  "temp_cc",          100.0,  &TelemetrySample::temp_c,         kNoPlot, false,   {2, "temp_C", 7, 2},     5, LimitUse::kValue},
     TelemetryChannel{"voltage_v",      "V",   "voltage_mv",       1000.0, &TelemetrySample::voltage_v,      kNoPlot, false,   {},                      0, LimitUse::kNone},
+    TelemetryChannel{"head_current_a", "A",   "head_current_ma",  1000.0, &TelemetrySample::head_current_a, 4,       false,   {4, "head_A", 8, 3},     7, LimitUse::kValue},
 };
 // clang-format on
 inline constexpr size_t kTelemetryChannelCount = kTelemetryChannels.size();

@@ -235,6 +235,7 @@ class Firmware {
     float roller_rpm_window = 0;
     float current_a = 0;
     float head_deg = 0;
+    float head_current_a = 0;
     float load_cell_raw_n = 0;
     float force_n = 0;  // tared
     float temp_c = 25;

@@ -98,5 +98,27 @@ TEST(SeriesSet, GapsBreakEveryChannelAndCountDrops) {
   EXPECT_EQ(view.dropped_in_view, 499u);
 }
 
+TEST(TelemetryIngest, AChannelTheSourceLacksIsNotDrawn) {
+  // Rows from a rig before head_current_a: the field is unset, so the channel is absent
+  // on every point and its series stays empty (nothing drawn), unlike a present zero.
+  TelemetryIngestor in;
+  std::vector<TelemetryPoint> pts;
+  in.AddRow(Row(1.0, 1, 0.5), &pts);
+  rollrig::v1::TelemetryRow with = Row(1.001, 2, 0.5);
+  with.set_head_current_a(0.0);  // measured, and zero
+  in.AddRow(with, &pts);
+  const Channel head = ChannelNamed("head_current_a");
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_NE(pts[0].absent & ChannelBit(head), 0u);
+  EXPECT_EQ(pts[1].absent & ChannelBit(head), 0u);
+  SeriesSet absent_only, present;
+  absent_only.Append({pts[0]});
+  present.Append(pts);
+  std::lock_guard<std::mutex> a(absent_only.mutex()), b(present.mutex());
+  EXPECT_EQ(absent_only.series(head).size(), 0u);
+  EXPECT_EQ(absent_only.series(ChannelNamed("torque_nm")).size(), 1u);
+  EXPECT_EQ(present.series(head).size(), 1u);
+}
+
 }  // namespace
 }  // namespace rollrig::gui
