@@ -7,7 +7,10 @@ namespace rollrig {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-ChannelFields::ChannelFields(const google::protobuf::Descriptor* message, Naming naming) {
+ChannelFields::ChannelFields(const google::protobuf::Descriptor* message, Naming naming)
+    : reflection_(google::protobuf::MessageFactory::generated_factory()
+                      ->GetPrototype(message)
+                      ->GetReflection()) {
   for (size_t i = 0; i < kTelemetryChannelCount; ++i) {
     const TelemetryChannel& c = kTelemetryChannels[i];
     const std::string_view name = naming == Naming::kWire ? c.wire_field : c.name;
@@ -23,17 +26,16 @@ ChannelFields::ChannelFields(const google::protobuf::Descriptor* message, Naming
 std::optional<double> ChannelFields::Get(const Message& m, size_t channel) const {
   const FieldDescriptor* f = fields_[channel];
   if (f == nullptr) return std::nullopt;
-  const google::protobuf::Reflection* r = m.GetReflection();
-  if (f->has_presence() && !r->HasField(m, f)) return std::nullopt;
-  return r->GetDouble(m, f);
+  if (f->has_presence() && !reflection_->HasField(m, f)) return std::nullopt;
+  return reflection_->GetDouble(m, f);
 }
 
 void ChannelFields::Set(Message* m, size_t channel, double value) const {
-  if (const FieldDescriptor* f = fields_[channel]) m->GetReflection()->SetDouble(m, f, value);
+  if (const FieldDescriptor* f = fields_[channel]) reflection_->SetDouble(m, f, value);
 }
 
 void ChannelFields::Clear(Message* m, size_t channel) const {
-  if (const FieldDescriptor* f = fields_[channel]) m->GetReflection()->ClearField(m, f);
+  if (const FieldDescriptor* f = fields_[channel]) reflection_->ClearField(m, f);
 }
 
 void ChannelFields::Write(const TelemetrySample& s, Message* m) const {
@@ -60,15 +62,15 @@ void ChannelFields::Read(const Message& m, TelemetrySample* s) const {
 
 int ChannelFields::ColumnSize(const Message& m, size_t channel) const {
   const FieldDescriptor* f = fields_[channel];
-  return f == nullptr ? 0 : m.GetReflection()->FieldSize(m, f);
+  return f == nullptr ? 0 : reflection_->FieldSize(m, f);
 }
 
 int32_t ChannelFields::ColumnValue(const Message& m, size_t channel, int index) const {
-  return m.GetReflection()->GetRepeatedInt32(m, fields_[channel], index);
+  return reflection_->GetRepeatedInt32(m, fields_[channel], index);
 }
 
 void ChannelFields::AddToColumn(Message* m, size_t channel, int32_t value) const {
-  if (const FieldDescriptor* f = fields_[channel]) m->GetReflection()->AddInt32(m, f, value);
+  if (const FieldDescriptor* f = fields_[channel]) reflection_->AddInt32(m, f, value);
 }
 
 }  // namespace rollrig
