@@ -20,8 +20,10 @@ constexpr double kOverheatingMaxC = 200.0;
 // full scale (enough to saturate it when asked to).
 constexpr double kPreloadForceLimitFactor = 1.25;
 
-// Below this rate the head counts as standing still (for its Coulomb friction).
-constexpr double kHeadTurningDps = 0.01;
+// Below this rate the head counts as standing still (for its Coulomb friction): the
+// position loop holding a target dithers on the angle sensor's noise at a few tenths of
+// a degree per second at most, and that is the servo holding, not the head turning.
+constexpr double kHeadTurningDps = 1.0;
 
 double Sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
 
@@ -211,8 +213,8 @@ void Plant::StepHead(const firmware::ActuatorOutputs& out, double h) {
 double Plant::HeadServoCurrent(double rate_dps, double accel_dps2) const {
   constexpr double kRadPerDeg = std::numbers::pi / 180.0;
   const double omega = rate_dps * kRadPerDeg;  // rad/s at the output
-  // Coulomb friction acts while the head turns; the servo's exponential approach to a
-  // stop leaves a creep far below anything the position feedback resolves, not turning.
+  // Coulomb friction acts while the head turns; the creep of the servo's exponential
+  // approach to a stop, and its dither while holding, are not turning.
   const double coulomb = std::abs(rate_dps) > kHeadTurningDps ? params_.head_coulomb : 0.0;
   const double torque = params_.head_inertia * accel_dps2 * kRadPerDeg +
                         params_.head_viscous * omega + coulomb * Sign(omega) +
