@@ -6,9 +6,12 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_split.h"
 #include "tests/test_process.h"
 
 namespace rollrig {
@@ -63,12 +66,28 @@ TEST_F(RigdProcessTest, StatusJogWatchEStopClear) {
   ASSERT_EQ(watch.exit_code, 0) << watch.output;
   EXPECT_THAT(watch.output,
               HasSubstr("t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,"
-                        "force_n,current_a,temp_c,seq,drops"));
+                        "force_n,current_a,temp_c,head_current_a,seq,drops"));
+  // The head servo's current is measured: every row has a value in its column (the 10th),
+  // at least the servo's idle draw while it holds the head.
+  {
+    std::istringstream lines(watch.output);
+    std::string line;
+    std::getline(lines, line);
+    int rows = 0;
+    while (std::getline(lines, line)) {
+      const std::vector<std::string> cells = absl::StrSplit(line, ',');
+      ASSERT_EQ(cells.size(), 12u) << line;
+      EXPECT_GT(std::stod(cells[9]), 0.01) << line;
+      ++rows;
+    }
+    EXPECT_GE(rows, 20);
+  }
   EXPECT_GE(std::count(watch.output.begin(), watch.output.end(), '\n'), 20);
 
   testing::CommandResult table = Rigctl({"watch", "--duration", "0.2"});
   EXPECT_EQ(table.exit_code, 0);
   EXPECT_THAT(table.output, HasSubstr("rpm_cmd"));
+  EXPECT_THAT(table.output, HasSubstr("head_A"));
 
   EXPECT_EQ(Rigctl({"estop", "--reason", "test"}).exit_code, 0);
   testing::CommandResult refused = Rigctl({"jog", "--roller-rpm", "10"});

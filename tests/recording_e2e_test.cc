@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_reader.h"
 #include "host/recording/recording_layout.h"
@@ -149,8 +150,20 @@ TEST(RecordingE2ETest, ARunIsRecordedAndExports) {
   std::string local, remote, cycles;
   ASSERT_EQ(Rigctl({"export", path, "--format", "csv", "--from", "1", "--to", "2"}, &local), 0)
       << local;
-  EXPECT_THAT(local, HasSubstr("t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,"
-                               "force_n,current_a,temp_c,seq,drops,segment,cycle\n"));
+  EXPECT_THAT(local,
+              HasSubstr("t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,"
+                        "force_n,current_a,temp_c,head_current_a,seq,drops,segment,cycle\n"));
+  // The head servo's current was recorded: its column (the 10th) has a value in every row.
+  {
+    std::istringstream lines(local);
+    std::string line;
+    std::getline(lines, line);
+    while (std::getline(lines, line)) {
+      const std::vector<std::string> cells = absl::StrSplit(line, ',');
+      ASSERT_EQ(cells.size(), 14u) << line;
+      EXPECT_FALSE(cells[9].empty()) << line;
+    }
+  }
   const size_t rows = static_cast<size_t>(std::count(local.begin(), local.end(), '\n')) - 1;
   EXPECT_NEAR(static_cast<double>(rows), 1000, 5);
   ASSERT_EQ(Rigctl({"--addr", rig.app().address(), "export", run.id()}, &remote), 0) << remote;

@@ -15,6 +15,7 @@
 #include "gui/dash/rig_client.h"
 #include "gui/dash/series_set.h"
 #include "gui/plot/plot_widget.h"
+#include "rig/base/telemetry_channels.h"
 
 namespace rollrig::gui {
 
@@ -43,8 +44,8 @@ struct DashState {
 
   // The plots' shared time axis (x); each plot keeps its own y axis.
   PlotView view;
-  PlotView plot_views[4];
-  std::string live_limits_run;  // the run live_limits were taken from
+  PlotView plot_views[kPlotGroups.size()];  // one per plot group
+  std::string live_limits_run;              // the run live_limits were taken from
   RunLimits live_limits;
   double window_s = 10;  // width of the window while following
   bool whole_run = false;

@@ -1,5 +1,7 @@
 #include "gui/dash/limit_bands.h"
 
+#include <optional>
+
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "rollrig/v1/profile.pb.h"
@@ -30,6 +32,12 @@ void Merge(SignalLimit* into, const std::string& name, bool has_min, double min,
 
 }  // namespace
 
+void RunLimits::FillFrom(const RunLimits& fallback) {
+  for (size_t c = 0; c < channels.size(); ++c) {
+    if (!channels[c].has_min && !channels[c].has_max) channels[c] = fallback.channels[c];
+  }
+}
+
 RunLimits LimitsFromProfileText(const std::string& text) {
   RunLimits out;
   rollrig::v1::Profile profile;
@@ -40,10 +48,8 @@ RunLimits LimitsFromProfileText(const std::string& text) {
   if (!parser.ParseFromString(text, &profile)) return out;
   for (const rollrig::v1::Limit& l : profile.limits()) {
     if (l.measurement_case() != rollrig::v1::Limit::kSignal) continue;
-    SignalLimit* into = l.signal() == rollrig::v1::SIGNAL_TORQUE_NM ? &out.torque_nm
-                        : l.signal() == rollrig::v1::SIGNAL_FORCE_N ? &out.force_n
-                                                                    : nullptr;
-    if (into) Merge(into, l.name(), l.has_min(), l.min(), l.has_max(), l.max());
+    const std::optional<size_t> channel = ChannelOfLimitSignal(l.signal());
+    if (channel) Merge(&out.of(*channel), l.name(), l.has_min(), l.min(), l.has_max(), l.max());
   }
   return out;
 }
@@ -51,10 +57,8 @@ RunLimits LimitsFromProfileText(const std::string& text) {
 RunLimits LimitsFromVerdict(const rollrig::v1::RunVerdict& verdict) {
   RunLimits out;
   for (const rollrig::v1::LimitResult& l : verdict.limits()) {
-    SignalLimit* into = l.measurement() == "torque_nm" ? &out.torque_nm
-                        : l.measurement() == "force_n" ? &out.force_n
-                                                       : nullptr;
-    if (into) Merge(into, l.name(), l.has_min(), l.min(), l.has_max(), l.max());
+    const std::optional<size_t> channel = FindChannel(l.measurement());
+    if (channel) Merge(&out.of(*channel), l.name(), l.has_min(), l.min(), l.has_max(), l.max());
   }
   return out;
 }

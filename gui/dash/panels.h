@@ -14,7 +14,8 @@ void DrawDevicePanel(DashState& s, double now_s);
 void DrawRunPanel(DashState& s);
 // Past runs from rigd (open one), a recording from disk, the golden reference.
 void DrawRunsPanel(DashState& s);
-// The four plots with their time-window toolbar; fills s.plot_stats.
+// The plots (one per plot group of the channel table) with their time-window toolbar;
+// fills s.plot_stats.
 void DrawPlotsPanel(DashState& s, ImVec2 size);
 
 }  // namespace rollrig::gui

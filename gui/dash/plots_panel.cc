@@ -1,6 +1,9 @@
-// The four live plots and their shared time axis.
+// The live plots, one per plot group of the channel table, and their shared time axis.
 #include <cmath>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "gui/dash/golden_alignment.h"
@@ -51,9 +54,10 @@ const RunLimits& CurrentLimits(DashState& s) {
     s.live_limits = LimitsFromProfileText(text);
   }
   if (s.snap.have_run && run.verdict().limits_size() > 0) {
+    // What the run was held to wins over what its profile says.
     RunLimits v = LimitsFromVerdict(run.verdict());
-    if (v.torque_nm.has_max || v.torque_nm.has_min) s.live_limits.torque_nm = v.torque_nm;
-    if (v.force_n.has_max || v.force_n.has_min) s.live_limits.force_n = v.force_n;
+    v.FillFrom(s.live_limits);
+    s.live_limits = v;
   }
   return s.live_limits;
 }
@@ -68,6 +72,43 @@ std::vector<LimitBand> Bands(const SignalLimit& l) {
   b.max = l.max;
   b.color = kBand;
   return {b};
+}
+
+struct PlotDef {
+  std::string_view title;
+  std::string_view unit;
+  std::vector<std::pair<Channel, ImU32>> channels;
+  Channel golden_channel = 0;  // the group's measured channel
+  std::vector<LimitBand> bands;
+};
+
+// One plot per plot group whose channels the source carries (a recording from before a
+// channel existed does not draw it; before any data, every plot shows, empty): commands
+// as the reference colour, measurements as the actual, with the limit bands of the
+// measured channels.
+std::vector<PlotDef> ShownPlots(const SeriesSet& src, const RunLimits& limits) {
+  const bool have_data = src.points() > 0;
+  std::vector<PlotDef> defs;
+  for (size_t g = 0; g < kPlotGroups.size(); ++g) {
+    PlotDef d{kPlotGroups[g].title, kPlotGroups[g].unit, {}, 0, {}};
+    bool have_measured = false;
+    for (Channel c = 0; c < kChannelCount; ++c) {
+      const TelemetryChannel& ch = kTelemetryChannels[c];
+      if (ch.plot_group != static_cast<int>(g) || (have_data && src.series(c).size() == 0)) {
+        continue;
+      }
+      d.channels.emplace_back(c, ch.command ? kCommand : kActual);
+      if (!ch.command && !have_measured) {
+        have_measured = true;
+        d.golden_channel = c;
+      }
+      if (!ch.command) {
+        for (LimitBand& b : Bands(limits.of(c))) d.bands.push_back(std::move(b));
+      }
+    }
+    if (have_measured) defs.push_back(std::move(d));
+  }
+  return defs;
 }
 
 void Toolbar(DashState& s, double t_begin, double t_end, uint64_t dropped) {
@@ -144,40 +185,29 @@ void DrawPlotsPanel(DashState& s, ImVec2 size) {
     golden_lock = std::unique_lock<std::mutex>(s.golden->shifted.mutex());
     golden = &s.golden->shifted;
   }
-  struct PlotDef {
-    const char* title;
-    const char* unit;
-    std::vector<std::pair<Channel, ImU32>> channels;
-    Channel golden_channel;
-    std::vector<LimitBand> bands;
-  };
-  const PlotDef defs[4] = {
-      {"Roller speed", "rpm", {{kRollerCmd, kCommand}, {kRoller, kActual}}, kRoller, {}},
-      {"Head angle", "deg", {{kHeadCmd, kCommand}, {kHead, kActual}}, kHead, {}},
-      {"Torque", "N·m", {{kTorque, kActual}}, kTorque, Bands(limits.torque_nm)},
-      {"Force", "N", {{kForce, kActual}}, kForce, Bands(limits.force_n)},
-  };
+  const std::vector<PlotDef> defs = ShownPlots(*src, limits);
   const float spacing = ImGui::GetStyle().ItemSpacing.x;
   const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float h = std::max(60.0f, (std::min(size.y, avail.y) - spacing) / 2 - 4);
+  const int rows = static_cast<int>(std::max<size_t>(1, (defs.size() + 1) / 2));
+  const float h = std::max(60.0f, (std::min(size.y, avail.y) - spacing * (rows - 1)) / rows - 4);
   const float w = std::max(100.0f, (size.x - spacing) / 2);
   bool changed = false;
   PlotView master = s.view;
-  for (int i = 0; i < 4; ++i) {
+  for (size_t i = 0; i < defs.size(); ++i) {
     const PlotDef& d = defs[i];
     std::vector<PlotSeries> series;
     for (const auto& [c, color] : d.channels) {
       PlotSeries ps;
-      ps.name = ChannelName(c);
-      ps.unit = d.unit;
+      ps.name = std::string(ChannelName(c));
+      ps.unit = std::string(d.unit);
       ps.color = color;
       ps.data = &src->series(c);
       series.push_back(ps);
     }
-    if (golden) {
+    if (golden && golden->series(d.golden_channel).size() > 0) {
       PlotSeries ps;
-      ps.name = std::string("golden ") + ChannelName(d.golden_channel);
-      ps.unit = d.unit;
+      ps.name = "golden " + std::string(ChannelName(d.golden_channel));
+      ps.unit = std::string(d.unit);
       ps.color = kGolden;
       ps.data = &golden->series(d.golden_channel);
       series.push_back(ps);
@@ -188,8 +218,9 @@ void DrawPlotsPanel(DashState& s, ImVec2 size) {
     v.follow_latest = master.follow_latest;
     v.paused = master.paused;
     if (i % 2 == 1) ImGui::SameLine();
-    ImGui::PushID(i);
-    s.plot_stats.push_back(DrawPlot(d.title, d.unit, &v, series, d.bands, ImVec2(w, h)));
+    ImGui::PushID(static_cast<int>(i));
+    s.plot_stats.push_back(DrawPlot(std::string(d.title).c_str(), std::string(d.unit).c_str(), &v,
+                                    series, d.bands, ImVec2(w, h)));
     ImGui::PopID();
     if (!changed && (v.t0 != master.t0 || v.t1 != master.t1 ||
                      v.follow_latest != master.follow_latest || v.paused != master.paused)) {

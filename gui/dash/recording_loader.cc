@@ -108,12 +108,7 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string
     return absl::InvalidArgumentError(absl::StrCat(path, " holds no telemetry samples"));
   }
   rec->limits = rec->has_verdict ? LimitsFromVerdict(rec->verdict) : RunLimits{};
-  if (!rec->limits.torque_nm.has_max && !rec->limits.torque_nm.has_min) {
-    rec->limits.torque_nm = profile_limits.torque_nm;
-  }
-  if (!rec->limits.force_n.has_max && !rec->limits.force_n.has_min) {
-    rec->limits.force_n = profile_limits.force_n;
-  }
+  rec->limits.FillFrom(profile_limits);
   return rec;
 }
 

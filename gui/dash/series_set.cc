@@ -11,7 +11,9 @@ void SeriesSet::Append(const std::vector<TelemetryPoint>& points) {
       for (auto& s : series_) s->AppendGap(p.t, p.dropped_before);
       dropped_total_ += p.dropped_before;
     }
-    for (int c = 0; c < kChannelCount; ++c) series_[c]->Append(p.t, p.v[c]);
+    for (Channel c = 0; c < kChannelCount; ++c) {
+      if ((p.absent & ChannelBit(c)) == 0) series_[c]->Append(p.t, p.v[c]);
+    }
   }
 }
 

@@ -22,7 +22,8 @@ class SeriesSet {
   explicit SeriesSet(LodOptions options = {});
 
   // Appends points (times non-decreasing across calls); a point with samples lost before
-  // it breaks every channel's line there.
+  // it breaks every channel's line there. A channel absent from a point gets no value
+  // there: a channel the source never carried stays empty and is not drawn.
   void Append(const std::vector<TelemetryPoint>& points);
   // Drops everything (a new recording, a reference re-aligned).
   void Clear();
@@ -31,6 +32,7 @@ class SeriesSet {
   // Under mutex():
   const LodSeries& series(Channel c) const { return *series_[c]; }
   uint64_t dropped_total() const { return dropped_total_; }
+  // The first channel (the roller command) is in every source, so it measures the set.
   size_t points() const { return series_[0]->size(); }
   double t_begin() const { return series_[0]->t_begin(); }
   double t_end() const { return series_[0]->t_end(); }

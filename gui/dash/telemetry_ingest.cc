@@ -1,25 +1,26 @@
 #include "gui/dash/telemetry_ingest.h"
 
+#include <optional>
+
+#include "rig/base/channel_fields.h"
+
 namespace rollrig::gui {
 
-const char* ChannelName(Channel c) {
-  switch (c) {
-    case kRollerCmd:
-      return "roller rpm cmd";
-    case kRoller:
-      return "roller rpm";
-    case kHeadCmd:
-      return "head deg cmd";
-    case kHead:
-      return "head deg";
-    case kTorque:
-      return "torque";
-    case kForce:
-      return "force";
-    default:
-      return "?";
+namespace {
+
+// The channels of `m` (a TelemetryRow or TelemetryRecord) onto a point.
+void ChannelsOf(const google::protobuf::Message& m, const ChannelFields& fields,
+                TelemetryPoint* p) {
+  for (Channel c = 0; c < kChannelCount; ++c) {
+    const std::optional<double> v = fields.Get(m, c);
+    p->v[c] = v ? static_cast<float>(*v) : 0.0f;
+    if (!v) p->absent |= ChannelBit(c);
   }
 }
+
+}  // namespace
+
+std::string_view ChannelName(Channel c) { return kTelemetryChannels[c].name; }
 
 void TelemetryIngestor::Emit(double device_t, uint64_t dropped, TelemetryPoint p,
                              std::vector<TelemetryPoint>* out) {
@@ -46,12 +47,7 @@ void TelemetryIngestor::Emit(double device_t, uint64_t dropped, TelemetryPoint p
 void TelemetryIngestor::AddRow(const rollrig::v1::TelemetryRow& row,
                                std::vector<TelemetryPoint>* out) {
   TelemetryPoint p;
-  p.v[kRollerCmd] = static_cast<float>(row.roller_rpm_cmd());
-  p.v[kRoller] = static_cast<float>(row.roller_rpm());
-  p.v[kHeadCmd] = static_cast<float>(row.head_deg_cmd());
-  p.v[kHead] = static_cast<float>(row.head_deg());
-  p.v[kTorque] = static_cast<float>(row.torque_nm());
-  p.v[kForce] = static_cast<float>(row.force_n());
+  ChannelsOf(row, DisplayFieldsOf<rollrig::v1::TelemetryRow>(), &p);
   last_seq_ = row.seq();
   Emit(row.t_s(), row.drops(), p, out);
 }
@@ -59,12 +55,7 @@ void TelemetryIngestor::AddRow(const rollrig::v1::TelemetryRow& row,
 void TelemetryIngestor::AddRecord(const rollrig::v1::TelemetryRecord& record,
                                   std::vector<TelemetryPoint>* out) {
   TelemetryPoint p;
-  p.v[kRollerCmd] = static_cast<float>(record.roller_rpm_cmd());
-  p.v[kRoller] = static_cast<float>(record.roller_rpm());
-  p.v[kHeadCmd] = static_cast<float>(record.head_deg_cmd());
-  p.v[kHead] = static_cast<float>(record.head_deg());
-  p.v[kTorque] = static_cast<float>(record.torque_nm());
-  p.v[kForce] = static_cast<float>(record.force_n());
+  ChannelsOf(record, DisplayFieldsOf<rollrig::v1::TelemetryRecord>(), &p);
   uint64_t dropped = 0;
   if (started_ && record.seq() > last_seq_ + 1) dropped = record.seq() - last_seq_ - 1;
   if (started_ && record.seq() <= last_seq_) dropped = 1;  // counter restarted: a reset

@@ -1,24 +1,33 @@
 // Turns telemetry as it arrives (rigd's TelemetryRow, a recording's TelemetryRecord) into
 // points on one time axis, with the samples lost before each point, so the plots can
-// break their lines there and show how many were dropped. Pure logic, no locking: one
-// ingestor per source, used by that source's thread.
+// break their lines there and show how many were dropped. The channels are the channel
+// table's (rig/base/telemetry_channels.h); a channel the source lacks is marked absent on
+// the point and not drawn. Pure logic, no locking: one ingestor per source, used by that
+// source's thread.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <string_view>
 #include <vector>
 
+#include "rig/base/telemetry_channels.h"
 #include "rollrig/v1/recording.pb.h"
 #include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::gui {
 
-// The plotted channels, in the order of TelemetryPoint::v.
-enum Channel : int { kRollerCmd = 0, kRoller, kHeadCmd, kHead, kTorque, kForce, kChannelCount };
-const char* ChannelName(Channel c);  // "roller rpm cmd", ...
+// A channel: its index in kTelemetryChannels.
+using Channel = size_t;
+inline constexpr size_t kChannelCount = kTelemetryChannelCount;
+// The channel called `name` (a table name such as "torque_nm"; it must exist).
+constexpr Channel ChannelNamed(std::string_view name) { return FindChannel(name).value(); }
+std::string_view ChannelName(Channel c);  // "roller_rpm_cmd", ...
 
 struct TelemetryPoint {
   double t = 0;                 // seconds on the source's time axis
-  float v[kChannelCount] = {};  // values, in Channel order
+  float v[kChannelCount] = {};  // values, in channel-table order
+  uint32_t absent = 0;          // ChannelBit(c) set: the source lacks channel c here
   uint64_t dropped_before = 0;  // samples lost between the previous point and this one
 };
 

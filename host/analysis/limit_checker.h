@@ -47,6 +47,10 @@ class LimitChecker {
   void BreakRuns();
   // One live-signal value (kSignal only).
   Change CheckSample(double value, uint32_t cycle, int32_t segment, uint64_t t_us);
+  // A sample lacked the channel this live signal is taken from: nothing is checked, and a
+  // limit never checked says why.
+  void NoteAbsent() { absent_seen_ = true; }
+  bool absent_seen() const { return absent_seen_; }
   // One cycle statistic (kCycleStatistic only): no settling, no persistence.
   Change CheckCycle(double value, uint32_t cycle, uint64_t t_us);
 
@@ -87,6 +91,7 @@ class LimitChecker {
 
   uint64_t checks_start_us_ = 0;  // end of settling in the present segment
   bool checked_ = false;
+  bool absent_seen_ = false;
   uint64_t violations_ = 0;
   bool marginal_seen_ = false;
   uint64_t first_violation_t_us_ = 0;

@@ -2,26 +2,52 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace rollrig::host {
 
 namespace v1 = rollrig::v1;
 
+namespace {
+
+double SignalOfChannel(const Sample& s, size_t channel) {
+  const std::optional<float> v = ChannelValue(s, channel);
+  if (!v) return std::numeric_limits<double>::quiet_NaN();
+  const double value = static_cast<double>(*v);
+  return kTelemetryChannels[channel].limit_use == LimitUse::kMagnitude ? std::fabs(value) : value;
+}
+
+// |command - actual| of two channels every sample carries.
+double TrackingError(const Sample& s, float TelemetrySample::*command,
+                     float TelemetrySample::*actual) {
+  return std::fabs(static_cast<double>(s.*command) - static_cast<double>(s.*actual));
+}
+
+}  // namespace
+
 void ComputeSignals(const Sample& s, SignalValues* values) {
   SignalValues& v = *values;
-  v[0] = std::numeric_limits<double>::quiet_NaN();
-  v[v1::SIGNAL_TORQUE_NM] = std::fabs(static_cast<double>(s.torque_nm));
-  v[v1::SIGNAL_FORCE_N] = s.force_n;
+  v.fill(std::numeric_limits<double>::quiet_NaN());
+  for (size_t c = 0; c < kTelemetryChannelCount; ++c) {
+    if (kTelemetryChannels[c].limit_use != LimitUse::kNone) {
+      v[kTelemetryChannels[c].limit_signal] = SignalOfChannel(s, c);
+    }
+  }
   v[v1::SIGNAL_SPEED_ERROR_RPM] =
-      std::fabs(static_cast<double>(s.roller_rpm_cmd) - static_cast<double>(s.roller_rpm));
+      TrackingError(s, &TelemetrySample::roller_rpm_cmd, &TelemetrySample::roller_rpm);
   v[v1::SIGNAL_HEAD_ERROR_DEG] =
-      std::fabs(static_cast<double>(s.head_deg_cmd) - static_cast<double>(s.head_deg));
-  v[v1::SIGNAL_TEMPERATURE_C] = s.temp_c;
-  v[v1::SIGNAL_CURRENT_A] = std::fabs(static_cast<double>(s.current_a));
+      TrackingError(s, &TelemetrySample::head_deg_cmd, &TelemetrySample::head_deg);
+}
+
+bool SignalAbsent(const Sample& s, v1::Signal signal) {
+  const std::optional<size_t> channel = ChannelOfLimitSignal(signal);
+  return channel && !ChannelPresent(s, *channel);
 }
 
 bool IsKnownSignal(v1::Signal signal) {
-  return signal > v1::SIGNAL_UNSPECIFIED && signal < kSignalSlots;
+  if (signal == v1::SIGNAL_SPEED_ERROR_RPM || signal == v1::SIGNAL_HEAD_ERROR_DEG) return true;
+  const std::optional<size_t> channel = ChannelOfLimitSignal(signal);
+  return channel && kTelemetryChannels[*channel].limit_use != LimitUse::kNone;
 }
 
 bool IsKnownCycleStatistic(v1::CycleStatistic statistic) {
@@ -29,42 +55,35 @@ bool IsKnownCycleStatistic(v1::CycleStatistic statistic) {
          statistic <= v1::CYCLE_STATISTIC_MAX_TEMPERATURE_C;
 }
 
+// Derived signals, and temperature (named so in verdicts before the channel table), have
+// their own names; the others are their channel's.
 const char* SignalName(v1::Signal signal) {
   switch (signal) {
-    case v1::SIGNAL_TORQUE_NM:
-      return "torque_nm";
-    case v1::SIGNAL_FORCE_N:
-      return "force_n";
     case v1::SIGNAL_SPEED_ERROR_RPM:
       return "speed_error_rpm";
     case v1::SIGNAL_HEAD_ERROR_DEG:
       return "head_error_deg";
     case v1::SIGNAL_TEMPERATURE_C:
       return "temperature_c";
-    case v1::SIGNAL_CURRENT_A:
-      return "current_a";
     default:
-      return "unknown signal";
+      break;
   }
+  const std::optional<size_t> channel = ChannelOfLimitSignal(signal);
+  // The table's names are string literals, so data() is NUL-terminated.
+  return channel ? kTelemetryChannels[*channel].name.data() : "unknown signal";
 }
 
 const char* SignalUnit(v1::Signal signal) {
   switch (signal) {
-    case v1::SIGNAL_TORQUE_NM:
-      return "N·m";
-    case v1::SIGNAL_FORCE_N:
-      return "N";
     case v1::SIGNAL_SPEED_ERROR_RPM:
       return "rpm";
     case v1::SIGNAL_HEAD_ERROR_DEG:
       return "deg";
-    case v1::SIGNAL_TEMPERATURE_C:
-      return "°C";
-    case v1::SIGNAL_CURRENT_A:
-      return "A";
     default:
-      return "";
+      break;
   }
+  const std::optional<size_t> channel = ChannelOfLimitSignal(signal);
+  return channel ? kTelemetryChannels[*channel].unit.data() : "";
 }
 
 const char* CycleStatisticName(v1::CycleStatistic statistic) {

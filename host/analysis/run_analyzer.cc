@@ -55,6 +55,10 @@ std::string NotCheckedReason(const LimitChecker& c) {
   const v1::Limit& limit = c.limit();
   switch (c.kind()) {
     case LimitChecker::Kind::kSignal:
+      if (c.absent_seen()) {
+        return std::string("not checked: ") + SignalName(limit.signal()) +
+               " is absent from the telemetry (recorded before the channel existed)";
+      }
       return "not checked: never in force after settling";
     case LimitChecker::Kind::kCycleStatistic:
       return "not checked: no complete cycle";
@@ -164,6 +168,10 @@ void RunAnalyzer::AddSample(const Sample& s) {
   ComputeSignals(s, &signals);
   auto check = [&](size_t index) {
     LimitChecker& c = checkers_[index];
+    if (SignalAbsent(s, c.limit().signal())) {
+      c.NoteAbsent();
+      return;
+    }
     const LimitChecker::Change change =
         c.CheckSample(signals[c.limit().signal()], cycle_, segment_, t_us);
     if (change != LimitChecker::Change::kNone) AfterCheck(index, change);

@@ -1,5 +1,6 @@
 #include "host/analysis/run_analyzer.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +10,8 @@
 
 namespace rollrig::host {
 namespace {
+
+using ::testing::HasSubstr;
 
 namespace v1 = rollrig::v1;
 
@@ -386,6 +389,47 @@ TEST(RunAnalyzerTest, SamplesWithoutAProgramAreNotChecked) {
   analyzer.AddSample(ramp_down);
   analyzer.Finish(RunTime(4));
   EXPECT_EQ(analyzer.Verdict().verdict(), v1::VERDICT_PASS);
+  EXPECT_EQ(analyzer.violations(), 0u);
+}
+
+TEST(RunAnalyzerTest, HeadCurrentLimitChecksTheChannel) {
+  v1::Limit limit = Live("head servo", v1::SIGNAL_HEAD_CURRENT_A);
+  limit.set_max(0.3);
+  limit.set_action(v1::LIMIT_ACTION_FAIL);
+  RunAnalyzer analyzer({limit}, {});
+  for (uint64_t i = 0; i < 10; ++i) {
+    Sample s = Quiet(i, 1, 0);
+    s.head_current_a = i == 5 ? 0.45f : 0.07f;
+    analyzer.AddSample(s);
+  }
+  analyzer.Finish(RunTime(10));
+  const v1::RunVerdict v = analyzer.Verdict();
+  EXPECT_EQ(v.verdict(), v1::VERDICT_FAIL);
+  ASSERT_EQ(v.limits_size(), 1);
+  EXPECT_EQ(v.limits(0).measurement(), "head_current_a");
+  EXPECT_NEAR(v.limits(0).worst_value(), 0.45, 1e-6);
+  EXPECT_THAT(v.reason(), HasSubstr("head_current_a 0.45 A above max 0.3"));
+}
+
+TEST(RunAnalyzerTest, ALimitOnAChannelTheRecordingLacksSaysItIsAbsent) {
+  // A recording from before head_current_a existed: its samples lack the channel. The
+  // limit is not checked -- not passed on zeros -- and says why.
+  v1::Limit limit = Live("head servo", v1::SIGNAL_HEAD_CURRENT_A);
+  limit.set_max(0.3);
+  limit.set_min(0.01);  // a zero would be outside: absence must not read as one
+  RunAnalyzer analyzer({limit}, {});
+  const size_t channel = *FindChannel("head_current_a");
+  for (uint64_t i = 0; i < 10; ++i) {
+    Sample s = Quiet(i, 1, 0);
+    s.absent_channels = ChannelBit(channel);
+    analyzer.AddSample(s);
+  }
+  analyzer.Finish(RunTime(10));
+  const v1::RunVerdict v = analyzer.Verdict();
+  ASSERT_EQ(v.limits_size(), 1);
+  EXPECT_EQ(v.limits(0).outcome(), v1::VERDICT_UNSPECIFIED);
+  EXPECT_EQ(v.limits(0).violations(), 0u);
+  EXPECT_THAT(v.limits(0).reason(), HasSubstr("head_current_a is absent"));
   EXPECT_EQ(analyzer.violations(), 0u);
 }
 

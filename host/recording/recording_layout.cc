@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "rig/base/channel_fields.h"
 
 namespace rollrig::recorder {
 namespace {
@@ -53,36 +54,22 @@ absl::StatusOr<RecordingChannels> AddRunChannels(recording::McapWriter& writer) 
 void SampleToRecord(const host::Sample& s, rollrig::v1::TelemetryRecord* r) {
   r->set_seq(s.seq);
   r->set_device_time_us(s.time_us);
-  r->set_roller_rpm_cmd(s.roller_rpm_cmd);
-  r->set_roller_rpm(s.roller_rpm);
-  r->set_head_deg_cmd(s.head_deg_cmd);
-  r->set_head_deg(s.head_deg);
-  r->set_torque_nm(s.torque_nm);
-  r->set_force_n(s.force_n);
-  r->set_preload_cmd_n(s.preload_cmd_n);
-  r->set_current_a(s.current_a);
-  r->set_temp_c(s.temp_c);
-  r->set_voltage_v(s.voltage_v);
+  DisplayFieldsOf<rollrig::v1::TelemetryRecord>().Write(s, r);
   r->set_segment(s.segment);
   r->set_cycle(s.cycle);
 }
 
-void RecordToSample(const rollrig::v1::TelemetryRecord& r, host::Sample* s) {
-  *s = host::Sample{};
+void RecordToDeviceSample(const rollrig::v1::TelemetryRecord& r, TelemetrySample* s) {
   s->seq = r.seq();
   s->time_us = r.device_time_us();
-  s->roller_rpm_cmd = static_cast<float>(r.roller_rpm_cmd());
-  s->roller_rpm = static_cast<float>(r.roller_rpm());
-  s->head_deg_cmd = static_cast<float>(r.head_deg_cmd());
-  s->head_deg = static_cast<float>(r.head_deg());
-  s->torque_nm = static_cast<float>(r.torque_nm());
-  s->force_n = static_cast<float>(r.force_n());
-  s->preload_cmd_n = static_cast<float>(r.preload_cmd_n());
-  s->current_a = static_cast<float>(r.current_a());
-  s->temp_c = static_cast<float>(r.temp_c());
-  s->voltage_v = static_cast<float>(r.voltage_v());
+  DisplayFieldsOf<rollrig::v1::TelemetryRecord>().Read(r, s);
   s->segment = r.segment();
   s->cycle = r.cycle();
+}
+
+void RecordToSample(const rollrig::v1::TelemetryRecord& r, host::Sample* s) {
+  *s = host::Sample{};
+  RecordToDeviceSample(r, s);
 }
 
 absl::Status WriteSample(recording::McapWriter& writer, const RecordingChannels& channels,

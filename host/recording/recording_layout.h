@@ -77,10 +77,14 @@ struct RecordingChannels {
 // Adds the protobuf schemas and the four channels to `writer` (after Open()).
 absl::StatusOr<RecordingChannels> AddRunChannels(recording::McapWriter& writer);
 
-// Conversions between the host's sample and its recorded form. RecordToSample leaves
-// host_time_ns 0: the caller restores it from the message's log_time.
+// Conversions between the host's sample and its recorded form, channel by channel from
+// the channel table: a channel the sample lacks is left unset in the record, and a record
+// without a channel (a file from before it existed) gives a sample lacking it.
+// RecordToSample leaves host_time_ns 0: the caller restores it from the message's
+// log_time. RecordToDeviceSample is the device's level of it (a replay playing the device).
 void SampleToRecord(const host::Sample& sample, rollrig::v1::TelemetryRecord* record);
 void RecordToSample(const rollrig::v1::TelemetryRecord& record, host::Sample* sample);
+void RecordToDeviceSample(const rollrig::v1::TelemetryRecord& record, TelemetrySample* sample);
 
 // The time mapping (see the top of this file).
 inline uint64_t LogTimeNs(const host::Sample& s) {

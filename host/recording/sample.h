@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "rig/base/telemetry_sample.h"
+#include "rig/base/telemetry_channels.h"
 
 namespace rollrig::host {
 

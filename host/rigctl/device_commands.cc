@@ -11,6 +11,7 @@
 #include "host/rigctl/commands.h"
 #include "host/rigctl/duration.h"
 #include "host/rigctl/options.h"
+#include "host/rigctl/telemetry_text.h"
 #include "rig/base/bounded_text.h"
 
 namespace rollrig::host::rigctl {
@@ -60,22 +61,17 @@ void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1
 }
 
 void PrintRow(std::ostream& out, const rollrig::v1::TelemetryRow& r, bool csv, size_t index) {
+  const ChannelFields& fields = DisplayFieldsOf<rollrig::v1::TelemetryRow>();
   if (csv) {
-    out << absl::StrFormat("%.4f,%.3f,%.3f,%.3f,%.3f,%.4f,%.3f,%.4f,%.2f,%d,%d\n", r.t_s(),
-                           r.roller_rpm_cmd(), r.roller_rpm(), r.head_deg_cmd(), r.head_deg(),
-                           r.torque_nm(), r.force_n(), r.current_a(), r.temp_c(), r.seq(),
+    out << absl::StrFormat("%.4f,%s,%d,%d\n", r.t_s(), ChannelCsvCells(r, fields), r.seq(),
                            r.drops());
     return;
   }
   if (index % 25 == 0) {
-    out << absl::StrFormat("%10s %9s %9s %8s %8s %9s %8s %9s %7s %10s %6s\n", "t_s", "rpm_cmd",
-                           "rpm", "head_cmd", "head", "torque_Nm", "force_N", "current_A", "temp_C",
-                           "seq", "drops");
+    out << absl::StrFormat("%10s%s %10s %6s\n", "t_s", ChannelTableHeadings(), "seq", "drops");
   }
-  out << absl::StrFormat("%10.3f %9.2f %9.2f %8.2f %8.2f %9.4f %8.2f %9.3f %7.2f %10d %6d\n",
-                         r.t_s(), r.roller_rpm_cmd(), r.roller_rpm(), r.head_deg_cmd(),
-                         r.head_deg(), r.torque_nm(), r.force_n(), r.current_a(), r.temp_c(),
-                         r.seq(), r.drops());
+  out << absl::StrFormat("%10.3f%s %10d %6d\n", r.t_s(), ChannelTableCells(r, fields), r.seq(),
+                         r.drops());
 }
 
 }  // namespace
@@ -172,8 +168,7 @@ int WatchCommand(Session& s, const Args& args) {
   auto reader = s.stub().StreamTelemetry(&ctx, req);
   const bool csv = format == "csv";
   if (csv) {
-    s.out() << "t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,force_n,current_a,"
-               "temp_c,seq,drops\n";
+    s.out() << "t_s," << ChannelCsvHeader() << ",seq,drops\n";
   }
   const double interval = rate > 0 ? 1.0 / rate : 0;
   bool have_first = false;

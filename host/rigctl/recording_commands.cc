@@ -16,6 +16,7 @@
 #include "host/recording/recording_layout.h"
 #include "host/rigctl/commands.h"
 #include "host/rigctl/options.h"
+#include "host/rigctl/telemetry_text.h"
 
 namespace rollrig::host::rigctl {
 namespace {
@@ -140,8 +141,7 @@ int ExportCommand(Session& s, const Args& args) {
     out << "cycle,start_s,end_s,samples,peak_torque_nm,mean_torque_nm,rms_torque_nm,"
            "mean_force_n,peak_force_n,speed_rms_error_rpm,max_temperature_c\n";
   } else {
-    out << "t_s,roller_rpm_cmd,roller_rpm,head_deg_cmd,head_deg,torque_nm,force_n,current_a,"
-           "temp_c,seq,drops,segment,cycle\n";
+    out << "t_s," << ChannelCsvHeader() << ",seq,drops,segment,cycle\n";
   }
 
   // Run time 0 = the first sample of the first file (the run analysis's origin too).
@@ -184,11 +184,10 @@ int ExportCommand(Session& s, const Args& args) {
           last_seq && record.seq() > *last_seq + 1 ? record.seq() - *last_seq - 1 : 0;
       last_seq = record.seq();
       if ((from && t < *from) || (to && t >= *to)) return true;
-      out << absl::StrFormat("%.4f,%.3f,%.3f,%.3f,%.3f,%.4f,%.3f,%.4f,%.2f,%d,%d,%d,%d\n", t,
-                             record.roller_rpm_cmd(), record.roller_rpm(), record.head_deg_cmd(),
-                             record.head_deg(), record.torque_nm(), record.force_n(),
-                             record.current_a(), record.temp_c(), record.seq(), drops,
-                             record.segment(), record.cycle());
+      out << absl::StrFormat(
+          "%.4f,%s,%d,%d,%d,%d\n", t,
+          ChannelCsvCells(record, DisplayFieldsOf<rollrig::v1::TelemetryRecord>()), record.seq(),
+          drops, record.segment(), record.cycle());
       ++rows;
       return true;
     });

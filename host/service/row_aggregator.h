@@ -1,15 +1,19 @@
 // Turns a stream of samples into telemetry rows at a requested rate: each row is the
 // mean over its interval of device time, carrying the last sample's counter and how many
 // samples were lost since the previous row (counter gaps: device losses and this
-// stream's own drops alike). Rate 0 gives one row per sample.
+// stream's own drops alike). Rate 0 gives one row per sample. The channels are the channel
+// table's (rig/base/telemetry_channels.h); a channel no sample of a row carried is left
+// unset in it (absent), and a mean is over the samples that carried it.
 //
 // Not thread-safe: one stream's pump owns it. Allocates nothing per sample.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "host/recording/sample.h"
+#include "rig/base/telemetry_channels.h"
 #include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::host {
@@ -33,7 +37,8 @@ class RowAggregator {
   uint64_t pending_drops_ = 0;
   // Sums for the row being built.
   uint32_t n_ = 0;
-  double sum_[11] = {};
+  std::array<double, kTelemetryChannelCount> sum_{};
+  std::array<uint32_t, kTelemetryChannelCount> count_{};  // samples that carried the channel
   Sample last_;
 };
 

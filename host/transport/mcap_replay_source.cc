@@ -27,25 +27,6 @@ std::string MetadataValue(const recording::McapReader& reader, const std::string
   return "";
 }
 
-// The device's own sample back from its recorded form: the inverse of
-// recorder::SampleToRecord at the device's level (no host receive time).
-void RecordToDeviceSample(const v1::TelemetryRecord& r, firmware::TelemetrySample* s) {
-  s->seq = r.seq();
-  s->time_us = r.device_time_us();
-  s->roller_rpm_cmd = static_cast<float>(r.roller_rpm_cmd());
-  s->roller_rpm = static_cast<float>(r.roller_rpm());
-  s->head_deg_cmd = static_cast<float>(r.head_deg_cmd());
-  s->head_deg = static_cast<float>(r.head_deg());
-  s->torque_nm = static_cast<float>(r.torque_nm());
-  s->force_n = static_cast<float>(r.force_n());
-  s->preload_cmd_n = static_cast<float>(r.preload_cmd_n());
-  s->current_a = static_cast<float>(r.current_a());
-  s->temp_c = static_cast<float>(r.temp_c());
-  s->voltage_v = static_cast<float>(r.voltage_v());
-  s->segment = r.segment();
-  s->cycle = r.cycle();
-}
-
 }  // namespace
 
 McapReplaySource::~McapReplaySource() = default;
@@ -160,7 +141,7 @@ absl::StatusOr<bool> McapReplaySource::ReadWindow() {
       }
       if (start_seq_ && record.seq() < *start_seq_) return true;
       firmware::TelemetrySample s;
-      RecordToDeviceSample(record, &s);
+      recorder::RecordToDeviceSample(record, &s);
       samples_.push_back(s);
       return true;
     });

@@ -137,6 +137,7 @@ void Firmware::Measure(const SensorInputs& in) {
   meas_.roller_rpm_window = MotorRadSToRpm(meas_.motor_speed_window);
   meas_.roller_rpm_est = MotorRadSToRpm(meas_.motor_speed_est);
   meas_.head_deg = FiniteOr(in.head_angle_deg, meas_.head_deg);
+  meas_.head_current_a = FiniteOr(in.head_current_a, 0.0f);
   meas_.load_cell_raw_n = FiniteOr(in.load_cell_raw_n, config_.load_cell_full_scale_n);
   meas_.force_n = meas_.load_cell_raw_n - tare_n_;
   // A failed temperature sensor reads as hot: the safe direction.
@@ -339,6 +340,7 @@ void Firmware::RecordTelemetry(const ActuatorOutputs& out) {
     s.current_a = meas_.current_a;
     s.temp_c = meas_.temp_c;
     s.voltage_v = out.bridge_enabled ? out.motor_voltage_v : 0.0f;
+    s.head_current_a = meas_.head_current_a;
     s.segment = status_.segment;
     s.cycle = status_.cycle;
     if (!telemetry_.Push(s)) ++status_.samples_dropped;

@@ -36,7 +36,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "rig/base/telemetry_sample.h"
+#include "rig/base/telemetry_channels.h"
 #include "rig/firmware/faults.h"
 #include "rig/firmware/fixed_ring.h"
 #include "rig/firmware/io.h"
@@ -84,7 +84,7 @@ struct FirmwareConfig {
   float motor_inertia = 1.01e-5f;
 };
 
-// The sample the firmware produces (rig/base/telemetry_sample.h: the host records the same
+// The sample the firmware produces (rig/base/telemetry_channels.h: the host records the same
 // struct without depending on the firmware).
 using TelemetrySample = rollrig::TelemetrySample;
 
@@ -236,6 +236,7 @@ class Firmware {
     float roller_rpm_window = 0;
     float current_a = 0;
     float head_deg = 0;
+    float head_current_a = 0;
     float load_cell_raw_n = 0;
     float force_n = 0;  // tared
     float temp_c = 25;

@@ -12,6 +12,7 @@ struct SensorInputs {
   int64_t encoder_count = 0;  // motor shaft, accumulating, 4096 counts per motor turn
   float motor_current_a = 0;  // current sense, signed
   float head_angle_deg = 0;   // head servo position feedback
+  float head_current_a = 0;   // head servo supply current sense
   float load_cell_raw_n = 0;  // load cell before tare, clamps at its full scale
   float winding_temp_c = 25;  // winding temperature sensor
   float supply_v = 24;        // bridge supply

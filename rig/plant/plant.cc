@@ -20,6 +20,11 @@ constexpr double kOverheatingMaxC = 200.0;
 // full scale (enough to saturate it when asked to).
 constexpr double kPreloadForceLimitFactor = 1.25;
 
+// Below this rate the head counts as standing still (for its Coulomb friction): the
+// position loop holding a target dithers on the angle sensor's noise at a few tenths of
+// a degree per second at most, and that is the servo holding, not the head turning.
+constexpr double kHeadTurningDps = 1.0;
+
 double Sign(double x) { return x > 0 ? 1.0 : (x < 0 ? -1.0 : 0.0); }
 
 // Winding current and shaft speed derivatives of the linear motor model with a constant
@@ -190,8 +195,10 @@ void Plant::StepHead(const firmware::ActuatorOutputs& out, double h) {
                                   -params_.head_max_rate_dps, params_.head_max_rate_dps);
     const double tau = std::max(params_.head_time_constant_s, 1e-6);
     rate += (cmd - rate) * (1.0 - std::exp(-h / tau));
+    state_.head_current_a = HeadServoCurrent(rate, (cmd - rate) / tau);
   } else {
     rate = 0;  // an unpowered servo holds by friction
+    state_.head_current_a = 0;
   }
   state_.head_deg += rate * h;
   if (state_.head_deg >= params_.head_max_deg) {
@@ -201,6 +208,23 @@ void Plant::StepHead(const firmware::ActuatorOutputs& out, double h) {
     state_.head_deg = params_.head_min_deg;
     rate = std::max(rate, 0.0);
   }
+}
+
+double Plant::HeadServoCurrent(double rate_dps, double accel_dps2) const {
+  constexpr double kRadPerDeg = std::numbers::pi / 180.0;
+  const double omega = rate_dps * kRadPerDeg;  // rad/s at the output
+  // Coulomb friction acts while the head turns; the creep of the servo's exponential
+  // approach to a stop, and its dither while holding, are not turning.
+  const double coulomb = std::abs(rate_dps) > kHeadTurningDps ? params_.head_coulomb : 0.0;
+  const double torque = params_.head_inertia * accel_dps2 * kRadPerDeg +
+                        params_.head_viscous * omega + coulomb * Sign(omega) +
+                        params_.head_holding_nm;
+  const double motor_torque_per_amp = params_.head_kt * params_.head_gear_ratio;
+  const double back_emf = params_.head_kt * std::abs(omega) * params_.head_gear_ratio;
+  const double available_a =
+      std::max(0.0, params_.supply_v - back_emf) / std::max(params_.head_resistance, 1e-6);
+  const double winding_a = std::min(std::abs(torque) / motor_torque_per_amp, available_a);
+  return params_.head_idle_current_a + winding_a;
 }
 
 void Plant::StepPreload(const firmware::ActuatorOutputs& out, double h) {
@@ -245,6 +269,8 @@ firmware::SensorInputs Plant::ReadSensors() {
   const double temp_noise = unit_noise_(rng_) * params_.temp_noise_c;
   in.motor_current_a = static_cast<float>(state_.current_a + current_noise);
   in.head_angle_deg = static_cast<float>(state_.head_deg + head_noise);
+  // Noise-free: one more draw would change every other sensor's noise for a given seed.
+  in.head_current_a = static_cast<float>(state_.head_current_a);
   const double full_scale = params_.load_cell_full_scale_n;
   const double raw =
       faults_.load_cell_saturated

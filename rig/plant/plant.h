@@ -48,6 +48,22 @@ struct PlantParams {
   double head_max_deg = 180.0;
   double head_max_rate_dps = 120.0;
   double head_time_constant_s = 0.02;  // rate response of the servo
+  // Head servo electrics: a geared DC motor with its driver, whose supply current the rig
+  // senses (PlantState::head_current_a). The output torque the head needs -- inertia x
+  // acceleration, viscous and Coulomb friction while it turns, and the pad's side load
+  // held while powered -- reaches the motor through the gearbox as a winding current
+  // |T| / (kt x gear); the driver can push at most (supply - back-EMF) / R through the
+  // winding. The supply current is that plus the electronics' idle draw; an unpowered
+  // servo draws nothing. At 120 deg/s: back-EMF 3.1 V; about 0.21 A starting a move,
+  // 0.17 A cruising, 0.07 A holding still.
+  double head_inertia = 2e-3;     // kg·m², head assembly about its axis
+  double head_viscous = 0.05;     // N·m·s/rad at the output
+  double head_coulomb = 0.04;     // N·m at the output, while turning
+  double head_holding_nm = 0.03;  // side load held while powered, N·m at the output
+  double head_gear_ratio = 50.0;
+  double head_kt = 0.03;              // N·m/A, = Ke in V·s/rad
+  double head_resistance = 8.0;       // ohm, winding
+  double head_idle_current_a = 0.05;  // driver electronics, while powered
   // Preload actuator and load cell
   double preload_time_constant_s = 0.05;
   double preload_max_rate_n_s = 400.0;
@@ -84,7 +100,8 @@ struct PlantState {
   double motor_angle = 0;  // rad, motor shaft
   double head_deg = 0;
   double head_rate_dps = 0;
-  double force_n = 0;  // true contact force
+  double head_current_a = 0;  // head servo supply current
+  double force_n = 0;         // true contact force
   double winding_temp_c = 25;
   double roller_rpm() const;  // motor_omega through the gearbox, in rpm
   double roller_torque_nm() const;
@@ -139,6 +156,9 @@ class Plant {
   double TripCurrent() const;
   void NoteCurrent();
   void StepHead(const firmware::ActuatorOutputs& out, double h);
+  // The head servo's supply current while powered, turning at `rate_dps` and accelerating
+  // at `accel_dps2` (see PlantParams).
+  double HeadServoCurrent(double rate_dps, double accel_dps2) const;
   void StepPreload(const firmware::ActuatorOutputs& out, double h);
   void StepThermal(double h);
   // Friction torque magnitude at the motor shaft: Coulomb plus rolling resistance.

@@ -198,6 +198,55 @@ TEST(PlantTest, HeadRateRespondsWithItsTimeConstant) {
   EXPECT_NEAR(plant.state().head_rate_dps, 100 * (1 - std::exp(-1.0)), 0.5);
 }
 
+TEST(PlantTest, HeadCurrentIsIdleWhenStillAndRisesWithAcceleration) {
+  const PlantParams p = Quiet();
+  Plant plant(p, 1);
+  ActuatorOutputs out;
+  plant.Advance(out, 0.1);  // unpowered: the servo draws nothing
+  EXPECT_EQ(plant.state().head_current_a, 0.0);
+  EXPECT_EQ(plant.ReadSensors().head_current_a, 0.0f);
+
+  out.head_enabled = true;  // powered and still: idle draw plus the held side load
+  plant.Advance(out, 0.5);
+  const double still = p.head_idle_current_a + p.head_holding_nm / (p.head_kt * p.head_gear_ratio);
+  EXPECT_NEAR(plant.state().head_current_a, still, 1e-9);
+  EXPECT_NEAR(plant.ReadSensors().head_current_a, still, 1e-6);
+
+  // A step to 120 deg/s: the acceleration needs torque at once, more than turning at a
+  // steady rate needs (friction and the side load), which is more than standing still.
+  out.head_rate_cmd_dps = 120;
+  plant.Advance(out, 0.002);
+  const double accelerating = plant.state().head_current_a;
+  plant.Advance(out, 0.3);  // 15 time constants: at the commanded rate
+  const double cruising = plant.state().head_current_a;
+  EXPECT_NEAR(plant.state().head_rate_dps, 120.0, 1e-3);
+  EXPECT_GT(accelerating, cruising + 0.05);
+  EXPECT_GT(cruising, still + 0.02);
+  // Turning at 120 deg/s: viscous and Coulomb friction plus the side load, through the gear.
+  const double omega = 120.0 * std::numbers::pi / 180.0;
+  const double cruise_torque = p.head_viscous * omega + p.head_coulomb + p.head_holding_nm;
+  EXPECT_NEAR(cruising, p.head_idle_current_a + cruise_torque / (p.head_kt * p.head_gear_ratio),
+              1e-3);
+  // Settled again after a stop command: back to the still current.
+  out.head_rate_cmd_dps = 0;
+  plant.Advance(out, 0.5);
+  EXPECT_NEAR(plant.state().head_current_a, still, 1e-6);
+}
+
+TEST(PlantTest, HeadCurrentIsBoundedByTheSupplyAgainstTheBackEmf) {
+  PlantParams p = Quiet();
+  p.head_resistance = 100.0;  // a weak driver: at most (24 V - back-EMF) / 100 ohm
+  Plant plant(p, 1);
+  ActuatorOutputs out;
+  out.head_enabled = true;
+  out.head_rate_cmd_dps = 120;
+  plant.Advance(out, 0.0005);
+  const double omega = plant.state().head_rate_dps * std::numbers::pi / 180.0;
+  const double back_emf = p.head_kt * omega * p.head_gear_ratio;
+  EXPECT_LE(plant.state().head_current_a,
+            p.head_idle_current_a + (p.supply_v - back_emf) / p.head_resistance + 1e-9);
+}
+
 TEST(PlantTest, PreloadFollowsWithLagAndRateLimitAndHoldsWhenOff) {
   Plant plant(Quiet(), 1);
   ActuatorOutputs out;

@@ -4,13 +4,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "rig/base/channel_fields.h"
 
 namespace rollrig::protocol {
 namespace {
-
-// Fixed-point scales of the wire columns (device.proto): display unit x scale.
-constexpr double kCenti = 100.0;
-constexpr double kMilli = 1000.0;
 
 // Values are clamped so that the difference of any two still fits a sint32 column.
 constexpr double kFixedPointLimit = 1.0e9;
@@ -44,20 +41,15 @@ float FromFixed(int64_t value, double scale) {
 }  // namespace
 
 bool TelemetryBatchPacker::Add(const firmware::TelemetrySample& s) {
-  if (count_ > 0 && s.seq != last_.seq + 1) return false;
+  if (count_ > 0 && (s.seq != last_.seq + 1 || s.absent_channels != last_.absent_channels)) {
+    return false;
+  }
 
   FixedPointSample fixed;
   fixed.time_us = static_cast<int64_t>(s.time_us);
-  fixed.roller_rpm_cmd_c = ToFixed(s.roller_rpm_cmd, kCenti);
-  fixed.roller_rpm_c = ToFixed(s.roller_rpm, kCenti);
-  fixed.head_deg_cmd_c = ToFixed(s.head_deg_cmd, kCenti);
-  fixed.head_deg_c = ToFixed(s.head_deg, kCenti);
-  fixed.torque_mnm = ToFixed(s.torque_nm, kMilli);
-  fixed.force_cn = ToFixed(s.force_n, kCenti);
-  fixed.preload_cmd_cn = ToFixed(s.preload_cmd_n, kCenti);
-  fixed.current_ma = ToFixed(s.current_a, kMilli);
-  fixed.temp_cc = ToFixed(s.temp_c, kCenti);
-  fixed.voltage_mv = ToFixed(s.voltage_v, kMilli);
+  for (size_t c = 0; c < kTelemetryChannelCount; ++c) {
+    fixed.channels[c] = ToFixed(s.*kTelemetryChannels[c].member, kTelemetryChannels[c].wire_scale);
+  }
   fixed.segment = s.segment;
   fixed.cycle = static_cast<int32_t>(s.cycle);
 
@@ -70,16 +62,11 @@ bool TelemetryBatchPacker::Add(const firmware::TelemetrySample& s) {
   } else {
     pending_.add_time_delta_us(fixed.time_us - previous.time_us);
   }
-  pending_.add_roller_rpm_cmd_c(fixed.roller_rpm_cmd_c - previous.roller_rpm_cmd_c);
-  pending_.add_roller_rpm_c(fixed.roller_rpm_c - previous.roller_rpm_c);
-  pending_.add_head_deg_cmd_c(fixed.head_deg_cmd_c - previous.head_deg_cmd_c);
-  pending_.add_head_deg_c(fixed.head_deg_c - previous.head_deg_c);
-  pending_.add_torque_mnm(fixed.torque_mnm - previous.torque_mnm);
-  pending_.add_force_cn(fixed.force_cn - previous.force_cn);
-  pending_.add_preload_cmd_cn(fixed.preload_cmd_cn - previous.preload_cmd_cn);
-  pending_.add_current_ma(fixed.current_ma - previous.current_ma);
-  pending_.add_temp_cc(fixed.temp_cc - previous.temp_cc);
-  pending_.add_voltage_mv(fixed.voltage_mv - previous.voltage_mv);
+  const ChannelFields& columns = WireColumnsOf<rollrig::v1::TelemetryBatch>();
+  for (size_t c = 0; c < kTelemetryChannelCount; ++c) {
+    if (!ChannelPresent(s, c)) continue;  // the column stays empty: absent
+    columns.AddToColumn(&pending_, c, fixed.channels[c] - previous.channels[c]);
+  }
   // Integers, coded like the other columns; wrap-around subtraction keeps any value exact.
   pending_.add_segment(Delta(fixed.segment, previous.segment));
   pending_.add_cycle(Delta(fixed.cycle, previous.cycle));
@@ -114,22 +101,6 @@ void TelemetryBatchPacker::Clear() {
 absl::Status UnpackTelemetryBatch(const rollrig::v1::TelemetryBatch& batch,
                                   std::vector<firmware::TelemetrySample>* out) {
   const int n = batch.time_delta_us_size();
-  struct Column {
-    const char* name;
-    int size;
-  };
-  const Column columns[] = {
-      {"roller_rpm_cmd_c", batch.roller_rpm_cmd_c_size()},
-      {"roller_rpm_c", batch.roller_rpm_c_size()},
-      {"head_deg_cmd_c", batch.head_deg_cmd_c_size()},
-      {"head_deg_c", batch.head_deg_c_size()},
-      {"torque_mnm", batch.torque_mnm_size()},
-      {"force_cn", batch.force_cn_size()},
-      {"preload_cmd_cn", batch.preload_cmd_cn_size()},
-      {"current_ma", batch.current_ma_size()},
-      {"temp_cc", batch.temp_cc_size()},
-      {"voltage_mv", batch.voltage_mv_size()},
-  };
   const bool has_segment = batch.segment_size() > 0;
   const bool has_cycle = batch.cycle_size() > 0;
   if ((has_segment && batch.segment_size() != n) || (has_cycle && batch.cycle_size() != n)) {
@@ -140,48 +111,39 @@ absl::Status UnpackTelemetryBatch(const rollrig::v1::TelemetryBatch& batch,
                      segment_wrong ? batch.segment_size() : batch.cycle_size(),
                      " values, time_delta_us has ", n));
   }
-  for (const Column& column : columns) {
-    if (column.size != n) {
+  // A channel's column is whole or empty (the channel is absent).
+  const ChannelFields& columns = WireColumnsOf<rollrig::v1::TelemetryBatch>();
+  uint32_t absent = 0;
+  for (size_t c = 0; c < kTelemetryChannelCount; ++c) {
+    const int size = columns.ColumnSize(batch, c);
+    if (size == 0 && n > 0) absent |= ChannelBit(c);
+    if (size != 0 && size != n) {
       return absl::InvalidArgumentError(
           absl::StrCat("telemetry batch at sample ", batch.first_sample_seq(), ": column ",
-                       column.name, " has ", column.size, " values, time_delta_us has ", n));
+                       std::string(kTelemetryChannels[c].wire_field), " has ", size,
+                       " values, time_delta_us has ", n));
     }
   }
 
   out->reserve(out->size() + static_cast<size_t>(n));
   // Running sums in 64 bits: a corrupt batch may overflow 32-bit columns, never UB here.
   int64_t time_us = static_cast<int64_t>(batch.first_time_us());
-  int64_t rpm_cmd = 0, rpm = 0, head_cmd = 0, head = 0, torque = 0, force = 0, preload = 0,
-          current = 0, temp = 0, voltage = 0;
+  std::array<int64_t, kTelemetryChannelCount> sums{};
   int32_t segment = 0, cycle = 0;
   for (int i = 0; i < n; ++i) {
     time_us += batch.time_delta_us(i);
-    rpm_cmd += batch.roller_rpm_cmd_c(i);
-    rpm += batch.roller_rpm_c(i);
-    head_cmd += batch.head_deg_cmd_c(i);
-    head += batch.head_deg_c(i);
-    torque += batch.torque_mnm(i);
-    force += batch.force_cn(i);
-    preload += batch.preload_cmd_cn(i);
-    current += batch.current_ma(i);
-    temp += batch.temp_cc(i);
-    voltage += batch.voltage_mv(i);
     segment = has_segment ? Accumulate(segment, batch.segment(i)) : -1;
     cycle = has_cycle ? Accumulate(cycle, batch.cycle(i)) : 0;
 
     firmware::TelemetrySample& s = out->emplace_back();
     s.seq = batch.first_sample_seq() + static_cast<uint64_t>(i);
     s.time_us = static_cast<uint64_t>(time_us);
-    s.roller_rpm_cmd = FromFixed(rpm_cmd, kCenti);
-    s.roller_rpm = FromFixed(rpm, kCenti);
-    s.head_deg_cmd = FromFixed(head_cmd, kCenti);
-    s.head_deg = FromFixed(head, kCenti);
-    s.torque_nm = FromFixed(torque, kMilli);
-    s.force_n = FromFixed(force, kCenti);
-    s.preload_cmd_n = FromFixed(preload, kCenti);
-    s.current_a = FromFixed(current, kMilli);
-    s.temp_c = FromFixed(temp, kCenti);
-    s.voltage_v = FromFixed(voltage, kMilli);
+    s.absent_channels = absent;
+    for (size_t c = 0; c < kTelemetryChannelCount; ++c) {
+      if ((absent & ChannelBit(c)) != 0) continue;
+      sums[c] += columns.ColumnValue(batch, c, i);
+      s.*kTelemetryChannels[c].member = FromFixed(sums[c], kTelemetryChannels[c].wire_scale);
+    }
     s.segment = segment;
     s.cycle = static_cast<uint32_t>(cycle);
   }

@@ -1,13 +1,18 @@
 // Packs telemetry samples into a TelemetryBatch (delta-coded fixed-point columns, see
 // protos/rollrig/v1/device.proto) and unpacks them again. Shared by the device side
-// (rig-sim) and the host, so both agree on units and rounding.
+// (rig-sim) and the host, so both agree on units and rounding. The channel columns, their
+// scales and names come from the channel table (rig/base/telemetry_channels.h); a channel
+// a sample lacks is left out of the batch, and a batch without a channel's column unpacks
+// as samples lacking it.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "rig/base/telemetry_channels.h"
 #include "rig/firmware/firmware.h"
 #include "rollrig/v1/device.pb.h"
 
@@ -18,7 +23,8 @@ namespace rollrig::protocol {
 class TelemetryBatchPacker {
  public:
   // Appends a sample. Returns false (not appending) if it does not follow the previous
-  // sample's counter by exactly one: a batch never spans a gap.
+  // sample's counter by exactly one, or lacks other channels than the batch's samples: a
+  // batch never spans a gap, and its columns are whole.
   bool Add(const firmware::TelemetrySample& s);
   size_t size() const;
   // Moves the samples into `batch` (with the status fields given) and clears the packer.
@@ -30,16 +36,7 @@ class TelemetryBatchPacker {
   // The previous sample in wire units: each column is coded as the change from it.
   struct FixedPointSample {
     int64_t time_us = 0;
-    int32_t roller_rpm_cmd_c = 0;
-    int32_t roller_rpm_c = 0;
-    int32_t head_deg_cmd_c = 0;
-    int32_t head_deg_c = 0;
-    int32_t torque_mnm = 0;
-    int32_t force_cn = 0;
-    int32_t preload_cmd_cn = 0;
-    int32_t current_ma = 0;
-    int32_t temp_cc = 0;
-    int32_t voltage_mv = 0;
+    std::array<int32_t, kTelemetryChannelCount> channels{};  // table order
     int32_t segment = 0;
     int32_t cycle = 0;
   };

@@ -30,6 +30,7 @@ TelemetrySample RandomSample(std::mt19937* rng, uint64_t seq) {
   s.current_a = 3 * u(*rng);
   s.temp_c = 60 + 40 * u(*rng);
   s.voltage_v = 24 * u(*rng);
+  s.head_current_a = 0.5f + 0.5f * u(*rng);
   // Segments advance now and then, cycles wrap through the whole uint32 range.
   s.segment = seq % 7 == 0 ? -1 : static_cast<int32_t>(seq % 256);
   s.cycle = seq % 5 == 0 ? 0 : static_cast<uint32_t>(rng->operator()()) | 0x80000000u;
@@ -52,6 +53,8 @@ void ExpectWithinQuantisation(const TelemetrySample& got, const TelemetrySample&
   EXPECT_NEAR(got.current_a, want.current_a, kMilliTolerance);
   EXPECT_NEAR(got.temp_c, want.temp_c, kCentiTolerance);
   EXPECT_NEAR(got.voltage_v, want.voltage_v, kMilliTolerance);
+  EXPECT_NEAR(got.head_current_a, want.head_current_a, kMilliTolerance);
+  EXPECT_EQ(got.absent_channels, want.absent_channels);
   EXPECT_EQ(got.segment, want.segment);  // integers: exact
   EXPECT_EQ(got.cycle, want.cycle);
 }
@@ -171,6 +174,32 @@ TEST(TelemetryColumnsTest, ProgramColumnsAndStatusRoundTrip) {
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].segment, sent[i].segment) << i;
     EXPECT_EQ(got[i].cycle, sent[i].cycle) << i;
+  }
+}
+
+TEST(TelemetryColumnsTest, AChannelMissingFromTheBatchIsAbsent) {
+  // A device from before head_current_a sends no head_current_ma column: its samples
+  // lack the channel (not a zero current). A sample lacking it is packed the same way.
+  std::mt19937 rng(11);
+  const size_t head = *FindChannel("head_current_a");
+  TelemetryBatchPacker packer;
+  for (uint64_t seq = 0; seq < 3; ++seq) {
+    TelemetrySample s = RandomSample(&rng, seq);
+    s.absent_channels = ChannelBit(head);
+    ASSERT_TRUE(packer.Add(s));
+  }
+  // A batch's columns are whole: a sample carrying the channel starts a new batch.
+  EXPECT_FALSE(packer.Add(RandomSample(&rng, 3)));
+  rollrig::v1::TelemetryBatch batch;
+  packer.Finish(firmware::FirmwareStatus{}, 1000, &batch);
+  EXPECT_EQ(batch.head_current_ma_size(), 0);
+  EXPECT_EQ(batch.torque_mnm_size(), 3);
+  std::vector<TelemetrySample> out;
+  ASSERT_TRUE(UnpackTelemetryBatch(batch, &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  for (const TelemetrySample& s : out) {
+    EXPECT_FALSE(ChannelPresent(s, head));
+    EXPECT_TRUE(ChannelPresent(s, *FindChannel("torque_nm")));
   }
 }
 

@@ -35,13 +35,13 @@ TEST(GoldenAlignment, ShiftedPointsKeepValuesAndGaps) {
   pts[1].t = 1;
   pts[2].t = 2;
   pts[2].dropped_before = 5;
-  pts[1].v[kTorque] = 0.25f;
+  pts[1].v[ChannelNamed("torque_nm")] = 0.25f;
   auto out = ShiftedPoints(pts, 10);
   ASSERT_EQ(out.size(), 3u);
   EXPECT_DOUBLE_EQ(out[0].t, 10);
   EXPECT_DOUBLE_EQ(out[2].t, 12);
   EXPECT_EQ(out[2].dropped_before, 5u);
-  EXPECT_FLOAT_EQ(out[1].v[kTorque], 0.25f);
+  EXPECT_FLOAT_EQ(out[1].v[ChannelNamed("torque_nm")], 0.25f);
 }
 
 TEST(LimitBands, FromProfileTextTakesTheTightestTorqueAndForceLimits) {
@@ -52,13 +52,13 @@ TEST(LimitBands, FromProfileTextTakesTheTightestTorqueAndForceLimits) {
     limits { name: "force" signal: SIGNAL_FORCE_N min: 5 max: 60 }
     limits { name: "temp" signal: SIGNAL_TEMPERATURE_C max: 80 }
   )");
-  EXPECT_TRUE(l.torque_nm.has_max);
-  EXPECT_DOUBLE_EQ(l.torque_nm.max, 2.0);
-  EXPECT_FALSE(l.torque_nm.has_min);
-  EXPECT_TRUE(l.force_n.has_min);
-  EXPECT_DOUBLE_EQ(l.force_n.min, 5);
-  EXPECT_DOUBLE_EQ(l.force_n.max, 60);
-  EXPECT_FALSE(LimitsFromProfileText("not { a profile").torque_nm.has_max);
+  EXPECT_TRUE(l.of(ChannelNamed("torque_nm")).has_max);
+  EXPECT_DOUBLE_EQ(l.of(ChannelNamed("torque_nm")).max, 2.0);
+  EXPECT_FALSE(l.of(ChannelNamed("torque_nm")).has_min);
+  EXPECT_TRUE(l.of(ChannelNamed("force_n")).has_min);
+  EXPECT_DOUBLE_EQ(l.of(ChannelNamed("force_n")).min, 5);
+  EXPECT_DOUBLE_EQ(l.of(ChannelNamed("force_n")).max, 60);
+  EXPECT_FALSE(LimitsFromProfileText("not { a profile").of(ChannelNamed("torque_nm")).has_max);
 }
 
 TEST(LimitBands, FromAVerdict) {
@@ -72,9 +72,10 @@ TEST(LimitBands, FromAVerdict) {
   c->set_has_max(true);
   c->set_max(1);
   RunLimits r = LimitsFromVerdict(v);
-  EXPECT_TRUE(r.force_n.has_max);
-  EXPECT_DOUBLE_EQ(r.force_n.max, 80);
-  EXPECT_FALSE(r.torque_nm.has_max);  // a cycle statistic is not the live signal
+  EXPECT_TRUE(r.of(ChannelNamed("force_n")).has_max);
+  EXPECT_DOUBLE_EQ(r.of(ChannelNamed("force_n")).max, 80);
+  EXPECT_FALSE(
+      r.of(ChannelNamed("torque_nm")).has_max);  // a cycle statistic is not the live signal
 }
 
 }  // namespace

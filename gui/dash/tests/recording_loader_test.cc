@@ -26,7 +26,7 @@ TEST(RecordingLoader, OpensAFixtureWithItsVerdictCyclesAndLimits) {
   ASSERT_EQ(r.cycle_starts.size(), 1u);
   EXPECT_GE(r.cycle_starts[0], 0.0);
   EXPECT_FALSE(r.events.empty());
-  EXPECT_TRUE(r.limits.torque_nm.has_max);
+  EXPECT_TRUE(r.limits.of(ChannelNamed("torque_nm")).has_max);
   std::lock_guard<std::mutex> lock(r.series->mutex());
   EXPECT_EQ(r.series->points(), r.samples);
   EXPECT_DOUBLE_EQ(r.series->t_begin(), 0.0);

@@ -26,9 +26,9 @@ TEST(TelemetryIngest, RowsStartAtTimeZeroWithTheirValues) {
   ASSERT_EQ(pts.size(), 2u);
   EXPECT_DOUBLE_EQ(pts[0].t, 0.0);
   EXPECT_NEAR(pts[1].t, 0.001, 1e-9);
-  EXPECT_FLOAT_EQ(pts[1].v[kTorque], 0.7f);
-  EXPECT_FLOAT_EQ(pts[1].v[kRoller], 7.0f);
-  EXPECT_FLOAT_EQ(pts[1].v[kRollerCmd], 60.0f);
+  EXPECT_FLOAT_EQ(pts[1].v[ChannelNamed("torque_nm")], 0.7f);
+  EXPECT_FLOAT_EQ(pts[1].v[ChannelNamed("roller_rpm")], 7.0f);
+  EXPECT_FLOAT_EQ(pts[1].v[ChannelNamed("roller_rpm_cmd")], 60.0f);
   EXPECT_DOUBLE_EQ(in.time_zero_s(), 100.0);
 }
 
@@ -60,7 +60,7 @@ TEST(TelemetryIngest, RecordCounterJumpsAreGaps) {
   EXPECT_NEAR(pts[3].t, 0.050, 1e-9);
   EXPECT_EQ(pts[3].dropped_before, 47u);
   EXPECT_EQ(pts[4].dropped_before, 0u);
-  EXPECT_FLOAT_EQ(pts[4].v[kForce], 151.0f);
+  EXPECT_FLOAT_EQ(pts[4].v[ChannelNamed("force_n")], 151.0f);
 }
 
 TEST(TelemetryIngest, ADeviceResetNeverRunsTimeBackwards) {
@@ -88,14 +88,36 @@ TEST(SeriesSet, GapsBreakEveryChannelAndCountDrops) {
   EXPECT_EQ(set.points(), 1500u);
   EXPECT_EQ(set.dropped_total(), 499u);
   SeriesView view;
-  set.series(kTorque).Query(0.9, 1.6, 2000, &view);
+  set.series(ChannelNamed("torque_nm")).Query(0.9, 1.6, 2000, &view);
   ASSERT_TRUE(view.raw);
   EXPECT_EQ(view.dropped_in_view, 499u);
   size_t breaks = 0;
   for (uint8_t g : view.gap_before) breaks += g;
   EXPECT_EQ(breaks, 1u);
-  set.series(kForce).Query(0.9, 1.6, 2000, &view);
+  set.series(ChannelNamed("force_n")).Query(0.9, 1.6, 2000, &view);
   EXPECT_EQ(view.dropped_in_view, 499u);
+}
+
+TEST(TelemetryIngest, AChannelTheSourceLacksIsNotDrawn) {
+  // Rows from a rig before head_current_a: the field is unset, so the channel is absent
+  // on every point and its series stays empty (nothing drawn), unlike a present zero.
+  TelemetryIngestor in;
+  std::vector<TelemetryPoint> pts;
+  in.AddRow(Row(1.0, 1, 0.5), &pts);
+  rollrig::v1::TelemetryRow with = Row(1.001, 2, 0.5);
+  with.set_head_current_a(0.0);  // measured, and zero
+  in.AddRow(with, &pts);
+  const Channel head = ChannelNamed("head_current_a");
+  ASSERT_EQ(pts.size(), 2u);
+  EXPECT_NE(pts[0].absent & ChannelBit(head), 0u);
+  EXPECT_EQ(pts[1].absent & ChannelBit(head), 0u);
+  SeriesSet absent_only, present;
+  absent_only.Append({pts[0]});
+  present.Append(pts);
+  std::lock_guard<std::mutex> a(absent_only.mutex()), b(present.mutex());
+  EXPECT_EQ(absent_only.series(head).size(), 0u);
+  EXPECT_EQ(absent_only.series(ChannelNamed("torque_nm")).size(), 1u);
+  EXPECT_EQ(present.series(head).size(), 1u);
 }
 
 }  // namespace
