@@ -8,6 +8,7 @@ namespace rollrig::host {
 const char kRigdUsage[] =
     "usage: rigd [--device sim|tcp:HOST:PORT|usb|usb:SERIAL|replay:FILE]\n"
     "            [--listen HOST:PORT] [--seed N] [--tick-hz HZ] [--serial S] [--runs-dir DIR]\n"
+    "            [--resume-interrupted]\n"
     "\n"
     "  --device   the massager to drive: sim (default, simulated in this process),\n"
     "             tcp:HOST:PORT (a rig-sim process), usb (the first USB device\n"
@@ -21,7 +22,12 @@ const char kRigdUsage[] =
     "  --tick-hz  simulator control tick, 1000..10000 (default 1000)\n"
     "  --serial   simulator serial number (default SIM-0001)\n"
     "  --runs-dir where runs are kept (default $XDG_DATA_HOME/rollrig/runs, i.e.\n"
-    "             ~/.local/share/rollrig/runs); one rigd per directory\n";
+    "             ~/.local/share/rollrig/runs); one rigd per directory\n"
+    "  --resume-interrupted\n"
+    "             at start, resume the newest interrupted run (rigd crashed, lost power or\n"
+    "             was stopped under it) once the device is connected, as rigctl run\n"
+    "             --resume ID does; logged and published as an event; if it fails, says\n"
+    "             why and the run stays interrupted\n";
 
 absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args) {
   RigdOptions o;
@@ -30,6 +36,10 @@ absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& arg
     std::string name = arg;
     if (name == "--help" || name == "-h") {
       o.help = true;
+      continue;
+    }
+    if (name == "--resume-interrupted") {
+      o.resume_interrupted = true;
       continue;
     }
     std::string value;

@@ -16,6 +16,8 @@
 #include "host/profile_loader/profile_loader.h"
 #include "host/recording/mcap_recovery.h"
 #include "host/run_model/run_model.h"
+#include "host/run_model/run_times.h"
+#include "host/runs/run_resumption.h"
 #include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
@@ -83,7 +85,6 @@ struct RunManager::ActiveRun {
   std::shared_ptr<EventSubscription> events;
   uint64_t program_id = 0;
   uint32_t first_cycle = 1;
-  double prior_elapsed_s = 0;  // a resumed run: time already run before
   std::vector<Sample> buffer;
   std::vector<rollrig::v1::RigEvent> event_buffer;
   absl::Time last_save;
@@ -120,12 +121,7 @@ void RunManager::Start() {
   FinalizeLeftoverRecordings(&runs);
   for (RunInfo& run : runs) {
     if (!IsActive(run.state())) continue;
-    run.set_state(rollrig::v1::RUN_STATE_INTERRUPTED);
-    run.set_state_reason(
-        "rigd stopped while the run was active (crash or power cut); resume it with "
-        "rigctl run --resume " +
-        run.id());
-    if (run.ended_unix_ns() == 0) run.set_ended_unix_ns(UnixNanosNow());
+    MarkInterrupted(store_->SavedAtNs(run.id()), UnixNanosNow(), &run);
     if (absl::Status s = store_->Save(run); !s.ok()) LogProblem(std::string(s.message()));
   }
   {
@@ -147,8 +143,13 @@ void RunManager::Shutdown(const std::string& reason) {
   Post([this, reason] {
     if (!active_) return;
     ActiveRun& run = *active_;
-    if (run.info.state() == rollrig::v1::RUN_STATE_RUNNING ||
-        run.info.state() == rollrig::v1::RUN_STATE_PAUSED) {
+    const bool moving = run.info.state() == rollrig::v1::RUN_STATE_RUNNING ||
+                        run.info.state() == rollrig::v1::RUN_STATE_PAUSED;
+    // The run ends where it stands (a resume restarts its open cycle), then the motors
+    // stop: the shutdown's ramp-down is not the run's, so a replay ends where it did.
+    Execute(run.model->Interrupt(rollrig::v1::RUN_STATE_INTERRUPTED,
+                                 reason + "; resume it with rigctl run --resume " + run.info.id()));
+    if (moving) {
       HostMessage stop;
       stop.mutable_stop_program()->set_at_cycle_end(false);
       (void)Command(device_, stop);
@@ -160,8 +161,6 @@ void RunManager::Shutdown(const std::string& reason) {
         absl::SleepFor(absl::Milliseconds(20));
       }
     }
-    Execute(run.model->Interrupt(rollrig::v1::RUN_STATE_INTERRUPTED,
-                                 reason + "; resume it with rigctl run --resume " + run.info.id()));
   });
   {
     std::lock_guard<std::mutex> lock(queue_mu_);
@@ -266,38 +265,17 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
 
   rollrig::v1::RunSpec spec = request.spec();
   auto run = std::make_unique<ActiveRun>();
-  uint32_t cycles_done_before = 0;
+  // A resumed run goes on as the same run (host/runs/run_resumption.h).
+  std::optional<Resumption> resumption;
   if (!request.resume_id().empty()) {
-    absl::StatusOr<RunInfo> old = store_->Load(request.resume_id());
-    if (!old.ok()) {
-      done(old.status());
+    absl::StatusOr<Resumption> r =
+        LoadResumption(*store_, request.resume_id(), snap.info->serial());
+    if (!r.ok()) {
+      done(r.status());
       return;
     }
-    if (!old->resumed_by().empty()) {
-      done(absl::FailedPreconditionError(
-          absl::StrCat("run ", old->id(), " was already resumed as ", old->resumed_by())));
-      return;
-    }
-    if (old->state() != rollrig::v1::RUN_STATE_INTERRUPTED) {
-      done(absl::FailedPreconditionError(absl::StrCat("run ", old->id(), " is ",
-                                                      StateName(old->state()),
-                                                      "; only an interrupted run can be resumed")));
-      return;
-    }
-    spec = old->spec();
-    cycles_done_before = old->progress().cycles_completed();
-    run->prior_elapsed_s = old->progress().elapsed_s();
-    run->info.set_resumed_from(old->id());
-    if (spec.cycles() > 0 && cycles_done_before >= spec.cycles()) {
-      done(absl::FailedPreconditionError(
-          absl::StrCat("run ", old->id(), " had completed all ", spec.cycles(), " cycles")));
-      return;
-    }
-    if (spec.cycles() == 0 && spec.duration_s() > 0 && run->prior_elapsed_s >= spec.duration_s()) {
-      done(absl::FailedPreconditionError(
-          absl::StrCat("run ", old->id(), " had already run its duration")));
-      return;
-    }
+    resumption = *std::move(r);
+    spec = resumption->run.spec();
   }
   if (spec.cycles() == 0 && spec.duration_s() <= 0) spec.set_cycles(1);
   if (!std::isfinite(spec.duration_s()) || spec.duration_s() < 0) {
@@ -325,7 +303,7 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
   // Keep the text the run was made from, so a resume or a look back sees exactly it.
   *spec.mutable_profile() = source;
   run->profile = std::move(*check.loaded);
-  run->first_cycle = cycles_done_before + 1;
+  run->first_cycle = resumption ? resumption->first_cycle : 1;
 
   RunInfo& info = run->info;
   info.set_id(NewRunId(run->profile->name));
@@ -340,48 +318,50 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
   info.set_started_unix_ns(UnixNanosNow());
   info.mutable_progress()->set_cycles_total(spec.cycles());
   info.mutable_progress()->set_cycle(run->first_cycle);
-  info.mutable_progress()->set_cycles_completed(cycles_done_before);
   info.mutable_progress()->set_segment(-1);
   info.mutable_progress()->set_eta_s(-1);
+  if (resumption) ContinueRecord(*resumption, UnixNanosNow(), &info);
 
   std::vector<AnalyzerSegment> segments;
   for (const ProgramSegmentInfo& s : run->profile->segments) {
     segments.push_back(AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
   }
-  run_model::RunRules rules = run_model::RunRules::FromSpec(spec);
-  rules.prior_elapsed_s = run->prior_elapsed_s;
-  run->model = std::make_unique<run_model::RunModel>(
-      std::make_unique<RunAnalyzer>(
-          std::vector<rollrig::v1::Limit>(run->profile->profile.limits().begin(),
-                                          run->profile->profile.limits().end()),
-          std::move(segments)),
-      rules);
+  auto analyzer = std::make_unique<RunAnalyzer>(
+      std::vector<rollrig::v1::Limit>(run->profile->profile.limits().begin(),
+                                      run->profile->profile.limits().end()),
+      std::move(segments));
+  if (resumption) {
+    analyzer->Continue(resumption->so_far);
+    run->cycles_saved = resumption->so_far.cycles.size();  // in the cycle table already
+  }
+  run->model = std::make_unique<run_model::RunModel>(std::move(analyzer),
+                                                     run_model::RunRules::FromSpec(spec));
   run->buffer.reserve(8192);
   if (absl::Status s = StartRecording(*run, snap); !s.ok()) {
     done(s);
     return;
   }
 
-  if (!request.resume_id().empty()) {
-    // Link the interrupted run to its continuation, so it is never resumed twice.
-    absl::StatusOr<RunInfo> old = store_->Load(request.resume_id());
-    if (old.ok()) {
-      old->set_resumed_by(info.id());
-      if (absl::Status s = store_->Save(*old); !s.ok()) LogProblem(std::string(s.message()));
-      std::lock_guard<std::mutex> lock(view_mu_);
-      for (RunInfo& r : runs_) {
-        if (r.id() == old->id()) r = *old;
-      }
-    }
-  }
   active_ = std::move(run);
   SaveLocked();
-  Publish(absl::StrCat("run ", info.id(), " arming: ", active_->profile->name,
-                       info.resumed_from().empty() ? "" : ", resuming " + info.resumed_from()));
+  Publish(absl::StrCat("run ", info.id(), " arming: ", active_->profile->name));
+  if (resumption) {
+    const rollrig::v1::RigEvent gap = InterruptionEvent(active_->info);
+    RecordEvent(gap);
+    device_->events().Publish(gap);
+  }
 
   if (absl::Status s = Arm(*active_); !s.ok()) {
     device_->telemetry().Unsubscribe(active_->telemetry);
     device_->events().Unsubscribe(active_->events);
+    if (resumption) {
+      KeepInterrupted(s, UnixNanosNow(), &active_->info);
+      FinishRecording(rollrig::v1::RUN_STATE_INTERRUPTED, active_->info.state_reason());
+      SaveLocked();
+      Publish(absl::StrCat("run ", active_->info.id(), " ", active_->info.state_reason()));
+      done(s);
+      return;
+    }
     active_->info.set_state(rollrig::v1::RUN_STATE_ABORTED);
     active_->info.set_state_reason(absl::StrCat("arming failed: ", s.message()));
     FinishRecording(rollrig::v1::RUN_STATE_ABORTED, active_->info.state_reason());
@@ -705,18 +685,12 @@ void RunManager::UpdateProgress() {
                                static_cast<size_t>(last.segment) < run.profile->segments.size()
                            ? run.profile->segments[last.segment].label
                            : "");
-  p->set_elapsed_s(run.prior_elapsed_s + run.model->last_t_s());
   p->set_torque_nm(last.torque_nm);
   p->set_force_n(last.force_n);
   p->set_violations(analyzer.violations());
-  const double cycle_s = run.profile->cycle_s;
-  double planned = -1;
-  if (run.info.spec().cycles() > 0) {
-    planned = run.info.spec().cycles() * cycle_s;
-  } else if (run.info.spec().duration_s() > 0 && cycle_s > 0) {
-    planned = std::ceil(run.info.spec().duration_s() / cycle_s) * cycle_s;
-  }
-  p->set_eta_s(planned < 0 ? -1 : std::max(0.0, planned - p->elapsed_s()));
+  // Times and ETA (paused and held time left out), and the verdict so far a resume needs.
+  run_model::NoteRunTimes(*run.model, run.info.spec(), run.profile->cycle_s, p);
+  *run.info.mutable_judged() = analyzer.Verdict();
   if (!analyzer.cycles().empty()) *run.info.mutable_last_cycle() = analyzer.cycles().back();
 }
 
@@ -1008,12 +982,14 @@ absl::Status RunManager::StartRecording(ActiveRun& run, const DeviceSnapshot& sn
                                : spec.duration_s() + run.profile->cycle_s;
   start.planned_samples = static_cast<uint64_t>(
       std::max(0.0, planned_s) * (snap.info ? snap.info->capabilities().telemetry_hz() : 0));
+  NoteEarlierRecordings(run.info, &start);  // a resumed run's stretches before this one
   recording::FileSystem* fs =
       options_.file_system ? options_.file_system : recording::RealFileSystem();
   absl::StatusOr<std::unique_ptr<recorder::RunRecorder>> recorder =
       recorder::RunRecorder::Start(fs, store_->dir(), std::move(start), options_.recorder);
   if (!recorder.ok()) return recorder.status();
   run.recorder = *std::move(recorder);
+  run.info.clear_recordings();
   for (const std::string& f : run.recorder->files()) run.info.add_recordings(f);
   return absl::OkStatus();
 }
