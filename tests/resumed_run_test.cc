@@ -15,57 +15,17 @@
 #include "host/run_model/verdict_line.h"
 #include "host/runs/run_store.h"
 #include "tests/rig_stack.h"
+#include "tests/short_profile.h"
 
 namespace rollrig {
 namespace {
 
 using rollrig::v1::RunInfo;
 using ::testing::HasSubstr;
+using testing::kShortProfile;
 using testing::RigStack;
 
 constexpr double kSpeedup = 2.0;
-
-// 1 s up, 1 s hold, 1 s down: 3 s a cycle.
-constexpr char kProfile[] = R"pb(
-  name: "short"
-  steps {
-    segment {
-      label: "up"
-      duration_s: 1
-      roller { ramp { from_rpm: 0 to_rpm: 40 } }
-      preload { ramp { from_newtons: 0 to_newtons: 20 } }
-    }
-  }
-  steps {
-    segment {
-      label: "hold"
-      duration_s: 1
-      roller { hold { rpm: 40 } }
-      preload { hold { newtons: 20 } }
-    }
-  }
-  steps {
-    segment {
-      label: "down"
-      duration_s: 1
-      roller { ramp { from_rpm: 40 to_rpm: 0 } }
-      preload { ramp { from_newtons: 20 to_newtons: 0 } }
-    }
-  }
-  limits {
-    name: "stall"
-    signal: SIGNAL_TORQUE_NM
-    max: 2.5
-    persist_s: 0.2
-    action: LIMIT_ACTION_ABORT
-  }
-  limits {
-    name: "winding temperature"
-    signal: SIGNAL_TEMPERATURE_C
-    max: 60
-    action: LIMIT_ACTION_FAIL
-  }
-)pb";
 
 RunInfo Get(RigStack& rig, const std::string& id) {
   rollrig::v1::RunRequest req;
@@ -95,7 +55,7 @@ std::string StartAndWaitForCycleTwo(RigStack& rig) {
   EXPECT_TRUE(rig.connected().ok()) << rig.connected();
   rollrig::v1::StartRunRequest req;
   req.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
-  req.mutable_spec()->mutable_profile()->set_text(kProfile);
+  req.mutable_spec()->mutable_profile()->set_text(kShortProfile);
   req.mutable_spec()->set_cycles(3);
   RunInfo run;
   grpc::Status s = rig.stub()->StartRun(rig.Context(30).get(), req, &run);
@@ -233,7 +193,7 @@ TEST(ResumedRunTest, AFailedResumeLeavesTheRunInterrupted) {
     elsewhere.set_started_unix_ns(2);
     elsewhere.set_device_serial("OTHER-9");
     elsewhere.mutable_spec()->set_cycles(3);
-    elsewhere.mutable_spec()->mutable_profile()->set_text(kProfile);
+    elsewhere.mutable_spec()->mutable_profile()->set_text(kShortProfile);
     ASSERT_TRUE((*store)->Save(elsewhere).ok());
     RunInfo old_style;
     old_style.set_id("20260101-000000-short-old");

@@ -124,6 +124,15 @@ TEST(PauseTest, TheEtaLeavesPausedTimeOut) {
   EXPECT_NEAR(during_pause.eta_s(), 3.0 - 0.4, 2 * kTick);
 }
 
+// A resumed stretch: cycle 2 from its start (the device's time and counters start again),
+// cycle 3, the program's end.
+void RunCyclesTwoAndThree(Stretch& s) {
+  s.Samples(0, 1000, 2);
+  s.Samples(1000, 2000, 3);
+  s.Event(v1::DEVICE_EVENT_PROGRAM_FINISHED, 2000);
+  s.Samples(2000, 2001, 3);
+}
+
 // Three cycles, one run, cycle 1 over the limit for 50 ms.
 void CycleOne(Stretch& s) {
   s.Samples(0, 300, 1);
@@ -152,10 +161,7 @@ TEST(ResumeTest, AnInterruptedAndResumedRunIsJudgedAsOne) {
   EXPECT_EQ(so_far.cycles.size(), 1u);
 
   Stretch second(&so_far);
-  second.Samples(0, 1000, 2);
-  second.Samples(1000, 2000, 3);
-  second.Event(v1::DEVICE_EVENT_PROGRAM_FINISHED, 2000);
-  second.Samples(2000, 2001, 3);
+  RunCyclesTwoAndThree(second);
   ASSERT_TRUE(second.model().ended());
 
   const RunEnd& end = *second.model().end();
@@ -181,10 +187,7 @@ TEST(ResumeTest, APassingResumedRunPassesOverAllItsCycles) {
   first.model().Interrupt(v1::RUN_STATE_INTERRUPTED, "rigd stopped");
   const host::RunSoFar so_far = RunSoFarFromModel(first.model());
   Stretch second(&so_far);
-  second.Samples(0, 1000, 2);
-  second.Samples(1000, 2000, 3);
-  second.Event(v1::DEVICE_EVENT_PROGRAM_FINISHED, 2000);
-  second.Samples(2000, 2001, 3);
+  RunCyclesTwoAndThree(second);
   ASSERT_TRUE(second.model().ended());
   EXPECT_EQ(VerdictLine(second.model().end()->verdict, second.model().end()->state, ""),
             "verdict: PASS all 1 limit checked passed over 3 cycles");
