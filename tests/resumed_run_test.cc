@@ -180,6 +180,59 @@ TEST(ResumedRunTest, RigdResumesAnInterruptedRunByItselfAtStart) {
   testing::RemoveTree(dir);
 }
 
+// A crash or power cut leaves the run's record as it was last saved (each second) and its
+// cycle table: marked interrupted at the next start, from when it was last saved, and
+// resumed after its last judged cycle, as one run.
+TEST(ResumedRunTest, ARunACrashLeftGoesOnAfterItsLastJudgedCycle) {
+  const std::string dir = testing::MakeTempDir();
+  const std::string id = "20260101-000000-short-dead";
+  {
+    auto store = host::RunStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    RunInfo crashed;
+    crashed.set_id(id);
+    crashed.set_state(rollrig::v1::RUN_STATE_RUNNING);
+    crashed.set_started_unix_ns(1);
+    crashed.set_device_serial("SIM-0001");
+    crashed.mutable_spec()->set_cycles(3);
+    crashed.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
+    crashed.mutable_spec()->mutable_profile()->set_text(kShortProfile);
+    crashed.mutable_progress()->set_cycles_completed(1);
+    crashed.mutable_progress()->set_elapsed_s(5.2);
+    crashed.mutable_progress()->set_active_s(5.2);
+    ASSERT_TRUE((*store)->Save(crashed).ok());
+    rollrig::v1::CycleStats first;
+    first.set_cycle(1);
+    first.set_start_s(0.01);
+    first.set_end_s(4.0);
+    first.set_samples(3990);
+    ASSERT_TRUE((*store)->AppendCycle(id, first).ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  RigStack rig("sim", absl::Seconds(10), kSpeedup, dir);
+  ASSERT_TRUE(rig.connected().ok()) << rig.connected();
+  const RunInfo interrupted = Get(rig, id);
+  EXPECT_EQ(interrupted.state(), rollrig::v1::RUN_STATE_INTERRUPTED);
+  EXPECT_THAT(interrupted.state_reason(), HasSubstr("crash or power cut"));
+  rollrig::v1::StartRunRequest req;
+  req.set_resume_id(id);
+  RunInfo resumed;
+  grpc::Status s = rig.stub()->StartRun(rig.Context(30).get(), req, &resumed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resumed.progress().cycle(), 2u);
+  const RunInfo run = WaitEnd(rig, id);
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
+  EXPECT_THAT(run.verdict().reason(), HasSubstr("over 3 cycles"));
+  const std::vector<rollrig::v1::CycleStats> cycles = Cycles(rig, id);
+  ASSERT_EQ(cycles.size(), 3u);
+  EXPECT_EQ(cycles[2].cycle(), 3u);
+  EXPECT_GT(cycles[1].start_s(), 5.2 - 1e-6);  // run time goes on from the record's
+  ASSERT_EQ(run.interruptions_size(), 1);
+  EXPECT_THAT(run.interruptions(0).reason(), HasSubstr("crash or power cut"));
+  EXPECT_GT(run.interruptions(0).duration_s(), 0.2);  // from the record's last save
+  testing::RemoveTree(dir);
+}
+
 // A resume rigd cannot do says why and leaves the run interrupted; records from before
 // resumed runs stayed one are still read and still refused a second resume.
 TEST(ResumedRunTest, AFailedResumeLeavesTheRunInterrupted) {
