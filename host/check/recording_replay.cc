@@ -331,7 +331,7 @@ absl::StatusOr<ReplayedRun> ReplayRunAnalysis(const std::vector<std::string>& pa
   for (size_t i = 0; i < paths.size(); ++i) {
     absl::StatusOr<ReplayedRun> part = ReplayFile(paths[i], fs, i > 0 ? &so_far : nullptr, &so_far);
     if (!part.ok()) return part.status();
-    if (i == 0 && part->part != 1) {
+    if (i == 0 && part->part != 1 && paths.size() > 1) {
       return absl::FailedPreconditionError(absl::StrCat(
           paths[i], " is part ", part->part, " of run ", part->run_id,
           ", resumed after an interruption: give the run's files from its first, in order"));

@@ -68,7 +68,8 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(
     const std::string& path, recording::FileSystem* fs = recording::RealFileSystem());
 
 // A resumed run's files, in order, replayed as one run. FAILED_PRECONDITION when they are
-// not one run's stretches in order (naming the file).
+// not one run's stretches in order from its first (naming the file). One file alone is
+// replayed as it is (a later part alone: that part's verdict; `part` says which it is).
 absl::StatusOr<ReplayedRun> ReplayRunAnalysis(
     const std::vector<std::string>& paths, recording::FileSystem* fs = recording::RealFileSystem());
 

@@ -14,7 +14,8 @@ host::RunSoFar RunSoFarFromRecord(const v1::RunInfo& run, std::vector<v1::CycleS
   // Its verdict when rigd ended it (a shutdown), else the verdict so far (a crash).
   const v1::RunVerdict& verdict = run.verdict().limits_size() > 0 ? run.verdict() : run.judged();
   so_far.limits.assign(verdict.limits().begin(), verdict.limits().end());
-  so_far.active_s = p.active_s();
+  // A record from before the run's time was split counts its run time as program time.
+  so_far.active_s = p.active_s() > 0 || p.paused_s() > 0 ? p.active_s() : p.elapsed_s();
   so_far.paused_s = p.paused_s();
   so_far.lost_s = p.held_s();
   return so_far;
