@@ -139,6 +139,9 @@ void RunAnalyzer::Continue(const RunSoFar& before) {
     violations_ += checkers_[index].violations();
   }
   time_.Seed(before.active_s, before.paused_s, before.lost_s);
+  samples_lost_ = before.samples_lost;
+  gaps_ = before.gaps;
+  first_gap_t_s_ = before.first_gap_t_s;
 }
 
 void RunAnalyzer::AddSample(const Sample& s) {

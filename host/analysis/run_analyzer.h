@@ -122,6 +122,9 @@ struct RunSoFar {
   double active_s = 0;                           // where its time went
   double paused_s = 0;
   double lost_s = 0;
+  uint64_t samples_lost = 0;  // its gaps
+  uint64_t gaps = 0;
+  double first_gap_t_s = 0;
 };
 
 class RunAnalyzer {
@@ -197,6 +200,7 @@ class RunAnalyzer {
 
   uint64_t samples_lost() const { return samples_lost_; }
   uint64_t gaps() const { return gaps_; }
+  double first_gap_t_s() const { return first_gap_t_s_; }
   bool finished() const { return finished_; }
 
  private:

@@ -7,8 +7,8 @@
 
 #include "gtest/gtest.h"
 #include "host/run_model/run_model.h"
+#include "host/run_model/run_progress.h"
 #include "host/run_model/run_so_far.h"
-#include "host/run_model/run_times.h"
 #include "host/run_model/verdict_line.h"
 
 namespace rollrig::run_model {
@@ -108,14 +108,14 @@ TEST(PauseTest, TheEtaLeavesPausedTimeOut) {
   paused.Event(v1::DEVICE_EVENT_PROGRAM_PAUSED, 400);
   paused.Samples(400, 900, 1);
   v1::RunProgress during_pause;
-  NoteRunTimes(paused.model(), spec, /*cycle_s=*/1.0, &during_pause);
+  NoteRunProgress(paused.model(), spec, /*cycle_s=*/1.0, &during_pause);
   paused.Event(v1::DEVICE_EVENT_PROGRAM_RESUMED, 900);
   paused.Samples(900, 1201, 1);  // the same 0.7 s of program as `plain`
 
   v1::RunProgress a;
   v1::RunProgress b;
-  NoteRunTimes(plain.model(), spec, 1.0, &a);
-  NoteRunTimes(paused.model(), spec, 1.0, &b);
+  NoteRunProgress(plain.model(), spec, 1.0, &a);
+  NoteRunProgress(paused.model(), spec, 1.0, &b);
   EXPECT_NEAR(a.eta_s(), 3.0 - 0.7, kTick);
   EXPECT_NEAR(b.eta_s(), a.eta_s(), kTick);
   EXPECT_NEAR(b.paused_s(), 0.5, kTick);
@@ -133,10 +133,15 @@ void RunCyclesTwoAndThree(Stretch& s) {
   s.Samples(2000, 2001, 3);
 }
 
-// Three cycles, one run, cycle 1 over the limit for 50 ms.
+// Three cycles, one run, cycle 1 over the limit for 45 ms after 5 samples were lost.
 void CycleOne(Stretch& s) {
   s.Samples(0, 300, 1);
-  s.Samples(300, 350, 1, /*torque_nm=*/2.0f);
+  v1::RigEvent gap;
+  gap.set_kind(v1::RIG_EVENT_TELEMETRY_GAP);
+  gap.set_gap_first_seq(300);
+  gap.set_gap_samples(5);
+  s.model().Event(gap);
+  s.Samples(305, 350, 1, /*torque_nm=*/2.0f);
   s.Samples(350, 1000, 1);
 }
 
@@ -171,6 +176,8 @@ TEST(ResumeTest, AnInterruptedAndResumedRunIsJudgedAsOne) {
   EXPECT_EQ(end.verdict.verdict(), v1::VERDICT_FAIL);
   EXPECT_EQ(end.verdict.reason(), whole.model().end()->verdict.reason());
   EXPECT_NE(end.verdict.reason().find("at cycle 1"), std::string::npos) << end.verdict.reason();
+  EXPECT_NE(end.verdict.reason().find("5 samples lost in 1 gap"), std::string::npos)
+      << end.verdict.reason();
   EXPECT_EQ(second.model().analyzer().violations(), whole.model().analyzer().violations());
   // Later run times go on from the interruption's.
   EXPECT_NEAR(cycles[1].start_s(), so_far.run_time_s, kTick);
@@ -201,7 +208,7 @@ TEST(ResumeTest, TheRecordGivesWhatTheModelHadJudged) {
   v1::RunInfo record;
   v1::RunSpec spec;
   spec.set_cycles(3);
-  NoteRunTimes(first.model(), spec, 1.0, record.mutable_progress());
+  NoteRunProgress(first.model(), spec, 1.0, record.mutable_progress());
   *record.mutable_judged() = first.model().analyzer().Verdict();
   const host::RunSoFar from_model = RunSoFarFromModel(first.model());
   const host::RunSoFar from_record = RunSoFarFromRecord(record, from_model.cycles);
@@ -212,6 +219,9 @@ TEST(ResumeTest, TheRecordGivesWhatTheModelHadJudged) {
   EXPECT_EQ(from_record.limits[0].first_violation_t_s(),
             from_model.limits[0].first_violation_t_s());
   EXPECT_EQ(NextCycle(from_record), 2u);
+  EXPECT_EQ(from_record.samples_lost, 5u);
+  EXPECT_EQ(from_record.gaps, 1u);
+  EXPECT_DOUBLE_EQ(from_record.first_gap_t_s, from_model.first_gap_t_s);
 }
 
 }  // namespace

@@ -18,6 +18,9 @@ host::RunSoFar RunSoFarFromRecord(const v1::RunInfo& run, std::vector<v1::CycleS
   so_far.active_s = p.active_s() > 0 || p.paused_s() > 0 ? p.active_s() : p.elapsed_s();
   so_far.paused_s = p.paused_s();
   so_far.lost_s = p.held_s();
+  so_far.samples_lost = p.samples_lost();
+  so_far.gaps = p.gaps();
+  so_far.first_gap_t_s = p.first_gap_t_s();
   return so_far;
 }
 
@@ -31,6 +34,9 @@ host::RunSoFar RunSoFarFromModel(const RunModel& model) {
   so_far.active_s = a.active_s();
   so_far.paused_s = a.paused_s();
   so_far.lost_s = a.lost_s();
+  so_far.samples_lost = a.samples_lost();
+  so_far.gaps = a.gaps();
+  so_far.first_gap_t_s = a.first_gap_t_s();
   return so_far;
 }
 

@@ -16,7 +16,7 @@
 #include "host/profile_loader/profile_loader.h"
 #include "host/recording/mcap_recovery.h"
 #include "host/run_model/run_model.h"
-#include "host/run_model/run_times.h"
+#include "host/run_model/run_progress.h"
 #include "host/runs/run_resumption.h"
 #include "rig/base/bounded_text.h"
 
@@ -689,7 +689,7 @@ void RunManager::UpdateProgress() {
   p->set_force_n(last.force_n);
   p->set_violations(analyzer.violations());
   // Times and ETA (paused and held time left out), and the verdict so far a resume needs.
-  run_model::NoteRunTimes(*run.model, run.info.spec(), run.profile->cycle_s, p);
+  run_model::NoteRunProgress(*run.model, run.info.spec(), run.profile->cycle_s, p);
   *run.info.mutable_judged() = analyzer.Verdict();
   if (!analyzer.cycles().empty()) *run.info.mutable_last_cycle() = analyzer.cycles().back();
 }

@@ -1,7 +1,8 @@
 // A run's progress in time, from its model: elapsed_s (the run time of its latest sample;
 // a resumed run's goes on from where it stopped), where that time went (active_s: the
 // program's time; paused_s; held_s: lost to holds), and the ETA, which counts the
-// program's time only, so a pause or a hold neither eats into it nor runs it down.
+// program's time only, so a pause or a hold neither eats into it nor runs it down; and
+// the samples lost so far. What a resume goes on from (run_so_far.h) besides the verdict.
 // Pure; any thread.
 #pragma once
 
@@ -10,7 +11,7 @@
 
 namespace rollrig::run_model {
 
-void NoteRunTimes(const RunModel& model, const rollrig::v1::RunSpec& spec, double cycle_s,
-                  rollrig::v1::RunProgress* progress);
+void NoteRunProgress(const RunModel& model, const rollrig::v1::RunSpec& spec, double cycle_s,
+                     rollrig::v1::RunProgress* progress);
 
 }  // namespace rollrig::run_model
