@@ -122,7 +122,8 @@ TEST_F(RigdProcessTest, SigtermStopsTheMotorsThenExitsCleanly) {
 }
 
 // kill -9 of rigd mid-run: the next rigd on the same runs directory marks the run
-// interrupted, and `rigctl run --resume` continues it from its next cycle boundary.
+// interrupted, and `rigctl run --resume` continues it, as the same run, from the start of
+// the cycle after its last judged one.
 TEST_F(RigdProcessTest, RunSurvivesAKilledRigdAndResumes) {
   const std::string profile = runs_dir_ + "/two-seconds.textproto";
   std::ofstream(profile) << R"pb(
@@ -174,8 +175,13 @@ TEST_F(RigdProcessTest, RunSurvivesAKilledRigdAndResumes) {
   EXPECT_THAT(runs.output, HasSubstr("interrupted")) << runs.output;
   testing::CommandResult resumed = Rigctl({"run", "--resume", id});
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
-  EXPECT_THAT(resumed.output, HasSubstr("resuming " + id));
+  // The same run goes on: one verdict over all its cycles, the crash a gap.
+  EXPECT_THAT(resumed.output, HasSubstr("run " + id + ": two-seconds"));
+  EXPECT_THAT(resumed.output, HasSubstr("resumed (interrupted 1 (gap"));
   EXPECT_THAT(resumed.output, HasSubstr("verdict: PASS"));
+  EXPECT_THAT(resumed.output, HasSubstr("over 4 cycles"));
+  testing::CommandResult shown = Rigctl({"runs", "show", id});
+  EXPECT_THAT(shown.output, HasSubstr("crash or power cut")) << shown.output;
 }
 
 TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {

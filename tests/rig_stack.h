@@ -18,7 +18,7 @@ class RigStack {
   // off, since rigd's heartbeats stay in real time).
   explicit RigStack(const std::string& device_spec,
                     absl::Duration connect_timeout = absl::Seconds(10), double speedup = 1.0,
-                    std::string runs_dir = "");
+                    std::string runs_dir = "", bool resume_interrupted = false);
   ~RigStack();
 
   rollrig::v1::RigService::Stub* stub() { return stub_.get(); }

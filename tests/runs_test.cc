@@ -1,7 +1,7 @@
 // Runs through rigd's gRPC API on the simulated massager, run faster than real time:
-// clean passes, injected faults, limits, pause/resume, durations, interrupted runs and
-// the control lease. The verdicts are checked in device time; wall-clock waits have
-// generous margins.
+// clean passes, injected faults, limits, pause/resume, durations and the control lease
+// (interrupted runs: resumed_run_test.cc). The verdicts are checked in device time;
+// wall-clock waits have generous margins.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 
 #include "host/check/recording_replay.h"
 #include "host/run_model/verdict_line.h"
-#include "host/runs/run_store.h"
 #include "tests/rig_stack.h"
+#include "tests/short_profile.h"
 
 namespace rollrig {
 namespace {
@@ -21,62 +21,12 @@ namespace {
 using rollrig::v1::RunInfo;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
+using testing::kShortProfile;
 using testing::RigStack;
 
 // Faster than real time, but with margin: a starved process on a loaded machine must
 // still see every segment it waits for.
 constexpr double kSpeedup = 2.0;
-
-// A short profile: 1 s ramp up, 2 s hold at 40 rpm with 30 N, 1 s ramp down; 4 s a cycle.
-constexpr char kShortProfile[] = R"pb(
-  name: "short"
-  steps {
-    segment {
-      label: "up"
-      duration_s: 1
-      roller { ramp { from_rpm: 0 to_rpm: 40 } }
-      preload { ramp { from_newtons: 0 to_newtons: 30 } }
-    }
-  }
-  steps {
-    segment {
-      label: "hold"
-      duration_s: 2
-      roller { hold { rpm: 40 } }
-      head { sweep { from_deg: -20 to_deg: 20 period_s: 1 } }
-      preload { hold { newtons: 30 } }
-    }
-  }
-  steps {
-    segment {
-      label: "down"
-      duration_s: 1
-      roller { ramp { from_rpm: 40 to_rpm: 0 } }
-      preload { ramp { from_newtons: 30 to_newtons: 0 } }
-    }
-  }
-  limits {
-    name: "stall"
-    signal: SIGNAL_TORQUE_NM
-    max: 2.5
-    persist_s: 0.2
-    action: LIMIT_ACTION_ABORT
-  }
-  limits {
-    name: "winding temperature"
-    signal: SIGNAL_TEMPERATURE_C
-    max: 60
-    action: LIMIT_ACTION_FAIL
-  }
-  limits {
-    name: "speed tracking"
-    signal: SIGNAL_SPEED_ERROR_RPM
-    max: 10
-    persist_s: 0.3
-    settle_s: 0.3
-    action: LIMIT_ACTION_FAIL
-  }
-)pb";
 
 class RunsTest : public ::testing::Test {
  protected:
@@ -387,76 +337,6 @@ TEST_F(RunsTest, LeaseRulesObserversCannotMoveAnyoneCanEStop) {
   EXPECT_TRUE(estop);
   // The old holder's token no longer moves the rig.
   EXPECT_EQ(rig_->Jog(10).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-}
-
-// A run left active by a rigd that died is marked interrupted at the next start, and
-// resumes from its next cycle boundary into a new, linked run.
-TEST(InterruptedRunTest, ResumesFromTheNextCycleBoundary) {
-  const std::string dir = testing::MakeTempDir();
-  {
-    auto store = host::RunStore::Open(dir);
-    ASSERT_TRUE(store.ok());
-    RunInfo crashed;
-    crashed.set_id("20260101-000000-short-dead");
-    crashed.set_state(rollrig::v1::RUN_STATE_RUNNING);
-    crashed.set_started_unix_ns(1);
-    crashed.mutable_spec()->set_cycles(3);
-    crashed.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
-    crashed.mutable_spec()->mutable_profile()->set_text(kShortProfile);
-    crashed.mutable_progress()->set_cycles_completed(1);
-    crashed.mutable_progress()->set_elapsed_s(5.2);
-    ASSERT_TRUE((*store)->Save(crashed).ok());
-  }
-  RigStack rig("sim", absl::Seconds(10), kSpeedup, dir);
-  ASSERT_TRUE(rig.connected().ok());
-  rollrig::v1::RunRequest get;
-  get.set_id("20260101-000000-short-dead");
-  RunInfo old;
-  {
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(rig.stub()->GetRun(&ctx, get, &old).ok());
-  }
-  EXPECT_EQ(old.state(), rollrig::v1::RUN_STATE_INTERRUPTED);
-  EXPECT_THAT(old.state_reason(), HasSubstr("--resume"));
-
-  rollrig::v1::StartRunRequest req;
-  req.set_resume_id(old.id());
-  RunInfo resumed;
-  ASSERT_TRUE(rig.stub()->StartRun(rig.Context(30).get(), req, &resumed).ok());
-  EXPECT_EQ(resumed.resumed_from(), old.id());
-  EXPECT_EQ(resumed.progress().cycle(), 2u);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  rollrig::v1::RunRequest get_new;
-  get_new.set_id(resumed.id());
-  RunInfo run;
-  do {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(rig.stub()->GetRun(&ctx, get_new, &run).ok());
-  } while ((run.state() == rollrig::v1::RUN_STATE_RUNNING ||
-            run.state() == rollrig::v1::RUN_STATE_ARMING) &&
-           std::chrono::steady_clock::now() < deadline);
-  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
-  EXPECT_EQ(run.progress().cycles_completed(), 3u);  // cycles 2 and 3 ran here
-  rollrig::v1::GetCyclesRequest creq;
-  creq.set_id(run.id());
-  rollrig::v1::GetCyclesResponse cycles;
-  grpc::ClientContext ctx;
-  ASSERT_TRUE(rig.stub()->GetCycles(&ctx, creq, &cycles).ok());
-  ASSERT_EQ(cycles.cycles_size(), 2);
-  EXPECT_EQ(cycles.cycles(0).cycle(), 2u);
-  EXPECT_EQ(cycles.cycles(1).cycle(), 3u);
-  // The interrupted run now names its continuation and cannot be resumed twice.
-  {
-    grpc::ClientContext c;
-    ASSERT_TRUE(rig.stub()->GetRun(&c, get, &old).ok());
-  }
-  EXPECT_EQ(old.resumed_by(), run.id());
-  RunInfo again;
-  grpc::Status twice = rig.stub()->StartRun(rig.Context().get(), req, &again);
-  EXPECT_EQ(twice.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_THAT(twice.error_message(), HasSubstr("already resumed"));
-  testing::RemoveTree(dir);
 }
 
 }  // namespace

@@ -48,6 +48,8 @@ rollrig::v1::CycleStats CycleAccumulator::Stats() const {
   stats.set_peak_force_n(peak_force_);
   stats.set_speed_rms_error_rpm(std::sqrt(speed_error_squared_.value() / n));
   stats.set_max_temperature_c(max_temperature_);
+  stats.set_paused_s(paused_s_);
+  stats.set_length_s(std::fmax(0.0, end_s_ - start_s_ - paused_s_));
   return stats;
 }
 

@@ -18,10 +18,13 @@ class CycleAccumulator {
   void Start(uint32_t cycle);
   // One sample of the cycle, at run time t_s.
   void Add(const Sample& s, double t_s);
+  // The program was paused for `s` seconds within the cycle: no statistics, and out of
+  // its length.
+  void AddPausedTime(double s) { paused_s_ += s; }
   uint64_t samples() const { return samples_; }
   // The statistics so far: peak, mean and RMS of |torque|, mean and peak force, RMS of
-  // (roller_rpm_cmd - roller_rpm), max temperature, sample count, first/last run time.
-  // All zero when no sample was added.
+  // (roller_rpm_cmd - roller_rpm), max temperature, sample count, first/last run time,
+  // time paused and the length without it. All zero when no sample was added.
   rollrig::v1::CycleStats Stats() const;
 
  private:
@@ -29,6 +32,7 @@ class CycleAccumulator {
   uint64_t samples_ = 0;
   double start_s_ = 0;
   double end_s_ = 0;
+  double paused_s_ = 0;
   double peak_torque_ = 0;
   double peak_force_ = 0;
   double max_temperature_ = 0;

@@ -134,6 +134,24 @@ LimitChecker::Change LimitChecker::Evaluate(const Point& p, Level level, uint64_
   return change;
 }
 
+void LimitChecker::Continue(const v1::LimitResult& before) {
+  if (kind_ == Kind::kNotChecked || before.outcome() == v1::VERDICT_UNSPECIFIED) return;
+  checked_ = true;
+  violations_ = before.violations();
+  first_violation_t_us_ = ToMicros(before.first_violation_t_s());
+  first_marginal_t_us_ = ToMicros(before.first_marginal_t_s());
+  // A limit's outcome says MARGINAL for a marginal value, or (RECORD) for a violation.
+  marginal_seen_ = before.first_marginal_t_s() > 0 ||
+                   (violations_ == 0 && before.outcome() == v1::VERDICT_MARGINAL);
+  Point worst{.set = true,
+              .value = before.worst_value(),
+              .cycle = before.cycle(),
+              .segment = before.segment(),
+              .t_us = ToMicros(before.t_s())};
+  Classify(worst.value, &worst.excess);
+  worst_ = worst;
+}
+
 void LimitChecker::Commit(const Point& p) { KeepWorse(&worst_, p); }
 
 void LimitChecker::NoteChange(Change change, const Point& p) {

@@ -53,6 +53,9 @@ class LimitChecker {
   bool absent_seen() const { return absent_seen_; }
   // One cycle statistic (kCycleStatistic only): no settling, no persistence.
   Change CheckCycle(double value, uint32_t cycle, uint64_t t_us);
+  // Goes on from what an earlier stretch of the run counted for this limit (a resumed
+  // run): its violations, marginal, worst value and first times. Before any check.
+  void Continue(const rollrig::v1::LimitResult& before);
 
   const rollrig::v1::Limit& limit() const { return limit_; }
   Kind kind() const { return kind_; }

@@ -120,12 +120,32 @@ const std::string& RunAnalyzer::SegmentLabel(int32_t index) const {
 }
 
 double RunAnalyzer::run_time_s(uint64_t device_time_us) const {
-  if (!have_first_sample_) return 0;
-  return static_cast<double>(static_cast<int64_t>(device_time_us - first_time_us_)) / 1e6;
+  const double offset_s = static_cast<double>(run_time_offset_us_) / 1e6;
+  if (!have_first_sample_) return offset_s;
+  return static_cast<double>(static_cast<int64_t>(device_time_us - first_time_us_)) / 1e6 +
+         offset_s;
 }
 
 uint64_t RunAnalyzer::RunTimeUs(uint64_t device_time_us) const {
-  return device_time_us > first_time_us_ ? device_time_us - first_time_us_ : 0;
+  return (device_time_us > first_time_us_ ? device_time_us - first_time_us_ : 0) +
+         run_time_offset_us_;
+}
+
+void RunAnalyzer::Continue(const RunSoFar& before) {
+  if (have_first_sample_ || finished_) return;
+  run_time_offset_us_ =
+      before.run_time_s > 0 ? static_cast<uint64_t>(std::llround(before.run_time_s * 1e6)) : 0;
+  cycles_ = before.cycles;
+  for (size_t index = 0; index < checkers_.size() && index < before.limits.size(); ++index) {
+    const v1::LimitResult& r = before.limits[index];
+    if (r.name() != checkers_[index].limit().name()) continue;  // not this profile's limit
+    checkers_[index].Continue(r);
+    violations_ += checkers_[index].violations();
+  }
+  time_.Seed(before.active_s, before.paused_s, before.lost_s);
+  samples_lost_ = before.samples_lost;
+  gaps_ = before.gaps;
+  first_gap_t_s_ = before.first_gap_t_s;
 }
 
 void RunAnalyzer::AddSample(const Sample& s) {
@@ -145,6 +165,7 @@ void RunAnalyzer::AddSample(const Sample& s) {
   }
 
   const uint64_t t_us = RunTimeUs(s.time_us);
+  const uint64_t interval_us = time_.Add(t_us, paused_);
   const bool new_cycle = !cycle_open_ || s.cycle != cycle_;
   if (new_cycle) {
     if (cycle_open_) {
@@ -162,7 +183,11 @@ void RunAnalyzer::AddSample(const Sample& s) {
   in_program_ = true;
   have_program_samples_ = true;
   last_program_t_us_ = t_us;
-  cycle_accumulator_.Add(s, static_cast<double>(t_us) / 1e6);
+  if (paused_ && cycle_accumulator_.samples() > 0) {
+    cycle_accumulator_.AddPausedTime(static_cast<double>(interval_us) / 1e6);
+  } else {
+    cycle_accumulator_.Add(s, static_cast<double>(t_us) / 1e6);
+  }
 
   SignalValues signals;
   ComputeSignals(s, &signals);
@@ -224,6 +249,10 @@ void RunAnalyzer::EndRun(EndCause cause) {
 
 void RunAnalyzer::DiscardOpenCycle() {
   if (finished_) return;
+  if (cycle_open_) {
+    time_.Lose(static_cast<uint64_t>(std::llround(cycle_accumulator_.Stats().length_s() * 1e6)));
+  }
+  time_.Break();
   cycle_open_ = false;
   in_program_ = false;
   segment_ = -1;
@@ -329,6 +358,10 @@ v1::LimitResult RunAnalyzer::ResultOf(size_t index) const {
   if (limit.has_min()) r.set_min(limit.min());
   if (limit.has_max()) r.set_max(limit.max());
   r.set_violations(c.violations());
+  if (c.violations() > 0)
+    r.set_first_violation_t_s(static_cast<double>(c.first_violation_t_us()) / 1e6);
+  if (c.marginal_seen())
+    r.set_first_marginal_t_s(static_cast<double>(c.first_marginal_t_us()) / 1e6);
   r.set_outcome(c.Outcome());
   r.set_segment(c.scope_segment());
   if (c.scope_segment() >= 0) r.set_segment_label(SegmentLabel(c.scope_segment()));

@@ -35,6 +35,17 @@
 //   to a bound; only among samples that counted (an outside blip shorter than persist_s
 //   is noise, not a worst value). It carries its cycle, segment, label and run time.
 //
+// Pauses (SetPaused, between the device's PROGRAM_PAUSED and PROGRAM_RESUMED): the
+// program's time stands still, so a paused sample is checked against the live limits but
+// kept out of its cycle's statistics; the time goes to the cycle's paused_s, out of its
+// length_s, and to paused_s() of the run. A hold (DiscardOpenCycle) loses the open cycle's
+// time and the time to the restart (lost_s()). active_s() is the rest: the program's time.
+//
+// A resumed run (Continue, before the first sample) goes on from what its earlier stretch
+// judged: its complete cycles, its limits' counts and worst values, its run time (this
+// stretch's run times follow on from it) and where its time went, so the verdict is the
+// one run's, over all its cycles.
+//
 // Cycle statistics (CycleStats), from the samples of each cycle number: peak |torque|,
 // mean |torque|, RMS torque, mean and peak force, RMS of (roller_rpm_cmd - roller_rpm),
 // max temperature, sample count, and start_s/end_s = run times of its first and last
@@ -87,6 +98,7 @@
 
 #include "host/analysis/cycle_statistics.h"
 #include "host/analysis/limit_checker.h"
+#include "host/analysis/run_time_account.h"
 #include "host/recording/sample.h"
 #include "rollrig/v1/device.pb.h"
 #include "rollrig/v1/profile.pb.h"
@@ -102,6 +114,19 @@ struct AnalyzerSegment {
   std::vector<rollrig::v1::Limit> limits;
 };
 
+// What an interrupted run had judged, to go on from when it is resumed.
+struct RunSoFar {
+  double run_time_s = 0;                         // of its last sample
+  std::vector<rollrig::v1::CycleStats> cycles;   // its complete cycles, in order
+  std::vector<rollrig::v1::LimitResult> limits;  // RunVerdict.limits of its verdict so far
+  double active_s = 0;                           // where its time went
+  double paused_s = 0;
+  double lost_s = 0;
+  uint64_t samples_lost = 0;  // its gaps
+  uint64_t gaps = 0;
+  double first_gap_t_s = 0;
+};
+
 class RunAnalyzer {
  public:
   // run_limits: the profile-wide limits. segments: every program segment that has a
@@ -109,6 +134,11 @@ class RunAnalyzer {
   RunAnalyzer(std::vector<rollrig::v1::Limit> run_limits, std::vector<AnalyzerSegment> segments);
   RunAnalyzer(const RunAnalyzer&) = delete;
   RunAnalyzer& operator=(const RunAnalyzer&) = delete;
+
+  // A resumed run: goes on from `before` (before the first sample).
+  void Continue(const RunSoFar& before);
+  // The program is paused (true) or runs again (false) from the next sample on.
+  void SetPaused(bool paused) { paused_ = paused; }
 
   // The next sample, in counter order. Uses segment, cycle, time_us and the signals.
   void AddSample(const Sample& s);
@@ -163,8 +193,14 @@ class RunAnalyzer {
   double run_time_s(const Sample& s) const { return run_time_s(s.time_us); }
   double run_time_s(uint64_t device_time_us) const;
 
+  // Where the run time of the program samples went (see Pauses above), seconds.
+  double active_s() const { return time_.active_s(); }
+  double paused_s() const { return time_.paused_s(); }
+  double lost_s() const { return time_.lost_s(); }
+
   uint64_t samples_lost() const { return samples_lost_; }
   uint64_t gaps() const { return gaps_; }
+  double first_gap_t_s() const { return first_gap_t_s_; }
   bool finished() const { return finished_; }
 
  private:
@@ -206,6 +242,9 @@ class RunAnalyzer {
   // Where the stream is.
   bool have_first_sample_ = false;
   uint64_t first_time_us_ = 0;
+  uint64_t run_time_offset_us_ = 0;  // a resumed run: the run time its stretch begins at
+  bool paused_ = false;
+  RunTimeAccount time_;
   bool in_program_ = false;  // the last sample had segment >= 0
   uint32_t cycle_ = 0;
   int32_t segment_ = -1;

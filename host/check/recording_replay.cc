@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "host/recording/recording_layout.h"
 #include "host/recording/sample.h"
 #include "host/run_model/run_model.h"
+#include "host/run_model/run_so_far.h"
 #include "rollrig/v1/recording.pb.h"
 
 namespace rollrig::check {
@@ -121,6 +123,9 @@ class Replay {
     out_->gaps = a.gaps();
     out_->violations = a.violations();
     out_->run_time_s = model_->analysed_span_s();
+    out_->active_s = a.active_s();
+    out_->paused_s = a.paused_s();
+    out_->held_s = a.lost_s();
     out_->holds = model_->holds();
   }
 
@@ -153,10 +158,10 @@ class Replay {
   ReplayedRun* out_;
 };
 
-}  // namespace
-
-absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
-                                                    recording::FileSystem* fs) {
+// One file: a run, or one stretch of a resumed run going on from `before` (when given);
+// `after` (when given) gets what the run had judged at its end.
+absl::StatusOr<ReplayedRun> ReplayFile(const std::string& path, recording::FileSystem* fs,
+                                       const host::RunSoFar* before, host::RunSoFar* after) {
   const auto wall_start = std::chrono::steady_clock::now();
   absl::StatusOr<std::unique_ptr<recording::RandomAccessFile>> file = fs->OpenForRead(path);
   if (!file.ok()) return file.status();
@@ -202,6 +207,11 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
   auto analyzer = std::make_unique<host::RunAnalyzer>(
       std::vector<v1::Limit>(profile.profile.limits().begin(), profile.profile.limits().end()),
       std::move(segments));
+  if (before != nullptr) analyzer->Continue(*before);
+  out.run_id = ValueOf(run_meta, recorder::kRunIdKey);
+  if (const std::string part = ValueOf(run_meta, recorder::kRunPartKey); !part.empty()) {
+    out.part = static_cast<uint32_t>(std::strtoul(part.c_str(), nullptr, 10));
+  }
 
   // The events, held: few, and they must be placed among the samples.
   std::vector<PendingEvent> by_seq;
@@ -300,9 +310,51 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
   if (!read.ok()) return read;
   if (!parse_error.ok()) return parse_error;
   replay.Finish();
+  if (after != nullptr) *after = run_model::RunSoFarFromModel(model);
   out.replay_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
+                                                    recording::FileSystem* fs) {
+  return ReplayFile(path, fs, nullptr, nullptr);
+}
+
+absl::StatusOr<ReplayedRun> ReplayRunAnalysis(const std::vector<std::string>& paths,
+                                              recording::FileSystem* fs) {
+  if (paths.empty()) return absl::InvalidArgumentError("no recording to replay");
+  host::RunSoFar so_far;
+  ReplayedRun whole;
+  for (size_t i = 0; i < paths.size(); ++i) {
+    absl::StatusOr<ReplayedRun> part = ReplayFile(paths[i], fs, i > 0 ? &so_far : nullptr, &so_far);
+    if (!part.ok()) return part.status();
+    if (i == 0 && part->part != 1 && paths.size() > 1) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          paths[i], " is part ", part->part, " of run ", part->run_id,
+          ", resumed after an interruption: give the run's files from its first, in order"));
+    }
+    if (i > 0 && (part->run_id != whole.run_id || part->part != whole.part + 1)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          paths[i], " is part ", part->part, " of run ", part->run_id, ", not part ",
+          whole.part + 1, " of run ", whole.run_id, ": give one run's files in order"));
+    }
+    part->files = static_cast<uint32_t>(i + 1);
+    if (i > 0) {
+      part->samples += whole.samples;
+      part->samples_read += whole.samples_read;
+      part->samples_lost += whole.samples_lost;
+      part->gaps += whole.gaps;
+      part->events_applied += whole.events_applied;
+      part->holds += whole.holds;
+      part->run_time_s += whole.run_time_s;
+      part->replay_seconds += whole.replay_seconds;
+    }
+    whole = *std::move(part);
+  }
+  return whole;
 }
 
 }  // namespace rollrig::check

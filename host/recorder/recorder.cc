@@ -67,9 +67,9 @@ struct RunRecorder::Writer {
   }
 };
 
-std::string RunRecorder::FileName(const std::string& run_id, uint32_t index) {
-  return index == 0 ? absl::StrCat(run_id, ".mcap")
-                    : absl::StrFormat("%s-%04d.mcap", run_id, index);
+std::string RunRecorder::FileName(const std::string& run_id, uint32_t index, uint32_t part) {
+  const std::string stem = part > 1 ? absl::StrCat(run_id, "-r", part) : run_id;
+  return index == 0 ? absl::StrCat(stem, ".mcap") : absl::StrFormat("%s-%04d.mcap", stem, index);
 }
 
 RunRecorder::RunRecorder(recording::FileSystem* fs, std::string dir, RecordingStart start,
@@ -95,7 +95,7 @@ absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
                       std::unique_ptr<recording::McapWriter>* mcap, RecordingChannels* channels,
                       std::string* part_path, std::string* final_path,
                       const std::optional<int64_t>& clock_offset_ns) {
-  *final_path = absl::StrCat(dir, "/", RunRecorder::FileName(start.run.id(), index));
+  *final_path = absl::StrCat(dir, "/", RunRecorder::FileName(start.run.id(), index, start.part));
   *part_path = *final_path + kPartSuffix;
   absl::StatusOr<std::unique_ptr<recording::WritableFile>> file = fs->NewWritableFile(*part_path);
   if (!file.ok()) return file.status();
@@ -116,6 +116,7 @@ absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
       {kStartedUnixNsKey, absl::StrCat(run.started_unix_ns())},
   };
   if (!run.resumed_from().empty()) run_meta[kResumedFromKey] = run.resumed_from();
+  if (start.part > 1) run_meta[kRunPartKey] = absl::StrCat(start.part);
   if (absl::Status s = (*mcap)->WriteMetadata(kRunMetadata, run_meta); !s.ok()) return s;
 
   std::map<std::string, std::string> device_meta = {
@@ -200,7 +201,9 @@ absl::Status RunRecorder::status() const {
 
 std::vector<std::string> RunRecorder::files() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return files_;
+  std::vector<std::string> all = writer_->start.earlier_files;
+  all.insert(all.end(), files_.begin(), files_.end());
+  return all;
 }
 
 RecorderStats RunRecorder::stats() const {

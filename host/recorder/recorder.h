@@ -77,6 +77,11 @@ struct RecordingStart {
   // Device time -> host epoch (DeviceClockOffsetNs); unset: taken from the first sample.
   std::optional<int64_t> device_clock_offset_ns;
   uint64_t planned_samples = 0;  // for the free-space estimate; 0 = unknown
+  // A resumed run records each stretch after an interruption into new files: this one's
+  // number (1 = the first; later ones are named ID-rN.mcap) and the files of the stretches
+  // before, which files() lists first.
+  uint32_t part = 1;
+  std::vector<std::string> earlier_files;
 };
 
 // How the run ended, for the "rollrig.verdict" metadata.
@@ -128,7 +133,7 @@ class RunRecorder {
   RecorderStats stats() const;
 
   // The file name of file `index` of run `run_id` (without ".part").
-  static std::string FileName(const std::string& run_id, uint32_t index);
+  static std::string FileName(const std::string& run_id, uint32_t index, uint32_t part = 1);
 
  private:
   struct Writer;

@@ -45,6 +45,8 @@ inline constexpr char kProfileNameKey[] = "profile_name";
 inline constexpr char kProfileHashKey[] = "profile_hash";
 inline constexpr char kStartedUnixNsKey[] = "started_unix_ns";  // run time 0 (decimal)
 inline constexpr char kResumedFromKey[] = "resumed_from";
+// A resumed run's stretch after its (part - 1)th interruption, "2" on (absent: 1).
+inline constexpr char kRunPartKey[] = "part";
 
 // Metadata "rollrig.device": what it was run on.
 inline constexpr char kDeviceMetadata[] = "rollrig.device";

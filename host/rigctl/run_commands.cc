@@ -65,6 +65,38 @@ std::string DisconnectsText(const rollrig::v1::RunProgress& p) {
   return absl::StrFormat("%d (%s gone)", p.disconnects(), Clock(p.disconnected_s()));
 }
 
+// "1 (gap 5 min 3 s)": the times rigd stopped under the run and it was resumed.
+std::string InterruptionsText(const rollrig::v1::RunInfo& run) {
+  if (run.interruptions_size() == 0) return "";
+  double gap_s = 0;
+  for (const auto& gap : run.interruptions()) gap_s += gap.duration_s();
+  return absl::StrFormat("%d (gap %s)", run.interruptions_size(), Clock(gap_s));
+}
+
+std::string LocalTime(int64_t unix_ns) {
+  const std::time_t secs = static_cast<std::time_t>(unix_ns / 1000000000);
+  std::tm tm{};
+  localtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", &tm);
+  return stamp;
+}
+
+// A run's interruptions, one line each, and where its time went.
+void PrintGapsAndTimes(std::ostream& out, const rollrig::v1::RunInfo& run) {
+  for (const auto& gap : run.interruptions()) {
+    out << "interrupted " << LocalTime(gap.start_unix_ns()) << " .. "
+        << LocalTime(gap.end_unix_ns()) << absl::StrFormat(" (gap %s)", Clock(gap.duration_s()))
+        << " at run time " << Clock(gap.run_time_s()) << ", cycle " << gap.cycle()
+        << " restarted: " << gap.reason() << "\n";
+  }
+  const auto& p = run.progress();
+  if (p.paused_s() > 0 || p.held_s() > 0 || run.interruptions_size() > 0) {
+    out << absl::StrFormat("time:       program %s, paused %s, held %s (ETA counts the program)\n",
+                           Clock(p.active_s()), Clock(p.paused_s()), Clock(p.held_s()));
+  }
+}
+
 // --on-disconnect's value; an error message naming the choices otherwise.
 std::optional<std::string> ParseDisconnectPolicy(const std::string& text,
                                                  rollrig::v1::DisconnectPolicy* out) {
@@ -356,7 +388,11 @@ int RunCommand(Session& s, const Args& args) {
                     ? absl::StrCat(run.spec().cycles(), " cycle(s)")
                     : absl::StrCat(Clock(run.spec().duration_s()), " (whole cycles)"))
             << absl::StrFormat(", %.1f s per cycle", run.cycle_s())
-            << (run.resumed_from().empty() ? "" : ", resuming " + run.resumed_from()) << "\n";
+            << (run.interruptions_size() == 0
+                    ? ""
+                    : absl::StrCat(", resumed (interrupted ", InterruptionsText(run), "): cycle ",
+                                   run.progress().cycle(), " restarts"))
+            << "\n";
   }
   if (o.flag("--detach")) {
     s.ReleaseControl();
@@ -446,18 +482,23 @@ int RunsCommand(Session& s, const Args& args) {
             << Clock(sp.hold_timeout_s() > 0 ? sp.hold_timeout_s() : 600) << "; device lost "
             << (run.progress().disconnects() ? DisconnectsText(run.progress()) : "0 times") << "\n";
     if (!run.resumed_from().empty()) s.out() << "resumes:    " << run.resumed_from() << "\n";
+    if (!run.resumed_by().empty()) s.out() << "resumed as: " << run.resumed_by() << "\n";
+    PrintGapsAndTimes(s.out(), run);
     for (int i = 0; i < run.recordings_size(); ++i) {
       s.out() << (i == 0 ? "recording:  " : "            ") << run.recordings(i) << "\n";
     }
     PrintLimits(s.out(), run.verdict());
     if (cycles.cycles_size() > 0) {
-      s.out() << absl::StrFormat("%6s %9s %10s %10s %10s %10s %10s %9s\n", "cycle", "len_s",
-                                 "peak_Nm", "mean_Nm", "rms_Nm", "mean_N", "speed_rms", "max_C");
+      // len_s leaves the cycle's paused time out (paused_s); older records lack both.
+      s.out() << absl::StrFormat("%6s %9s %10s %10s %10s %10s %10s %9s %9s\n", "cycle", "len_s",
+                                 "peak_Nm", "mean_Nm", "rms_Nm", "mean_N", "speed_rms", "max_C",
+                                 "paused_s");
       for (const auto& c : cycles.cycles()) {
-        s.out() << absl::StrFormat("%6d %9.2f %10.4f %10.4f %10.4f %10.2f %10.3f %9.2f\n",
-                                   c.cycle(), c.end_s() - c.start_s(), c.peak_torque_nm(),
-                                   c.mean_torque_nm(), c.rms_torque_nm(), c.mean_force_n(),
-                                   c.speed_rms_error_rpm(), c.max_temperature_c());
+        const double length_s = c.length_s() > 0 ? c.length_s() : c.end_s() - c.start_s();
+        s.out() << absl::StrFormat("%6d %9.2f %10.4f %10.4f %10.4f %10.2f %10.3f %9.2f %9.2f\n",
+                                   c.cycle(), length_s, c.peak_torque_nm(), c.mean_torque_nm(),
+                                   c.rms_torque_nm(), c.mean_force_n(), c.speed_rms_error_rpm(),
+                                   c.max_temperature_c(), c.paused_s());
       }
     }
     s.out() << VerdictLine(run) << "\n";
@@ -470,17 +511,19 @@ int RunsCommand(Session& s, const Args& args) {
     s.out() << Json(resp);
     return kExitOk;
   }
-  s.out() << absl::StrFormat("%-40s %-11s %-9s %-14s %9s %10s  %s\n", "id", "state", "verdict",
-                             "profile", "cycles", "elapsed", "disconnects");
+  s.out() << absl::StrFormat("%-40s %-11s %-9s %-14s %9s %10s  %-24s %s\n", "id", "state",
+                             "verdict", "profile", "cycles", "elapsed", "disconnects",
+                             "interruptions");
   for (const auto& r : resp.runs()) {
     const auto& p = r.progress();
     s.out() << absl::StrFormat(
-        "%-40s %-11s %-9s %-14s %9s %10s  %s\n", r.id(),
+        "%-40s %-11s %-9s %-14s %9s %10s  %-24s %s\n", r.id(),
         rollrig::v1::RunStateDisplayName(r.state()),
         rollrig::v1::VerdictDisplayName(r.verdict().verdict()), r.profile_name(),
         absl::StrCat(p.cycles_completed(), "/",
                      p.cycles_total() ? absl::StrCat(p.cycles_total()) : "-"),
-        Clock(p.elapsed_s()), p.disconnects() ? DisconnectsText(p) : "-");
+        Clock(p.elapsed_s()), p.disconnects() ? DisconnectsText(p) : "-",
+        r.interruptions_size() ? InterruptionsText(r) : "-");
   }
   return kExitOk;
 }

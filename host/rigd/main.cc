@@ -44,6 +44,8 @@ int Main(int argc, char** argv) {
   config.runs_dir = options->runs_dir;
   config.client.host_name = "rigd";
   config.host_version = ROLLRIG_VERSION;
+  config.resume_interrupted = options->resume_interrupted;
+  config.log = [](const std::string& message) { Log(message); };
   RigdApp app(config);
   if (absl::Status s = app.Start(); !s.ok()) {
     std::cerr << "rigd: " << s.message() << "\n";

@@ -38,6 +38,10 @@ absl::Status RigdApp::Start() {
     return s;
   }
   started_ = true;
+  if (config_.resume_interrupted) {
+    resumer_ = std::make_unique<InterruptedRunResumer>(device_.get(), runs_.get(), config_.log);
+    resumer_->Start();
+  }
   return absl::OkStatus();
 }
 
@@ -75,6 +79,7 @@ void RigdApp::StopMotors() {
 void RigdApp::Shutdown(const std::string& reason) {
   if (!started_) return;
   started_ = false;
+  resumer_.reset();  // ends its wait for the device before the runs stop
   runs_->Shutdown(reason);
   StopMotors();
   server_->Shutdown();

@@ -5,11 +5,13 @@
 // Thread safety: Start/Shutdown from one controlling thread; the parts are thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "host/device/device_client.h"
+#include "host/runs/interrupted_run_resumer.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_manager.h"
 #include "host/runs/run_store.h"
@@ -27,6 +29,10 @@ struct RigdConfig {
   std::string runs_dir;                    // "" = DefaultRunsDir()
   DeviceClientOptions client;
   std::string host_version = "0.1.0";
+  // Resume the newest interrupted run at start, once the device is connected
+  // (InterruptedRunResumer); messages go to `log`.
+  bool resume_interrupted = false;
+  std::function<void(const std::string&)> log = [](const std::string&) {};
 };
 
 class RigdApp {
@@ -47,6 +53,8 @@ class RigdApp {
   DeviceClient& device() { return *device_; }
   RunManager& runs() { return *runs_; }
   LeaseManager& lease() { return *lease_; }
+  // With resume_interrupted: its try at resuming (nullptr without).
+  InterruptedRunResumer* resumer() { return resumer_.get(); }
 
  private:
   void StopMotors();
@@ -58,6 +66,7 @@ class RigdApp {
   std::unique_ptr<LeaseManager> lease_;
   std::unique_ptr<RunManager> runs_;
   std::unique_ptr<RigServer> server_;
+  std::unique_ptr<InterruptedRunResumer> resumer_;
   bool started_ = false;
 };
 

@@ -22,6 +22,11 @@ const std::vector<OptionSpec>& RigdOptionSpecs() {
       {"--runs-dir", "DIR",
        "where runs are kept (default $XDG_DATA_HOME/rollrig/runs, i.e.\n"
        "~/.local/share/rollrig/runs); one rigd per directory"},
+      {"--resume-interrupted", "",
+       "at start, resume the newest interrupted run (rigd crashed, lost power or\n"
+       "was stopped under it) once the device is connected, as rigctl run\n"
+       "--resume ID does; logged and published as an event; if it fails, says\n"
+       "why and the run stays interrupted"},
       {"--help", "", "this help"},
       {"-h", "", ""},
   };
@@ -37,6 +42,7 @@ absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& arg
   if (!line.ok()) return line.status();
   RigdOptions o;
   o.help = line->flag("--help") || line->flag("-h");
+  o.resume_interrupted = line->flag("--resume-interrupted");
   o.device = line->value("--device", o.device);
   o.listen = line->value("--listen", o.listen);
   o.runs_dir = line->value("--runs-dir", o.runs_dir);

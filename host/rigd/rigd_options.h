@@ -16,6 +16,7 @@ struct RigdOptions {
   uint32_t tick_hz = 1000;          // simulator control tick (--device sim)
   std::string serial = "SIM-0001";  // simulator serial (--device sim)
   std::string runs_dir;             // "" = $XDG_DATA_HOME/rollrig/runs
+  bool resume_interrupted = false;  // resume the newest interrupted run at start
   bool help = false;
 };
 

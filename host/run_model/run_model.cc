@@ -278,6 +278,10 @@ void RunModel::ApplyDevice(const v1::RigEvent& e, RunEffects* fx) {
     case v1::DEVICE_EVENT_CYCLE_COMPLETED:
       if (Ours(d)) cycles_completed_ = d.cycle();
       break;
+    case v1::DEVICE_EVENT_PROGRAM_PAUSED:
+    case v1::DEVICE_EVENT_PROGRAM_RESUMED:
+      if (Ours(d)) analyzer_->SetPaused(d.kind() == v1::DEVICE_EVENT_PROGRAM_PAUSED);
+      break;
     case v1::DEVICE_EVENT_PROGRAM_FINISHED:
       if (!Ours(d)) break;
       analyzer_->NoteProgramFinished();
@@ -417,6 +421,7 @@ void RunModel::ApplyRunStateWhileHeld(const v1::RigEvent& e, RunEffects* fx) {
 
 void RunModel::ProgramStarted(uint64_t program_id) {
   if (phase_ == Phase::kHeld) analyzer_->DiscardOpenCycle();
+  analyzer_->SetPaused(false);
   program_id_ = program_id;
   phase_ = Phase::kRunning;
   awaiting_program_ = true;
@@ -437,7 +442,7 @@ void RunModel::AfterSample(RunEffects* fx) {
               /*send=*/true, fx);
   }
   if (rules_.cycles == 0 && rules_.duration_s > 0 && !duration_stop_sent_ &&
-      rules_.prior_elapsed_s + last_t_s() >= rules_.duration_s) {
+      analyzer_->active_s() >= rules_.duration_s) {
     duration_stop_sent_ = true;
     fx->stop_at_cycle_end = true;
   }

@@ -29,7 +29,9 @@
 //   the program in cycle N: DETAIL" (the device's own words).
 // - A stop by WHO: stop the program; ABORTED "stopped by WHO" (a HELD run ends at once,
 //   "stopped by WHO while held").
-// - A duration run: at its duration, stop at the end of the cycle.
+// - The device's PROGRAM_PAUSED .. PROGRAM_RESUMED: the program is paused (its time and
+//   samples kept out of the cycle statistics and the program's time, see RunAnalyzer).
+// - A duration run: at its duration of program time, stop at the end of the cycle.
 // - A stop whose end never comes (finish_timeout_s): ends with "... (the device did not
 //   report the end of the program)".
 // - A lost device: a stop under way ends the run ("... (device lost: ... before the end of
@@ -60,9 +62,10 @@ namespace rollrig::run_model {
 
 // What the run spec says about the run's rules.
 struct RunRules {
-  uint32_t cycles = 0;         // 0: the run goes by duration_s
-  double duration_s = 0;       // with cycles == 0: stop at the end of the cycle past it
-  double prior_elapsed_s = 0;  // a resumed run: time already run before
+  uint32_t cycles = 0;  // 0: the run goes by duration_s
+  // With cycles == 0: stop at the end of the cycle past this much program time (paused
+  // and held time left out; a resumed run's earlier stretches counted).
+  double duration_s = 0;
   rollrig::v1::DisconnectPolicy on_disconnect = rollrig::v1::DISCONNECT_POLICY_HOLD;
   double hold_timeout_s = 600;
   double finish_timeout_s = 10;

@@ -27,7 +27,6 @@ struct ActiveRun {
   std::shared_ptr<EventSubscription> events;
   uint64_t program_id = 0;
   uint32_t first_cycle = 1;
-  double prior_elapsed_s = 0;  // a resumed run: time already run before
   std::vector<Sample> buffer;
   std::vector<rollrig::v1::RigEvent> event_buffer;
   int64_t last_save_ns = 0;

@@ -2,6 +2,7 @@
 // run, the profile, the run's record and model; then tare, upload and start).
 #include <cmath>
 #include <ctime>
+#include <optional>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,7 @@
 #include "host/analysis/run_analyzer.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/runs/run_manager.h"
+#include "host/runs/run_resumption.h"
 #include "rig/base/bounded_text.h"
 
 namespace rollrig::host {
@@ -36,19 +38,19 @@ std::string NewRunId(const std::string& profile_name, int64_t unix_ns) {
   return absl::StrFormat("%s-%s-%04x", stamp, name.substr(0, 40), rd() & 0xffff);
 }
 
-std::unique_ptr<run_model::RunModel> NewRunModel(const ActiveRun& run) {
+// The run's model; a resumed run's analysis goes on from what it had judged.
+std::unique_ptr<run_model::RunModel> NewRunModel(const ActiveRun& run, const RunSoFar* so_far) {
   std::vector<AnalyzerSegment> segments;
   for (const ProgramSegmentInfo& s : run.profile->segments) {
     segments.push_back(AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
   }
-  run_model::RunRules rules = run_model::RunRules::FromSpec(run.info.spec());
-  rules.prior_elapsed_s = run.prior_elapsed_s;
-  return std::make_unique<run_model::RunModel>(
-      std::make_unique<RunAnalyzer>(
-          std::vector<rollrig::v1::Limit>(run.profile->profile.limits().begin(),
-                                          run.profile->profile.limits().end()),
-          std::move(segments)),
-      rules);
+  auto analyzer = std::make_unique<RunAnalyzer>(
+      std::vector<rollrig::v1::Limit>(run.profile->profile.limits().begin(),
+                                      run.profile->profile.limits().end()),
+      std::move(segments));
+  if (so_far) analyzer->Continue(*so_far);
+  return std::make_unique<run_model::RunModel>(std::move(analyzer),
+                                               run_model::RunRules::FromSpec(run.info.spec()));
 }
 
 }  // namespace
@@ -64,14 +66,17 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
     done(s);
     return;
   }
-  if (!request.resume_id().empty()) LinkResumed(request.resume_id(), (*run)->info.id());
   active_ = *std::move(run);
-  const RunInfo& info = active_->info;
+  const bool resuming = !request.resume_id().empty();
   SaveLocked();
-  Publish(absl::StrCat("run ", info.id(), " arming: ", active_->profile->name,
-                       info.resumed_from().empty() ? "" : ", resuming " + info.resumed_from()));
+  Publish(absl::StrCat("run ", active_->info.id(), " arming: ", active_->profile->name));
+  if (resuming) AnnounceInterruption();
   if (absl::Status s = Arm(*active_); !s.ok()) {
-    AbortArming(s);
+    if (resuming) {
+      KeepArmingInterrupted(s);
+    } else {
+      AbortArming(s);
+    }
     done(s);
     return;
   }
@@ -87,19 +92,27 @@ absl::StatusOr<std::unique_ptr<ActiveRun>> RunManager::PrepareRun(
   if (absl::Status s = CheckCanStart(snap); !s.ok()) return s;
   rollrig::v1::RunSpec spec = request.spec();
   auto run = std::make_unique<ActiveRun>();
-  uint32_t cycles_done_before = 0;
+  // A resumed run goes on as the same run (host/runs/run_resumption.h).
+  std::optional<Resumption> resumption;
   if (!request.resume_id().empty()) {
-    absl::Status s = ContinueInterrupted(request.resume_id(), *run, &spec, &cycles_done_before);
-    if (!s.ok()) return s;
+    absl::StatusOr<Resumption> r =
+        LoadResumption(*store_, request.resume_id(), snap.info->serial());
+    if (!r.ok()) return r.status();
+    resumption = *std::move(r);
+    spec = resumption->run.spec();
   }
   if (spec.cycles() == 0 && spec.duration_s() <= 0) spec.set_cycles(1);
   if (!std::isfinite(spec.duration_s()) || spec.duration_s() < 0) {
     return absl::InvalidArgumentError("duration must be a finite number of seconds >= 0");
   }
   if (absl::Status s = LoadRunProfile(snap, &spec, *run); !s.ok()) return s;
-  run->first_cycle = cycles_done_before + 1;
-  DescribeNewRun(snap, spec, cycles_done_before, *run);
-  run->model = NewRunModel(*run);
+  run->first_cycle = resumption ? resumption->first_cycle : 1;
+  DescribeNewRun(snap, spec, *run);
+  if (resumption) {
+    ContinueRecord(*resumption, HostNow(), &run->info);
+    run->cycles_saved = resumption->so_far.cycles.size();  // in the cycle table already
+  }
+  run->model = NewRunModel(*run, resumption ? &resumption->so_far : nullptr);
   run->buffer.reserve(8192);
   return run;
 }
@@ -118,35 +131,6 @@ absl::Status RunManager::CheckCanStart(const DeviceSnapshot& snap) const {
     return absl::FailedPreconditionError(absl::StrCat(
         "the device is faulted (", absl::StrJoin(rollrig::v1::FaultDisplayNames(snap.faults), ", "),
         "); clear it first (rigctl clear)"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status RunManager::ContinueInterrupted(const std::string& resume_id, ActiveRun& run,
-                                             rollrig::v1::RunSpec* spec,
-                                             uint32_t* cycles_done_before) {
-  absl::StatusOr<RunInfo> old = store_->Load(resume_id);
-  if (!old.ok()) return old.status();
-  if (!old->resumed_by().empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("run ", old->id(), " was already resumed as ", old->resumed_by()));
-  }
-  if (old->state() != rollrig::v1::RUN_STATE_INTERRUPTED) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("run ", old->id(), " is ", rollrig::v1::RunStateDisplayName(old->state()),
-                     "; only an interrupted run can be resumed"));
-  }
-  *spec = old->spec();
-  *cycles_done_before = old->progress().cycles_completed();
-  run.prior_elapsed_s = old->progress().elapsed_s();
-  run.info.set_resumed_from(old->id());
-  if (spec->cycles() > 0 && *cycles_done_before >= spec->cycles()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("run ", old->id(), " had completed all ", spec->cycles(), " cycles"));
-  }
-  if (spec->cycles() == 0 && spec->duration_s() > 0 && run.prior_elapsed_s >= spec->duration_s()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("run ", old->id(), " had already run its duration"));
   }
   return absl::OkStatus();
 }
@@ -175,7 +159,7 @@ absl::Status RunManager::LoadRunProfile(const DeviceSnapshot& snap, rollrig::v1:
 }
 
 void RunManager::DescribeNewRun(const DeviceSnapshot& snap, const rollrig::v1::RunSpec& spec,
-                                uint32_t cycles_done_before, ActiveRun& run) const {
+                                ActiveRun& run) const {
   RunInfo& info = run.info;
   const int64_t now = HostNow();
   info.set_id(NewRunId(run.profile->name, now));
@@ -190,18 +174,26 @@ void RunManager::DescribeNewRun(const DeviceSnapshot& snap, const rollrig::v1::R
   info.set_started_unix_ns(now);
   info.mutable_progress()->set_cycles_total(spec.cycles());
   info.mutable_progress()->set_cycle(run.first_cycle);
-  info.mutable_progress()->set_cycles_completed(cycles_done_before);
   info.mutable_progress()->set_segment(-1);
   info.mutable_progress()->set_eta_s(-1);
 }
 
-// Links the interrupted run to its continuation, so it is never resumed twice.
-void RunManager::LinkResumed(const std::string& resume_id, const std::string& new_id) {
-  absl::StatusOr<RunInfo> old = store_->Load(resume_id);
-  if (!old.ok()) return;
-  old->set_resumed_by(new_id);
-  if (absl::Status s = store_->Save(*old); !s.ok()) LogProblem(std::string(s.message()));
-  view_.Replace(*old);
+// The resumed run's interruption as an event: recorded in its new stretch and published.
+void RunManager::AnnounceInterruption() {
+  const rollrig::v1::RigEvent gap = InterruptionEvent(active_->info);
+  RecordEvent(gap);
+  device_->events().Publish(gap);
+}
+
+// A resume whose arming failed: the run stays INTERRUPTED, resumable again.
+void RunManager::KeepArmingInterrupted(const absl::Status& why) {
+  ActiveRun& run = *active_;
+  device_->telemetry().Unsubscribe(run.telemetry);
+  device_->events().Unsubscribe(run.events);
+  KeepInterrupted(why, HostNow(), &run.info);
+  FinishRecording(rollrig::v1::RUN_STATE_INTERRUPTED, run.info.state_reason());
+  SaveLocked();
+  Publish(absl::StrCat("run ", run.info.id(), " ", run.info.state_reason()));
 }
 
 void RunManager::AbortArming(const absl::Status& why) {

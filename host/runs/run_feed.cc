@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "host/run_model/run_progress.h"
 #include "host/runs/run_manager.h"
 
 namespace rollrig::host {
@@ -47,18 +48,12 @@ void RunManager::UpdateProgress() {
                                static_cast<size_t>(last.segment) < run.profile->segments.size()
                            ? run.profile->segments[last.segment].label
                            : "");
-  p->set_elapsed_s(run.prior_elapsed_s + run.model->last_t_s());
   p->set_torque_nm(last.torque_nm);
   p->set_force_n(last.force_n);
   p->set_violations(analyzer.violations());
-  const double cycle_s = run.profile->cycle_s;
-  double planned = -1;
-  if (run.info.spec().cycles() > 0) {
-    planned = run.info.spec().cycles() * cycle_s;
-  } else if (run.info.spec().duration_s() > 0 && cycle_s > 0) {
-    planned = std::ceil(run.info.spec().duration_s() / cycle_s) * cycle_s;
-  }
-  p->set_eta_s(planned < 0 ? -1 : std::max(0.0, planned - p->elapsed_s()));
+  // Times and ETA (paused and held time left out), and the verdict so far a resume needs.
+  run_model::NoteRunProgress(*run.model, run.info.spec(), run.profile->cycle_s, p);
+  *run.info.mutable_judged() = analyzer.Verdict();
   if (!analyzer.cycles().empty()) *run.info.mutable_last_cycle() = analyzer.cycles().back();
 }
 

@@ -40,7 +40,7 @@ void RunManager::Start() {
   std::vector<RunInfo> runs = store_->LoadAll(&problems);
   for (const std::string& p : problems) LogProblem(p);
   FinalizeLeftoverRecordings(&runs);
-  MarkInterrupted(&runs);
+  MarkLeftActiveInterrupted(&runs);
   view_.Reset(std::move(runs));
   std::lock_guard<std::mutex> lock(queue_mu_);
   if (running_) return;
@@ -65,13 +65,14 @@ void RunManager::Shutdown(const std::string& reason) {
 void RunManager::DoShutdown(const std::string& reason) {
   if (!active_) return;
   ActiveRun& run = *active_;
-  if (run.info.state() == rollrig::v1::RUN_STATE_RUNNING ||
-      run.info.state() == rollrig::v1::RUN_STATE_PAUSED) {
-    // The motors at rest when rigd exits.
-    arming_.StopAndWaitForStandstill(kShutdownStandstillTimeout);
-  }
+  const bool moving = run.info.state() == rollrig::v1::RUN_STATE_RUNNING ||
+                      run.info.state() == rollrig::v1::RUN_STATE_PAUSED;
+  // The run ends where it stands (a resume restarts its open cycle), then the motors
+  // stop: the shutdown's ramp-down is not the run's, so a replay ends where it did.
   Execute(run.model->Interrupt(rollrig::v1::RUN_STATE_INTERRUPTED,
                                reason + "; resume it with rigctl run --resume " + run.info.id()));
+  // The motors at rest when rigd exits.
+  if (moving) arming_.StopAndWaitForStandstill(kShutdownStandstillTimeout);
 }
 
 void RunManager::Post(std::function<void()> task) {

@@ -136,15 +136,13 @@ class RunManager {
   absl::StatusOr<std::unique_ptr<ActiveRun>> PrepareRun(const rollrig::v1::StartRunRequest& request,
                                                         const DeviceSnapshot& snap);
   absl::Status CheckCanStart(const DeviceSnapshot& snap) const;
-  // `run --resume`: the interrupted run's spec, cycles and time carried on.
-  absl::Status ContinueInterrupted(const std::string& resume_id, ActiveRun& run,
-                                   rollrig::v1::RunSpec* spec, uint32_t* cycles_done_before);
   absl::Status LoadRunProfile(const DeviceSnapshot& snap, rollrig::v1::RunSpec* spec,
                               ActiveRun& run) const;
   void DescribeNewRun(const DeviceSnapshot& snap, const rollrig::v1::RunSpec& spec,
-                      uint32_t cycles_done_before, ActiveRun& run) const;
-  void LinkResumed(const std::string& resume_id, const std::string& new_id);
+                      ActiveRun& run) const;
+  void AnnounceInterruption();
   void AbortArming(const absl::Status& why);
+  void KeepArmingInterrupted(const absl::Status& why);
   // Subscribes the run to telemetry and events, then ArmDevice.
   absl::Status Arm(ActiveRun& run);
   // Tare, upload, start at run.first_cycle.
@@ -191,7 +189,7 @@ class RunManager {
   recording::FileSystem* file_system() const;
 
   // run_persistence.cc: the store and the visible view.
-  void MarkInterrupted(std::vector<rollrig::v1::RunInfo>* runs);
+  void MarkLeftActiveInterrupted(std::vector<rollrig::v1::RunInfo>* runs);
   void SaveEndedRun(const std::string& run_id);
   void SaveNewCycles();
   void SaveLocked();

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "host/runs/run_manager.h"
+#include "host/runs/run_resumption.h"
 
 namespace rollrig::host {
 
@@ -17,15 +18,10 @@ constexpr absl::Duration kSavePeriod = absl::Seconds(1);
 }  // namespace
 
 // Runs a previous rigd left active: it stopped while they ran (crash or power cut).
-void RunManager::MarkInterrupted(std::vector<RunInfo>* runs) {
+void RunManager::MarkLeftActiveInterrupted(std::vector<RunInfo>* runs) {
   for (RunInfo& run : *runs) {
     if (!rollrig::v1::RunIsActive(run.state())) continue;
-    run.set_state(rollrig::v1::RUN_STATE_INTERRUPTED);
-    run.set_state_reason(
-        "rigd stopped while the run was active (crash or power cut); resume it with "
-        "rigctl run --resume " +
-        run.id());
-    if (run.ended_unix_ns() == 0) run.set_ended_unix_ns(HostNow());
+    MarkInterrupted(store_->SavedAtNs(run.id()), HostNow(), &run);
     if (absl::Status s = store_->Save(run); !s.ok()) LogProblem(std::string(s.message()));
   }
 }

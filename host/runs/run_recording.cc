@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "host/recording/mcap_recovery.h"
 #include "host/runs/run_manager.h"
+#include "host/runs/run_resumption.h"
 
 namespace rollrig::host {
 
@@ -41,10 +42,12 @@ absl::Status RunManager::StartRecording(ActiveRun& run, const DeviceSnapshot& sn
                                : spec.duration_s() + run.profile->cycle_s;
   start.planned_samples = static_cast<uint64_t>(
       std::max(0.0, planned_s) * (snap.info ? snap.info->capabilities().telemetry_hz() : 0));
+  NoteEarlierRecordings(run.info, &start);  // a resumed run's stretches before this one
   absl::StatusOr<std::unique_ptr<recorder::RunRecorder>> recorder = recorder::RunRecorder::Start(
       file_system(), store_->dir(), std::move(start), options_.recorder);
   if (!recorder.ok()) return recorder.status();
   run.recorder = *std::move(recorder);
+  run.info.clear_recordings();
   for (const std::string& f : run.recorder->files()) run.info.add_recordings(f);
   return absl::OkStatus();
 }

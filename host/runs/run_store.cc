@@ -196,4 +196,11 @@ absl::StatusOr<std::vector<rollrig::v1::CycleStats>> RunStore::LoadCycles(
   return cycles;
 }
 
+int64_t RunStore::SavedAtNs(const std::string& run_id) const {
+  if (!ValidId(run_id)) return 0;
+  struct stat st {};
+  if (stat(RunPath(run_id).c_str(), &st) != 0) return 0;
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
 }  // namespace rollrig::host

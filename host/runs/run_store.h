@@ -35,6 +35,9 @@ class RunStore {
   // `problems` (if given); they are never deleted.
   std::vector<rollrig::v1::RunInfo> LoadAll(std::vector<std::string>* problems = nullptr) const;
   absl::StatusOr<std::vector<rollrig::v1::CycleStats>> LoadCycles(const std::string& run_id) const;
+  // When the run's file was last written (Unix ns; 0 if there is none): an active run's
+  // record is saved each second, so this is when a run a crash ended was last known going.
+  int64_t SavedAtNs(const std::string& run_id) const;
   const std::string& dir() const { return dir_; }
 
  private:
