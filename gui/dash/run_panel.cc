@@ -144,8 +144,11 @@ void DrawRunPanel(DashState& s) {
     ImGui::Text("cycle %u%s, %s", p.cycle(),
                 p.cycles_total() ? absl::StrFormat("/%u", p.cycles_total()).c_str() : "",
                 rollrig::v1::SegmentDisplayText(p.segment(), p.segment_label()).c_str());
+    // Progress in program time, as the ETA counts it (paused and held time left out);
+    // a rigd that does not report it gives elapsed time.
+    const double program_s = p.active_s() > 0 ? p.active_s() : p.elapsed_s();
     const float frac = p.cycles_total() > 0 && run.cycle_s() > 0
-                           ? static_cast<float>(p.elapsed_s() / (p.cycles_total() * run.cycle_s()))
+                           ? static_cast<float>(program_s / (p.cycles_total() * run.cycle_s()))
                            : 0.0f;
     ImGui::ProgressBar(
         std::min(frac, 1.0f), ImVec2(-1, 0),
