@@ -121,7 +121,7 @@ absl::Status RunManager::CheckCanStart(const DeviceSnapshot& snap) const {
   if (active_ && rollrig::v1::RunIsActive(active_->info.state())) {
     return absl::FailedPreconditionError(absl::StrCat(
         "run ", active_->info.id(), " is ", rollrig::v1::RunStateDisplayName(active_->info.state()),
-        "; stop it first (rigctl runs stop) or wait for it to end"));
+        "; stop it first (rigctl stop) or wait for it to end"));
   }
   if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
     return absl::UnavailableError(absl::StrCat("no device connected (", snap.transport,
