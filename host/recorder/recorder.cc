@@ -90,6 +90,39 @@ RunRecorder::RunRecorder(recording::FileSystem* fs, std::string dir, RecordingSt
 
 namespace {
 
+// The run's, the device's and the host's metadata at the start of file `index`.
+absl::Status WriteStartMetadata(recording::McapWriter& mcap, const RecordingStart& start,
+                                uint32_t index, int64_t now_ns,
+                                const std::optional<int64_t>& clock_offset_ns) {
+  const rollrig::v1::RunInfo& run = start.run;
+  std::map<std::string, std::string> run_meta = {
+      {kRunIdKey, run.id()},
+      {kRunSpecKey, ToJson(run.spec())},
+      {kProfileTextKey, run.spec().profile().text()},
+      {kProfileNameKey, run.profile_name()},
+      {kProfileHashKey, run.profile_hash()},
+      {kStartedUnixNsKey, absl::StrCat(run.started_unix_ns())},
+  };
+  if (!run.resumed_from().empty()) run_meta[kResumedFromKey] = run.resumed_from();
+  if (start.part > 1) run_meta[kRunPartKey] = absl::StrCat(start.part);
+  if (absl::Status s = mcap.WriteMetadata(kRunMetadata, run_meta); !s.ok()) return s;
+
+  std::map<std::string, std::string> device_meta = {
+      {kDeviceSerialKey, run.device_serial()},
+      {kFirmwareVersionKey, run.firmware_version()},
+  };
+  if (start.device) device_meta[kDeviceInfoKey] = ToJson(*start.device);
+  if (absl::Status s = mcap.WriteMetadata(kDeviceMetadata, device_meta); !s.ok()) return s;
+
+  std::map<std::string, std::string> host_meta = {
+      {kHostVersionKey, start.host_version},
+      {kFileIndexKey, absl::StrCat(index)},
+      {kRecordingStartKey, absl::StrCat(now_ns)},
+  };
+  if (clock_offset_ns) host_meta[kClockOffsetKey] = absl::StrCat(*clock_offset_ns);
+  return mcap.WriteMetadata(kHostMetadata, host_meta);
+}
+
 // Opens file `index` of the run and writes its Header, channels and metadata, synced.
 absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
                       const recording::McapWriterOptions& writer_options, uint32_t index,
@@ -108,33 +141,9 @@ absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
   if (!ch.ok()) return ch.status();
   *channels = *ch;
 
-  const rollrig::v1::RunInfo& run = start.run;
-  std::map<std::string, std::string> run_meta = {
-      {kRunIdKey, run.id()},
-      {kRunSpecKey, ToJson(run.spec())},
-      {kProfileTextKey, run.spec().profile().text()},
-      {kProfileNameKey, run.profile_name()},
-      {kProfileHashKey, run.profile_hash()},
-      {kStartedUnixNsKey, absl::StrCat(run.started_unix_ns())},
-  };
-  if (!run.resumed_from().empty()) run_meta[kResumedFromKey] = run.resumed_from();
-  if (start.part > 1) run_meta[kRunPartKey] = absl::StrCat(start.part);
-  if (absl::Status s = (*mcap)->WriteMetadata(kRunMetadata, run_meta); !s.ok()) return s;
-
-  std::map<std::string, std::string> device_meta = {
-      {kDeviceSerialKey, run.device_serial()},
-      {kFirmwareVersionKey, run.firmware_version()},
-  };
-  if (start.device) device_meta[kDeviceInfoKey] = ToJson(*start.device);
-  if (absl::Status s = (*mcap)->WriteMetadata(kDeviceMetadata, device_meta); !s.ok()) return s;
-
-  std::map<std::string, std::string> host_meta = {
-      {kHostVersionKey, start.host_version},
-      {kFileIndexKey, absl::StrCat(index)},
-      {kRecordingStartKey, absl::StrCat(now_ns)},
-  };
-  if (clock_offset_ns) host_meta[kClockOffsetKey] = absl::StrCat(*clock_offset_ns);
-  if (absl::Status s = (*mcap)->WriteMetadata(kHostMetadata, host_meta); !s.ok()) return s;
+  if (absl::Status s = WriteStartMetadata(**mcap, start, index, now_ns, clock_offset_ns); !s.ok()) {
+    return s;
+  }
   // Everything a reader needs to make sense of the samples is durable before the first.
   return (*mcap)->Flush();
 }
