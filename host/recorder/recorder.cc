@@ -57,6 +57,8 @@ struct RunRecorder::Writer {
   rollrig::v1::TelemetryRecord record;
   std::string scratch;
   std::vector<host::Sample> batch;
+  std::deque<rollrig::v1::RigEvent> events;  // taken from the producer, not yet written
+  std::deque<std::pair<rollrig::v1::CycleStats, int64_t>> cycles;
   int64_t next_free_check_ns = 0;
   uint64_t bytes_at_free_check = 0;
 
@@ -88,6 +90,39 @@ RunRecorder::RunRecorder(recording::FileSystem* fs, std::string dir, RecordingSt
 
 namespace {
 
+// The run's, the device's and the host's metadata at the start of file `index`.
+absl::Status WriteStartMetadata(recording::McapWriter& mcap, const RecordingStart& start,
+                                uint32_t index, int64_t now_ns,
+                                const std::optional<int64_t>& clock_offset_ns) {
+  const rollrig::v1::RunInfo& run = start.run;
+  std::map<std::string, std::string> run_meta = {
+      {kRunIdKey, run.id()},
+      {kRunSpecKey, ToJson(run.spec())},
+      {kProfileTextKey, run.spec().profile().text()},
+      {kProfileNameKey, run.profile_name()},
+      {kProfileHashKey, run.profile_hash()},
+      {kStartedUnixNsKey, absl::StrCat(run.started_unix_ns())},
+  };
+  if (!run.resumed_from().empty()) run_meta[kResumedFromKey] = run.resumed_from();
+  if (start.part > 1) run_meta[kRunPartKey] = absl::StrCat(start.part);
+  if (absl::Status s = mcap.WriteMetadata(kRunMetadata, run_meta); !s.ok()) return s;
+
+  std::map<std::string, std::string> device_meta = {
+      {kDeviceSerialKey, run.device_serial()},
+      {kFirmwareVersionKey, run.firmware_version()},
+  };
+  if (start.device) device_meta[kDeviceInfoKey] = ToJson(*start.device);
+  if (absl::Status s = mcap.WriteMetadata(kDeviceMetadata, device_meta); !s.ok()) return s;
+
+  std::map<std::string, std::string> host_meta = {
+      {kHostVersionKey, start.host_version},
+      {kFileIndexKey, absl::StrCat(index)},
+      {kRecordingStartKey, absl::StrCat(now_ns)},
+  };
+  if (clock_offset_ns) host_meta[kClockOffsetKey] = absl::StrCat(*clock_offset_ns);
+  return mcap.WriteMetadata(kHostMetadata, host_meta);
+}
+
 // Opens file `index` of the run and writes its Header, channels and metadata, synced.
 absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
                       const recording::McapWriterOptions& writer_options, uint32_t index,
@@ -106,33 +141,9 @@ absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
   if (!ch.ok()) return ch.status();
   *channels = *ch;
 
-  const rollrig::v1::RunInfo& run = start.run;
-  std::map<std::string, std::string> run_meta = {
-      {kRunIdKey, run.id()},
-      {kRunSpecKey, ToJson(run.spec())},
-      {kProfileTextKey, run.spec().profile().text()},
-      {kProfileNameKey, run.profile_name()},
-      {kProfileHashKey, run.profile_hash()},
-      {kStartedUnixNsKey, absl::StrCat(run.started_unix_ns())},
-  };
-  if (!run.resumed_from().empty()) run_meta[kResumedFromKey] = run.resumed_from();
-  if (start.part > 1) run_meta[kRunPartKey] = absl::StrCat(start.part);
-  if (absl::Status s = (*mcap)->WriteMetadata(kRunMetadata, run_meta); !s.ok()) return s;
-
-  std::map<std::string, std::string> device_meta = {
-      {kDeviceSerialKey, run.device_serial()},
-      {kFirmwareVersionKey, run.firmware_version()},
-  };
-  if (start.device) device_meta[kDeviceInfoKey] = ToJson(*start.device);
-  if (absl::Status s = (*mcap)->WriteMetadata(kDeviceMetadata, device_meta); !s.ok()) return s;
-
-  std::map<std::string, std::string> host_meta = {
-      {kHostVersionKey, start.host_version},
-      {kFileIndexKey, absl::StrCat(index)},
-      {kRecordingStartKey, absl::StrCat(now_ns)},
-  };
-  if (clock_offset_ns) host_meta[kClockOffsetKey] = absl::StrCat(*clock_offset_ns);
-  if (absl::Status s = (*mcap)->WriteMetadata(kHostMetadata, host_meta); !s.ok()) return s;
+  if (absl::Status s = WriteStartMetadata(**mcap, start, index, now_ns, clock_offset_ns); !s.ok()) {
+    return s;
+  }
   // Everything a reader needs to make sense of the samples is durable before the first.
   return (*mcap)->Flush();
 }
@@ -327,202 +338,252 @@ void RunRecorder::CheckFreeSpace() {
                    "; the recording was stopped and finalized up to here")));
 }
 
-void RunRecorder::Loop() {
+// Records an I/O failure: the file's tail is unknown, so it is recovered, not finished.
+void RunRecorder::IoFailed(const absl::Status& error, const char* what) {
+  writer_->io_broken = true;
+  Fail(DescribeWriteFailure(error, what, writer_->part_path));
+}
+
+// Finalizes a file whose write failed (keeping every complete chunk, as rigd would after a
+// crash). If even that fails (the disk is still full), it is tried again at the end, then
+// left for rigd's next start.
+void RunRecorder::Recover(bool last_try) {
   Writer& w = *writer_;
-  std::deque<rollrig::v1::RigEvent> events;
-  std::deque<std::pair<rollrig::v1::CycleStats, int64_t>> cycles;
-  const uint64_t rotate_ns =
-      static_cast<uint64_t>(std::max<int64_t>(1, absl::ToInt64Nanoseconds(options_.rotate_after)));
+  absl::StatusOr<recording::RecoveryReport> report =
+      recording::FinalizeRecording(fs_, w.part_path, w.final_path);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (report.ok()) {
+    w.recovery_pending = false;
+    files_[w.file_index] = w.final_path;
+    return;
+  }
+  if (!last_try) return;
+  status_ =
+      absl::Status(status_.code(),
+                   absl::StrCat(status_.message(), "; finalizing it failed too (",
+                                report.status().message(), "): it stays as ", w.part_path,
+                                " for rigd to finalize once there is space (or rigctl recover)"));
+}
 
-  // Records an I/O failure: the file's tail is unknown, so it is recovered, not finished.
-  auto io_failed = [&](const absl::Status& s, const char* what) {
-    w.io_broken = true;
-    Fail(DescribeWriteFailure(s, what, w.part_path));
-  };
-
-  // Finalizes a file whose write failed (keeping every complete chunk, as rigd would
-  // after a crash). If even that fails (the disk is still full), it is tried again at the
-  // end, then left for rigd's next start.
-  auto recover = [&](bool last_try) {
-    absl::StatusOr<recording::RecoveryReport> report =
-        recording::FinalizeRecording(fs_, w.part_path, w.final_path);
-    std::lock_guard<std::mutex> lock(mu_);
-    if (report.ok()) {
-      w.recovery_pending = false;
+// Finishes and renames the open file (with `verdict` metadata if given), or recovers it
+// when its tail is torn.
+void RunRecorder::FinalizeFile(const std::map<std::string, std::string>* verdict) {
+  Writer& w = *writer_;
+  if (w.closed) return;
+  w.closed = true;
+  if (!w.io_broken) {
+    absl::Status s = CloseFile(fs_, dir_, *w.mcap, w.part_path, w.final_path, verdict);
+    w.bytes_in_closed_files += w.mcap->bytes_written();
+    w.mcap.reset();
+    if (s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
       files_[w.file_index] = w.final_path;
       return;
     }
-    if (!last_try) return;
-    status_ =
-        absl::Status(status_.code(),
-                     absl::StrCat(status_.message(), "; finalizing it failed too (",
-                                  report.status().message(), "): it stays as ", w.part_path,
-                                  " for rigd to finalize once there is space (or rigctl recover)"));
-  };
+    IoFailed(s, "finishing");
+  }
+  // A torn tail: keep every complete chunk, as rigd would after a crash.
+  if (w.mcap) w.bytes_in_closed_files += w.mcap->bytes_written();
+  w.mcap.reset();
+  w.recovery_pending = true;
+  Recover(false);
+}
 
-  auto finalize = [&](const std::map<std::string, std::string>* verdict) {
-    if (w.closed) return;
-    w.closed = true;
-    if (!w.io_broken) {
-      absl::Status s = CloseFile(fs_, dir_, *w.mcap, w.part_path, w.final_path, verdict);
-      w.bytes_in_closed_files += w.mcap->bytes_written();
-      w.mcap.reset();
-      if (s.ok()) {
-        std::lock_guard<std::mutex> lock(mu_);
-        files_[w.file_index] = w.final_path;
-        return;
-      }
-      io_failed(s, "finishing");
+// No sample was known at the start: the first one sets the device clock offset.
+absl::Status RunRecorder::TakeClockOffsetFrom(const host::Sample& sample) {
+  Writer& w = *writer_;
+  w.clock_offset_ns = DeviceClockOffsetNs(sample.host_time_ns, sample.time_us);
+  w.overview.emplace(*w.clock_offset_ns);
+  return w.mcap->WriteMetadata(kHostMetadata,
+                               {{kHostVersionKey, w.start.host_version},
+                                {kFileIndexKey, absl::StrCat(w.file_index)},
+                                {kClockOffsetKey, absl::StrCat(*w.clock_offset_ns)}});
+}
+
+// The next hour goes to a new file; the current one is complete (without a verdict).
+absl::Status RunRecorder::RotateFile(uint64_t log_time) {
+  Writer& w = *writer_;
+  FinalizeFile(nullptr);
+  if (w.io_broken) return absl::OkStatus();  // already failed
+  ++w.file_index;
+  w.file_first_log_time = log_time;
+  absl::Status s = OpenFile(fs_, dir_, options_.writer, w.file_index, options_.now_ns(), w.start,
+                            &w.mcap, &w.channels, &w.part_path, &w.final_path, w.clock_offset_ns);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    files_.push_back(w.part_path);
+    stats_.files = files_.size();
+  }
+  w.closed = false;
+  return s;
+}
+
+// Writes one sample (and the overview entry it completes), rotating first when the file
+// has its hour.
+absl::Status RunRecorder::RecordSample(const host::Sample& sample) {
+  Writer& w = *writer_;
+  const uint64_t log_time = LogTimeNs(sample);
+  if (!w.clock_offset_ns) {
+    if (absl::Status s = TakeClockOffsetFrom(sample); !s.ok()) return s;
+  }
+  if (w.file_first_log_time == 0) w.file_first_log_time = log_time;
+  if (log_time >= w.file_first_log_time + RotateAfterNs()) {
+    if (absl::Status s = RotateFile(log_time); !s.ok() || w.io_broken) return s;
+  }
+  if (absl::Status s =
+          WriteSample(*w.mcap, w.channels, sample, *w.clock_offset_ns, &w.record, &w.scratch);
+      !s.ok())
+    return s;
+  ++w.samples_written;
+  OverviewEntry entry;
+  if (w.overview->Add(sample, &entry)) {
+    return WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
+  }
+  return absl::OkStatus();
+}
+
+uint64_t RunRecorder::RotateAfterNs() const {
+  return static_cast<uint64_t>(
+      std::max<int64_t>(1, absl::ToInt64Nanoseconds(options_.rotate_after)));
+}
+
+// Writes the samples queued so far, a batch at a time; stops at the first failure.
+absl::Status RunRecorder::WriteQueuedSamples() {
+  Writer& w = *writer_;
+  for (;;) {
+    w.batch.resize(kWriteBatch);
+    const size_t n = samples_->queue.pop(w.batch.data(), kWriteBatch);
+    w.batch.resize(n);
+    for (const host::Sample& s : w.batch) {
+      if (absl::Status st = RecordSample(s); !st.ok()) return st;
+      if (w.io_broken) return absl::OkStatus();
     }
-    // A torn tail: keep every complete chunk, as rigd would after a crash.
-    if (w.mcap) w.bytes_in_closed_files += w.mcap->bytes_written();
-    w.mcap.reset();
-    w.recovery_pending = true;
-    recover(false);
-  };
-  auto write_sample = [&](const host::Sample& s) -> absl::Status {
-    const uint64_t log_time = LogTimeNs(s);
-    if (!w.clock_offset_ns) {
-      // No sample was known at the start: the first one sets the device clock offset.
-      w.clock_offset_ns = DeviceClockOffsetNs(s.host_time_ns, s.time_us);
-      w.overview.emplace(*w.clock_offset_ns);
-      if (absl::Status st = w.mcap->WriteMetadata(
-              kHostMetadata, {{kHostVersionKey, w.start.host_version},
-                              {kFileIndexKey, absl::StrCat(w.file_index)},
-                              {kClockOffsetKey, absl::StrCat(*w.clock_offset_ns)}});
-          !st.ok())
-        return st;
-    }
-    if (w.file_first_log_time == 0) w.file_first_log_time = log_time;
-    if (log_time >= w.file_first_log_time + rotate_ns) {
-      // The next hour goes to a new file; this one is complete (without a verdict).
-      finalize(nullptr);
-      if (w.io_broken) return absl::OkStatus();  // already failed
-      ++w.file_index;
-      w.file_first_log_time = log_time;
-      absl::Status st =
-          OpenFile(fs_, dir_, options_.writer, w.file_index, options_.now_ns(), w.start, &w.mcap,
-                   &w.channels, &w.part_path, &w.final_path, w.clock_offset_ns);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        files_.push_back(w.part_path);
-        stats_.files = files_.size();
-      }
-      w.closed = false;
-      if (!st.ok()) return st;
-    }
-    if (absl::Status st =
-            WriteSample(*w.mcap, w.channels, s, *w.clock_offset_ns, &w.record, &w.scratch);
+    if (n < kWriteBatch) return absl::OkStatus();
+  }
+}
+
+// Writes the events and cycles taken from the producer, then forgets them.
+absl::Status RunRecorder::WriteTakenEventsAndCycles() {
+  Writer& w = *writer_;
+  for (const rollrig::v1::RigEvent& e : w.events) {
+    if (absl::Status st = WriteEvent(*w.mcap, w.channels, e, w.event_sequence++, &w.scratch);
         !st.ok())
       return st;
-    ++w.samples_written;
-    OverviewEntry entry;
-    if (w.overview->Add(s, &entry)) {
-      return WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
-    }
-    return absl::OkStatus();
-  };
+    ++w.events_written;
+  }
+  w.events.clear();
+  for (const auto& [cycle, log_time] : w.cycles) {
+    if (absl::Status st =
+            WriteCycle(*w.mcap, w.channels, cycle,
+                       static_cast<uint64_t>(std::max<int64_t>(0, log_time)), &w.scratch);
+        !st.ok())
+      return st;
+    ++w.cycles_written;
+  }
+  w.cycles.clear();
+  return absl::OkStatus();
+}
 
-  auto write_queued = [&]() -> absl::Status {
-    for (;;) {
-      w.batch.resize(kWriteBatch);
-      const size_t n = samples_->queue.pop(w.batch.data(), kWriteBatch);
-      w.batch.resize(n);
-      for (const host::Sample& s : w.batch) {
-        if (absl::Status st = write_sample(s); !st.ok()) return st;
-        if (w.io_broken) return absl::OkStatus();
-      }
-      if (n < kWriteBatch) break;
-    }
-    if (w.closed || w.io_broken) return absl::OkStatus();
-    for (const rollrig::v1::RigEvent& e : events) {
-      if (absl::Status st = WriteEvent(*w.mcap, w.channels, e, w.event_sequence++, &w.scratch);
-          !st.ok())
-        return st;
-      ++w.events_written;
-    }
-    events.clear();
-    for (const auto& [cycle, log_time] : cycles) {
-      if (absl::Status st =
-              WriteCycle(*w.mcap, w.channels, cycle,
-                         static_cast<uint64_t>(std::max<int64_t>(0, log_time)), &w.scratch);
-          !st.ok())
-        return st;
-      ++w.cycles_written;
-    }
-    cycles.clear();
-    return absl::OkStatus();
-  };
+// Samples first, then events and cycles, as long as the file is open and healthy.
+absl::Status RunRecorder::WriteQueued() {
+  if (absl::Status s = WriteQueuedSamples(); !s.ok()) return s;
+  if (writer_->closed || writer_->io_broken) return absl::OkStatus();
+  return WriteTakenEventsAndCycles();
+}
 
+// Waits up to a writer period for Finish, then takes the queued events and cycles and the
+// run's end. True once Finish was called.
+bool RunRecorder::TakeFromProducer(std::optional<RecordingEnd>* end) {
+  Writer& w = *writer_;
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.writer_period),
+               [this] { return finish_requested_; });
+  w.events.swap(events_);
+  w.cycles.swap(cycles_);
+  *end = end_;
+  return finish_requested_;
+}
+
+// One round of writes with the free space checked around it.
+void RunRecorder::WriteRound() {
+  Writer& w = *writer_;
+  // Before writing, so nothing goes into the reserve once it is reached.
+  CheckFreeSpace();
+  if (!w.closed && !w.io_broken) {
+    // What was queued before a failure is good: write it, then close.
+    if (absl::Status s = WriteQueued(); !s.ok()) {
+      IoFailed(s, "writing");
+    } else if (absl::Status c = w.mcap->CloseStaleChunks(
+                   static_cast<uint64_t>(std::max<int64_t>(0, options_.now_ns())));
+               !c.ok()) {
+      IoFailed(c, "closing a chunk");
+    }
+  }
+  CheckFreeSpace();
+  PublishStats();
+}
+
+void RunRecorder::PublishStats() {
+  const Writer& w = *writer_;
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.samples_written = w.samples_written;
+  stats_.events_written = w.events_written;
+  stats_.cycles_written = w.cycles_written;
+  stats_.bytes_written = w.bytes_written();
+}
+
+// The recording failed: what the producer queued after this round's write is still good.
+void RunRecorder::FinalizeAfterFailure() {
+  Writer& w = *writer_;
+  if (!w.closed && !w.io_broken) {
+    if (absl::Status s = WriteQueued(); !s.ok()) IoFailed(s, "writing");
+  }
+  FinalizeFile(nullptr);
+}
+
+// The overview's partial last entry, written at the end of the run.
+void RunRecorder::WriteLastOverview() {
+  Writer& w = *writer_;
+  if (w.io_broken || !w.overview) return;
+  OverviewEntry entry;
+  if (!w.overview->Flush(&entry)) return;
+  if (absl::Status s = WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
+      !s.ok())
+    IoFailed(s, "writing");
+}
+
+// The producer has stopped: the queues hold the last of the run; then the verdict.
+void RunRecorder::FinalizeRun(const std::optional<RecordingEnd>& end) {
+  Writer& w = *writer_;
+  if (absl::Status s = WriteQueued(); !s.ok()) IoFailed(s, "writing");
+  WriteLastOverview();
+  std::map<std::string, std::string> verdict;
+  if (end) {
+    verdict = {
+        {kVerdictKey, ToJson(end->verdict)},
+        {kRunStateKey, rollrig::v1::RunState_Name(end->state)},
+        {kStateReasonKey, end->reason},
+        {kSamplesKey, absl::StrCat(w.samples_written)},
+        {kCyclesKey, absl::StrCat(w.cycles_written)},
+    };
+  }
+  FinalizeFile(end && !failed_.load() ? &verdict : nullptr);
+}
+
+void RunRecorder::Loop() {
+  Writer& w = *writer_;
   for (;;) {
-    bool finishing = false;
     std::optional<RecordingEnd> end;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(options_.writer_period),
-                   [this] { return finish_requested_; });
-      events.swap(events_);
-      cycles.swap(cycles_);
-      finishing = finish_requested_;
-      end = end_;
-    }
-    // Before writing, so nothing goes into the reserve once it is reached.
-    CheckFreeSpace();
-    if (!w.closed && !w.io_broken) {
-      // What was queued before a failure is good: write it, then close.
-      if (absl::Status s = write_queued(); !s.ok()) {
-        io_failed(s, "writing");
-      } else if (absl::Status c = w.mcap->CloseStaleChunks(
-                     static_cast<uint64_t>(std::max<int64_t>(0, options_.now_ns())));
-                 !c.ok()) {
-        io_failed(c, "closing a chunk");
-      }
-    }
-    CheckFreeSpace();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.samples_written = w.samples_written;
-      stats_.events_written = w.events_written;
-      stats_.cycles_written = w.cycles_written;
-      stats_.bytes_written = w.bytes_written();
-    }
+    const bool finishing = TakeFromProducer(&end);
+    WriteRound();
     if (failed_.load()) {
-      // The producer may have queued its last samples after this iteration's write.
-      if (!w.closed && !w.io_broken) {
-        if (absl::Status s = write_queued(); !s.ok()) io_failed(s, "writing");
-      }
-      finalize(nullptr);
+      FinalizeAfterFailure();
     } else if (finishing) {
-      // Producer has stopped: the queues hold the last of the run.
-      if (absl::Status s = write_queued(); !s.ok()) io_failed(s, "writing");
-      if (!w.io_broken && w.overview) {
-        OverviewEntry entry;
-        if (w.overview->Flush(&entry)) {
-          if (absl::Status s =
-                  WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
-              !s.ok())
-            io_failed(s, "writing");
-        }
-      }
-      std::map<std::string, std::string> verdict;
-      if (end) {
-        verdict = {
-            {kVerdictKey, ToJson(end->verdict)},
-            {kRunStateKey, rollrig::v1::RunState_Name(end->state)},
-            {kStateReasonKey, end->reason},
-            {kSamplesKey, absl::StrCat(w.samples_written)},
-            {kCyclesKey, absl::StrCat(w.cycles_written)},
-        };
-      }
-      finalize(end && !failed_.load() ? &verdict : nullptr);
+      FinalizeRun(end);
     }
-    if (finishing && w.recovery_pending) recover(true);
+    if (finishing && w.recovery_pending) Recover(true);
     if (finishing || w.closed) {
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.samples_written = w.samples_written;
-      stats_.events_written = w.events_written;
-      stats_.cycles_written = w.cycles_written;
-      stats_.bytes_written = w.bytes_written();
+      PublishStats();
       if (finishing) return;
     }
   }

@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -143,8 +144,25 @@ class RunRecorder {
   void Fail(absl::Status status);
   absl::Status DescribeWriteFailure(const absl::Status& error, const char* what,
                                     const std::string& path);
-  void CheckFreeSpace();  // writer thread
+  // The writer thread's steps (recorder.cc says what each does).
+  void CheckFreeSpace();
   void Loop();
+  bool TakeFromProducer(std::optional<RecordingEnd>* end);
+  void WriteRound();
+  void PublishStats();
+  absl::Status WriteQueued();
+  absl::Status WriteQueuedSamples();
+  absl::Status WriteTakenEventsAndCycles();
+  absl::Status RecordSample(const host::Sample& sample);
+  absl::Status TakeClockOffsetFrom(const host::Sample& sample);
+  absl::Status RotateFile(uint64_t log_time);
+  uint64_t RotateAfterNs() const;
+  void WriteLastOverview();
+  void FinalizeRun(const std::optional<RecordingEnd>& end);
+  void FinalizeAfterFailure();
+  void FinalizeFile(const std::map<std::string, std::string>* verdict);
+  void IoFailed(const absl::Status& error, const char* what);
+  void Recover(bool last_try);
 
   recording::FileSystem* const fs_;
   const std::string dir_;

@@ -76,6 +76,15 @@ class Validator {
   absl::Status ReadHeader();
   absl::Status ReadFooterAndSummary();
   void ParseSummary(const std::string& summary, bool crc_ok);
+  bool ReadSummaryRecord(uint64_t at, uint8_t opcode, const uint8_t* content, size_t n,
+                         const std::string& summary);
+  bool KeepSummarySchemaOrChannel(uint8_t opcode, const uint8_t* content, size_t n);
+  bool ReadSummaryStatistics(const uint8_t* content, size_t n);
+  bool ReadSummaryChunkIndex(const uint8_t* content, size_t n);
+  bool ReadSummaryMetadataIndex(const uint8_t* content, size_t n);
+  bool ReadSummaryAttachmentIndex(const uint8_t* content, size_t n);
+  bool CheckSummaryOffset(uint64_t at, const uint8_t* content, size_t n,
+                          const std::string& summary);
   absl::Status ScanDataSection(uint64_t limit);
   // What is wrong with the framing of the record at `pos` ("" if nothing); reads its
   // opcode and length.
@@ -210,10 +219,6 @@ void Validator::ParseSummary(const std::string& summary, bool crc_ok) {
   const uint64_t start = summary_.summary_start;
   bool well_formed = true;
   ByteReader r(Bytes(summary), summary.size());
-  auto malformed = [&](uint64_t at, uint8_t opcode) {
-    Problem(at, absl::StrCat("malformed summary record (opcode ", Hex(opcode), ")"));
-    well_formed = false;
-  };
   while (r.remaining() > 0) {
     const uint64_t at = start + r.position();
     const uint8_t opcode = r.U8();
@@ -224,119 +229,7 @@ void Validator::ParseSummary(const std::string& summary, bool crc_ok) {
       well_formed = false;
       break;
     }
-    ByteReader c(content, n);
-    switch (opcode) {
-      case mcap::kSchema:
-      case mcap::kChannel: {
-        uint16_t id = c.U16();
-        std::string record(reinterpret_cast<const char*>(content) - mcap::kRecordHeaderSize,
-                           mcap::kRecordHeaderSize + n);
-        if (opcode == mcap::kSchema) {
-          c.String();
-          c.String();
-          c.String();
-          if (c.ok()) summary_.schemas[id] = std::move(record);
-        } else {
-          c.U16();
-          c.String();
-          c.String();
-          c.StringMap();
-          if (c.ok()) summary_.channels[id] = std::move(record);
-        }
-        if (!c.ok()) malformed(at, opcode);
-        break;
-      }
-      case mcap::kStatistics: {
-        summary_.have_statistics = true;
-        summary_.message_count = c.U64();
-        c.U16();
-        c.U32();
-        summary_.attachment_count = c.U32();
-        summary_.metadata_count = c.U32();
-        summary_.chunk_count = c.U32();
-        summary_.message_start_time = c.U64();
-        summary_.message_end_time = c.U64();
-        const uint8_t* counts;
-        size_t counts_size;
-        if (!c.Bytes32(&counts, &counts_size) || counts_size % 10 != 0) {
-          malformed(at, opcode);
-          break;
-        }
-        ByteReader e(counts, counts_size);
-        while (e.remaining() > 0) {
-          uint16_t channel = e.U16();
-          summary_.channel_counts[channel] = e.U64();
-        }
-        break;
-      }
-      case mcap::kChunkIndex: {
-        mcap::ChunkIndex index;
-        if (!mcap::ParseChunkIndex(content, n, &index)) {
-          malformed(at, opcode);
-          break;
-        }
-        record_starts_.insert(index.chunk_start_offset);
-        for (const auto& [channel, offset] : index.message_index_offsets) {
-          record_starts_.insert(offset);
-        }
-        summary_.chunk_indexes[index.chunk_start_offset] = std::move(index);
-        break;
-      }
-      case mcap::kMetadataIndex: {
-        mcap::MetadataIndex index;
-        index.offset = c.U64();
-        index.length = c.U64();
-        index.name = c.String();
-        if (!c.ok()) {
-          malformed(at, opcode);
-          break;
-        }
-        record_starts_.insert(index.offset);
-        summary_.metadata_indexes.push_back(std::move(index));
-        break;
-      }
-      case mcap::kAttachmentIndex: {
-        mcap::AttachmentIndex index;
-        index.offset = c.U64();
-        index.length = c.U64();
-        index.log_time = c.U64();
-        index.create_time = c.U64();
-        index.data_size = c.U64();
-        index.name = c.String();
-        index.media_type = c.String();
-        if (!c.ok()) {
-          malformed(at, opcode);
-          break;
-        }
-        record_starts_.insert(index.offset);
-        summary_.attachment_indexes.push_back(std::move(index));
-        break;
-      }
-      case mcap::kSummaryOffset: {
-        const uint8_t group = c.U8();
-        const uint64_t group_start = c.U64();
-        const uint64_t group_length = c.U64();
-        if (!c.ok() || group_start < start || group_length > summary.size() ||
-            group_start - start > summary.size() - group_length || group_length == 0 ||
-            static_cast<uint8_t>(summary[group_start - start]) != group) {
-          Problem(at, absl::StrCat("Summary Offset for opcode ", Hex(group),
-                                   " does not point at such records"));
-          well_formed = false;
-        }
-        break;
-      }
-      case mcap::kHeader:
-      case mcap::kFooter:
-      case mcap::kMessage:
-      case mcap::kChunk:
-      case mcap::kMessageIndex:
-      case mcap::kDataEnd:
-        Problem(at, absl::StrCat("a record with opcode ", Hex(opcode), " in the summary"));
-        well_formed = false;
-        break;
-      default:
-        break;  // attachments/metadata records and private records may sit here
-    }
+    if (!ReadSummaryRecord(at, opcode, content, n, summary)) well_formed = false;
   }
   result_.summary_intact = crc_ok && well_formed;
   record_starts_trusted_ = result_.summary_intact;
@@ -345,6 +238,145 @@ void Validator::ParseSummary(const std::string& summary, bool crc_ok) {
     summary_.schemas.clear();
     summary_.channels.clear();
   }
+}
+
+// One summary record into summary_ and record_starts_; false (with the problem noted) when
+// it is malformed or has no place in a summary.
+bool Validator::ReadSummaryRecord(uint64_t at, uint8_t opcode, const uint8_t* content, size_t n,
+                                  const std::string& summary) {
+  bool ok = true;
+  switch (opcode) {
+    case mcap::kSchema:
+    case mcap::kChannel:
+      ok = KeepSummarySchemaOrChannel(opcode, content, n);
+      break;
+    case mcap::kStatistics:
+      ok = ReadSummaryStatistics(content, n);
+      break;
+    case mcap::kChunkIndex:
+      ok = ReadSummaryChunkIndex(content, n);
+      break;
+    case mcap::kMetadataIndex:
+      ok = ReadSummaryMetadataIndex(content, n);
+      break;
+    case mcap::kAttachmentIndex:
+      ok = ReadSummaryAttachmentIndex(content, n);
+      break;
+    case mcap::kSummaryOffset:
+      return CheckSummaryOffset(at, content, n, summary);
+    case mcap::kHeader:
+    case mcap::kFooter:
+    case mcap::kMessage:
+    case mcap::kChunk:
+    case mcap::kMessageIndex:
+    case mcap::kDataEnd:
+      Problem(at, absl::StrCat("a record with opcode ", Hex(opcode), " in the summary"));
+      return false;
+    default:
+      return true;  // attachments/metadata records and private records may sit here
+  }
+  if (!ok) Problem(at, absl::StrCat("malformed summary record (opcode ", Hex(opcode), ")"));
+  return ok;
+}
+
+// Keeps the whole record (framing included), to be preferred over a damaged data copy.
+bool Validator::KeepSummarySchemaOrChannel(uint8_t opcode, const uint8_t* content, size_t n) {
+  ByteReader c(content, n);
+  uint16_t id = c.U16();
+  std::string record(reinterpret_cast<const char*>(content) - mcap::kRecordHeaderSize,
+                     mcap::kRecordHeaderSize + n);
+  if (opcode == mcap::kSchema) {
+    c.String();
+    c.String();
+    c.String();
+    if (c.ok()) summary_.schemas[id] = std::move(record);
+  } else {
+    c.U16();
+    c.String();
+    c.String();
+    c.StringMap();
+    if (c.ok()) summary_.channels[id] = std::move(record);
+  }
+  return c.ok();
+}
+
+bool Validator::ReadSummaryStatistics(const uint8_t* content, size_t n) {
+  ByteReader c(content, n);
+  summary_.have_statistics = true;
+  summary_.message_count = c.U64();
+  c.U16();
+  c.U32();
+  summary_.attachment_count = c.U32();
+  summary_.metadata_count = c.U32();
+  summary_.chunk_count = c.U32();
+  summary_.message_start_time = c.U64();
+  summary_.message_end_time = c.U64();
+  const uint8_t* counts;
+  size_t counts_size;
+  if (!c.Bytes32(&counts, &counts_size) || counts_size % 10 != 0) return false;
+  ByteReader e(counts, counts_size);
+  while (e.remaining() > 0) {
+    uint16_t channel = e.U16();
+    summary_.channel_counts[channel] = e.U64();
+  }
+  return true;
+}
+
+bool Validator::ReadSummaryChunkIndex(const uint8_t* content, size_t n) {
+  mcap::ChunkIndex index;
+  if (!mcap::ParseChunkIndex(content, n, &index)) return false;
+  record_starts_.insert(index.chunk_start_offset);
+  for (const auto& [channel, offset] : index.message_index_offsets) {
+    record_starts_.insert(offset);
+  }
+  summary_.chunk_indexes[index.chunk_start_offset] = std::move(index);
+  return true;
+}
+
+bool Validator::ReadSummaryMetadataIndex(const uint8_t* content, size_t n) {
+  ByteReader c(content, n);
+  mcap::MetadataIndex index;
+  index.offset = c.U64();
+  index.length = c.U64();
+  index.name = c.String();
+  if (!c.ok()) return false;
+  record_starts_.insert(index.offset);
+  summary_.metadata_indexes.push_back(std::move(index));
+  return true;
+}
+
+bool Validator::ReadSummaryAttachmentIndex(const uint8_t* content, size_t n) {
+  ByteReader c(content, n);
+  mcap::AttachmentIndex index;
+  index.offset = c.U64();
+  index.length = c.U64();
+  index.log_time = c.U64();
+  index.create_time = c.U64();
+  index.data_size = c.U64();
+  index.name = c.String();
+  index.media_type = c.String();
+  if (!c.ok()) return false;
+  record_starts_.insert(index.offset);
+  summary_.attachment_indexes.push_back(std::move(index));
+  return true;
+}
+
+// A Summary Offset must point inside the summary at a record of its group's opcode.
+bool Validator::CheckSummaryOffset(uint64_t at, const uint8_t* content, size_t n,
+                                   const std::string& summary) {
+  const uint64_t start = summary_.summary_start;
+  ByteReader c(content, n);
+  const uint8_t group = c.U8();
+  const uint64_t group_start = c.U64();
+  const uint64_t group_length = c.U64();
+  if (!c.ok() || group_start < start || group_length > summary.size() ||
+      group_start - start > summary.size() - group_length || group_length == 0 ||
+      static_cast<uint8_t>(summary[group_start - start]) != group) {
+    Problem(at, absl::StrCat("Summary Offset for opcode ", Hex(group),
+                             " does not point at such records"));
+    return false;
+  }
+  return true;
 }
 
 std::optional<uint64_t> Validator::NextRecordStart(uint64_t after) const {
