@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "host/run_model/profile_analyzer.h"
 #include "rig/protocol/telemetry_columns.h"
 
 namespace rollrig::testing {
@@ -61,16 +62,9 @@ absl::Status LockstepRun::Start() {
   profile_ = std::move(*check.loaded);
 
   // The analyzer exactly as rigd builds it for a run.
-  std::vector<host::AnalyzerSegment> segments;
-  for (const host::ProgramSegmentInfo& s : profile_->segments) {
-    segments.push_back(host::AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
-  }
-  auto analyzer = std::make_unique<host::RunAnalyzer>(
-      std::vector<v1::Limit>(profile_->profile.limits().begin(), profile_->profile.limits().end()),
-      std::move(segments));
   run_model::RunRules rules;
   rules.cycles = options_.cycles;
-  model_ = std::make_unique<run_model::RunModel>(std::move(analyzer), rules);
+  model_ = std::make_unique<run_model::RunModel>(run_model::AnalyzerForProfile(*profile_), rules);
 
   // The pad is unloaded at power-on, so the tare needs no preload release first.
   v1::HostMessage tare;

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -16,6 +17,7 @@
 #include "host/recording/mcap_reader.h"
 #include "host/recording/recording_layout.h"
 #include "host/recording/sample.h"
+#include "host/run_model/profile_analyzer.h"
 #include "host/run_model/run_model.h"
 #include "host/run_model/run_so_far.h"
 #include "rollrig/v1/recording.pb.h"
@@ -158,6 +160,160 @@ class Replay {
   ReplayedRun* out_;
 };
 
+// What a recording says of its run: the spec, the device and the profile, loaded as
+// rigd loaded it.
+struct RecordedRun {
+  v1::RunSpec spec;
+  v1::DeviceInfo device_info;
+  std::optional<host::LoadedProfile> profile;
+  std::string run_id;
+  uint32_t part = 1;  // the stretch of a resumed run (1: the first, or not recorded)
+};
+
+absl::StatusOr<RecordedRun> ReadRecordedRun(const recording::McapReader& reader,
+                                            const std::string& path) {
+  RecordedRun run;
+  const recording::McapMetadata* run_meta = FindMetadata(reader, recorder::kRunMetadata);
+  const recording::McapMetadata* device_meta = FindMetadata(reader, recorder::kDeviceMetadata);
+  absl::StatusOr<v1::ProfileSource> source = RecordedProfile(run_meta, path, &run.spec);
+  if (!source.ok()) return source.status();
+  const std::string info_json = ValueOf(device_meta, recorder::kDeviceInfoKey);
+  if (info_json.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": no device information (\"", recorder::kDeviceMetadata, "\" ",
+                     recorder::kDeviceInfoKey, "): the profile cannot be checked against it"));
+  }
+  if (absl::Status s = FromJson(info_json, &run.device_info, absl::StrCat(path, ": the device"));
+      !s.ok()) {
+    return s;
+  }
+  host::ProfileCheck check = host::LoadProfile(*source, run.device_info.capabilities());
+  if (!check.ok()) {
+    std::vector<std::string> lines;
+    for (const v1::ProfileError& e : check.errors) lines.push_back(host::FormatProfileError(e));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": the recorded profile does not load:\n", absl::StrJoin(lines, "\n")));
+  }
+  run.profile = std::move(*check.loaded);
+  run.run_id = ValueOf(run_meta, recorder::kRunIdKey);
+  if (const std::string part = ValueOf(run_meta, recorder::kRunPartKey); !part.empty()) {
+    run.part = static_cast<uint32_t>(std::strtoul(part.c_str(), nullptr, 10));
+  }
+  return run;
+}
+
+// The recorded events, held (few) to be placed among the samples as rigd met them.
+struct RecordedEvents {
+  std::vector<PendingEvent> by_seq;
+  std::deque<PendingEvent> by_time;
+  bool program_start_recorded = false;
+};
+
+// Where one event goes: before a sample (by its counter) or at its log time.
+void PlaceEvent(PendingEvent p, RecordedEvents* events) {
+  switch (p.event.kind()) {
+    case v1::RIG_EVENT_DEVICE:
+      p.seq = p.event.device().sample_seq();
+      if (p.event.device().kind() == v1::DEVICE_EVENT_PROGRAM_STARTED) {
+        events->program_start_recorded = true;
+      }
+      events->by_seq.push_back(std::move(p));
+      break;
+    case v1::RIG_EVENT_TELEMETRY_GAP:
+      if (!p.event.run_id().empty()) {  // the analysis fell behind: at its log time
+        events->by_time.push_back(std::move(p));
+        break;
+      }
+      p.seq = p.event.gap_first_seq();
+      p.rank = 1;
+      events->by_seq.push_back(std::move(p));
+      break;
+    case v1::RIG_EVENT_RUN_STATE:
+      if (!p.event.who().empty() && p.event.sample_seq() > 0) {
+        // A request the live run stamped with the sample it acted before.
+        p.seq = p.event.sample_seq();
+        p.rank = 2;
+        events->by_seq.push_back(std::move(p));
+        break;
+      }
+      events->by_time.push_back(std::move(p));
+      break;
+    // A lost device, its gap (measured when it is back, before its first sample), an
+    // e-stop request and a device back happen at their log time: rigd acts on them as
+    // they arrive.
+    case v1::RIG_EVENT_DISCONNECTED:
+    case v1::RIG_EVENT_CONNECTED:
+    case v1::RIG_EVENT_DEVICE_GAP:
+    case v1::RIG_EVENT_ESTOP_REQUESTED:
+      events->by_time.push_back(std::move(p));
+      break;
+    default:
+      break;
+  }
+}
+
+absl::StatusOr<RecordedEvents> ReadEvents(const recording::McapReader& reader,
+                                          const std::string& path) {
+  RecordedEvents events;
+  absl::Status parse_error;
+  recording::McapReadOptions events_only;
+  events_only.topics = {recorder::kEventsTopic};
+  absl::Status read = reader.ReadMessages(events_only, [&](const recording::McapMessage& m) {
+    PendingEvent p;
+    if (!p.event.ParseFromString(m.data)) {
+      parse_error = absl::DataLossError(
+          absl::StrCat(path, ": an /events message at log time ", m.log_time, " is no RigEvent"));
+      return false;
+    }
+    p.log_time = m.log_time;
+    PlaceEvent(std::move(p), &events);
+    return true;
+  });
+  if (!read.ok()) return read;
+  if (!parse_error.ok()) return parse_error;
+  std::stable_sort(events.by_seq.begin(), events.by_seq.end(),
+                   [](const PendingEvent& a, const PendingEvent& b) {
+                     return a.seq != b.seq ? a.seq < b.seq : a.rank < b.rank;
+                   });
+  std::stable_sort(
+      events.by_time.begin(), events.by_time.end(),
+      [](const PendingEvent& a, const PendingEvent& b) { return a.log_time < b.log_time; });
+  return events;
+}
+
+// The recorded samples, in order, through the replay.
+absl::Status ReplaySamples(const recording::McapReader& reader, const std::string& path,
+                           Replay& replay, ReplayedRun* out) {
+  v1::TelemetryRecord record;
+  host::Sample sample;
+  bool have_last_seq = false;
+  uint64_t last_seq = 0;
+  absl::Status parse_error;
+  recording::McapReadOptions telemetry_only;
+  telemetry_only.topics = {recorder::kTelemetryTopic};
+  absl::Status read = reader.ReadMessages(telemetry_only, [&](const recording::McapMessage& m) {
+    if (!record.ParseFromString(m.data)) {
+      parse_error = absl::DataLossError(absl::StrCat(path, ": a /telemetry message at log time ",
+                                                     m.log_time, " is no TelemetryRecord"));
+      return false;
+    }
+    ++out->samples_read;
+    recorder::RecordToSample(record, &sample);
+    sample.host_time_ns = static_cast<int64_t>(m.log_time);
+    if (have_last_seq && sample.seq <= last_seq && !replay.held()) {
+      parse_error = absl::DataLossError(
+          absl::StrCat(path, ": sample ", sample.seq, " out of order after ", last_seq));
+      return false;
+    }
+    have_last_seq = true;
+    last_seq = sample.seq;
+    replay.Feed(sample, m.log_time);
+    return true;
+  });
+  if (!read.ok()) return read;
+  return parse_error;
+}
+
 // One file: a run, or one stretch of a resumed run going on from `before` (when given);
 // `after` (when given) gets what the run had judged at its end.
 absl::StatusOr<ReplayedRun> ReplayFile(const std::string& path, recording::FileSystem* fs,
@@ -172,143 +328,22 @@ absl::StatusOr<ReplayedRun> ReplayFile(const std::string& path, recording::FileS
                         absl::StrCat(path, ": ", opened.status().message()));
   }
   const recording::McapReader& reader = **opened;
-
+  absl::StatusOr<RecordedRun> run = ReadRecordedRun(reader, path);
+  if (!run.ok()) return run.status();
   ReplayedRun out;
-  const recording::McapMetadata* run_meta = FindMetadata(reader, recorder::kRunMetadata);
-  const recording::McapMetadata* device_meta = FindMetadata(reader, recorder::kDeviceMetadata);
-  v1::RunSpec spec;
-  absl::StatusOr<v1::ProfileSource> source = RecordedProfile(run_meta, path, &spec);
-  if (!source.ok()) return source.status();
-  const std::string info_json = ValueOf(device_meta, recorder::kDeviceInfoKey);
-  if (info_json.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": no device information (\"", recorder::kDeviceMetadata, "\" ",
-                     recorder::kDeviceInfoKey, "): the profile cannot be checked against it"));
-  }
-  if (absl::Status s = FromJson(info_json, &out.device_info, absl::StrCat(path, ": the device"));
-      !s.ok()) {
-    return s;
-  }
+  out.device_info = run->device_info;
+  out.profile_name = run->profile->name;
+  out.run_id = run->run_id;
+  out.part = run->part;
+  absl::StatusOr<RecordedEvents> events = ReadEvents(reader, path);
+  if (!events.ok()) return events.status();
 
-  host::ProfileCheck check = host::LoadProfile(*source, out.device_info.capabilities());
-  if (!check.ok()) {
-    std::vector<std::string> lines;
-    for (const v1::ProfileError& e : check.errors) lines.push_back(host::FormatProfileError(e));
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": the recorded profile does not load:\n", absl::StrJoin(lines, "\n")));
-  }
-  const host::LoadedProfile& profile = *check.loaded;
-  out.profile_name = profile.name;
+  run_model::RunRules rules = run_model::RunRules::FromSpec(run->spec);
+  rules.expect_program_start = events->program_start_recorded;
   // The analyzer exactly as rigd builds it for a run.
-  std::vector<host::AnalyzerSegment> segments;
-  for (const host::ProgramSegmentInfo& s : profile.segments) {
-    segments.push_back(host::AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
-  }
-  auto analyzer = std::make_unique<host::RunAnalyzer>(
-      std::vector<v1::Limit>(profile.profile.limits().begin(), profile.profile.limits().end()),
-      std::move(segments));
-  if (before != nullptr) analyzer->Continue(*before);
-  out.run_id = ValueOf(run_meta, recorder::kRunIdKey);
-  if (const std::string part = ValueOf(run_meta, recorder::kRunPartKey); !part.empty()) {
-    out.part = static_cast<uint32_t>(std::strtoul(part.c_str(), nullptr, 10));
-  }
-
-  // The events, held: few, and they must be placed among the samples.
-  std::vector<PendingEvent> by_seq;
-  std::deque<PendingEvent> by_time;
-  bool program_start_recorded = false;
-  absl::Status parse_error;
-  recording::McapReadOptions events_only;
-  events_only.topics = {recorder::kEventsTopic};
-  absl::Status read = reader.ReadMessages(events_only, [&](const recording::McapMessage& m) {
-    PendingEvent p;
-    if (!p.event.ParseFromString(m.data)) {
-      parse_error = absl::DataLossError(
-          absl::StrCat(path, ": an /events message at log time ", m.log_time, " is no RigEvent"));
-      return false;
-    }
-    p.log_time = m.log_time;
-    switch (p.event.kind()) {
-      case v1::RIG_EVENT_DEVICE:
-        p.seq = p.event.device().sample_seq();
-        if (p.event.device().kind() == v1::DEVICE_EVENT_PROGRAM_STARTED) {
-          program_start_recorded = true;
-        }
-        by_seq.push_back(std::move(p));
-        break;
-      case v1::RIG_EVENT_TELEMETRY_GAP:
-        if (!p.event.run_id().empty()) {  // the analysis fell behind: at its log time
-          by_time.push_back(std::move(p));
-          break;
-        }
-        p.seq = p.event.gap_first_seq();
-        p.rank = 1;
-        by_seq.push_back(std::move(p));
-        break;
-      case v1::RIG_EVENT_RUN_STATE:
-        if (!p.event.who().empty() && p.event.sample_seq() > 0) {
-          // A request the live run stamped with the sample it acted before.
-          p.seq = p.event.sample_seq();
-          p.rank = 2;
-          by_seq.push_back(std::move(p));
-          break;
-        }
-        by_time.push_back(std::move(p));
-        break;
-      // A lost device, its gap (measured when it is back, before its first sample), an
-      // e-stop request and a device back happen at their log time: rigd acts on them as
-      // they arrive.
-      case v1::RIG_EVENT_DISCONNECTED:
-      case v1::RIG_EVENT_CONNECTED:
-      case v1::RIG_EVENT_DEVICE_GAP:
-      case v1::RIG_EVENT_ESTOP_REQUESTED:
-        by_time.push_back(std::move(p));
-        break;
-      default:
-        break;
-    }
-    return true;
-  });
-  if (!read.ok()) return read;
-  if (!parse_error.ok()) return parse_error;
-  std::stable_sort(by_seq.begin(), by_seq.end(), [](const PendingEvent& a, const PendingEvent& b) {
-    return a.seq != b.seq ? a.seq < b.seq : a.rank < b.rank;
-  });
-  std::stable_sort(
-      by_time.begin(), by_time.end(),
-      [](const PendingEvent& a, const PendingEvent& b) { return a.log_time < b.log_time; });
-
-  run_model::RunRules rules = run_model::RunRules::FromSpec(spec);
-  rules.expect_program_start = program_start_recorded;
-  run_model::RunModel model(std::move(analyzer), rules);
-  Replay replay(&model, std::move(by_seq), std::move(by_time), &out);
-  v1::TelemetryRecord record;
-  host::Sample sample;
-  bool have_last_seq = false;
-  uint64_t last_seq = 0;
-  recording::McapReadOptions telemetry_only;
-  telemetry_only.topics = {recorder::kTelemetryTopic};
-  read = reader.ReadMessages(telemetry_only, [&](const recording::McapMessage& m) {
-    if (!record.ParseFromString(m.data)) {
-      parse_error = absl::DataLossError(absl::StrCat(path, ": a /telemetry message at log time ",
-                                                     m.log_time, " is no TelemetryRecord"));
-      return false;
-    }
-    ++out.samples_read;
-    recorder::RecordToSample(record, &sample);
-    sample.host_time_ns = static_cast<int64_t>(m.log_time);
-    if (have_last_seq && sample.seq <= last_seq && !replay.held()) {
-      parse_error = absl::DataLossError(
-          absl::StrCat(path, ": sample ", sample.seq, " out of order after ", last_seq));
-      return false;
-    }
-    have_last_seq = true;
-    last_seq = sample.seq;
-    replay.Feed(sample, m.log_time);
-    return true;
-  });
-  if (!read.ok()) return read;
-  if (!parse_error.ok()) return parse_error;
+  run_model::RunModel model(run_model::AnalyzerForProfile(*run->profile, before), rules);
+  Replay replay(&model, std::move(events->by_seq), std::move(events->by_time), &out);
+  if (absl::Status s = ReplaySamples(reader, path, replay, &out); !s.ok()) return s;
   replay.Finish();
   if (after != nullptr) *after = run_model::RunSoFarFromModel(model);
   out.replay_seconds =

@@ -11,6 +11,7 @@
 #include "enum_names.h"
 #include "host/analysis/run_analyzer.h"
 #include "host/profile_loader/profile_loader.h"
+#include "host/run_model/profile_analyzer.h"
 #include "host/runs/run_manager.h"
 #include "host/runs/run_resumption.h"
 #include "rig/base/bounded_text.h"
@@ -40,16 +41,7 @@ std::string NewRunId(const std::string& profile_name, int64_t unix_ns) {
 
 // The run's model; a resumed run's analysis goes on from what it had judged.
 std::unique_ptr<run_model::RunModel> NewRunModel(const ActiveRun& run, const RunSoFar* so_far) {
-  std::vector<AnalyzerSegment> segments;
-  for (const ProgramSegmentInfo& s : run.profile->segments) {
-    segments.push_back(AnalyzerSegment{static_cast<int32_t>(s.index), s.label, s.limits});
-  }
-  auto analyzer = std::make_unique<RunAnalyzer>(
-      std::vector<rollrig::v1::Limit>(run.profile->profile.limits().begin(),
-                                      run.profile->profile.limits().end()),
-      std::move(segments));
-  if (so_far) analyzer->Continue(*so_far);
-  return std::make_unique<run_model::RunModel>(std::move(analyzer),
+  return std::make_unique<run_model::RunModel>(run_model::AnalyzerForProfile(*run.profile, so_far),
                                                run_model::RunRules::FromSpec(run.info.spec()));
 }
 
