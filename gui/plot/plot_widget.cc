@@ -56,28 +56,30 @@ void FlushRun(ImDrawList* dl, std::vector<ImVec2>* run, ImU32 color, bool marker
   run->clear();
 }
 
-// Draws a series view; returns the points submitted (raw: samples; envelope: two per column).
+// Draws raw samples as lines broken at gaps, with a marker on each sample when they are sparse;
+// returns the samples submitted.
+size_t DrawRawSamples(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
+                      std::vector<ImVec2>* run) {
+  const size_t n = view.t.size();
+  size_t points = 0;
+  const bool markers = static_cast<double>(n) < (m.x1 - m.x0) / 8.0;
+  for (size_t i = 0; i < n; ++i) {
+    if (view.gap_before[i] && !run->empty()) {
+      points += run->size();
+      FlushRun(dl, run, color, markers);
+    }
+    run->emplace_back(m.X(view.t[i]), m.Y(view.min[i]));
+  }
+  points += run->size();
+  FlushRun(dl, run, color, markers);
+  return points;
+}
+
 // The envelope is a 1-px bar per column from min to max, stretched to touch the previous
 // column's range so the trace stays continuous: a polyline would fold back on itself at every
-// spike and ImGui's anti-aliased joins break up such hairpins.
-size_t DrawSeriesView(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
-                      std::vector<ImVec2>* run) {
-  run->clear();
+// spike and ImGui's anti-aliased joins break up such hairpins. Returns two points per column.
+size_t DrawEnvelope(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color) {
   const size_t n = view.t.size();
-  if (view.raw) {
-    size_t points = 0;
-    const bool markers = static_cast<double>(n) < (m.x1 - m.x0) / 8.0;
-    for (size_t i = 0; i < n; ++i) {
-      if (view.gap_before[i] && !run->empty()) {
-        points += run->size();
-        FlushRun(dl, run, color, markers);
-      }
-      run->emplace_back(m.X(view.t[i]), m.Y(view.min[i]));
-    }
-    points += run->size();
-    FlushRun(dl, run, color, markers);
-    return points;
-  }
   bool have_previous = false;
   float prev_x = 0, prev_mid = 0;
   double prev_min = 0, prev_max = 0;
@@ -102,6 +104,13 @@ size_t DrawSeriesView(ImDrawList* dl, const Mapping& m, const SeriesView& view, 
     prev_max = view.max[i];
   }
   return 2 * n;
+}
+
+// Draws a series view; returns the points submitted (raw: samples; envelope: two per column).
+size_t DrawSeriesView(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
+                      std::vector<ImVec2>* run) {
+  run->clear();
+  return view.raw ? DrawRawSamples(dl, m, view, color, run) : DrawEnvelope(dl, m, view, color);
 }
 
 // The value of a view at time t, as text ("1.23" or "1.1 .. 1.4").
@@ -192,83 +201,109 @@ std::string FormatTimeTick(double seconds, double step) {
   return buf;
 }
 
-PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
-                       const std::vector<PlotSeries>& series, const std::vector<LimitBand>& bands,
-                       ImVec2 size) {
-  PlotDrawStats stats;
-  stats.title = title != nullptr ? title : "";
-  const ImGuiIO& io = ImGui::GetIO();
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const float w = size.x > 0 ? size.x : std::max(avail.x, 100.0f);
-  const float h = size.y > 0 ? size.y : std::max(avail.y, 120.0f);
-  const ImVec2 origin = ImGui::GetCursorScreenPos();
-  stats.x = origin.x;
-  stats.y = origin.y;
-  stats.w = w;
-  stats.h = h;
+namespace {
 
-  ImGui::PushID(stats.title.c_str());
-  ImGui::InvisibleButton("##plot", ImVec2(w, h));
-  const bool hovered = ImGui::IsItemHovered();
-  const bool active = ImGui::IsItemActive();
-  ImGui::PopID();
-  stats.hovered = hovered;
-
-  const float font = ImGui::GetFontSize();
-  const float title_h = font + 6.0f;
-  const float bottom_h = font + 8.0f;
-  const float y_label_w = ImGui::CalcTextSize("-00000.00").x + 8.0f;
+// What one frame's drawing needs: where the plot is, how the mouse is on it, the draw list.
+struct PlotFrame {
+  ImVec2 origin;
+  float w = 0, h = 0;
+  bool hovered = false, active = false;
+  float font = 0;
   Mapping m{};
-  m.x0 = origin.x + y_label_w;
-  m.x1 = origin.x + w - 8.0f;
-  m.top = origin.y + title_h;
-  m.bottom = origin.y + h - bottom_h;
+  float plot_w = 0;
+  ImDrawList* dl = nullptr;
+};
+
+// Claims the plot's rectangle as an ImGui item and lays out the data area inside the axes.
+PlotFrame LayOutPlot(ImVec2 size, PlotDrawStats* stats) {
+  PlotFrame f;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  f.w = size.x > 0 ? size.x : std::max(avail.x, 100.0f);
+  f.h = size.y > 0 ? size.y : std::max(avail.y, 120.0f);
+  f.origin = ImGui::GetCursorScreenPos();
+  stats->x = f.origin.x;
+  stats->y = f.origin.y;
+  stats->w = f.w;
+  stats->h = f.h;
+
+  ImGui::PushID(stats->title.c_str());
+  ImGui::InvisibleButton("##plot", ImVec2(f.w, f.h));
+  f.hovered = ImGui::IsItemHovered();
+  f.active = ImGui::IsItemActive();
+  ImGui::PopID();
+  stats->hovered = f.hovered;
+
+  f.font = ImGui::GetFontSize();
+  const float title_h = f.font + 6.0f;
+  const float bottom_h = f.font + 8.0f;
+  const float y_label_w = ImGui::CalcTextSize("-00000.00").x + 8.0f;
+  Mapping& m = f.m;
+  m.x0 = f.origin.x + y_label_w;
+  m.x1 = f.origin.x + f.w - 8.0f;
+  m.top = f.origin.y + title_h;
+  m.bottom = f.origin.y + f.h - bottom_h;
   if (m.x1 - m.x0 < 10.0f) m.x1 = m.x0 + 10.0f;
   if (m.bottom - m.top < 10.0f) m.bottom = m.top + 10.0f;
-  const float plot_w = m.x1 - m.x0;
+  f.plot_w = m.x1 - m.x0;
+  return f;
+}
 
-  // Sanitise the view the caller keeps, then apply this frame's input to it.
+// Wheel zooms time around the mouse; Ctrl + wheel zooms the value axis around the mouse.
+void ApplyWheelZoom(const PlotFrame& f, PlotView* view) {
+  const ImGuiIO& io = ImGui::GetIO();
+  const Mapping& m = f.m;
+  const double factor = std::pow(0.8, static_cast<double>(io.MouseWheel));
+  if (io.KeyCtrl) {
+    const double span_y = view->y1 - view->y0;
+    const double vy = view->y0 + (m.bottom - io.MousePos.y) / (m.bottom - m.top) * span_y;
+    view->y0 = vy - (vy - view->y0) * factor;
+    view->y1 = vy + (view->y1 - vy) * factor;
+    view->auto_y = false;
+  } else {
+    const double span = view->t1 - view->t0;
+    const double tm = view->t0 + (io.MousePos.x - m.x0) / f.plot_w * span;
+    const double new_span = std::clamp(span * factor, 1e-6, 1e9);
+    const double k = new_span / span;
+    view->t0 = tm - (tm - view->t0) * k;
+    view->t1 = view->t0 + new_span;
+    view->follow_latest = false;
+  }
+}
+
+// Drag pans time; it pans the values too once the y axis is manual.
+void ApplyDragPan(const PlotFrame& f, PlotView* view) {
+  const ImGuiIO& io = ImGui::GetIO();
+  const double dt = -static_cast<double>(io.MouseDelta.x) / f.plot_w * (view->t1 - view->t0);
+  if (dt != 0.0) {
+    view->t0 += dt;
+    view->t1 += dt;
+    view->follow_latest = false;
+  }
+  if (!view->auto_y && io.MouseDelta.y != 0.0f) {
+    const double dy =
+        static_cast<double>(io.MouseDelta.y) / (f.m.bottom - f.m.top) * (view->y1 - view->y0);
+    view->y0 += dy;
+    view->y1 += dy;
+  }
+}
+
+// Sanitises the view the caller keeps, then applies this frame's input to it.
+void ApplyInput(const PlotFrame& f, PlotView* view) {
   if (!(view->t1 > view->t0) || !std::isfinite(view->t0) || !std::isfinite(view->t1)) {
     view->t0 = 0;
     view->t1 = 10;
   }
-  if (hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
+  if (f.hovered && ImGui::IsMouseDoubleClicked(ImGuiMouseButton_Left)) {
     view->follow_latest = true;
     view->auto_y = true;
     view->paused = false;
   }
-  if (hovered && io.MouseWheel != 0.0f) {
-    const double factor = std::pow(0.8, static_cast<double>(io.MouseWheel));
-    if (io.KeyCtrl) {  // Ctrl + wheel zooms the value axis around the mouse
-      const double span_y = view->y1 - view->y0;
-      const double vy = view->y0 + (m.bottom - io.MousePos.y) / (m.bottom - m.top) * span_y;
-      view->y0 = vy - (vy - view->y0) * factor;
-      view->y1 = vy + (view->y1 - vy) * factor;
-      view->auto_y = false;
-    } else {
-      const double span = view->t1 - view->t0;
-      const double tm = view->t0 + (io.MousePos.x - m.x0) / plot_w * span;
-      const double new_span = std::clamp(span * factor, 1e-6, 1e9);
-      const double k = new_span / span;
-      view->t0 = tm - (tm - view->t0) * k;
-      view->t1 = view->t0 + new_span;
-      view->follow_latest = false;
-    }
-  }
-  if (active && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0.0f)) {
-    const double dt = -static_cast<double>(io.MouseDelta.x) / plot_w * (view->t1 - view->t0);
-    if (dt != 0.0) {
-      view->t0 += dt;
-      view->t1 += dt;
-      view->follow_latest = false;
-    }
-    if (!view->auto_y && io.MouseDelta.y != 0.0f) {  // vertical pan once the y axis is manual
-      const double dy =
-          static_cast<double>(io.MouseDelta.y) / (m.bottom - m.top) * (view->y1 - view->y0);
-      view->y0 += dy;
-      view->y1 += dy;
-    }
-  }
+  if (f.hovered && ImGui::GetIO().MouseWheel != 0.0f) ApplyWheelZoom(f, view);
+  if (f.active && ImGui::IsMouseDragging(ImGuiMouseButton_Left, 0.0f)) ApplyDragPan(f, view);
+}
+
+// Live: the window slides so it ends at the newest sample of any series.
+void FollowLatest(const std::vector<PlotSeries>& series, PlotView* view) {
   double latest = -INFINITY;
   for (const PlotSeries& s : series) {
     if (s.data != nullptr && s.data->size() > 0) latest = std::max(latest, s.data->t_end());
@@ -278,191 +313,262 @@ PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
     view->t1 = latest;
     view->t0 = latest - span;
   }
+}
 
-  // Query every series at one entry per pixel column.
-  const int columns = std::max(1, static_cast<int>(plot_w));
-  Scratch& scratch = ThreadScratch();
-  scratch.views.resize(std::max(scratch.views.size(), series.size()));
-  double data_min = INFINITY, data_max = -INFINITY;
+struct ValueRange {
+  double min = INFINITY, max = -INFINITY;
+};
+
+// Queries every series at one entry per pixel column into scratch.views; returns the range of
+// the values inside the time window.
+ValueRange QuerySeries(const std::vector<PlotSeries>& series, const PlotView& view, int columns,
+                       Scratch* scratch, PlotDrawStats* stats) {
+  ValueRange range;
+  scratch->views.resize(std::max(scratch->views.size(), series.size()));
   for (size_t i = 0; i < series.size(); ++i) {
-    SeriesView& sv = scratch.views[i];
+    SeriesView& sv = scratch->views[i];
     if (series[i].data == nullptr) {
       sv.Clear();
       continue;
     }
-    series[i].data->Query(view->t0, view->t1, columns, &sv, series[i].raw_window);
+    series[i].data->Query(view.t0, view.t1, columns, &sv, series[i].raw_window);
     if (sv.needs_raw_fetch) {
-      stats.raw_fetches.push_back({static_cast<int>(i), sv.fetch_t0, sv.fetch_t1});
+      stats->raw_fetches.push_back({static_cast<int>(i), sv.fetch_t0, sv.fetch_t1});
     }
-    stats.dropped_in_view += sv.dropped_in_view;
+    stats->dropped_in_view += sv.dropped_in_view;
     for (size_t j = 0; j < sv.t.size(); ++j) {
-      if (sv.t[j] < view->t0 || sv.t[j] > view->t1) continue;  // raw neighbours off-screen
-      data_min = std::min(data_min, static_cast<double>(sv.min[j]));
-      data_max = std::max(data_max, static_cast<double>(sv.max[j]));
+      if (sv.t[j] < view.t0 || sv.t[j] > view.t1) continue;  // raw neighbours off-screen
+      range.min = std::min(range.min, static_cast<double>(sv.min[j]));
+      range.max = std::max(range.max, static_cast<double>(sv.max[j]));
     }
   }
+  return range;
+}
+
+// Auto y: the data and the limits in sight with a 5% margin. Any y range left unusable
+// falls back to [0, 1].
+void FitValueAxis(ValueRange r, const std::vector<LimitBand>& bands, PlotView* view) {
   if (view->auto_y) {
-    for (const LimitBand& b : bands) {  // keep the limits in sight
-      if (b.has_min) data_min = std::min(data_min, b.min), data_max = std::max(data_max, b.min);
-      if (b.has_max) data_min = std::min(data_min, b.max), data_max = std::max(data_max, b.max);
+    for (const LimitBand& b : bands) {
+      if (b.has_min) r.min = std::min(r.min, b.min), r.max = std::max(r.max, b.min);
+      if (b.has_max) r.min = std::min(r.min, b.max), r.max = std::max(r.max, b.max);
     }
-    if (!std::isfinite(data_min) || !std::isfinite(data_max)) {
-      data_min = 0;
-      data_max = 1;
+    if (!std::isfinite(r.min) || !std::isfinite(r.max)) {
+      r.min = 0;
+      r.max = 1;
     }
-    if (data_max - data_min < 1e-9) {
-      const double pad = std::max(1e-3, std::fabs(data_max) * 0.1);
-      data_min -= pad;
-      data_max += pad;
+    if (r.max - r.min < 1e-9) {
+      const double pad = std::max(1e-3, std::fabs(r.max) * 0.1);
+      r.min -= pad;
+      r.max += pad;
     }
-    const double pad = (data_max - data_min) * 0.05;
-    view->y0 = data_min - pad;
-    view->y1 = data_max + pad;
+    const double pad = (r.max - r.min) * 0.05;
+    view->y0 = r.min - pad;
+    view->y1 = r.max + pad;
   }
   if (!(view->y1 > view->y0) || !std::isfinite(view->y0) || !std::isfinite(view->y1)) {
     view->y0 = 0;
     view->y1 = 1;
   }
-  m.t0 = view->t0;
-  m.t1 = view->t1;
-  m.y0 = view->y0;
-  m.y1 = view->y1;
-  stats.area_x = m.x0;
-  stats.area_y = m.top;
-  stats.area_w = plot_w;
-  stats.area_h = m.bottom - m.top;
+}
 
-  ImDrawList* dl = ImGui::GetWindowDrawList();
-  const int vertices_before = dl->VtxBuffer.Size;
-  const ImVec2 area_min(m.x0, m.top), area_max(m.x1, m.bottom);
-  dl->AddRectFilled(area_min, area_max, kBackground);
-
-  // Title, unit and state.
-  dl->AddText(ImVec2(m.x0, origin.y + 2.0f), kText, stats.title.c_str());
+// Title, unit and state (LIVE, PAUSED, loading detail) above the data area.
+void DrawHeader(const PlotFrame& f, const std::string& title, const char* y_unit,
+                const PlotView& view, bool loading_detail) {
+  f.dl->AddText(ImVec2(f.m.x0, f.origin.y + 2.0f), kText, title.c_str());
   if (y_unit != nullptr && y_unit[0] != '\0') {
     const std::string unit = std::string("[") + y_unit + "]";
-    dl->AddText(ImVec2(origin.x + 2.0f, origin.y + 2.0f), kDimText, unit.c_str());
+    f.dl->AddText(ImVec2(f.origin.x + 2.0f, f.origin.y + 2.0f), kDimText, unit.c_str());
   }
-  {
-    std::string state = view->paused ? "PAUSED" : view->follow_latest ? "LIVE" : "";
-    if (!stats.raw_fetches.empty()) state = "loading detail  " + state;
-    const float tw = ImGui::CalcTextSize(state.c_str()).x;
-    dl->AddText(ImVec2(m.x1 - tw, origin.y + 2.0f), view->paused ? kGapText : kDimText,
+  std::string state = view.paused ? "PAUSED" : view.follow_latest ? "LIVE" : "";
+  if (loading_detail) state = "loading detail  " + state;
+  const float tw = ImGui::CalcTextSize(state.c_str()).x;
+  f.dl->AddText(ImVec2(f.m.x1 - tw, f.origin.y + 2.0f), view.paused ? kGapText : kDimText,
                 state.c_str());
-  }
+}
 
-  // Axes: grid lines and labels.
+// Value grid lines with their labels left of the data area.
+void DrawValueAxis(const PlotFrame& f) {
+  const Mapping& m = f.m;
   const double y_step =
       NiceStep(m.y1 - m.y0, std::max(2, static_cast<int>((m.bottom - m.top) / 40)));
   for (double v : TicksFor(m.y0, m.y1, y_step)) {
     const float y = m.Y(v);
-    dl->AddLine(ImVec2(m.x0, y), ImVec2(m.x1, y), kGrid);
+    f.dl->AddLine(ImVec2(m.x0, y), ImVec2(m.x1, y), kGrid);
     const std::string label = FormatTick(v, y_step);
     const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-    dl->AddText(ImVec2(m.x0 - ts.x - 4.0f, y - ts.y * 0.5f), kText, label.c_str());
+    f.dl->AddText(ImVec2(m.x0 - ts.x - 4.0f, y - ts.y * 0.5f), kText, label.c_str());
   }
-  const double t_step = NiceTimeStep(m.t1 - m.t0, std::max(2, static_cast<int>(plot_w / 110)));
+}
+
+// Time grid lines with their labels below the data area, kept inside the plot's rectangle.
+void DrawTimeAxis(const PlotFrame& f) {
+  const Mapping& m = f.m;
+  const double t_step = NiceTimeStep(m.t1 - m.t0, std::max(2, static_cast<int>(f.plot_w / 110)));
   for (double t : TicksFor(m.t0, m.t1, t_step)) {
     const float x = m.X(t);
-    dl->AddLine(ImVec2(x, m.top), ImVec2(x, m.bottom), kGrid);
+    f.dl->AddLine(ImVec2(x, m.top), ImVec2(x, m.bottom), kGrid);
     const std::string label = FormatTimeTick(t, t_step);
     const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-    const float lx = std::clamp(x - ts.x * 0.5f, origin.x, origin.x + w - ts.x);
-    dl->AddText(ImVec2(lx, m.bottom + 3.0f), kText, label.c_str());
+    const float lx = std::clamp(x - ts.x * 0.5f, f.origin.x, f.origin.x + f.w - ts.x);
+    f.dl->AddText(ImVec2(lx, m.bottom + 3.0f), kText, label.c_str());
   }
+}
 
-  dl->PushClipRect(area_min, area_max, true);
-  // Limit bands: the limits as lines, the region beyond them shaded, so what is out of
-  // bounds reads as such at a glance.
-  for (const LimitBand& b : bands) {
-    if (!b.has_min && !b.has_max) continue;
-    const float y_hi = b.has_max ? m.Y(b.max) : m.top;
-    const float y_lo = b.has_min ? m.Y(b.min) : m.bottom;
-    if (b.has_max && y_hi > m.top)
-      dl->AddRectFilled(ImVec2(m.x0, m.top), ImVec2(m.x1, y_hi), WithAlpha(b.color, 36));
-    if (b.has_min && y_lo < m.bottom)
-      dl->AddRectFilled(ImVec2(m.x0, y_lo), ImVec2(m.x1, m.bottom), WithAlpha(b.color, 36));
-    if (b.has_max) dl->AddLine(ImVec2(m.x0, y_hi), ImVec2(m.x1, y_hi), WithAlpha(b.color, 200));
-    if (b.has_min) dl->AddLine(ImVec2(m.x0, y_lo), ImVec2(m.x1, y_lo), WithAlpha(b.color, 200));
-    if (!b.label.empty()) {
-      const float tw = ImGui::CalcTextSize(b.label.c_str()).x;
-      const float ly = b.has_max ? y_hi + 2.0f : y_lo - font - 2.0f;
-      dl->AddText(ImVec2(m.x1 - tw - 4.0f, ly), WithAlpha(b.color, 230), b.label.c_str());
-    }
+// The limits as lines, the region beyond them shaded, so what is out of bounds reads as such
+// at a glance.
+void DrawLimitBand(const PlotFrame& f, const LimitBand& b) {
+  const Mapping& m = f.m;
+  ImDrawList* dl = f.dl;
+  const float y_hi = b.has_max ? m.Y(b.max) : m.top;
+  const float y_lo = b.has_min ? m.Y(b.min) : m.bottom;
+  if (b.has_max && y_hi > m.top)
+    dl->AddRectFilled(ImVec2(m.x0, m.top), ImVec2(m.x1, y_hi), WithAlpha(b.color, 36));
+  if (b.has_min && y_lo < m.bottom)
+    dl->AddRectFilled(ImVec2(m.x0, y_lo), ImVec2(m.x1, m.bottom), WithAlpha(b.color, 36));
+  if (b.has_max) dl->AddLine(ImVec2(m.x0, y_hi), ImVec2(m.x1, y_hi), WithAlpha(b.color, 200));
+  if (b.has_min) dl->AddLine(ImVec2(m.x0, y_lo), ImVec2(m.x1, y_lo), WithAlpha(b.color, 200));
+  if (!b.label.empty()) {
+    const float tw = ImGui::CalcTextSize(b.label.c_str()).x;
+    const float ly = b.has_max ? y_hi + 2.0f : y_lo - f.font - 2.0f;
+    dl->AddText(ImVec2(m.x1 - tw - 4.0f, ly), WithAlpha(b.color, 230), b.label.c_str());
   }
-  // Series.
+}
+
+// Every series from its view; records the points each submitted.
+void DrawSeries(const PlotFrame& f, const std::vector<PlotSeries>& series, Scratch* scratch,
+                PlotDrawStats* stats) {
   for (size_t i = 0; i < series.size(); ++i) {
     const size_t points =
         series[i].data != nullptr
-            ? DrawSeriesView(dl, m, scratch.views[i], series[i].color, &scratch.points)
+            ? DrawSeriesView(f.dl, f.m, scratch->views[i], series[i].color, &scratch->points)
             : 0;
-    stats.points_per_series.emplace_back(series[i].name, points);
+    stats->points_per_series.emplace_back(series[i].name, points);
   }
-  // Gaps: a dashed line where samples were lost, with the count when there is room.
+}
+
+// A dashed line where samples were lost, with the count when there is room.
+void DrawGaps(const PlotFrame& f, size_t series_count, const Scratch& scratch) {
+  const Mapping& m = f.m;
   float last_label_end = -INFINITY;
-  for (size_t i = 0; i < series.size(); ++i) {
+  for (size_t i = 0; i < series_count; ++i) {
     for (const GapMark& g : scratch.views[i].gaps) {
       const float x = std::floor(m.X(g.t)) + 0.5f;
       for (float y = m.top; y < m.bottom; y += 8.0f) {
-        dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 4.0f, m.bottom)),
-                    WithAlpha(kGapText, 170));
+        f.dl->AddLine(ImVec2(x, y), ImVec2(x, std::min(y + 4.0f, m.bottom)),
+                      WithAlpha(kGapText, 170));
       }
       char label[48];
       std::snprintf(label, sizeof(label), "%llu lost", static_cast<unsigned long long>(g.dropped));
       const float tw = ImGui::CalcTextSize(label).x;
       if (x + 3.0f > last_label_end + 6.0f && x + 3.0f + tw < m.x1) {
-        dl->AddText(ImVec2(x + 3.0f, m.bottom - font - 2.0f), kGapText, label);
+        f.dl->AddText(ImVec2(x + 3.0f, m.bottom - f.font - 2.0f), kGapText, label);
         last_label_end = x + 3.0f + tw;
       }
     }
   }
-  // Cursor read-out.
-  if (hovered && io.MousePos.x >= m.x0 && io.MousePos.x <= m.x1) {
-    dl->AddLine(ImVec2(io.MousePos.x, m.top), ImVec2(io.MousePos.x, m.bottom), kCursor);
-    const double t = m.T(io.MousePos.x);
-    ImGui::BeginTooltip();
-    ImGui::Text("t = %.6g s", t);
-    std::string value;
-    for (size_t i = 0; i < series.size(); ++i) {
-      if (!ValueAt(scratch.views[i], t, &value)) continue;
-      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(series[i].color), "%s: %s %s",
-                         series[i].name.c_str(), value.c_str(), series[i].unit.c_str());
-    }
-    ImGui::Text("%s = %.5g %s", "y", m.V(io.MousePos.y), y_unit != nullptr ? y_unit : "");
-    ImGui::EndTooltip();
+}
+
+// A vertical line at the mouse and a tooltip with each series' value there.
+void DrawCursorReadout(const PlotFrame& f, const std::vector<PlotSeries>& series,
+                       const Scratch& scratch, const char* y_unit) {
+  const ImGuiIO& io = ImGui::GetIO();
+  const Mapping& m = f.m;
+  if (!f.hovered || io.MousePos.x < m.x0 || io.MousePos.x > m.x1) return;
+  f.dl->AddLine(ImVec2(io.MousePos.x, m.top), ImVec2(io.MousePos.x, m.bottom), kCursor);
+  const double t = m.T(io.MousePos.x);
+  ImGui::BeginTooltip();
+  ImGui::Text("t = %.6g s", t);
+  std::string value;
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (!ValueAt(scratch.views[i], t, &value)) continue;
+    ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(series[i].color), "%s: %s %s",
+                       series[i].name.c_str(), value.c_str(), series[i].unit.c_str());
   }
-  // Legend, top left inside the plot.
-  {
-    float lw = 0;
-    std::vector<std::string> labels;
-    for (size_t i = 0; i < series.size(); ++i) {
-      std::string label = series[i].name;
-      if (!series[i].unit.empty()) label += " [" + series[i].unit + "]";
-      if (scratch.views[i].dropped_in_view > 0) {
-        label += "  " + std::to_string(scratch.views[i].dropped_in_view) + " lost";
-      }
-      lw = std::max(lw, ImGui::CalcTextSize(label.c_str()).x);
-      labels.push_back(std::move(label));
-    }
-    if (!labels.empty()) {
-      const float line_h = font + 2.0f;
-      const ImVec2 box_min(m.x0 + 6.0f, m.top + 6.0f);
-      const ImVec2 box_max(box_min.x + lw + 30.0f,
-                           box_min.y + line_h * static_cast<float>(labels.size()) + 6.0f);
-      dl->AddRectFilled(box_min, box_max, IM_COL32(15, 16, 20, 200));
-      for (size_t i = 0; i < labels.size(); ++i) {
-        const float y = box_min.y + 3.0f + line_h * static_cast<float>(i);
-        dl->AddLine(ImVec2(box_min.x + 4.0f, y + line_h * 0.5f),
-                    ImVec2(box_min.x + 20.0f, y + line_h * 0.5f), series[i].color, 2.0f);
-        dl->AddText(ImVec2(box_min.x + 25.0f, y),
-                    scratch.views[i].dropped_in_view > 0 ? kGapText : kText, labels[i].c_str());
-      }
-      stats.legend_entries = labels.size();
-    }
+  ImGui::Text("%s = %.5g %s", "y", m.V(io.MousePos.y), y_unit != nullptr ? y_unit : "");
+  ImGui::EndTooltip();
+}
+
+// "name [unit]", with the samples lost in view when there are any.
+std::string LegendLabel(const PlotSeries& s, const SeriesView& view) {
+  std::string label = s.name;
+  if (!s.unit.empty()) label += " [" + s.unit + "]";
+  if (view.dropped_in_view > 0) label += "  " + std::to_string(view.dropped_in_view) + " lost";
+  return label;
+}
+
+// The legend, top left inside the data area; returns its entries.
+size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series,
+                  const Scratch& scratch) {
+  float lw = 0;
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < series.size(); ++i) {
+    labels.push_back(LegendLabel(series[i], scratch.views[i]));
+    lw = std::max(lw, ImGui::CalcTextSize(labels.back().c_str()).x);
   }
-  dl->PopClipRect();
-  dl->AddRect(area_min, area_max, kBorder);
-  stats.draw_vertices = static_cast<size_t>(dl->VtxBuffer.Size - vertices_before);
+  if (labels.empty()) return 0;
+  const float line_h = f.font + 2.0f;
+  const ImVec2 box_min(f.m.x0 + 6.0f, f.m.top + 6.0f);
+  const ImVec2 box_max(box_min.x + lw + 30.0f,
+                       box_min.y + line_h * static_cast<float>(labels.size()) + 6.0f);
+  f.dl->AddRectFilled(box_min, box_max, IM_COL32(15, 16, 20, 200));
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const float y = box_min.y + 3.0f + line_h * static_cast<float>(i);
+    f.dl->AddLine(ImVec2(box_min.x + 4.0f, y + line_h * 0.5f),
+                  ImVec2(box_min.x + 20.0f, y + line_h * 0.5f), series[i].color, 2.0f);
+    f.dl->AddText(ImVec2(box_min.x + 25.0f, y),
+                  scratch.views[i].dropped_in_view > 0 ? kGapText : kText, labels[i].c_str());
+  }
+  return labels.size();
+}
+
+// Everything inside the data area, clipped to it: bands, series, gaps, cursor, legend.
+void DrawDataArea(const PlotFrame& f, const char* y_unit, const std::vector<PlotSeries>& series,
+                  const std::vector<LimitBand>& bands, Scratch* scratch, PlotDrawStats* stats) {
+  const ImVec2 area_min(f.m.x0, f.m.top), area_max(f.m.x1, f.m.bottom);
+  f.dl->PushClipRect(area_min, area_max, true);
+  for (const LimitBand& b : bands) {
+    if (b.has_min || b.has_max) DrawLimitBand(f, b);
+  }
+  DrawSeries(f, series, scratch, stats);
+  DrawGaps(f, series.size(), *scratch);
+  DrawCursorReadout(f, series, *scratch, y_unit);
+  stats->legend_entries = DrawLegend(f, series, *scratch);
+  f.dl->PopClipRect();
+  f.dl->AddRect(area_min, area_max, kBorder);
+}
+
+}  // namespace
+
+PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
+                       const std::vector<PlotSeries>& series, const std::vector<LimitBand>& bands,
+                       ImVec2 size) {
+  PlotDrawStats stats;
+  stats.title = title != nullptr ? title : "";
+  PlotFrame f = LayOutPlot(size, &stats);
+  ApplyInput(f, view);
+  FollowLatest(series, view);
+
+  const int columns = std::max(1, static_cast<int>(f.plot_w));
+  Scratch& scratch = ThreadScratch();
+  FitValueAxis(QuerySeries(series, *view, columns, &scratch, &stats), bands, view);
+  f.m.t0 = view->t0;
+  f.m.t1 = view->t1;
+  f.m.y0 = view->y0;
+  f.m.y1 = view->y1;
+  stats.area_x = f.m.x0;
+  stats.area_y = f.m.top;
+  stats.area_w = f.plot_w;
+  stats.area_h = f.m.bottom - f.m.top;
+
+  f.dl = ImGui::GetWindowDrawList();
+  const int vertices_before = f.dl->VtxBuffer.Size;
+  f.dl->AddRectFilled(ImVec2(f.m.x0, f.m.top), ImVec2(f.m.x1, f.m.bottom), kBackground);
+  DrawHeader(f, stats.title, y_unit, *view, !stats.raw_fetches.empty());
+  DrawValueAxis(f);
+  DrawTimeAxis(f);
+  DrawDataArea(f, y_unit, series, bands, &scratch, &stats);
+  stats.draw_vertices = static_cast<size_t>(f.dl->VtxBuffer.Size - vertices_before);
   return stats;
 }
 
