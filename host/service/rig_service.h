@@ -11,6 +11,7 @@
 #include "host/device/device_client.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_manager.h"
+#include "host/security/caller.h"
 #include "host/service/stream_pump.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
@@ -98,8 +99,14 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
 
   // The metadata key that carries the lease token.
   static constexpr char kLeaseMetadata[] = "rollrig-lease";
+  // The metadata key in which a client states its OS account (user@host): the identity on
+  // loopback without credentials.
+  static constexpr char kStatedUserMetadata[] = "rollrig-user";
 
  private:
+  // Who makes this call of `method` (the RPC's name, e.g. "Jog"), or why they may not:
+  // UNAUTHENTICATED (no or bad credential), PERMISSION_DENIED naming the role needed.
+  absl::StatusOr<Caller> Admit(grpc::CallbackServerContext* ctx, std::string_view method);
   // OK when the call carries the current lease token (renewing it).
   absl::Status CheckLease(grpc::CallbackServerContext* ctx);
   // Runs `start(reactor)` if the call holds the lease; otherwise finishes it with why not.
