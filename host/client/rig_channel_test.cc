@@ -116,6 +116,13 @@ class RigChannelTest : public ::testing::Test {
     return stub->GetStatus(&ctx, {}, &status);
   }
 
+  // A call that must fail, and why it failed.
+  static Failure FailedCall(const ClientSettings& s) {
+    grpc::Status status = Call(s);
+    EXPECT_FALSE(status.ok());
+    return DescribeCallFailure(status, s);
+  }
+
   void TearDown() override {
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
   }
@@ -143,11 +150,11 @@ TEST_F(RigChannelTest, PlaintextCarriesTheUserAndTheTokenToo) {
 TEST_F(RigChannelTest, ABadOrMissingTokenNamesWhereItCameFrom) {
   const std::string addr = Serve(/*tls=*/true);
   ClientSettings bad = Settings(addr, pki_ + "/ca.crt", "wrong");
-  Failure f = DescribeCallFailure(Call(bad), bad);
+  Failure f = FailedCall(bad);
   EXPECT_EQ(f.kind, FailureKind::kUnauthenticated);
   EXPECT_THAT(f.message, HasSubstr("refused the token from --token-file rig.token"));
   ClientSettings none = Settings(addr, pki_ + "/ca.crt", "");
-  f = DescribeCallFailure(Call(none), none);
+  f = FailedCall(none);
   EXPECT_EQ(f.kind, FailureKind::kUnauthenticated);
   EXPECT_THAT(f.message, HasSubstr("wants a token"));
   EXPECT_THAT(f.message, HasSubstr("--token-file"));
@@ -156,9 +163,7 @@ TEST_F(RigChannelTest, ABadOrMissingTokenNamesWhereItCameFrom) {
 TEST_F(RigChannelTest, AnotherCaIsACertificateError) {
   const std::string addr = Serve(/*tls=*/true);
   ClientSettings s = Settings(addr, pki_ + "/other/ca.crt", kGoodToken);
-  grpc::Status status = Call(s);
-  ASSERT_FALSE(status.ok());
-  Failure f = DescribeCallFailure(status, s);
+  Failure f = FailedCall(s);
   EXPECT_EQ(f.kind, FailureKind::kUnreachable);
   EXPECT_THAT(f.message, HasSubstr("TLS handshake"));
   EXPECT_THAT(f.message, HasSubstr("certificate"));
@@ -168,9 +173,7 @@ TEST_F(RigChannelTest, AnotherCaIsACertificateError) {
 TEST_F(RigChannelTest, PlaintextToATlsPortSaysItWantsTls) {
   const std::string addr = Serve(/*tls=*/true);
   ClientSettings s = Settings(addr, "", kGoodToken);
-  grpc::Status status = Call(s);
-  ASSERT_FALSE(status.ok());
-  Failure f = DescribeCallFailure(status, s);
+  Failure f = FailedCall(s);
   EXPECT_EQ(f.kind, FailureKind::kUnreachable);
   EXPECT_THAT(f.message, HasSubstr("wants TLS"));
   EXPECT_THAT(f.message, HasSubstr("--tls-ca"));
@@ -179,9 +182,7 @@ TEST_F(RigChannelTest, PlaintextToATlsPortSaysItWantsTls) {
 TEST_F(RigChannelTest, TlsToAPlaintextPortSaysItSpeaksPlaintext) {
   const std::string addr = Serve(/*tls=*/false);
   ClientSettings s = Settings(addr, pki_ + "/ca.crt", kGoodToken);
-  grpc::Status status = Call(s);
-  ASSERT_FALSE(status.ok());
-  Failure f = DescribeCallFailure(status, s);
+  Failure f = FailedCall(s);
   EXPECT_EQ(f.kind, FailureKind::kUnreachable);
   EXPECT_THAT(f.message, HasSubstr("speaks plaintext, not TLS"));
 }
