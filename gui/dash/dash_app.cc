@@ -74,7 +74,10 @@ void DashApp::Header(float width) {
       ImGui::TextColored(ImVec4(1, 0.3f, 0.25f, 1),
                          "E-STOP FROM HERE WOULD BE REFUSED: rigd wants a valid token. Use the "
                          "rig's own e-stop button.");
+      // Wrapped short of the e-stop button, which stands to the right of this text.
+      ImGui::PushTextWrapPos(width - kEStopWidth - 2 * ImGui::GetStyle().WindowPadding.x);
       ImGui::TextWrapped("%s", snap.estop_refused.c_str());
+      ImGui::PopTextWrapPos();
     } else if (!up) {
       // Said plainly: the button below is only as good as the link.
       ImGui::TextColored(ImVec4(1, 0.3f, 0.25f, 1),
