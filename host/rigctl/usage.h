@@ -44,7 +44,7 @@ inline constexpr char kUsage[] =
     "                                        replay a recording through the analysis;\n"
     "                                        compares with NAME.expect.textproto beside it\n"
     "                                        (or FILE): exit 0 when all matches, else 1;\n"
-    "                                        without one, exits by the verdict as run does\n"
+    "                                        without one, exits by the verdict as run does;\n"
     "                                        several recordings: each checked, exit status\n"
     "                                        the worst; a resumed run's files in order\n"
     "                                        (FILE.mcap FILE-r2.mcap ...) replay as the one\n"
