@@ -22,6 +22,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent clients used by tests and acceptance checks
   python3 python3-grpcio python3-protobuf python3-grpc-tools grpc-proto
+  # the lab CA tooling (packaging/tls/rollrig-pki) and its test
+  openssl
 )
 
 missing=()

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,6 +21,14 @@ namespace {
 
 using testing::ChildProcess;
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+// No user config and no token from the environment (the rigctl children inherit this).
+const bool kIsolated = [] {
+  setenv("ROLLRIG_CLIENT_CONFIG", "/nonexistent/rollrig/client.conf", 1);
+  unsetenv("ROLLRIG_TOKEN");
+  return true;
+}();
 using testing::RunCommand;
 
 class RigdProcessTest : public ::testing::Test {
@@ -91,14 +101,14 @@ TEST_F(RigdProcessTest, StatusJogWatchEStopClear) {
 
   EXPECT_EQ(Rigctl({"estop", "--reason", "test"}).exit_code, 0);
   testing::CommandResult refused = Rigctl({"jog", "--roller-rpm", "10"});
-  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.exit_code, 6) << "refused, not a FAIL verdict";
   EXPECT_THAT(refused.output, HasSubstr("e-stopped"));
   EXPECT_EQ(std::count(refused.output.begin(), refused.output.end(), '\n'), 1) << refused.output;
   EXPECT_EQ(Rigctl({"status"}).exit_code, 0);
   EXPECT_EQ(Rigctl({"clear"}).exit_code, 0);
 
   testing::CommandResult range = Rigctl({"jog", "--roller-rpm", "100000"});
-  EXPECT_EQ(range.exit_code, 1);
+  EXPECT_EQ(range.exit_code, 6);
   EXPECT_THAT(range.output, HasSubstr("-120..120"));
 }
 
@@ -111,6 +121,34 @@ TEST_F(RigdProcessTest, SecondRigdOnTheSamePortExitsWithAReason) {
   EXPECT_NE(second.exit_code, -1) << "the second rigd kept running";
   EXPECT_THAT(second.output, HasSubstr("address already in use"));
   EXPECT_TRUE(rigd_->running());
+}
+
+TEST_F(RigdProcessTest, WatchWithoutDurationRunsUntilCtrlC) {
+  ChildProcess watch(RIGCTL_PATH, {"--addr", addr_, "watch", "--rate", "20", "--format", "csv"});
+  bool rows = false;
+  for (int i = 0; i < 200 && !rows; ++i) {
+    const std::string out = watch.Output();
+    rows = std::count(out.begin(), out.end(), '\n') >= 5;
+    if (!rows) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(rows) << watch.Output();
+  EXPECT_TRUE(watch.running()) << "without --duration, watch goes on";
+  watch.Signal(SIGINT);
+  EXPECT_EQ(watch.Wait(20), 0) << watch.Output();
+  EXPECT_THAT(watch.Output(), Not(HasSubstr("rigctl:"))) << "Ctrl-C is no error";
+}
+
+TEST_F(RigdProcessTest, RunDetachJsonPrintsOnlyJsonOnStdout) {
+  testing::CommandResult started =
+      RunCommand("/bin/sh", {"-c", std::string(RIGCTL_PATH) + " --addr " + addr_ +
+                                       " run swedish --cycles 1 --detach --json 2>/dev/null"});
+  ASSERT_EQ(started.exit_code, 0) << started.output;
+  ASSERT_FALSE(started.output.empty());
+  EXPECT_EQ(started.output.front(), '{') << started.output;
+  EXPECT_EQ(started.output.substr(started.output.find_last_not_of('\n'), 1), "}") << started.output;
+  EXPECT_THAT(started.output, HasSubstr("\"id\""));
+  EXPECT_THAT(started.output, Not(HasSubstr("detached")));
+  EXPECT_EQ(Rigctl({"stop"}).exit_code, 0);
 }
 
 TEST_F(RigdProcessTest, SigtermStopsTheMotorsThenExitsCleanly) {
@@ -196,11 +234,11 @@ TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {
   EXPECT_THAT(remote.output, HasSubstr("TLS"));
 }
 
-TEST(RigctlProcessTest, NoRigdIsAOneLineErrorAndExitFour) {
+TEST(RigctlProcessTest, NoRigdIsAOneLineErrorAndExitFive) {
   testing::CommandResult r = RunCommand(
       RIGCTL_PATH,
       {"--addr", "127.0.0.1:" + std::to_string(testing::FreePort()), "jog", "--roller-rpm", "10"});
-  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(r.exit_code, 5) << "unreachable, not a usage error";
   EXPECT_THAT(r.output, HasSubstr("cannot reach rigd"));
 }
 

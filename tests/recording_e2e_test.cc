@@ -80,7 +80,7 @@ TEST(RecordingE2ETest, ARunIsRecordedAndExports) {
   grpc::Status s = rig.stub()->StartRun(rig.Context(30).get(), req, &run);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(run.recordings_size(), 1);
-  EXPECT_EQ(run.recordings(0), rig.runs_dir() + "/" + run.id() + ".mcap.part");
+  EXPECT_EQ(run.recordings(0), run.id() + ".mcap.part") << "a file name, not rigd's path";
 
   // 6 s of device time at 2x; generous for a loaded machine.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
@@ -98,7 +98,7 @@ TEST(RecordingE2ETest, ARunIsRecordedAndExports) {
   ASSERT_EQ(run.state(), rollrig::v1::RUN_STATE_COMPLETED) << run.state_reason();
   const std::string path = rig.runs_dir() + "/" + run.id() + ".mcap";
   ASSERT_EQ(run.recordings_size(), 1);
-  EXPECT_EQ(run.recordings(0), path);
+  EXPECT_EQ(rig.RecordingPath(run.recordings(0)), path);
   EXPECT_TRUE(std::filesystem::exists(path));
   EXPECT_FALSE(std::filesystem::exists(path + ".part"));
   // The independent reader (@mcap/core, with CRC checks and protobuf decoding) accepts it.
@@ -298,7 +298,7 @@ class DiskFullE2ETest : public ::testing::Test {
   // 2 s of samples (at the simulator's 1 kHz) recorded before the disk filled.
   void ExpectFinalizedRecording(const RunInfo& run) {
     ASSERT_EQ(run.recordings_size(), 1);
-    const std::string path = run.recordings(0);
+    const std::string path = runs_dir_ + "/" + run.recordings(0);
     EXPECT_EQ(path, runs_dir_ + "/" + run.id() + ".mcap");
     EXPECT_FALSE(std::filesystem::exists(path + ".part"));
     const std::string check = std::string("node ") + ROLLRIG_SOURCE_DIR +

@@ -111,23 +111,23 @@ void ExpectOneRunOfThreeCycles(RigStack& rig, const RunInfo& run) {
   EXPECT_THAT(gap.reason(), HasSubstr("test over"));
   EXPECT_EQ(run.progress().interruptions(), 1u);
   ASSERT_EQ(run.recordings_size(), 2);
-  EXPECT_THAT(run.recordings(0), HasSubstr(run.id() + ".mcap"));
-  EXPECT_THAT(run.recordings(1), HasSubstr(run.id() + "-r2.mcap"));
+  EXPECT_EQ(run.recordings(0), run.id() + ".mcap");
+  EXPECT_EQ(run.recordings(1), run.id() + "-r2.mcap");
+  std::vector<std::string> files;
+  for (const std::string& name : run.recordings()) files.push_back(rig.RecordingPath(name));
 
   // QA: the files replayed in order give the live verdict line; the second alone says
   // what it is.
-  absl::StatusOr<check::ReplayedRun> replayed =
-      check::ReplayRunAnalysis({run.recordings().begin(), run.recordings().end()});
+  absl::StatusOr<check::ReplayedRun> replayed = check::ReplayRunAnalysis(files);
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_EQ(run_model::VerdictLine(replayed->verdict, replayed->state, replayed->state_reason),
             run_model::VerdictLine(run.verdict(), run.state(), run.state_reason()));
   EXPECT_EQ(replayed->cycles.size(), 3u);
-  absl::StatusOr<check::ReplayedRun> part2 = check::ReplayRecordingAnalysis(run.recordings(1));
+  absl::StatusOr<check::ReplayedRun> part2 = check::ReplayRecordingAnalysis(files[1]);
   ASSERT_TRUE(part2.ok()) << part2.status();
   EXPECT_EQ(part2->part, 2u);
   EXPECT_EQ(part2->run_id, run.id());
-  absl::StatusOr<check::ReplayedRun> reversed =
-      check::ReplayRunAnalysis({run.recordings(1), run.recordings(0)});
+  absl::StatusOr<check::ReplayedRun> reversed = check::ReplayRunAnalysis({files[1], files[0]});
   EXPECT_EQ(reversed.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 

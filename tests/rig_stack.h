@@ -26,6 +26,8 @@ class RigStack {
   const absl::Status& started() const { return started_; }
   const absl::Status& connected() const { return connected_; }
   const std::string& runs_dir() const { return runs_dir_; }
+  // Where rigd keeps a recording RunInfo names (clients see file names only).
+  std::string RecordingPath(const std::string& name) const { return runs_dir_ + "/" + name; }
 
   // A context carrying this stack's lease token.
   std::unique_ptr<grpc::ClientContext> Context(int deadline_s = 10);

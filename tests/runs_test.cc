@@ -247,7 +247,8 @@ TEST_F(RunsTest, StopRampsDownAndTheVerdictSaysWho) {
   EXPECT_LT(std::fabs(rig_->Status().last().roller_rpm()), 1.0);
   // The recording replays to the live verdict line: the stop is an event of the run.
   ASSERT_EQ(run.recordings_size(), 1);
-  absl::StatusOr<check::ReplayedRun> replayed = check::ReplayRecordingAnalysis(run.recordings(0));
+  absl::StatusOr<check::ReplayedRun> replayed =
+      check::ReplayRecordingAnalysis(rig_->RecordingPath(run.recordings(0)));
   ASSERT_TRUE(replayed.ok()) << replayed.status();
   EXPECT_EQ(run_model::VerdictLine(replayed->verdict, replayed->state, replayed->state_reason),
             run_model::VerdictLine(run.verdict(), run.state(), run.state_reason()));

@@ -30,9 +30,16 @@ absl::Status DashApp::Start() {
     s_.whole_run = true;
     return absl::OkStatus();
   }
+  // Address, CA and token: command line, then ROLLRIG_TOKEN, then the client config.
+  absl::StatusOr<client::ClientSources> sources = client::ReadClientSources();
+  if (!sources.ok()) return sources.status();
+  absl::StatusOr<client::ClientSettings> settings =
+      client::ResolveClientSettings(s_.options.client, *sources);
+  if (!settings.ok()) return settings.status();
+  s_.options.addr = settings->addr;
   s_.live = std::make_unique<SeriesSet>();
-  s_.client =
-      std::make_unique<RigClient>(s_.options.addr, s_.options.telemetry_rate_hz, s_.live.get());
+  s_.client = std::make_unique<RigClient>(*std::move(settings), s_.options.telemetry_rate_hz,
+                                          s_.live.get());
   s_.client->Start();
   return absl::OkStatus();
 }
@@ -62,7 +69,16 @@ void DashApp::Header(float width) {
     const bool up = snap.link == LinkState::kConnected;
     ImGui::TextColored(up ? ImVec4(0.4f, 0.9f, 0.4f, 1) : ImVec4(1, 0.4f, 0.3f, 1), "rigd %s: %s",
                        s_.client->addr().c_str(), LinkStateName(snap.link));
-    if (!up) {
+    if (!snap.estop_refused.empty()) {
+      // rigd answers, but not to us: its e-stop needs an identity it accepts.
+      ImGui::TextColored(ImVec4(1, 0.3f, 0.25f, 1),
+                         "E-STOP FROM HERE WOULD BE REFUSED: rigd wants a valid token. Use the "
+                         "rig's own e-stop button.");
+      // Wrapped short of the e-stop button, which stands to the right of this text.
+      ImGui::PushTextWrapPos(width - kEStopWidth - 2 * ImGui::GetStyle().WindowPadding.x);
+      ImGui::TextWrapped("%s", snap.estop_refused.c_str());
+      ImGui::PopTextWrapPos();
+    } else if (!up) {
       // Said plainly: the button below is only as good as the link.
       ImGui::TextColored(ImVec4(1, 0.3f, 0.25f, 1),
                          "NOT CONNECTED: E-STOP CANNOT REACH THE RIG. Use the rig's own e-stop "
@@ -83,8 +99,13 @@ void DashApp::Header(float width) {
   // The e-stop at the top right, outside every scrolling panel, never disabled.
   ImGui::SameLine();
   ImGui::SetCursorPos(ImVec2(width - kEStopWidth - ImGui::GetStyle().WindowPadding.x, top));
-  const bool link_up = !s_.client || snap.link == LinkState::kConnected;
-  if (DrawEStopButton(kEStopWidth, kEStopHeight, link_up, &s_.estop_rect)) PressEStop("button");
+  EStopReach reach = EStopReach::kReaches;
+  if (s_.client && !snap.estop_refused.empty()) {
+    reach = EStopReach::kRefused;
+  } else if (s_.client && snap.link != LinkState::kConnected) {
+    reach = EStopReach::kNoLink;
+  }
+  if (DrawEStopButton(kEStopWidth, kEStopHeight, reach, &s_.estop_rect)) PressEStop("button");
   ImGui::SetCursorPosY(top + kEStopHeight + ImGui::GetStyle().ItemSpacing.y);
   ImGui::Separator();
 }

@@ -11,6 +11,8 @@ namespace {
 const std::vector<OptionSpec>& DashOptionSpecs() {
   static const std::vector<OptionSpec> kOptions = {
       {"--addr", "HOST:PORT", "rigd to connect to (default 127.0.0.1:50051)"},
+      {"--tls-ca", "FILE", "the CA certificate that signed rigd's (TLS); 'none': plaintext"},
+      {"--token-file", "FILE", "the token to send (else $ROLLRIG_TOKEN)"},
       {"--open", "FILE.mcap", "open a recording instead (no rigd needed)"},
       {"--golden", "FILE.mcap", "overlay a recording as the golden reference (aligned by cycle)"},
       {"--rate", "HZ", "telemetry rows per second from rigd (default 0 = every sample)"},
@@ -40,8 +42,13 @@ absl::Status ReadSize(const CommandLine& line, DashOptions* o) {
 // The files and the address, checked for shape (not for existence).
 absl::Status ReadPaths(const CommandLine& line, DashOptions* o) {
   o->addr = line.value("--addr", o->addr);
-  if (o->addr.empty() || o->addr.find(':') == std::string::npos) {
-    return BadOptionValue("--addr", o->addr, "HOST:PORT");
+  if (line.has("--addr")) {
+    if (absl::Status s = client::CheckAddress(o->addr, "--addr"); !s.ok()) return s;
+    o->client.addr = o->addr;
+  }
+  for (auto [name, slot] : {std::pair{"--tls-ca", &o->client.tls_ca},
+                            std::pair{"--token-file", &o->client.token_file}}) {
+    if (line.has(name)) *slot = line.value(name);
   }
   for (auto [name, path] :
        {std::pair{"--open", &o->open_path}, std::pair{"--golden", &o->golden_path}}) {
@@ -76,7 +83,9 @@ absl::Status ReadNumbers(const CommandLine& line, DashOptions* o) {
 
 std::string DashUsage() {
   return CommandLineHelp("rig-dash", DashOptionSpecs()) +
-         "\nE-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n";
+         "\nDefaults for --addr, --tls-ca and --token-file: the client config\n"
+         "($XDG_CONFIG_HOME/rollrig/client.conf, as for rigctl).\n"
+         "E-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n";
 }
 
 absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& args) {

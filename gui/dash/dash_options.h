@@ -6,14 +6,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "host/client/client_settings.h"
 
 namespace rollrig::gui {
 
 // rigd's own default listen address (host/rigd: --listen).
-inline constexpr char kDefaultRigdAddr[] = "127.0.0.1:50051";
+inline constexpr const char* kDefaultRigdAddr = client::kDefaultAddr;
 
 struct DashOptions {
   std::string addr = kDefaultRigdAddr;  // rigd to connect to (ignored with --open)
+  client::ClientFlags client;           // --addr, --tls-ca, --token-file as given
   std::string open_path;                // a recording to open; no rigd needed
   std::string golden_path;              // a recording overlaid as the golden reference
   std::string screenshot_path;          // render, save this PNG (+ .json) and exit

@@ -6,15 +6,17 @@
 
 namespace rollrig::gui {
 
-bool DrawEStopButton(float width, float height, bool link_up, ScreenRect* rect) {
+bool DrawEStopButton(float width, float height, EStopReach reach, ScreenRect* rect) {
   // Red in every state (idle, hovered, pressed): it must read as the e-stop at a glance.
   ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(215, 20, 20, 255));
   ImGui::PushStyleColor(ImGuiCol_ButtonHovered, IM_COL32(240, 40, 40, 255));
   ImGui::PushStyleColor(ImGuiCol_ButtonActive, IM_COL32(170, 0, 0, 255));
   ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 255, 255, 255));
   const ImVec2 pos = ImGui::GetCursorScreenPos();
-  const bool clicked =
-      ImGui::Button(link_up ? "E-STOP\n(F1)" : "E-STOP\n(no link!)", ImVec2(width, height));
+  const char* caption = reach == EStopReach::kReaches  ? "E-STOP\n(F1)"
+                        : reach == EStopReach::kNoLink ? "E-STOP\n(no link!)"
+                                                       : "E-STOP\n(no valid token!)";
+  const bool clicked = ImGui::Button(caption, ImVec2(width, height));
   ImGui::PopStyleColor(4);
   if (rect) *rect = {pos.x, pos.y, width, height};
   if (ImGui::IsItemHovered()) {

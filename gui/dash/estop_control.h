@@ -12,8 +12,16 @@ struct ScreenRect {
   float x = 0, y = 0, w = 0, h = 0;  // window pixels, top-left origin
 };
 
+// Whether a press from here would stop the rig, as the button's caption says.
+enum class EStopReach {
+  kReaches,  // connected (or no rig: a recording is open)
+  kNoLink,   // rigd cannot be reached
+  kRefused,  // rigd refuses this dashboard's token (or its lack of one)
+};
+
 // Draws the button at the cursor; true when clicked. `rect` receives where it was drawn.
-bool DrawEStopButton(float width, float height, bool link_up, ScreenRect* rect);
+// It stays enabled in every case: a press is always sent.
+bool DrawEStopButton(float width, float height, EStopReach reach, ScreenRect* rect);
 
 // Watches the shortcut; call once per frame. True on the frame a press begins.
 class EStopShortcut {

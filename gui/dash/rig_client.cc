@@ -10,6 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "enum_names.h"
 #include "gui/dash/telemetry_ingest.h"
+#include "host/client/connection_diagnosis.h"
+#include "host/client/rig_channel.h"
 #include "rig/base/user_identity.h"
 
 namespace rollrig::gui {
@@ -52,15 +54,18 @@ class RigClient::CallGuard {
   grpc::ClientContext* ctx_;
 };
 
-RigClient::RigClient(std::string addr, double telemetry_rate_hz, SeriesSet* series)
-    : addr_(std::move(addr)), rate_hz_(telemetry_rate_hz), series_(series) {
+RigClient::RigClient(client::ClientSettings settings, double telemetry_rate_hz, SeriesSet* series)
+    : settings_(std::move(settings)),
+      addr_(settings_.addr),
+      rate_hz_(telemetry_rate_hz),
+      series_(series) {
   grpc::ChannelArguments args;
   // Reconnect quickly after rigd restarts, but back off to 2 s while it stays away.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   args.SetMaxReceiveMessageSize(64 << 20);
-  channel_ = grpc::CreateCustomChannel(addr_, grpc::InsecureChannelCredentials(), args);
+  channel_ = client::MakeRigChannel(settings_, args);
   stub_ = rollrig::v1::RigService::NewStub(channel_);
 }
 
@@ -146,10 +151,14 @@ void RigClient::PollOnce(bool first) {
     s = stub_->GetStatus(ctx.get(), {}, &status);
   }
   if (!s.ok()) {
+    // Which of address, certificate or token is wrong (probes the port when unreachable).
+    const client::Failure failure = client::DescribeCallFailure(s, settings_);
     std::lock_guard<std::mutex> lock(mu_);
     if (snap_.link == LinkState::kConnected) ++snap_.reconnects;
     snap_.link = LinkState::kDisconnected;
-    snap_.link_detail = absl::StrCat("cannot reach rigd at ", addr_, ": ", s.error_message());
+    snap_.link_detail = failure.message;
+    snap_.estop_refused =
+        failure.kind == client::FailureKind::kUnauthenticated ? failure.message : "";
     cv_.notify_all();
     return;
   }
@@ -174,6 +183,7 @@ void RigClient::PollOnce(bool first) {
   std::lock_guard<std::mutex> lock(mu_);
   snap_.link = LinkState::kConnected;
   snap_.link_detail.clear();
+  snap_.estop_refused.clear();
   snap_.have_status = true;
   snap_.status = std::move(status);
   snap_.lease = lease;
@@ -575,6 +585,10 @@ void RigClient::EStops() {
       if (s.ok() || !running_.load()) break;
     }
     if (s.ok()) estops_sent_.fetch_add(1);
+    if (s.error_code() == grpc::StatusCode::UNAUTHENTICATED) {
+      std::lock_guard<std::mutex> lock(mu_);
+      snap_.estop_refused = client::DescribeCallFailure(s, settings_).message;
+    }
     SetAction("E-STOP", s);
   }
 }

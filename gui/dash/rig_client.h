@@ -23,6 +23,7 @@
 
 #include "grpcpp/grpcpp.h"
 #include "gui/dash/series_set.h"
+#include "host/client/client_settings.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
 namespace rollrig::gui {
@@ -34,6 +35,9 @@ const char* LinkStateName(LinkState s);  // "connecting", "connected", "disconne
 struct RigSnapshot {
   LinkState link = LinkState::kConnecting;
   std::string link_detail;  // why not connected
+  // Set while rigd refuses this dashboard's token or lack of one (UNAUTHENTICATED): an
+  // e-stop sent from here would be refused too. Says why and what to fix.
+  std::string estop_refused;
   int reconnects = 0;
   bool have_status = false;
   rollrig::v1::RigStatus status;
@@ -66,8 +70,9 @@ struct JogCommand {
 
 class RigClient {
  public:
-  // `series` receives the live telemetry and must outlive the client.
-  RigClient(std::string addr, double telemetry_rate_hz, SeriesSet* series);
+  // `settings` say how to reach rigd (host/client); `series` receives the live telemetry
+  // and must outlive the client.
+  RigClient(client::ClientSettings settings, double telemetry_rate_hz, SeriesSet* series);
   ~RigClient();  // Stop()
   RigClient(const RigClient&) = delete;
   RigClient& operator=(const RigClient&) = delete;
@@ -120,6 +125,7 @@ class RigClient {
   void SleepWhileRunning(double seconds);
   void PollOnce(bool first);
 
+  const client::ClientSettings settings_;
   const std::string addr_;
   const double rate_hz_;
   SeriesSet* const series_;

@@ -116,8 +116,10 @@ std::string DescribeFrame(const DashState& s, int width, int height, const Frame
   absl::StrAppend(&j, "  ],\n");
   absl::StrAppend(&j,
                   absl::StrFormat("  \"estop\": {\"x\": %.0f, \"y\": %.0f, \"w\": %.0f, "
-                                  "\"h\": %.0f, \"shortcut\": \"F1 or Ctrl+Space\"},\n",
-                                  s.estop_rect.x, s.estop_rect.y, s.estop_rect.w, s.estop_rect.h));
+                                  "\"h\": %.0f, \"shortcut\": \"F1 or Ctrl+Space\", "
+                                  "\"refused_for_want_of_a_token\": %s},\n",
+                                  s.estop_rect.x, s.estop_rect.y, s.estop_rect.w, s.estop_rect.h,
+                                  s.snap.estop_refused.empty() ? "false" : "true"));
   absl::StrAppend(&j, absl::StrFormat("  \"frames\": {\"count\": %d, \"mean_ms\": %.2f, "
                                       "\"max_ms\": %.2f},\n",
                                       timing.frames, timing.mean_frame_ms, timing.max_frame_ms));

@@ -358,6 +358,21 @@ absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(const std::string& path,
   return ReplayFile(path, fs, nullptr, nullptr);
 }
 
+absl::StatusOr<RunStretch> ReadRunStretch(const std::string& path, recording::FileSystem* fs) {
+  absl::StatusOr<std::unique_ptr<recording::RandomAccessFile>> file = fs->OpenForRead(path);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::unique_ptr<recording::McapReader>> reader =
+      recording::McapReader::Open(file->get());
+  if (!reader.ok()) return reader.status();
+  const recording::McapMetadata* run_meta = FindMetadata(**reader, recorder::kRunMetadata);
+  RunStretch stretch;
+  stretch.run_id = ValueOf(run_meta, recorder::kRunIdKey);
+  if (const std::string part = ValueOf(run_meta, recorder::kRunPartKey); !part.empty()) {
+    stretch.part = static_cast<uint32_t>(std::strtoul(part.c_str(), nullptr, 10));
+  }
+  return stretch;
+}
+
 absl::StatusOr<ReplayedRun> ReplayRunAnalysis(const std::vector<std::string>& paths,
                                               recording::FileSystem* fs) {
   if (paths.empty()) return absl::InvalidArgumentError("no recording to replay");

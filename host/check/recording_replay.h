@@ -67,6 +67,15 @@ struct ReplayedRun {
 absl::StatusOr<ReplayedRun> ReplayRecordingAnalysis(
     const std::string& path, recording::FileSystem* fs = recording::RealFileSystem());
 
+// Which run, and which stretch of it, a recording holds (its run metadata), without
+// replaying it: what tells a resumed run's next file from another run's.
+struct RunStretch {
+  std::string run_id;  // empty when the recording does not say
+  uint32_t part = 1;
+};
+absl::StatusOr<RunStretch> ReadRunStretch(const std::string& path,
+                                          recording::FileSystem* fs = recording::RealFileSystem());
+
 // A resumed run's files, in order, replayed as one run. FAILED_PRECONDITION when they are
 // not one run's stretches in order from its first (naming the file). One file alone is
 // replayed as it is (a later part alone: that part's verdict; `part` says which it is).

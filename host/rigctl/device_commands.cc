@@ -10,6 +10,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "host/rigctl/commands.h"
 #include "host/rigctl/duration.h"
+#include "host/rigctl/interrupt.h"
 #include "host/rigctl/options.h"
 #include "host/rigctl/telemetry_text.h"
 #include "rig/base/bounded_text.h"
@@ -79,7 +80,7 @@ void PrintRow(std::ostream& out, const rollrig::v1::TelemetryRow& r, bool csv, s
 int StatusCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {"--json"}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   rollrig::v1::RigStatus st;
   grpc::Status rpc = s.stub().GetStatus(s.Context().get(), rollrig::v1::GetStatusRequest(), &st);
   if (!rpc.ok()) return s.Failed("status", rpc);
@@ -119,7 +120,7 @@ int JogCommand(Session& s, const Args& args) {
   if (!rpm && !head && !preload) {
     return s.Usage("jog needs at least one of --roller-rpm, --head-deg, --preload-n");
   }
-  if (!s.Connect() || !s.AcquireControl()) return kExitUsage;
+  if (!s.Connect() || !s.AcquireControl()) return s.failure();
   rollrig::v1::JogRequest req;
   if (rpm) req.set_roller_rpm(*rpm);
   if (head) req.set_head_deg(*head);
@@ -142,9 +143,13 @@ int WatchCommand(Session& s, const Args& args) {
   if (auto e = ParseOptions(args, 0, {"--duration", "--rate", "--format"}, {}, 0, &o)) {
     return s.Usage(*e);
   }
-  if (!o.has("--duration")) return s.Usage("watch needs --duration D");
-  absl::StatusOr<double> duration = ParseDurationSeconds(o.value("--duration"));
-  if (!duration.ok()) return s.Usage(std::string(duration.status().message()));
+  // Without --duration: until Ctrl-C.
+  std::optional<double> duration;
+  if (o.has("--duration")) {
+    absl::StatusOr<double> d = ParseDurationSeconds(o.value("--duration"));
+    if (!d.ok()) return s.Usage(std::string(d.status().message()));
+    duration = *d;
+  }
   double rate = 100;
   if (o.has("--rate")) {
     std::optional<double> r;
@@ -157,12 +162,16 @@ int WatchCommand(Session& s, const Args& args) {
   if (format != "table" && format != "csv") {
     return s.Usage(absl::StrCat("invalid --format '", format, "': expected table or csv"));
   }
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
 
   grpc::ClientContext ctx;
-  // Wall-clock bound: the duration plus slack, so a silent device cannot hang rigctl.
-  ctx.set_deadline(std::chrono::system_clock::now() +
-                   std::chrono::milliseconds(static_cast<int64_t>(*duration * 1000) + 5000));
+  InterruptCatcher catcher;  // after ctx: it may cancel ctx until it goes
+  catcher.CancelOnInterrupt(&ctx);
+  if (duration) {
+    // Wall-clock bound: the duration plus slack, so a silent device cannot hang rigctl.
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::milliseconds(static_cast<int64_t>(*duration * 1000) + 5000));
+  }
   rollrig::v1::StreamTelemetryRequest req;
   req.set_rate_hz(rate);
   auto reader = s.stub().StreamTelemetry(&ctx, req);
@@ -182,27 +191,32 @@ int WatchCommand(Session& s, const Args& args) {
         have_first = true;
         first_t = r.t_s() - interval;
       }
-      if (r.t_s() - first_t > *duration + 1e-9) {
+      if (duration && r.t_s() - first_t > *duration + 1e-9) {
         done = true;
         break;
       }
       PrintRow(s.out(), r, csv, rows++);
     }
     s.out().flush();
+    done = done || InterruptCatcher::Count() > 0;
   }
   if (done) ctx.TryCancel();
   grpc::Status rpc = reader->Finish();
-  if (!done && !rpc.ok() && rpc.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+  const bool interrupted = InterruptCatcher::Count() > 0;
+  if (!done && !interrupted && !rpc.ok() &&
+      rpc.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
     return s.Failed("watch", rpc);
   }
-  if (rows == 0) s.err() << "rigctl: watch: no telemetry arrived (is the device connected?)\n";
+  if (rows == 0 && !interrupted) {
+    s.err() << "rigctl: watch: no telemetry arrived (is the device connected?)\n";
+  }
   return kExitOk;
 }
 
 int StopCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect() || !s.AcquireControl()) return kExitUsage;
+  if (!s.Connect() || !s.AcquireControl()) return s.failure();
   rollrig::v1::RunInfo run;
   if (s.stub().GetRun(s.Context().get(), rollrig::v1::RunRequest(), &run).ok() &&
       (run.state() == rollrig::v1::RUN_STATE_RUNNING ||
@@ -225,7 +239,7 @@ int StopCommand(Session& s, const Args& args) {
 int EStopCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {"--reason"}, {}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   rollrig::v1::EStopRequest req;
   // Any bytes are accepted (rigd cuts a long reason); protobuf needs them as UTF-8.
   req.set_reason(ToValidUtf8(o.value("--reason", "rigctl estop")));
@@ -241,7 +255,7 @@ int EStopCommand(Session& s, const Args& args) {
 int ClearCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect() || !s.AcquireControl()) return kExitUsage;
+  if (!s.Connect() || !s.AcquireControl()) return s.failure();
   rollrig::v1::ClearFaultRequest req;
   req.set_who(absl::StrCat(UserAtHost(), " (rigctl)"));
   rollrig::v1::ClearFaultResponse resp;

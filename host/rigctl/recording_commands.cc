@@ -30,7 +30,7 @@ struct Source {
 
 // Downloads every recording file of run `id` from rigd into memory.
 int Download(Session& s, const std::string& id, Source* source) {
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   rollrig::v1::RunRequest req;
   req.set_id(id);
   rollrig::v1::RunInfo run;
@@ -38,7 +38,7 @@ int Download(Session& s, const std::string& id, Source* source) {
   if (!rpc.ok()) return s.Failed("export", rpc);
   if (run.recordings_size() == 0) {
     s.err() << "rigctl: run " << run.id() << " has no recording\n";
-    return kExitRefused;
+    return kExitNotFound;
   }
   source->downloaded = std::make_unique<recording::MemoryFileSystem>();
   source->fs = source->downloaded.get();
@@ -83,7 +83,7 @@ int RecoverCommand(Session& s, const Args& args) {
   recording::FileSystem* fs = recording::RealFileSystem();
   if (!fs->Exists(part)) {
     s.err() << "rigctl: recover: no file " << part << "\n";
-    return kExitRefused;
+    return kExitNotFound;
   }
   const std::string final_path =
       absl::EndsWith(part, ".mcap.part") ? part.substr(0, part.size() - 5) : part;
@@ -122,7 +122,7 @@ int ExportCommand(Session& s, const Args& args) {
   } else if (absl::StrContains(what, "/") || absl::EndsWith(what, ".mcap") ||
              absl::EndsWith(what, ".part")) {
     s.err() << "rigctl: export: no file " << what << "\n";
-    return kExitRefused;
+    return kExitNotFound;
   } else if (int rc = Download(s, what, &source); rc != kExitOk) {
     return rc;
   }

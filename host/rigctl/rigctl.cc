@@ -10,8 +10,11 @@
 namespace rollrig::host {
 
 int RunRigctl(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  static const std::vector<OptionSpec> kGlobalOptions = {
-      {"--help", "", ""}, {"--force", "", ""}, {"--addr", "HOST:PORT", ""}};
+  static const std::vector<OptionSpec> kGlobalOptions = {{"--help", "", ""},
+                                                         {"--force", "", ""},
+                                                         {"--addr", "HOST:PORT", ""},
+                                                         {"--tls-ca", "FILE", ""},
+                                                         {"--token-file", "FILE", ""}};
   size_t i = 0;
   absl::StatusOr<CommandLine> global =
       ParseCommandLine(args, 0, kGlobalOptions, PositionalRule{.stop_at_first = true}, &i);
@@ -23,7 +26,17 @@ int RunRigctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
     out << rigctl::kUsage;
     return kExitOk;
   }
-  const std::string addr = global->value("--addr", "127.0.0.1:50051");
+  client::ClientFlags flags;
+  for (auto [name, slot] : {std::pair{"--addr", &flags.addr}, std::pair{"--tls-ca", &flags.tls_ca},
+                            std::pair{"--token-file", &flags.token_file}}) {
+    if (global->has(name)) *slot = global->value(name);
+  }
+  if (flags.addr) {
+    if (absl::Status s = client::CheckAddress(*flags.addr, "--addr"); !s.ok()) {
+      err << "rigctl: " << s.message() << "\n";
+      return kExitUsage;
+    }
+  }
   const bool force = global->flag("--force");
   if (i >= args.size()) {
     err << "rigctl: no command given\n" << rigctl::kUsage;
@@ -47,7 +60,7 @@ int RunRigctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
       {"fault", rigctl::FaultCommand},       {"check", rigctl::CheckCommand},
   };
   auto it = kCommands.find(command);
-  rigctl::Session session(addr, force, out, err);
+  rigctl::Session session(std::move(flags), force, out, err);
   if (it == kCommands.end()) return session.Usage("unknown command '" + command + "'");
   return it->second(session, rigctl::Args(args.begin() + static_cast<long>(i) + 1, args.end()));
 }

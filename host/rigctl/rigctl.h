@@ -10,9 +10,13 @@
 namespace rollrig::host {
 
 using rigctl::kExitAborted;
+using rigctl::kExitDenied;
+using rigctl::kExitFail;
 using rigctl::kExitMarginal;
+using rigctl::kExitNotFound;
 using rigctl::kExitOk;
 using rigctl::kExitRefused;
+using rigctl::kExitUnreachable;
 using rigctl::kExitUsage;
 
 // Runs rigctl with `args` (without the program name). Output on `out`, one-line errors

@@ -2,14 +2,36 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <set>
 #include <sstream>
 
+#include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "host/rigctl/rigctl.h"
 
 namespace rollrig::host {
 namespace {
 
 using ::testing::HasSubstr;
+
+// Points the client config at `path` (a user's own config must not change these tests).
+class ScopedConfig {
+ public:
+  explicit ScopedConfig(const std::string& path) {
+    setenv("ROLLRIG_CLIENT_CONFIG", path.c_str(), 1);
+  }
+  ~ScopedConfig() { setenv("ROLLRIG_CLIENT_CONFIG", "/nonexistent/rollrig/client.conf", 1); }
+};
+
+// No user config and no token from the environment, for every test.
+const bool kIsolated = [] {
+  setenv("ROLLRIG_CLIENT_CONFIG", "/nonexistent/rollrig/client.conf", 1);
+  unsetenv("ROLLRIG_TOKEN");
+  return true;
+}();
 
 int RunArgs(std::vector<std::string> args, std::string* err_text) {
   std::ostringstream out, err;
@@ -32,8 +54,8 @@ TEST(RigctlArgsTest, UsageErrorsExitFourWithAReason) {
   EXPECT_THAT(err, HasSubstr("finite"));
   EXPECT_EQ(RunArgs({"jog", "--roller-rpm"}, &err), kExitUsage);
   EXPECT_THAT(err, HasSubstr("needs a value"));
-  EXPECT_EQ(RunArgs({"watch"}, &err), kExitUsage);
-  EXPECT_THAT(err, HasSubstr("--duration"));
+  EXPECT_EQ(RunArgs({"watch", "--rate", "-1"}, &err), kExitUsage);
+  EXPECT_THAT(err, HasSubstr("--rate"));
   EXPECT_EQ(RunArgs({"watch", "--duration", "5x"}, &err), kExitUsage);
   EXPECT_THAT(err, HasSubstr("invalid duration '5x'"));
   EXPECT_EQ(RunArgs({"watch", "--duration", "1", "--format", "xml"}, &err), kExitUsage);
@@ -57,7 +79,7 @@ TEST(RigctlArgsTest, OnDisconnectNamesTheChoices) {
   // Each choice is accepted: the next thing rigctl does is reach rigd.
   for (const char* good : {"hold", "resume", "abort"}) {
     EXPECT_EQ(RunArgs({"--addr", "127.0.0.1:1", "run", "swedish", "--on-disconnect", good}, &err),
-              kExitUsage)
+              kExitUnreachable)
         << good;
     EXPECT_THAT(err, HasSubstr("cannot reach rigd at 127.0.0.1:1")) << good;
   }
@@ -78,7 +100,7 @@ TEST(RigctlArgsTest, HoldTimeoutWantsAPositiveDuration) {
     EXPECT_EQ(RunArgs({"--addr", "127.0.0.1:1", "run", "swedish", "--on-disconnect", "resume",
                        "--hold-timeout", good},
                       &err),
-              kExitUsage)
+              kExitUnreachable)
         << good;
     EXPECT_THAT(err, HasSubstr("cannot reach rigd at 127.0.0.1:1")) << good;
   }
@@ -87,8 +109,87 @@ TEST(RigctlArgsTest, HoldTimeoutWantsAPositiveDuration) {
 TEST(RigctlArgsTest, UnreachableRigdIsAClearConnectionError) {
   std::string err;
   // Port 1 on loopback: nothing listens there.
-  EXPECT_EQ(RunArgs({"--addr", "127.0.0.1:1", "status"}, &err), kExitUsage);
-  EXPECT_THAT(err, HasSubstr("cannot reach rigd at 127.0.0.1:1"));
+  EXPECT_EQ(RunArgs({"--addr", "127.0.0.1:1", "status"}, &err), kExitUnreachable);
+  EXPECT_THAT(err, HasSubstr("cannot reach rigd at 127.0.0.1:1 (--addr)"));
+  EXPECT_THAT(err, HasSubstr("nothing accepts connections"));
+}
+
+TEST(RigctlArgsTest, ExitStatusesTellEveryOutcomeApart) {
+  // run and attach keep 0 PASS, 1 FAIL, 2 MARGINAL, 3 ABORTED or FAULTED.
+  EXPECT_EQ(kExitOk, 0);
+  EXPECT_EQ(kExitFail, 1);
+  EXPECT_EQ(kExitMarginal, 2);
+  EXPECT_EQ(kExitAborted, 3);
+  const std::set<int> codes = {kExitOk,      kExitFail,     kExitMarginal,
+                               kExitAborted, kExitUsage,    kExitUnreachable,
+                               kExitRefused, kExitNotFound, kExitDenied};
+  EXPECT_EQ(codes.size(), 9u) << "a usage error, an unreachable rigd, a refusal, 'not found' "
+                                 "and a denial each have a status of their own";
+  // Each is in the usage text's table.
+  std::ostringstream out, err;
+  ASSERT_EQ(RunRigctl({"--help"}, out, err), kExitOk);
+  for (int code : codes) EXPECT_THAT(out.str(), HasSubstr(std::to_string(code) + " ")) << code;
+}
+
+TEST(RigctlArgsTest, AnAddressThatIsNotHostPortIsNamedAsSuch) {
+  std::string err;
+  for (const char* bad : {"localhost", "127.0.0.1", "rig7:http", "rig7:99999"}) {
+    EXPECT_EQ(RunArgs({"--addr", bad, "status"}, &err), kExitUsage) << bad;
+    EXPECT_THAT(err, HasSubstr(std::string("--addr '") + bad + "' is not HOST:PORT")) << bad;
+  }
+}
+
+TEST(RigctlArgsTest, UnreadableTokenAndCaFilesAreNamedWithTheirOption) {
+  std::string err;
+  EXPECT_EQ(RunArgs({"--addr", "127.0.0.1:1", "--token-file", "/nonexistent/t", "status"}, &err),
+            kExitUsage);
+  EXPECT_THAT(err, HasSubstr("cannot read token file /nonexistent/t (--token-file)"));
+  EXPECT_EQ(RunArgs({"--addr", "127.0.0.1:1", "--tls-ca", "/nonexistent/ca.crt", "status"}, &err),
+            kExitUsage);
+  EXPECT_THAT(err, HasSubstr("cannot read CA certificate /nonexistent/ca.crt (--tls-ca)"));
+}
+
+TEST(RigctlArgsTest, TheClientConfigGivesDefaultsAndItsErrorsNameTheLine) {
+  const std::string path = ::testing::TempDir() + "/rigctl-client.conf";
+  std::ofstream(path) << "# the bench\naddr = 127.0.0.1:1\n";
+  ScopedConfig config(path);
+  std::string err;
+  EXPECT_EQ(RunArgs({"status"}, &err), kExitUnreachable);
+  EXPECT_THAT(err, HasSubstr("cannot reach rigd at 127.0.0.1:1 (addr in " + path + ")"));
+  std::ofstream(path) << "adress = 127.0.0.1:1\n";
+  EXPECT_EQ(RunArgs({"status"}, &err), kExitUsage);
+  EXPECT_THAT(err, HasSubstr(path + " line 1: unknown key 'adress'"));
+  // Offline commands need no rigd and no config.
+  EXPECT_EQ(RunArgs({"check"}, &err), kExitUsage);
+  EXPECT_THAT(err, HasSubstr("check wants a recording"));
+}
+
+TEST(RigctlArgsTest, CheckTakesSeveralRecordingsAndPrintsOnlyJson) {
+  const std::string dir = std::string(ROLLRIG_SOURCE_DIR) + "/fixtures/";
+  std::ostringstream out, err;
+  const int rc = RunRigctl({"check", dir + "swedish.mcap", dir + "over-temperature-fail.mcap",
+                            dir + "stall-abort.mcap", "--json"},
+                           out, err);
+  EXPECT_EQ(rc, kExitOk) << err.str() << out.str();
+  std::vector<std::string> lines = absl::StrSplit(out.str(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << out.str();
+  for (const std::string& line : lines) {
+    google::protobuf::Struct doc;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &doc).ok()) << line;
+    EXPECT_TRUE(doc.fields().at("matched").bool_value()) << line;
+    EXPECT_EQ(doc.fields().at("exit").number_value(), 0) << line;
+  }
+  EXPECT_THAT(lines[1], HasSubstr("\"verdict\":\"FAIL\""));
+  EXPECT_THAT(lines[2], HasSubstr("\"verdict\":\"ABORTED\""));
+
+  // Without expectations, the worst verdict decides: FAIL over PASS.
+  std::ostringstream out2, err2;
+  EXPECT_EQ(RunRigctl({"check", dir + "swedish.mcap", dir + "over-temperature-fail.mcap",
+                       "--expect", dir + "swedish.expect.textproto"},
+                      out2, err2),
+            kExitUsage)
+      << "--expect is for one run";
+  EXPECT_THAT(err2.str(), HasSubstr("--expect and --junit take one run's recordings"));
 }
 
 }  // namespace

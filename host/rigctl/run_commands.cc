@@ -1,5 +1,4 @@
 // rigctl: validate, presets, run, attach, pause, resume, runs, events, fault.
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -16,31 +15,12 @@
 #include "host/profile_loader/profile_loader.h"
 #include "host/rigctl/commands.h"
 #include "host/rigctl/duration.h"
+#include "host/rigctl/interrupt.h"
 #include "host/rigctl/options.h"
 #include "host/run_model/verdict_line.h"
 
 namespace rollrig::host::rigctl {
 namespace {
-
-std::atomic<int> g_interrupts{0};
-
-void OnInterrupt(int) { g_interrupts.fetch_add(1); }
-
-// Ctrl-C is counted, not fatal, while a command follows a run.
-class InterruptCatcher {
- public:
-  InterruptCatcher() {
-    g_interrupts.store(0);
-    struct sigaction sa {};
-    sa.sa_handler = OnInterrupt;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_);
-  }
-  ~InterruptCatcher() { sigaction(SIGINT, &old_, nullptr); }
-
- private:
-  struct sigaction old_ {};
-};
 
 std::string Json(const google::protobuf::Message& m, bool pretty = true) {
   std::string json;
@@ -163,7 +143,7 @@ int ExitForRun(const rollrig::v1::RunInfo& run) {
     case rollrig::v1::VERDICT_MARGINAL:
       return kExitMarginal;
     case rollrig::v1::VERDICT_FAIL:
-      return kExitRefused;
+      return kExitFail;
     default:
       return kExitAborted;
   }
@@ -211,11 +191,11 @@ int Follow(Session& s, const std::string& id, bool stop_on_interrupt, bool json)
       last_line = std::chrono::steady_clock::now() - std::chrono::hours(1);
     }
     was_held = held;
-    if (g_interrupts.load() > 0 && !stop_sent) {
-      if (!stop_on_interrupt || g_interrupts.load() > 1) {
+    if (InterruptCatcher::Count() > 0 && !stop_sent) {
+      if (!stop_on_interrupt || InterruptCatcher::Count() > 1) {
         ctx->TryCancel();
-        s.out() << (tty ? "\n" : "") << "detached: run " << run.id()
-                << " goes on in rigd (rigctl attach " << run.id() << ")\n";
+        (json ? s.err() : s.out()) << (tty ? "\n" : "") << "detached: run " << run.id()
+                                   << " goes on in rigd (rigctl attach " << run.id() << ")\n";
         return kExitOk;
       }
       rollrig::v1::RunRequest stop;
@@ -246,7 +226,7 @@ int Follow(Session& s, const std::string& id, bool stop_on_interrupt, bool json)
             << (have ? absl::StrCat(" ", run.id(), "; see it with rigctl runs show ", run.id())
                      : "")
             << "\n";
-    return kExitUsage;
+    return kExitUnreachable;
   }
   if (json) {
     s.out() << Json(run);
@@ -279,18 +259,18 @@ int ValidateCommand(Session& s, const Args& args) {
   if (o.positional.empty()) return s.Usage("validate needs a profile FILE (or a preset name)");
   rollrig::v1::ValidateProfileRequest req;
   if (!ResolveProfile(s, o.positional[0], req.mutable_source())) return kExitUsage;
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   rollrig::v1::ValidateProfileResponse resp;
   grpc::Status rpc = s.stub().ValidateProfile(s.Context().get(), req, &resp);
   if (!rpc.ok()) return s.Failed("validate", rpc);
   if (o.flag("--json")) {
     s.out() << Json(resp);
-    return resp.ok() ? kExitOk : kExitRefused;
+    return resp.ok() ? kExitOk : kExitFail;
   }
   for (const auto& e : resp.errors()) s.out() << FormatProfileError(e) << "\n";
   if (!resp.ok()) {
     s.err() << "rigctl: " << o.positional[0] << ": " << resp.errors_size() << " error(s)\n";
-    return kExitRefused;
+    return kExitFail;
   }
   s.out() << absl::StrFormat(
       "%s: ok: profile '%s', %d program segments, one cycle %.1f s, "
@@ -303,7 +283,7 @@ int ValidateCommand(Session& s, const Args& args) {
 int PresetsCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {"--json"}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   rollrig::v1::ListPresetsResponse resp;
   grpc::Status rpc =
       s.stub().ListPresets(s.Context().get(), rollrig::v1::ListPresetsRequest(), &resp);
@@ -370,7 +350,7 @@ int RunCommand(Session& s, const Args& args) {
     spec.set_operator_(o.value("--operator", UserAtHost()));
     spec.set_notes(o.value("--notes"));
   }
-  if (!s.Connect() || !s.AcquireControl()) return kExitUsage;
+  if (!s.Connect() || !s.AcquireControl()) return s.failure();
   s.KeepControl();
   rollrig::v1::RunInfo run;
   grpc::Status rpc = s.stub().StartRun(s.Context(60).get(), req, &run);
@@ -379,8 +359,7 @@ int RunCommand(Session& s, const Args& args) {
       s.err() << rpc.error_message() << "\nrigctl: run refused: the profile is not valid\n";
       return kExitUsage;
     }
-    const int code = s.Failed("run", rpc);
-    return code == kExitRefused ? kExitUsage : code;
+    return s.Failed("run", rpc);
   }
   if (!o.flag("--json")) {
     s.out() << "run " << run.id() << ": " << run.profile_name() << ", "
@@ -396,8 +375,10 @@ int RunCommand(Session& s, const Args& args) {
   }
   if (o.flag("--detach")) {
     s.ReleaseControl();
-    if (o.flag("--json")) s.out() << Json(run);
-    s.out() << "detached: follow it with rigctl attach " << run.id() << "\n";
+    // With --json, stdout holds the JSON alone; the hint goes to stderr, after it.
+    if (o.flag("--json")) s.out() << Json(run) << std::flush;
+    (o.flag("--json") ? s.err() : s.out())
+        << "detached: follow it with rigctl attach " << run.id() << "\n";
     return kExitOk;
   }
   const int code = Follow(s, run.id(), /*stop_on_interrupt=*/true, o.flag("--json"));
@@ -408,7 +389,7 @@ int RunCommand(Session& s, const Args& args) {
 int AttachCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {"--json"}, 1, &o)) return s.Usage(*e);
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   rollrig::v1::RunRequest req;
   if (!o.positional.empty()) req.set_id(o.positional[0]);
   rollrig::v1::RunInfo run;
@@ -422,7 +403,7 @@ namespace {
 int PauseOrResume(Session& s, const Args& args, bool pause) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {}, 1, &o)) return s.Usage(*e);
-  if (!s.Connect() || !s.AcquireControl()) return kExitUsage;
+  if (!s.Connect() || !s.AcquireControl()) return s.failure();
   rollrig::v1::RunRequest req;
   if (!o.positional.empty()) req.set_id(o.positional[0]);
   rollrig::v1::RunInfo run;
@@ -445,7 +426,7 @@ int RunsCommand(Session& s, const Args& args) {
     return s.Usage(
         absl::StrCat("unknown runs subcommand '", o.positional[0], "': expected show ID"));
   }
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   if (!o.positional.empty()) {
     if (o.positional.size() < 2) return s.Usage("runs show needs a run ID");
     rollrig::v1::RunRequest req;
@@ -531,10 +512,11 @@ int RunsCommand(Session& s, const Args& args) {
 int EventsCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {"--follow", "--json"}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   const bool follow = o.flag("--follow");
-  InterruptCatcher catcher;
   grpc::ClientContext ctx;
+  InterruptCatcher catcher;  // after ctx: it may cancel ctx until it goes
+  catcher.CancelOnInterrupt(&ctx);
   // Without --follow: what rigd kept, then stop once nothing more comes for a moment.
   if (!follow) ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(1500));
   rollrig::v1::StreamEventsRequest req;
@@ -556,7 +538,7 @@ int EventsCommand(Session& s, const Args& args) {
                                  e.message());
     }
     s.out().flush();
-    if (g_interrupts.load() > 0) break;
+    if (InterruptCatcher::Count() > 0) break;
   }
   ctx.TryCancel();
   grpc::Status rpc = reader->Finish();
@@ -595,7 +577,7 @@ int FaultCommand(Session& s, const Args& args) {
   } else {
     req.set_clear_all(true);
   }
-  if (!s.Connect()) return kExitUsage;
+  if (!s.Connect()) return s.failure();
   rollrig::v1::InjectFaultResponse resp;
   grpc::Status rpc = s.stub().InjectFault(s.Context().get(), req, &resp);
   if (!rpc.ok()) return s.Failed(absl::StrCat("fault ", o.positional[0]), rpc);

@@ -6,20 +6,33 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "host/client/connection_diagnosis.h"
+#include "host/client/rig_channel.h"
 #include "host/rigctl/usage.h"
 
 namespace rollrig::host::rigctl {
 
-Session::Session(std::string addr, bool force, std::ostream& out, std::ostream& err)
-    : addr_(std::move(addr)), force_(force), out_(out), err_(err) {}
+Session::Session(client::ClientFlags flags, bool force, std::ostream& out, std::ostream& err)
+    : flags_(std::move(flags)), force_(force), out_(out), err_(err) {
+  settings_.addr = flags_.addr.value_or(client::kDefaultAddr);
+}
 
 Session::~Session() { ReleaseControl(); }
 
 bool Session::Connect() {
-  channel_ = grpc::CreateChannel(addr_, grpc::InsecureChannelCredentials());
+  absl::StatusOr<client::ClientSources> sources = client::ReadClientSources();
+  absl::StatusOr<client::ClientSettings> settings =
+      sources.ok() ? client::ResolveClientSettings(flags_, *sources) : sources.status();
+  if (!settings.ok()) {
+    err_ << "rigctl: " << settings.status().message() << "\n";
+    failure_ = kExitUsage;
+    return false;
+  }
+  settings_ = *std::move(settings);
+  channel_ = client::MakeRigChannel(settings_);
   if (!channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(3))) {
-    err_ << "rigctl: cannot reach rigd at " << addr_
-         << " (is it running? start it with: rigd --device sim)\n";
+    err_ << "rigctl: " << client::DescribeConnectFailure(settings_) << "\n";
+    failure_ = kExitUnreachable;
     return false;
   }
   stub_ = rollrig::v1::RigService::NewStub(channel_);
@@ -37,9 +50,12 @@ bool Session::AcquireControl() {
   rollrig::v1::LeaseInfo lease;
   grpc::Status s = stub_->AcquireLease(&ctx, req, &lease);
   if (!s.ok()) {
-    err_ << "rigctl: cannot take control: " << s.error_message()
-         << (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION ? " (--force takes it)" : "")
-         << "\n";
+    if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      err_ << "rigctl: cannot take control: " << s.error_message() << " (--force takes it)\n";
+      failure_ = kExitRefused;
+    } else {
+      failure_ = Failed("take control", s);
+    }
     return false;
   }
   token_ = lease.token();
@@ -86,18 +102,22 @@ std::unique_ptr<grpc::ClientContext> Session::Context(int deadline_s) {
 }
 
 int Session::Failed(const std::string& what, const grpc::Status& s) {
-  if (s.error_code() == grpc::StatusCode::UNAVAILABLE &&
-      s.error_message().find("device") == std::string::npos) {
-    err_ << "rigctl: " << what << ": cannot reach rigd at " << addr_ << " (" << s.error_message()
-         << ")\n";
-    return kExitUsage;
+  const client::Failure f = client::DescribeCallFailure(s, settings_);
+  switch (f.kind) {
+    case client::FailureKind::kUnreachable:
+      err_ << "rigctl: " << what << ": " << f.message << "\n";
+      return kExitUnreachable;
+    case client::FailureKind::kUnauthenticated:
+    case client::FailureKind::kPermissionDenied:
+      err_ << "rigctl: " << what << ": " << f.message << "\n";
+      return kExitDenied;
+    case client::FailureKind::kNotFound:
+      err_ << "rigctl: " << what << ": " << f.message << "\n";
+      return kExitNotFound;
+    case client::FailureKind::kRefused:
+      break;
   }
-  // A status without a message (e.g. a cancelled call) still says what it was.
-  err_ << "rigctl: " << what << " refused: "
-       << (s.error_message().empty()
-               ? absl::StrCat("gRPC status ", static_cast<int>(s.error_code()))
-               : s.error_message())
-       << "\n";
+  err_ << "rigctl: " << what << " refused: " << f.message << "\n";
   return kExitRefused;
 }
 

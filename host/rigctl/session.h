@@ -1,6 +1,7 @@
-// What every rigctl command shares: the connection to rigd, the control lease (taken and
-// released by itself for commands that move the rig, renewed while a command follows a
-// run), one-line error reporting and the exit statuses.
+// What every rigctl command shares: the connection to rigd (address, TLS and token as
+// host/client resolves them), the control lease (taken and released by itself for
+// commands that move the rig, renewed while a command follows a run), one-line error
+// reporting and the exit statuses.
 #pragma once
 
 #include <atomic>
@@ -10,31 +11,41 @@
 #include <thread>
 
 #include "grpcpp/grpcpp.h"
+#include "host/client/client_settings.h"
 #include "rig/base/user_identity.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
 namespace rollrig::host::rigctl {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRefused = 1;   // rigd or the device refused; a run's FAIL verdict
-inline constexpr int kExitMarginal = 2;  // a run's MARGINAL verdict
-inline constexpr int kExitAborted = 3;   // a run ABORTED or FAULTED
-inline constexpr int kExitUsage = 4;     // bad arguments, rigd not reachable, no control
+// rigctl's exit statuses, one table (the README's "Exit status" repeats it). 0..3 are a
+// verdict (run, attach, check; validate: 1 = the profile has errors); 4..8 say why a
+// command did not do what was asked, so a script can tell them apart.
+inline constexpr int kExitOk = 0;           // done; a run's PASS verdict
+inline constexpr int kExitFail = 1;         // a run's FAIL verdict, a check that does not match
+inline constexpr int kExitMarginal = 2;     // a run's MARGINAL verdict
+inline constexpr int kExitAborted = 3;      // a run ABORTED or FAULTED
+inline constexpr int kExitUsage = 4;        // bad arguments, options or client config
+inline constexpr int kExitUnreachable = 5;  // no connection: address, TLS or certificate
+inline constexpr int kExitRefused = 6;      // rigd or the device refused (control held, ...)
+inline constexpr int kExitNotFound = 7;     // no such run, recording or file
+inline constexpr int kExitDenied = 8;       // token missing, wrong or expired; role too low
 
 // rigctl names itself to rigd as rollrig::UserAtHost() (rig/base/user_identity.h).
 using rollrig::UserAtHost;
 
 class Session {
  public:
-  Session(std::string addr, bool force, std::ostream& out, std::ostream& err);
+  Session(client::ClientFlags flags, bool force, std::ostream& out, std::ostream& err);
   ~Session();  // releases the lease if held
 
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
-  const std::string& addr() const { return addr_; }
+  const std::string& addr() const { return settings_.addr; }
 
-  // Connects, or says why not ("cannot reach rigd at ...").
+  // Connects, or says why not (which of address, certificate or token); failure() is
+  // then the exit status.
   bool Connect();
+  int failure() const { return failure_; }
   rollrig::v1::RigService::Stub& stub() { return *stub_; }
 
   // Takes the control lease (with --force from its holder), or says who holds it.
@@ -51,7 +62,9 @@ class Session {
   int Usage(const std::string& message);
 
  private:
-  std::string addr_;
+  client::ClientFlags flags_;
+  client::ClientSettings settings_;
+  int failure_ = kExitOk;
   bool force_;
   std::ostream& out_;
   std::ostream& err_;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "enum_names.h"
 #include "host/profile_loader/profile_loader.h"
+#include "host/service/client_run_info.h"
 #include "host/service/request_limits.h"
 #include "host/service/rig_service.h"
 #include "rig/base/bounded_text.h"
@@ -34,6 +35,7 @@ class RunWatchStream final : public PumpedWriter<rollrig::v1::RunInfo> {
     if (id_.empty()) id_ = run->id();  // follow the run we started with
     info_ = *std::move(run);
     info_.mutable_spec()->mutable_profile()->clear_text();
+    NameRecordingsForClient(&info_);
     if (!rollrig::v1::RunIsActive(info_.state()))
       EndStream(grpc::Status::OK);  // this is the last message
     sent_any_ = true;
@@ -54,6 +56,7 @@ class RunWatchStream final : public PumpedWriter<rollrig::v1::RunInfo> {
 RunManager::RunCallback FinishWith(grpc::ServerUnaryReactor* reactor, rollrig::v1::RunInfo* resp) {
   return [reactor, resp](absl::StatusOr<rollrig::v1::RunInfo> r) {
     if (r.ok()) *resp = *std::move(r);
+    NameRecordingsForClient(resp);
     reactor->Finish(ToGrpcStatus(r.status()));
   };
 }
@@ -157,6 +160,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::GetRun(grpc::CallbackServerContext* ct
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   absl::StatusOr<rollrig::v1::RunInfo> run = runs_->Get(req->id());
   if (run.ok()) *resp = *std::move(run);
+  NameRecordingsForClient(resp);
   reactor->Finish(ToGrpcStatus(run.status()));
   return reactor;
 }
@@ -164,7 +168,10 @@ grpc::ServerUnaryReactor* RigServiceImpl::GetRun(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* RigServiceImpl::ListRuns(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::ListRunsRequest*,
                                                    rollrig::v1::ListRunsResponse* resp) {
-  for (rollrig::v1::RunInfo& r : runs_->List()) *resp->add_runs() = std::move(r);
+  for (rollrig::v1::RunInfo& r : runs_->List()) {
+    NameRecordingsForClient(&r);
+    *resp->add_runs() = std::move(r);
+  }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -29,6 +29,19 @@ TEST(DashOptions, ScreenshotWithFramesAndSize) {
   EXPECT_EQ(ScreenshotDescriptionPath(o->screenshot_path), "out/a.json");
 }
 
+TEST(DashOptions, TlsCaAndTokenFileAreKeptForTheConnection) {
+  auto o = ParseDashOptions(
+      {"--addr", "rig7.lab:50051", "--tls-ca", "lab-ca.crt", "--token-file", "rig7.token"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->client.addr, "rig7.lab:50051");
+  EXPECT_EQ(o->client.tls_ca, "lab-ca.crt");
+  EXPECT_EQ(o->client.token_file, "rig7.token");
+  // Not given: left to ROLLRIG_TOKEN and the client config.
+  auto d = ParseDashOptions({});
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_FALSE(d->client.addr || d->client.tls_ca || d->client.token_file);
+}
+
 TEST(DashOptions, OpenAndGolden) {
   auto o = ParseDashOptions({"--open", "a.mcap", "--golden", "b.mcap"});
   ASSERT_TRUE(o.ok()) << o.status();
