@@ -12,6 +12,8 @@ packages=(
   # libraries
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libboost-dev libzstd-dev
+  # TLS on rigd's port: OpenSSL checks the certificate and key files (tests make their own CA)
+  libssl-dev openssl
   # USB: libusb for rigd, libumockdev to emulate the device without a USB bus
   libusb-1.0-0-dev libumockdev-dev umockdev libglib2.0-dev
   # rig-dash: Dear ImGui (with its GLFW and OpenGL3 backends), GLFW, OpenGL, stb for PNGs
