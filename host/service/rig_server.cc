@@ -121,9 +121,10 @@ absl::Status CheckListenAddress(const RigServerOptions& options) {
         !options.tls && options.access == nullptr ? "TLS and credentials"
         : !options.tls                            ? "TLS"
                                                   : "credentials",
-        ": beyond loopback anyone on the network could drive the rig. Give --tls-cert FILE "
-        "--tls-key FILE (a server certificate from your lab CA) and --credentials FILE (who "
-        "may do what), as the README's \"Remote use\" section shows; or listen on "
+        ": beyond loopback rigd needs TLS and credentials, or anyone on the network could "
+        "drive the rig. Give --tls-cert FILE --tls-key FILE (TLS, with a server certificate "
+        "from your lab CA) and --credentials FILE (who may do what), as the README's \"Remote "
+        "use\" section shows; or listen on "
         "127.0.0.1"));
   }
   return ProbeBind(host, port);
