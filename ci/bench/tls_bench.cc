@@ -86,6 +86,20 @@ StreamResult MeasureStream(bool tls, double speedup, double seconds) {
   return r;
 }
 
+// The same stream over plaintext and over TLS, side by side.
+void CompareStreams(const char* what, double speedup, double seconds) {
+  const StreamResult plain = MeasureStream(false, speedup, seconds);
+  const StreamResult tls = MeasureStream(true, speedup, seconds);
+  std::printf(
+      "  %s: received plaintext %.0f/s, TLS %.0f/s: ratio %.2f; CPU per sample (whole "
+      "process) %.2f vs %.2f us: ratio %.2f (TLS adds %.2f us); lost %llu / %llu\n",
+      what, plain.rows_per_s, tls.rows_per_s, tls.rows_per_s / plain.rows_per_s,
+      plain.cpu_us_per_row, tls.cpu_us_per_row, tls.cpu_us_per_row / plain.cpu_us_per_row,
+      tls.cpu_us_per_row - plain.cpu_us_per_row, static_cast<unsigned long long>(plain.missing),
+      static_cast<unsigned long long>(tls.missing));
+  std::fflush(stdout);
+}
+
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return NAN;
   std::sort(v.begin(), v.end());
@@ -139,26 +153,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--estops")) estops = std::atoi(argv[i + 1]);
   }
-  using rollrig::MeasureStream;
   std::printf("TLS vs plaintext: one subscriber taking every sample, token on the call\n");
-  const rollrig::StreamResult plain = MeasureStream(false, 1.0, seconds);
-  const rollrig::StreamResult tls = MeasureStream(true, 1.0, seconds);
-  std::printf(
-      "  at 10 kHz: CPU per sample (whole process) plaintext %.2f us, TLS %.2f us: ratio %.2f "
-      "(TLS adds %.2f us); lost %llu / %llu\n",
-      plain.cpu_us_per_row, tls.cpu_us_per_row, tls.cpu_us_per_row / plain.cpu_us_per_row,
-      tls.cpu_us_per_row - plain.cpu_us_per_row, static_cast<unsigned long long>(plain.missing),
-      static_cast<unsigned long long>(tls.missing));
-  const rollrig::StreamResult plain_fast = MeasureStream(false, 32.0, seconds);
-  const rollrig::StreamResult tls_fast = MeasureStream(true, 32.0, seconds);
-  std::printf(
-      "  simulator 32x real time (up to 320000 samples/s): received plaintext %.0f/s, TLS "
-      "%.0f/s: ratio %.2f; CPU per sample %.2f vs %.2f us: ratio %.2f; lost %llu / %llu\n",
-      plain_fast.rows_per_s, tls_fast.rows_per_s, tls_fast.rows_per_s / plain_fast.rows_per_s,
-      plain_fast.cpu_us_per_row, tls_fast.cpu_us_per_row,
-      tls_fast.cpu_us_per_row / plain_fast.cpu_us_per_row,
-      static_cast<unsigned long long>(plain_fast.missing),
-      static_cast<unsigned long long>(tls_fast.missing));
+  rollrig::CompareStreams("simulator at 10 kHz", 1.0, seconds);
+  rollrig::CompareStreams("simulator 32x real time (up to 320000 samples/s)", 32.0, seconds);
   for (bool use_tls : {true, false}) {
     const std::vector<double> rtt = rollrig::MeasureEStops(use_tls, estops);
     std::printf(
