@@ -121,7 +121,8 @@ struct Row {
 };
 
 // One valid-enough request per RPC; with no run and no lease held, each outcome past the
-// gate is deterministic.
+// gate is deterministic. The run and lease handlers (StartRun .. ReleaseLease) call Admit
+// themselves, as they also decide who owns a run and who may take over by force.
 std::vector<Row> EveryRpc(host::LeaseManager* lease) {
   using host::Role;
   using C = grpc::StatusCode;

@@ -196,6 +196,19 @@ TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {
   EXPECT_THAT(remote.output, HasSubstr("TLS"));
 }
 
+TEST(RigdArgsTest, TlsOptionsGoTogether) {
+  testing::CommandResult cert_only = RunCommand(RIGD_PATH, {"--tls-cert", "server.crt"});
+  EXPECT_EQ(cert_only.exit_code, 2);
+  EXPECT_THAT(cert_only.output, HasSubstr("--tls-cert and --tls-key go together"));
+  testing::CommandResult ca_only = RunCommand(RIGD_PATH, {"--tls-client-ca", "ca.crt"});
+  EXPECT_EQ(ca_only.exit_code, 2);
+  EXPECT_THAT(ca_only.output, HasSubstr("--tls-client-ca needs --tls-cert and --tls-key"));
+  testing::CommandResult missing =
+      RunCommand(RIGD_PATH, {"--tls-cert", "/nonexistent/server.crt", "--tls-key", "server.key"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.output, HasSubstr("cannot read the TLS certificate /nonexistent/server.crt"));
+}
+
 // rigd with a credentials file: a bad one stops the start naming the line; SIGHUP re-reads
 // it, and a reload that finds an error keeps the previous table and says which line.
 TEST(RigdArgsTest, CredentialsAreCheckedAtStartAndReloadedOnSighup) {
