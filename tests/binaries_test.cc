@@ -196,17 +196,18 @@ TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {
   EXPECT_THAT(remote.output, HasSubstr("TLS"));
 }
 
-TEST(RigdArgsTest, TlsOptionsGoTogether) {
-  testing::CommandResult cert_only = RunCommand(RIGD_PATH, {"--tls-cert", "server.crt"});
-  EXPECT_EQ(cert_only.exit_code, 2);
-  EXPECT_THAT(cert_only.output, HasSubstr("--tls-cert and --tls-key go together"));
-  testing::CommandResult ca_only = RunCommand(RIGD_PATH, {"--tls-client-ca", "ca.crt"});
-  EXPECT_EQ(ca_only.exit_code, 2);
-  EXPECT_THAT(ca_only.output, HasSubstr("--tls-client-ca needs --tls-cert and --tls-key"));
-  testing::CommandResult missing =
-      RunCommand(RIGD_PATH, {"--tls-cert", "/nonexistent/server.crt", "--tls-key", "server.key"});
-  EXPECT_NE(missing.exit_code, 0);
-  EXPECT_THAT(missing.output, HasSubstr("cannot read the TLS certificate /nonexistent/server.crt"));
+TEST(RigdArgsTest, TlsOptionsGoTogetherAndTheirFilesAreNamed) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"--tls-cert", "server.crt"}, "--tls-cert and --tls-key go together"},
+      {{"--tls-client-ca", "ca.crt"}, "--tls-client-ca needs --tls-cert and --tls-key"},
+      {{"--tls-cert", "/nonexistent/server.crt", "--tls-key", "server.key"},
+       "cannot read the TLS certificate /nonexistent/server.crt"},
+  };
+  for (const auto& [args, says] : refused) {
+    const testing::CommandResult r = RunCommand(RIGD_PATH, args);
+    EXPECT_NE(r.exit_code, 0) << says;
+    EXPECT_THAT(r.output, HasSubstr(says));
+  }
 }
 
 // rigd with a credentials file: a bad one stops the start naming the line; SIGHUP re-reads
