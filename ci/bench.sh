@@ -6,6 +6,8 @@
 #                   e-stop latency (RPC to standstill and to bridge off, p50/p99)
 #   mcap_bench      recorder throughput at 10 kHz with fdatasync per chunk, bytes per
 #                   sample, finalizing a crashed file, reading a window of a 1-hour file
+#   tls_bench       TLS on rigd's port vs plaintext: CPU per sample and throughput of the
+#                   same stream (as ratios), e-stop round trip over TLS (p50/p99)
 #   plot_bench      rig-dash plot: CPU frame build time for 4 x 10M samples through the
 #                   level-of-detail store vs every point drawn, append rate, memory
 set -euo pipefail
@@ -17,11 +19,17 @@ cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap
 if [ -e "$BUILD_DIR/gui/plot" ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target plot_bench >/dev/null
 fi
+if [ -e "$BUILD_DIR/tests" ]; then
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target tls_bench >/dev/null
+fi
 "$BUILD_DIR/ci/bench/codec_bench" --benchmark_min_time=0.5
 "$BUILD_DIR/ci/bench/pipeline_bench" "$@"
 bench_dir=$(mktemp -d)
 "$BUILD_DIR/ci/bench/mcap_bench" "$bench_dir"
 rm -rf "$bench_dir"
+if [ -x "$BUILD_DIR/ci/bench/tls_bench" ]; then
+  "$BUILD_DIR/ci/bench/tls_bench"
+fi
 if [ -x "$BUILD_DIR/ci/bench/plot_bench" ]; then
   "$BUILD_DIR/ci/bench/plot_bench"
 fi

@@ -7,7 +7,7 @@
 #
 # Usage: ci/fuzz.sh [-runs N] [-max_total_time SECONDS] [TARGET...]
 #   defaults: 10000000 executions per target, no time cap, every target
-#   targets:  frame_decoder_fuzz profile_fuzz mcap_fuzz mcap_recover_fuzz
+#   targets:  frame_decoder_fuzz profile_fuzz mcap_fuzz mcap_recover_fuzz credentials_fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-all_targets=(frame_decoder_fuzz profile_fuzz mcap_fuzz mcap_recover_fuzz)
+all_targets=(frame_decoder_fuzz profile_fuzz mcap_fuzz mcap_recover_fuzz credentials_fuzz)
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 for target in "${targets[@]}"; do
   [[ " ${all_targets[*]} " == *" $target "* ]] || { echo "fuzz.sh: unknown target $target" >&2; exit 2; }
@@ -47,6 +47,7 @@ seed_dirs() {
     frame_decoder_fuzz) kind=frames ;;
     profile_fuzz) kind=profiles ;;
     mcap_fuzz | mcap_recover_fuzz) kind=mcap ;;
+    credentials_fuzz) kind=credentials ;;
   esac
   echo "$seeds/$kind"
   [ ! -d "fuzz/regressions/$kind" ] || echo "fuzz/regressions/$kind"

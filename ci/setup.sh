@@ -12,6 +12,9 @@ packages=(
   # libraries
   libprotobuf-dev protobuf-compiler libgrpc++-dev protobuf-compiler-grpc libabsl-dev
   libboost-dev libzstd-dev
+  # TLS on rigd's port: OpenSSL checks the certificate and key files; the openssl tool makes
+  # the lab CA (packaging/tls/rollrig-pki) and the tests' CAs
+  libssl-dev openssl
   # USB: libusb for rigd, libumockdev to emulate the device without a USB bus
   libusb-1.0-0-dev libumockdev-dev umockdev libglib2.0-dev
   # rig-dash: Dear ImGui (with its GLFW and OpenGL3 backends), GLFW, OpenGL, stb for PNGs
@@ -22,8 +25,6 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent clients used by tests and acceptance checks
   python3 python3-grpcio python3-protobuf python3-grpc-tools grpc-proto
-  # the lab CA tooling (packaging/tls/rollrig-pki) and its test
-  openssl
 )
 
 missing=()

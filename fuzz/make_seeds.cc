@@ -5,6 +5,7 @@
 //   OUT/mcap/      small recordings cut from the fixtures: the first messages of every
 //                  channel rewritten with small chunks (schema data cut short), finished
 //                  and cut short (.part)
+//   OUT/credentials/  a credentials file with every kind of line, and a bearer token
 // Usage: make_fuzz_seeds OUT FIXTURES_DIR PROFILES_DIR
 #include <algorithm>
 #include <cstdio>
@@ -149,6 +150,17 @@ bool WriteMcapSeeds(const fs::path& fixture, const fs::path& dir) {
   return true;
 }
 
+// A credentials file with every kind of line, and a bearer token.
+bool WriteCredentialSeeds(const fs::path& dir) {
+  const std::string hash(64, 'a');
+  return WriteFile(
+             dir / "file",
+             "# role identity credential\n\nobserver alice@desk sha256:" + hash +
+                 "\noperator bob@bench sha256:" + std::string(64, 'b') +
+                 " expires=2026-03-01\nadmin ci@lab cert:CN=ci runner,O=Lab \\, Inc.,C=DE\n") &&
+         WriteFile(dir / "bearer", "Bearer observer-token-0123456789");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,7 +169,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const fs::path out = argv[1];
-  for (const char* sub : {"frames", "profiles", "mcap"}) fs::create_directories(out / sub);
+  for (const char* sub : {"frames", "profiles", "mcap", "credentials"}) {
+    fs::create_directories(out / sub);
+  }
+  if (!WriteCredentialSeeds(out / "credentials")) {
+    std::fprintf(stderr, "make_fuzz_seeds: cannot write credential seeds\n");
+    return 1;
+  }
   if (!WriteFrameSeeds(out / "frames")) {
     std::fprintf(stderr, "make_fuzz_seeds: no frame seeds\n");
     return 1;

@@ -234,6 +234,57 @@ TEST(RigdArgsTest, BadArgumentsAndUnknownDevice) {
   EXPECT_THAT(remote.output, HasSubstr("TLS"));
 }
 
+TEST(RigdArgsTest, TlsOptionsGoTogetherAndTheirFilesAreNamed) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> refused = {
+      {{"--tls-cert", "server.crt"}, "--tls-cert and --tls-key go together"},
+      {{"--tls-client-ca", "ca.crt"}, "--tls-client-ca needs --tls-cert and --tls-key"},
+      {{"--tls-cert", "/nonexistent/server.crt", "--tls-key", "server.key"},
+       "cannot read the TLS certificate /nonexistent/server.crt"},
+  };
+  for (const auto& [args, says] : refused) {
+    const testing::CommandResult r = RunCommand(RIGD_PATH, args);
+    EXPECT_NE(r.exit_code, 0) << says;
+    EXPECT_THAT(r.output, HasSubstr(says));
+  }
+}
+
+// rigd with a credentials file: a bad one stops the start naming the line; SIGHUP re-reads
+// it, and a reload that finds an error keeps the previous table and says which line.
+TEST(RigdArgsTest, CredentialsAreCheckedAtStartAndReloadedOnSighup) {
+  char dir_template[] = "/tmp/rollrig-test-credentials-XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+  const std::string credentials = dir + "/credentials";
+  const std::string good = "observer alice@desk sha256:" + std::string(64, 'a') + "\n";
+  std::ofstream(credentials) << good << "operater bob sha256:" << std::string(64, 'b') << "\n";
+  const std::string addr = "127.0.0.1:" + std::to_string(testing::FreePort());
+  testing::CommandResult bad = RunCommand(
+      RIGD_PATH, {"--listen", addr, "--credentials", credentials, "--runs-dir", dir + "/runs"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.output, HasSubstr("credentials file " + credentials + ": line 2: unknown role"));
+
+  std::ofstream(credentials, std::ios::trunc) << good;
+  ChildProcess rigd(RIGD_PATH,
+                    {"--listen", addr, "--credentials", credentials, "--runs-dir", dir + "/runs"});
+  auto wait_for = [&](const std::string& text) {
+    for (int i = 0; i < 100 && rigd.Output().find(text) == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return rigd.Output().find(text) != std::string::npos;
+  };
+  ASSERT_TRUE(wait_for("with credentials")) << rigd.Output();
+  rigd.Signal(SIGHUP);
+  EXPECT_TRUE(wait_for("SIGHUP: credentials reloaded")) << rigd.Output();
+  std::ofstream(credentials, std::ios::trunc) << good << "admin root expires=2026-01-01\n";
+  rigd.Signal(SIGHUP);
+  EXPECT_TRUE(
+      wait_for("line 2: the credential must be sha256:HEX or cert:SUBJECT; the previous "
+               "credentials stay in force"))
+      << rigd.Output();
+  EXPECT_TRUE(rigd.running());
+  EXPECT_EQ(rigd.Stop(10), 0);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RigctlProcessTest, NoRigdIsAOneLineErrorAndExitFive) {
   testing::CommandResult r = RunCommand(
       RIGCTL_PATH,

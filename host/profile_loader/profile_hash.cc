@@ -2,7 +2,7 @@
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "host/profile_loader/sha256.h"
+#include "rig/base/sha256.h"
 
 namespace rollrig::host {
 

@@ -32,6 +32,7 @@ int Main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -41,6 +42,10 @@ int Main(int argc, char** argv) {
   config.sim.serial = options->serial;
   config.sim.firmware.tick_hz = options->tick_hz;
   config.listen = options->listen;
+  if (!options->tls_cert.empty()) {
+    config.tls = TlsServerFiles{options->tls_cert, options->tls_key, options->tls_client_ca};
+  }
+  config.credentials_file = options->credentials;
   config.runs_dir = options->runs_dir;
   config.client.host_name = "rigd";
   config.host_version = ROLLRIG_VERSION;
@@ -60,11 +65,19 @@ int Main(int argc, char** argv) {
     Log(absl::StrCat("device ", options->device, " not connected yet (", s.message(),
                      "); serving anyway and retrying"));
   }
-  Log(absl::StrCat("serving rollrig.v1.RigService on ", app.address(), "; runs in ",
-                   app.runs_dir()));
+  Log(absl::StrCat(
+      "serving rollrig.v1.RigService on ", app.address(), options->tls_cert.empty() ? "" : " (TLS)",
+      options->credentials.empty() ? "" : ", with credentials", "; runs in ", app.runs_dir()));
 
   int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+    const absl::Status reloaded = app.ReloadCredentials();
+    Log(reloaded.ok() ? "SIGHUP: credentials reloaded"
+                      : absl::StrCat("SIGHUP: ", reloaded.message(),
+                                     absl::IsFailedPrecondition(reloaded)
+                                         ? ""
+                                         : "; the previous credentials stay in force"));
+  }
   const std::string name = signal_number == SIGINT ? "SIGINT" : "SIGTERM";
   Log(name + " received: stopping the motors, then shutting down");
   app.Shutdown(absl::StrCat("rigd stopped by ", name));

@@ -13,8 +13,42 @@ RigdApp::RigdApp(RigdConfig config) : config_(std::move(config)) {}
 
 RigdApp::~RigdApp() { Shutdown("rigd stopped"); }
 
+absl::StatusOr<RigServerOptions> RigdApp::ServerOptions() {
+  RigServerOptions options;
+  options.listen = config_.listen;
+  if (!config_.credentials_file.empty()) {
+    access_ = std::make_unique<AccessControl>(config_.wall_clock);
+    if (absl::Status s = access_->Load(config_.credentials_file); !s.ok()) return s;
+    options.access = access_.get();
+  }
+  if (config_.tls) {
+    absl::StatusOr<TlsServerPem> pem = LoadTlsServerFiles(*config_.tls);
+    if (!pem.ok()) return pem.status();
+    options.tls = *std::move(pem);
+  }
+  return options;
+}
+
+absl::Status RigdApp::ReloadCredentials() {
+  if (!access_) {
+    return absl::FailedPreconditionError("rigd runs without --credentials; nothing to reload");
+  }
+  const size_t before = access_->size();
+  const absl::Status loaded = access_->Load(config_.credentials_file);
+  rollrig::v1::RigEvent event;
+  event.set_kind(rollrig::v1::RIG_EVENT_CREDENTIALS);
+  event.set_message(loaded.ok() ? absl::StrCat("credentials reloaded: ", access_->size(),
+                                               " in force (were ", before, ")")
+                                : absl::StrCat("credentials not reloaded, the previous ", before,
+                                               " stay in force: ", loaded.message()));
+  device_->events().Publish(std::move(event));
+  return loaded;
+}
+
 absl::Status RigdApp::Start() {
-  if (absl::Status s = CheckListenAddress(config_.listen); !s.ok()) return s;
+  absl::StatusOr<RigServerOptions> server_options = ServerOptions();
+  if (!server_options.ok()) return server_options.status();
+  if (absl::Status s = CheckListenAddress(*server_options); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       MakeTransport(config_.device, config_.sim, config_.sim_clock, ProgramOf);
   if (!transport.ok()) return transport.status();
@@ -30,7 +64,7 @@ absl::Status RigdApp::Start() {
   runs_ = std::make_unique<RunManager>(device_.get(), store_.get(), lease_.get(), run_options);
   runs_->Start();
   server_ = std::make_unique<RigServer>(device_.get(), runs_.get(), lease_.get(),
-                                        RigServerOptions{config_.listen});
+                                        *std::move(server_options));
   if (absl::Status s = server_->Start(); !s.ok()) {
     runs_->Shutdown("rigd could not serve");
     device_->Stop();

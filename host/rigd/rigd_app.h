@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -15,6 +16,8 @@
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_manager.h"
 #include "host/runs/run_store.h"
+#include "host/security/access_control.h"
+#include "host/security/tls_files.h"
 #include "host/service/rig_server.h"
 #include "rig/base/clock.h"
 #include "rig/sim/simulated_device.h"
@@ -26,6 +29,9 @@ struct RigdConfig {
   sim::SimOptions sim;                     // for --device sim
   Clock* sim_clock = RealClock();          // for --device sim; must outlive the app
   std::string listen = "127.0.0.1:50051";  // port 0 picks a free one
+  std::optional<TlsServerFiles> tls;       // nullopt: plaintext (loopback only)
+  std::string credentials_file;            // "": no credentials (loopback only)
+  Clock* wall_clock = WallClock();         // for credential expiry; must outlive the app
   std::string runs_dir;                    // "" = DefaultRunsDir()
   DeviceClientOptions client;
   std::string host_version = "0.1.0";
@@ -40,10 +46,16 @@ class RigdApp {
   explicit RigdApp(RigdConfig config);
   ~RigdApp();  // Shutdown()s
 
-  // Checks the listen address, locks the runs directory, connects to the device in the
-  // background and serves. Errors name what failed (port taken, runs directory in use,
+  // Reads the credentials and TLS files, checks the listen address, locks the runs
+  // directory, connects to the device in the background and serves. Errors name what
+  // failed (a credentials file's line, a TLS file, port taken, runs directory in use,
   // unknown device).
   absl::Status Start();
+  // Re-reads the credentials file (on SIGHUP): the new table applies at once to new calls
+  // and open streams; on an error the previous table stays. Either way publishes a
+  // RIG_EVENT_CREDENTIALS saying so (naming the line on an error). FAILED_PRECONDITION
+  // when rigd runs without --credentials.
+  absl::Status ReloadCredentials();
   // Stops an active run (controlled ramp-down, marked interrupted with `reason`), stops
   // the motors, ends streams, stops serving and disconnects. Idempotent.
   void Shutdown(const std::string& reason);
@@ -58,9 +70,12 @@ class RigdApp {
 
  private:
   void StopMotors();
+  // The credentials and TLS of the server, from the files of the config.
+  absl::StatusOr<RigServerOptions> ServerOptions();
 
   RigdConfig config_;
   std::string runs_dir_;
+  std::unique_ptr<AccessControl> access_;
   std::unique_ptr<RunStore> store_;
   std::unique_ptr<DeviceClient> device_;
   std::unique_ptr<LeaseManager> lease_;

@@ -15,7 +15,19 @@ const std::vector<OptionSpec>& RigdOptionSpecs() {
        "the run's StartProgram; replay-fast:FILE.mcap as fast as rigd reads).\n"
        "With usb, rigd serves while no device is plugged in (status says it\n"
        "is waiting) and picks the device up when it arrives"},
-      {"--listen", "HOST:PORT", "gRPC address (default 127.0.0.1:50051; loopback only)"},
+      {"--listen", "HOST:PORT",
+       "gRPC address (default 127.0.0.1:50051); an address beyond loopback\n"
+       "(e.g. 0.0.0.0:50051) needs --tls-cert, --tls-key and --credentials"},
+      {"--tls-cert", "FILE", "serve TLS with this PEM certificate (chain); needs --tls-key"},
+      {"--tls-key", "FILE", "the certificate's PEM private key (unencrypted)"},
+      {"--tls-client-ca", "FILE",
+       "ask clients for a certificate signed by this PEM CA and verify it if\n"
+       "given; its subject is matched against the credentials' cert: lines\n"
+       "(clients with a token need no certificate)"},
+      {"--credentials", "FILE",
+       "who may call rigd, one per line: ROLE IDENTITY sha256:HEX\n"
+       "[expires=YYYY-MM-DD] or ROLE IDENTITY cert:SUBJECT (ROLE: observer,\n"
+       "operator, admin); applies on loopback too; re-read on SIGHUP"},
       {"--seed", "N", "simulator noise seed (default 1)"},
       {"--tick-hz", "HZ", "simulator control tick, 1000..10000 (default 1000)"},
       {"--serial", "S", "simulator serial number (default SIM-0001)"},
@@ -45,6 +57,16 @@ absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& arg
   o.resume_interrupted = line->flag("--resume-interrupted");
   o.device = line->value("--device", o.device);
   o.listen = line->value("--listen", o.listen);
+  o.tls_cert = line->value("--tls-cert", o.tls_cert);
+  o.tls_key = line->value("--tls-key", o.tls_key);
+  o.tls_client_ca = line->value("--tls-client-ca", o.tls_client_ca);
+  o.credentials = line->value("--credentials", o.credentials);
+  if (o.tls_cert.empty() != o.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together: give both");
+  }
+  if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
   o.runs_dir = line->value("--runs-dir", o.runs_dir);
   o.serial = line->value("--serial", o.serial);
   if (absl::Status s =

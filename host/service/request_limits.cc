@@ -38,11 +38,9 @@ absl::Status CheckRunSpec(const rollrig::v1::RunSpec& spec) {
   return CheckFieldSize("spec.notes", spec.notes(), kMaxNotesBytes);
 }
 
-EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request,
-                               const std::string& fallback_who) {
+EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request, const std::string& who) {
   EStopFields fields;
-  fields.who =
-      TruncateText(request.who().empty() ? fallback_who : request.who(), kMaxIdentityBytes);
+  fields.who = TruncateText(who, kMaxIdentityBytes);
   fields.reason = TruncateText(request.reason(), kMaxEStopReasonBytes);
   return fields;
 }

@@ -37,13 +37,12 @@ absl::Status CheckProfileSource(const rollrig::v1::ProfileSource& source,
                                 const std::string& prefix);
 absl::Status CheckRunSpec(const rollrig::v1::RunSpec& spec);
 
-// An e-stop request's fields cut to their bounds; `fallback_who` (the peer) names the
-// requester when the request does not.
+// An e-stop's requester (`who`: the name it is recorded under, see ActingName) and the
+// request's reason, cut to their bounds.
 struct EStopFields {
   std::string who;
   std::string reason;
 };
-EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request,
-                               const std::string& fallback_who);
+EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request, const std::string& who);
 
 }  // namespace rollrig::host

@@ -53,6 +53,18 @@ absl::Status ProbeBind(const std::string& host, int port) {
   return absl::OkStatus();
 }
 
+// TLS with rigd's certificate; with a client CA, a client certificate is asked for and
+// verified when given, so clients with a token need none.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const std::optional<TlsServerPem>& tls) {
+  if (!tls) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(tls->client_ca.empty()
+                                            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = tls->client_ca;
+  ssl.pem_key_cert_pairs.push_back({tls->private_key, tls->cert_chain});
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 absl::Status ParseHostPort(const std::string& address, std::string* host, int* port) {
@@ -86,7 +98,11 @@ absl::Status ParseHostPort(const std::string& address, std::string* host, int* p
 
 RigServer::RigServer(DeviceClient* device, RunManager* runs, LeaseManager* lease,
                      RigServerOptions options)
-    : device_(device), runs_(runs), lease_(lease), options_(std::move(options)) {}
+    : device_(device),
+      runs_(runs),
+      lease_(lease),
+      options_(std::move(options)),
+      pump_(absl::Milliseconds(10), options_.access) {}
 
 RigServer::~RigServer() { Shutdown(); }
 
@@ -95,15 +111,21 @@ std::string RigServer::address() const {
                                               : absl::StrCat(host_, ":", port_);
 }
 
-absl::Status CheckListenAddress(const std::string& listen) {
+absl::Status CheckListenAddress(const RigServerOptions& options) {
   std::string host;
   int port = 0;
-  if (absl::Status s = ParseHostPort(listen, &host, &port); !s.ok()) return s;
-  if (!IsLoopback(host)) {
+  if (absl::Status s = ParseHostPort(options.listen, &host, &port); !s.ok()) return s;
+  if (!IsLoopback(host) && (!options.tls || options.access == nullptr)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to listen on ", listen,
-        ": remote access needs TLS and a token, which rigd does not offer yet; listen on "
-        "127.0.0.1 and use an SSH tunnel"));
+        "refusing to listen on ", options.listen, " without ",
+        !options.tls && options.access == nullptr ? "TLS and credentials"
+        : !options.tls                            ? "TLS"
+                                                  : "credentials",
+        ": beyond loopback rigd needs TLS and credentials, or anyone on the network could "
+        "drive the rig. Give --tls-cert FILE --tls-key FILE (TLS, with a server certificate "
+        "from your lab CA) and --credentials FILE (who may do what), as the README's \"Remote "
+        "use\" section shows; or listen on "
+        "127.0.0.1"));
   }
   return ProbeBind(host, port);
 }
@@ -111,16 +133,16 @@ absl::Status CheckListenAddress(const std::string& listen) {
 absl::Status RigServer::Start() {
   int port = 0;
   if (absl::Status s = ParseHostPort(options_.listen, &host_, &port); !s.ok()) return s;
-  if (absl::Status s = CheckListenAddress(options_.listen); !s.ok()) return s;
+  if (absl::Status s = CheckListenAddress(options_); !s.ok()) return s;
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  service_ = std::make_unique<RigServiceImpl>(device_, &pump_, runs_, lease_);
+  service_ = std::make_unique<RigServiceImpl>(device_, &pump_, runs_, lease_, options_.access);
   grpc::ServerBuilder builder;
   // gRPC enables SO_REUSEPORT by default: two servers could then share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   int selected = 0;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &selected);
+  builder.AddListeningPort(options_.listen, ServerCredentials(options_.tls), &selected);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || selected == 0) {

@@ -141,22 +141,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs,
-                               LeaseManager* lease)
-    : device_(device), pump_(pump), runs_(runs), lease_(lease) {}
-
-absl::StatusOr<Caller> RigServiceImpl::Admit(grpc::CallbackServerContext* ctx,
-                                             std::string_view /*method*/) {
-  // Until credentials exist: loopback only, and the identity is the client's word.
-  const auto& md = ctx->client_metadata();
-  auto it = md.find(kStatedUserMetadata);
-  Caller caller;
-  caller.identity =
-      it == md.end()
-          ? ctx->peer()
-          : TruncateText(std::string_view(it->second.data(), it->second.size()), kMaxIdentityBytes);
-  caller.role = Role::kAdmin;
-  return caller;
-}
+                               LeaseManager* lease, const AccessControl* access)
+    : device_(device), pump_(pump), runs_(runs), lease_(lease), access_(access) {}
 
 absl::Status RigServiceImpl::CheckLease(grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
@@ -201,6 +187,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::GetDeviceInfo(
     grpc::CallbackServerContext* ctx, const rollrig::v1::GetDeviceInfoRequest* /*req*/,
     rollrig::v1::GetDeviceInfoResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "GetDeviceInfo", reactor)) return reactor;
   const DeviceSnapshot snap = device_->Snapshot();
   resp->set_transport(snap.transport);
   if (!snap.info) {
@@ -216,6 +203,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::GetStatus(grpc::CallbackServerContext*
                                                     const rollrig::v1::GetStatusRequest* /*req*/,
                                                     rollrig::v1::RigStatus* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "GetStatus", reactor)) return reactor;
   SnapshotToStatus(device_->Snapshot(), resp);
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -225,6 +213,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
                                               const rollrig::v1::JogRequest* req,
                                               rollrig::v1::JogResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "Jog", reactor)) return reactor;
   const DeviceSnapshot snap = device_->Snapshot();
   absl::Status ok = CheckLease(ctx);
   if (ok.ok()) ok = CheckCanMove(snap);
@@ -263,6 +252,11 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
 grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
                                                const rollrig::v1::StopRequest* /*req*/,
                                                rollrig::v1::StopResponse* /*resp*/) {
+  if (absl::StatusOr<Caller> caller = Admit(ctx, "Stop"); !caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
     HostMessage m;
     m.mutable_stop();
@@ -276,10 +270,14 @@ grpc::ServerUnaryReactor* RigServiceImpl::EStop(grpc::CallbackServerContext* ctx
                                                 rollrig::v1::EStopResponse* /*resp*/) {
   const int64_t received_ns = SteadyNanos();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  // First the device: always sent, whatever the state or the request carries; the record
+  // Observers may e-stop; with credentials configured, only an authenticated caller (an
+  // open port must not let anyone stop every rig).
+  const std::optional<Caller> caller = AdmitOrRefuse(ctx, "EStop", reactor);
+  if (!caller) return reactor;
+  // Then the device: always sent, whatever the state or the request carries; the record
   // comes after, as it costs time the roller would keep turning.
   device_->EStop(received_ns, [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-  const EStopFields fields = BoundedEStopFields(*req, ctx->peer());
+  const EStopFields fields = BoundedEStopFields(*req, ActingName(*caller, req->who()));
   rollrig::v1::RigEvent event;
   event.set_kind(rollrig::v1::RIG_EVENT_ESTOP_REQUESTED);
   event.set_who(fields.who);
@@ -294,7 +292,9 @@ grpc::ServerUnaryReactor* RigServiceImpl::ClearFault(grpc::CallbackServerContext
                                                      const rollrig::v1::ClearFaultRequest* req,
                                                      rollrig::v1::ClearFaultResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const std::string who = req->who().empty() ? ctx->peer() : req->who();
+  const std::optional<Caller> caller = AdmitOrRefuse(ctx, "ClearFault", reactor);
+  if (!caller) return reactor;
+  const std::string who = ActingName(*caller, req->who());
   absl::Status checked = CheckFieldSize("who", req->who(), kMaxIdentityBytes);
   if (checked.ok()) checked = CheckLease(ctx);
   if (absl::Status s = checked; !s.ok()) {
@@ -319,22 +319,23 @@ grpc::ServerUnaryReactor* RigServiceImpl::ClearFault(grpc::CallbackServerContext
 }
 
 grpc::ServerWriteReactor<rollrig::v1::TelemetryChunk>* RigServiceImpl::StreamTelemetry(
-    grpc::CallbackServerContext* /*ctx*/, const rollrig::v1::StreamTelemetryRequest* req) {
-  double rate = req->rate_hz();
-  auto* stream = new TelemetryStream(device_, rate);
-  if (!std::isfinite(rate) || rate < 0) {
-    stream->RequestFinish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                       absl::StrCat("rate_hz must be >= 0, got ", rate)));
-  }
-  pump_->Add(stream);
-  return stream;
+    grpc::CallbackServerContext* ctx, const rollrig::v1::StreamTelemetryRequest* req) {
+  return ServeStream<rollrig::v1::TelemetryChunk>(ctx, "StreamTelemetry", [&] {
+    double rate = req->rate_hz();
+    auto* stream = new TelemetryStream(device_, rate);
+    if (!std::isfinite(rate) || rate < 0) {
+      stream->RequestFinish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                         absl::StrCat("rate_hz must be >= 0, got ", rate)));
+    }
+    return stream;
+  });
 }
 
 grpc::ServerWriteReactor<rollrig::v1::RigEvent>* RigServiceImpl::StreamEvents(
-    grpc::CallbackServerContext* /*ctx*/, const rollrig::v1::StreamEventsRequest* req) {
-  auto* stream = new EventStream(device_, std::min<size_t>(req->recent(), EventHub::kHistory));
-  pump_->Add(stream);
-  return stream;
+    grpc::CallbackServerContext* ctx, const rollrig::v1::StreamEventsRequest* req) {
+  return ServeStream<rollrig::v1::RigEvent>(ctx, "StreamEvents", [&] {
+    return new EventStream(device_, std::min<size_t>(req->recent(), EventHub::kHistory));
+  });
 }
 
 }  // namespace rollrig::host

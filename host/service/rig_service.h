@@ -1,16 +1,22 @@
 // rollrig.v1.RigService on gRPC's callback API. Handlers never block: unary calls finish
 // from the device client's acknowledgement callbacks; streams are fed by the StreamPump.
+// Every call is admitted first (Admit): with credentials configured, by its token or
+// verified client certificate and the role its method needs (host/security/rpc_roles.h);
+// without, the caller is the OS account the client states, as admin.
 //
 // Thread safety: gRPC calls the handlers from its threads; all shared state lives in the
 // DeviceClient (thread-safe) and the pump.
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <string>
 
 #include "grpcpp/grpcpp.h"
 #include "host/device/device_client.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_manager.h"
+#include "host/security/access_control.h"
 #include "host/security/caller.h"
 #include "host/service/stream_pump.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
@@ -20,10 +26,18 @@ namespace rollrig::host {
 // Maps an absl::Status onto the gRPC status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
+// The name an action (e-stop, clear, fault injection) is recorded under: an authenticated
+// caller's identity; without credentials, the `who` the request states, else the
+// caller's stated OS account.
+std::string ActingName(const Caller& caller, const std::string& stated_who);
+
 class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
  public:
-  // None is owned; all must outlive the service.
-  RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs, LeaseManager* lease);
+  // None is owned; all must outlive the service. Without `access` (no credentials
+  // configured: loopback only) every caller is admitted as admin under the OS account it
+  // states.
+  RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs, LeaseManager* lease,
+                 const AccessControl* access = nullptr);
 
   grpc::ServerUnaryReactor* GetDeviceInfo(grpc::CallbackServerContext* ctx,
                                           const rollrig::v1::GetDeviceInfoRequest* req,
@@ -107,6 +121,27 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // Who makes this call of `method` (the RPC's name, e.g. "Jog"), or why they may not:
   // UNAUTHENTICATED (no or bad credential), PERMISSION_DENIED naming the role needed.
   absl::StatusOr<Caller> Admit(grpc::CallbackServerContext* ctx, std::string_view method);
+  // Admit for a unary call: the caller, or nullopt after finishing `reactor` with why not.
+  std::optional<Caller> AdmitOrRefuse(grpc::CallbackServerContext* ctx, std::string_view method,
+                                      grpc::ServerUnaryReactor* reactor);
+  // Admits a streaming call: if refused, a reactor that finishes with why. Otherwise the
+  // stream `make` returns, which the pump ends once the call's credential no longer
+  // admits it.
+  template <typename Message>
+  grpc::ServerWriteReactor<Message>* ServeStream(
+      grpc::CallbackServerContext* ctx, std::string_view method,
+      const std::function<PumpedWriter<Message>*()>& make) {
+    if (absl::StatusOr<Caller> caller = Admit(ctx, method); !caller.ok()) {
+      return new RefusedWriter<Message>(ToGrpcStatus(caller.status()));
+    }
+    PumpedWriter<Message>* stream = make();
+    stream->set_admission(StreamAdmission(ctx, method));
+    pump_->Add(stream);
+    return stream;
+  }
+  // How the pump re-checks a stream admitted now (empty without credentials).
+  std::function<grpc::Status()> StreamAdmission(grpc::CallbackServerContext* ctx,
+                                                std::string_view method) const;
   // OK when the call carries the current lease token (renewing it).
   absl::Status CheckLease(grpc::CallbackServerContext* ctx);
   // Runs `start(reactor)` if the call holds the lease; otherwise finishes it with why not.
@@ -120,6 +155,7 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   StreamPump* pump_;
   RunManager* runs_;
   LeaseManager* lease_;
+  const AccessControl* access_;
 };
 
 }  // namespace rollrig::host

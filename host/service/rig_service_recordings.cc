@@ -66,12 +66,11 @@ class RecordingDownloadStream final : public PumpedWriter<rollrig::v1::Recording
   rollrig::v1::RecordingChunk chunk_;
 };
 
-}  // namespace
-
-grpc::ServerWriteReactor<rollrig::v1::RecordingChunk>* RigServiceImpl::DownloadRecording(
-    grpc::CallbackServerContext*, const rollrig::v1::DownloadRecordingRequest* req) {
+// The file a download asks for, or why there is none.
+absl::StatusOr<std::string> RecordingPath(RunManager* runs,
+                                          const rollrig::v1::DownloadRecordingRequest* req) {
   absl::StatusOr<std::string> path;
-  absl::StatusOr<rollrig::v1::RunInfo> run = runs_->Get(req->run_id());
+  absl::StatusOr<rollrig::v1::RunInfo> run = runs->Get(req->run_id());
   if (!run.ok()) {
     path = run.status();
   } else if (req->file_index() >= static_cast<uint32_t>(run->recordings_size())) {
@@ -81,9 +80,16 @@ grpc::ServerWriteReactor<rollrig::v1::RecordingChunk>* RigServiceImpl::DownloadR
   } else {
     path = run->recordings(static_cast<int>(req->file_index()));
   }
-  auto* stream = new RecordingDownloadStream(std::move(path));
-  pump_->Add(stream);
-  return stream;
+  return path;
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<rollrig::v1::RecordingChunk>* RigServiceImpl::DownloadRecording(
+    grpc::CallbackServerContext* ctx, const rollrig::v1::DownloadRecordingRequest* req) {
+  return ServeStream<rollrig::v1::RecordingChunk>(ctx, "DownloadRecording", [&] {
+    return new RecordingDownloadStream(RecordingPath(runs_, req));
+  });
 }
 
 }  // namespace rollrig::host

@@ -73,8 +73,9 @@ std::string Who(grpc::CallbackServerContext* ctx, LeaseManager* lease) {
 grpc::ServerUnaryReactor* RigServiceImpl::ListPresets(grpc::CallbackServerContext* ctx,
                                                       const rollrig::v1::ListPresetsRequest*,
                                                       rollrig::v1::ListPresetsResponse* resp) {
-  for (const rollrig::v1::Preset& p : Presets()) *resp->add_presets() = p;
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "ListPresets", reactor)) return reactor;
+  for (const rollrig::v1::Preset& p : Presets()) *resp->add_presets() = p;
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -83,6 +84,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::ValidateProfile(
     grpc::CallbackServerContext* ctx, const rollrig::v1::ValidateProfileRequest* req,
     rollrig::v1::ValidateProfileResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "ValidateProfile", reactor)) return reactor;
   if (absl::Status s = CheckProfileSource(req->source(), "source."); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
@@ -158,6 +160,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::GetRun(grpc::CallbackServerContext* ct
                                                  const rollrig::v1::RunRequest* req,
                                                  rollrig::v1::RunInfo* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "GetRun", reactor)) return reactor;
   absl::StatusOr<rollrig::v1::RunInfo> run = runs_->Get(req->id());
   if (run.ok()) *resp = *std::move(run);
   NameRecordingsForClient(resp);
@@ -168,26 +171,27 @@ grpc::ServerUnaryReactor* RigServiceImpl::GetRun(grpc::CallbackServerContext* ct
 grpc::ServerUnaryReactor* RigServiceImpl::ListRuns(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::ListRunsRequest*,
                                                    rollrig::v1::ListRunsResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "ListRuns", reactor)) return reactor;
   for (rollrig::v1::RunInfo& r : runs_->List()) {
     NameRecordingsForClient(&r);
     *resp->add_runs() = std::move(r);
   }
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 
 grpc::ServerWriteReactor<rollrig::v1::RunInfo>* RigServiceImpl::WatchRun(
-    grpc::CallbackServerContext*, const rollrig::v1::RunRequest* req) {
-  auto* stream = new RunWatchStream(runs_, req->id());
-  pump_->Add(stream);
-  return stream;
+    grpc::CallbackServerContext* ctx, const rollrig::v1::RunRequest* req) {
+  return ServeStream<rollrig::v1::RunInfo>(ctx, "WatchRun",
+                                           [&] { return new RunWatchStream(runs_, req->id()); });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::GetCycles(grpc::CallbackServerContext* ctx,
                                                     const rollrig::v1::GetCyclesRequest* req,
                                                     rollrig::v1::GetCyclesResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "GetCycles", reactor)) return reactor;
   absl::StatusOr<std::vector<rollrig::v1::CycleStats>> cycles = runs_->GetCycles(req->id());
   if (cycles.ok()) {
     for (auto& c : *cycles) *resp->add_cycles() = std::move(c);
@@ -240,8 +244,9 @@ grpc::ServerUnaryReactor* RigServiceImpl::ReleaseLease(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RigServiceImpl::GetLease(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::GetLeaseRequest*,
                                                    rollrig::v1::LeaseInfo* resp) {
-  *resp = lease_->Get();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "GetLease", reactor)) return reactor;
+  *resp = lease_->Get();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -250,6 +255,8 @@ grpc::ServerUnaryReactor* RigServiceImpl::InjectFault(grpc::CallbackServerContex
                                                       const rollrig::v1::InjectFaultRequest* req,
                                                       rollrig::v1::InjectFaultResponse*) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const std::optional<Caller> caller = AdmitOrRefuse(ctx, "InjectFault", reactor);
+  if (!caller) return reactor;
   if (absl::Status s = CheckFieldSize("who", req->who(), kMaxIdentityBytes); !s.ok()) {
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
@@ -279,7 +286,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::InjectFault(grpc::CallbackServerContex
   }
   const bool clear_all = req->clear_all();
   const bool active = clear_all ? false : req->active();
-  const std::string who = req->who().empty() ? ctx->peer() : req->who();
+  const std::string who = ActingName(*caller, req->who());
   auto remaining = std::make_shared<std::atomic<int>>(static_cast<int>(faults.size()));
   auto first_error = std::make_shared<absl::Status>();
   auto error_mu = std::make_shared<std::mutex>();

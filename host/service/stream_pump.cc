@@ -17,7 +17,13 @@ grpc::Status PumpedStream::finish_status() const {
   return finish_status_;
 }
 
-StreamPump::StreamPump(absl::Duration period) : period_(period) {}
+void PumpedStream::RecheckAdmission() {
+  if (!admission_ || finish_requested()) return;
+  if (grpc::Status s = admission_(); !s.ok()) RequestFinish(s);
+}
+
+StreamPump::StreamPump(absl::Duration period, const AccessControl* access)
+    : period_(period), access_(access) {}
 
 StreamPump::~StreamPump() { Stop(); }
 
@@ -63,10 +69,23 @@ void StreamPump::Stop() {
   std::erase_if(streams_, [](const std::unique_ptr<PumpedStream>& s) { return s->done(); });
 }
 
+bool StreamPump::AdmissionsDue() {
+  if (access_ == nullptr) return false;
+  const absl::Time now = absl::Now();
+  const uint64_t generation = access_->generation();
+  if (generation == checked_generation_ && now < next_admission_check_) return false;
+  checked_generation_ = generation;
+  next_admission_check_ = now + absl::Seconds(1);
+  return true;
+}
+
 void StreamPump::Loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (running_) {
     std::erase_if(streams_, [](const std::unique_ptr<PumpedStream>& s) { return s->done(); });
+    if (AdmissionsDue()) {
+      for (auto& s : streams_) s->RecheckAdmission();
+    }
     for (auto& s : streams_) s->Pump();
     cv_.wait_for(lock, absl::ToChronoNanoseconds(period_), [this] { return !running_; });
   }

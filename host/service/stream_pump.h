@@ -3,12 +3,17 @@
 // rule: one write in flight). Reactor callbacks only flip atomic flags, so nothing gRPC
 // calls can block or deadlock against the pump.
 //
+// A stream may carry its admission: the pump re-checks it whenever the access control's
+// table changes (a reload) and every second (for expiry), and ends the stream with the
+// refusal once its call's credential no longer admits it.
+//
 // Ownership: the pump owns the streams given to it and deletes each after gRPC has
 // called its OnDone. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -16,6 +21,7 @@
 
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "host/security/access_control.h"
 
 namespace rollrig::host {
 
@@ -29,6 +35,11 @@ class PumpedStream {
   virtual bool done() const = 0;
   // Ends the stream with `status` at the next pump (after the write in flight).
   void RequestFinish(const grpc::Status& status);
+  // Before the stream is given to the pump: OK while the call's credential still admits
+  // it, else why not (the stream then ends with it).
+  void set_admission(std::function<grpc::Status()> admission) { admission_ = std::move(admission); }
+  // On the pump thread: ends the stream if its admission now refuses it.
+  void RecheckAdmission();
 
  protected:
   bool finish_requested() const { return finish_requested_.load(); }
@@ -38,6 +49,16 @@ class PumpedStream {
   std::atomic<bool> finish_requested_{false};
   mutable std::mutex status_mu_;
   grpc::Status finish_status_;
+  std::function<grpc::Status()> admission_;  // empty: nothing to re-check
+};
+
+// A streaming call refused before it started (e.g. by the access control): finishes at
+// once with the refusal, deletes itself when gRPC is done with it. Never given to a pump.
+template <typename Message>
+class RefusedWriter final : public grpc::ServerWriteReactor<Message> {
+ public:
+  explicit RefusedWriter(const grpc::Status& refusal) { this->Finish(refusal); }
+  void OnDone() override { delete this; }
 };
 
 // A server-streaming call fed by the pump: one write in flight, Finish once, after the
@@ -97,7 +118,9 @@ class PumpedWriter : public grpc::ServerWriteReactor<Message>, public PumpedStre
 
 class StreamPump {
  public:
-  explicit StreamPump(absl::Duration period = absl::Milliseconds(10));
+  // With `access` (not owned), streams' admissions are re-checked as described above.
+  explicit StreamPump(absl::Duration period = absl::Milliseconds(10),
+                      const AccessControl* access = nullptr);
   ~StreamPump();  // Stop()s
 
   void Start();
@@ -112,8 +135,13 @@ class StreamPump {
 
  private:
   void Loop();
+  // Whether the streams' admissions are due for a re-check (pump thread).
+  bool AdmissionsDue();
 
   const absl::Duration period_;
+  const AccessControl* const access_;
+  uint64_t checked_generation_ = 0;
+  absl::Time next_admission_check_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<PumpedStream>> streams_;

@@ -21,7 +21,21 @@ class SteadyClock final : public Clock {
   }
 };
 
+class SystemClock final : public Clock {
+ public:
+  int64_t NowNanos() override { return UnixNanosNow(); }
+  void SleepUntil(int64_t deadline_ns) override {
+    const int64_t now = NowNanos();
+    if (deadline_ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
+  }
+};
+
 }  // namespace
+
+Clock* WallClock() {
+  static SystemClock* clock = new SystemClock();
+  return clock;
+}
 
 Clock* RealClock() {
   static SteadyClock* clock = new SteadyClock();

@@ -25,6 +25,11 @@ Clock* RealClock();
 // Wall-clock now in Unix-epoch nanoseconds (for log times, not for intervals).
 int64_t UnixNanosNow();
 
+// The calendar as a Clock: NowNanos() is UnixNanosNow(). Not monotonic (the system time
+// may be set back), so only for dates, e.g. when a credential expires; tests give a
+// ManualClock started at a Unix time instead. Never null, never freed.
+Clock* WallClock();
+
 // A clock that only moves when told to. SleepUntil blocks until another thread advances
 // the time past the deadline. Thread-safe.
 class ManualClock final : public Clock {

@@ -1,5 +1,6 @@
-// SHA-256 (FIPS 180-4), for fingerprinting profiles. Small and dependency-free; not
-// meant for bulk data or secrets.
+// SHA-256 (FIPS 180-4): fingerprints profiles and hashes rigd's access tokens (the
+// credentials file keeps only their digests). Small and dependency-free; not meant for
+// bulk data. Thread rules: a Sha256 object is used by one thread; Sha256Hex is pure.
 #pragma once
 
 #include <array>
@@ -9,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace rollrig::host {
+namespace rollrig {
 
 class Sha256 {
  public:
@@ -33,4 +34,4 @@ class Sha256 {
 // The SHA-256 of `data` as 64 lowercase hex digits.
 std::string Sha256Hex(absl::string_view data);
 
-}  // namespace rollrig::host
+}  // namespace rollrig

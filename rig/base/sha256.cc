@@ -1,9 +1,9 @@
-#include "host/profile_loader/sha256.h"
+#include "rig/base/sha256.h"
 
 #include <algorithm>
 #include <cstring>
 
-namespace rollrig::host {
+namespace rollrig {
 namespace {
 
 // FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the
@@ -136,4 +136,4 @@ std::string Sha256Hex(absl::string_view data) {
   return hex;
 }
 
-}  // namespace rollrig::host
+}  // namespace rollrig

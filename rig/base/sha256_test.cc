@@ -1,10 +1,10 @@
-#include "host/profile_loader/sha256.h"
+#include "rig/base/sha256.h"
 
 #include <string>
 
 #include "gtest/gtest.h"
 
-namespace rollrig::host {
+namespace rollrig {
 namespace {
 
 // Test vectors from NIST's "Cryptographic Algorithm Validation Program" examples for
@@ -50,4 +50,4 @@ TEST(Sha256Test, UpdateInPiecesMatchesOneShot) {
 }
 
 }  // namespace
-}  // namespace rollrig::host
+}  // namespace rollrig
