@@ -59,6 +59,7 @@ RigStack::~RigStack() {
 std::unique_ptr<grpc::ClientContext> RigStack::Context(int deadline_s) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->AddMetadata("rollrig-lease", lease_token_);
+  ctx->AddMetadata("rollrig-user", "test@localhost");  // the identity that holds the lease
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
   return ctx;
 }

@@ -298,6 +298,7 @@ TEST_F(RunsTest, LeaseRulesObserversCannotMoveAnyoneCanEStop) {
   }
   {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("rollrig-user", "observer@desk");
     rollrig::v1::EStopRequest req;
     req.set_who("observer");
     rollrig::v1::EStopResponse resp;
@@ -329,7 +330,8 @@ TEST_F(RunsTest, LeaseRulesObserversCannotMoveAnyoneCanEStop) {
   while (reader->Read(&e)) {
     takeover |= e.kind() == rollrig::v1::RIG_EVENT_LEASE &&
                 e.message().find("taken by force") != std::string::npos;
-    estop |= e.kind() == rollrig::v1::RIG_EVENT_ESTOP_REQUESTED && e.who() == "observer";
+    estop |=
+        e.kind() == rollrig::v1::RIG_EVENT_ESTOP_REQUESTED && e.who() == "observer@desk (observer)";
     if (takeover && estop) break;
   }
   ectx.TryCancel();

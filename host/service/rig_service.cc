@@ -140,6 +140,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                    kMaxStatusMessageBytes));
 }
 
+void FinishCall(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                const absl::Status& status) {
+  if (IsLeaseRefusal(status)) {
+    ctx->AddTrailingMetadata(RigServiceImpl::kRefusalMetadata, RigServiceImpl::kLeaseRefusal);
+  }
+  reactor->Finish(ToGrpcStatus(status));
+}
+
 RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs,
                                LeaseManager* lease)
     : device_(device), pump_(pump), runs_(runs), lease_(lease) {}
@@ -158,18 +166,21 @@ absl::StatusOr<Caller> RigServiceImpl::Admit(grpc::CallbackServerContext* ctx,
   return caller;
 }
 
-absl::Status RigServiceImpl::CheckLease(grpc::CallbackServerContext* ctx) {
+std::string RigServiceImpl::LeaseToken(grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find(kLeaseMetadata);
-  const std::string token = it == md.end() ? "" : std::string(it->second.data(), it->second.size());
-  return lease_->Check(token);
+  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+absl::Status RigServiceImpl::CheckLease(grpc::CallbackServerContext* ctx) {
+  return lease_->Check(LeaseToken(ctx));
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::WithLease(
     grpc::CallbackServerContext* ctx, const std::function<void(grpc::ServerUnaryReactor*)>& start) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (absl::Status s = CheckLease(ctx); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    FinishCall(ctx, reactor, s);
   } else {
     start(reactor);
   }
@@ -226,17 +237,18 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
                                               rollrig::v1::JogResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   const DeviceSnapshot snap = device_->Snapshot();
-  absl::Status ok = CheckLease(ctx);
-  if (ok.ok()) ok = CheckCanMove(snap);
+  // The lease last: a jog refused for anything else leaves it as it was.
+  absl::Status ok = CheckCanMove(snap);
   if (ok.ok()) ok = ValidateJog(*req, snap.info->capabilities());
   if (ok.ok()) {
     if (const std::string run = runs_->ActiveRunId(); !run.empty()) {
       ok = absl::FailedPreconditionError(
-          absl::StrCat("run ", run, " is active; stop it before jogging"));
+          absl::StrCat("run ", run, " is active; stop it before jogging (rigctl stop)"));
     }
   }
+  if (ok.ok()) ok = CheckLease(ctx);
   if (!ok.ok()) {
-    reactor->Finish(ToGrpcStatus(ok));
+    FinishCall(ctx, reactor, ok);
     return reactor;
   }
   std::vector<HostMessage> commands;
@@ -276,10 +288,16 @@ grpc::ServerUnaryReactor* RigServiceImpl::EStop(grpc::CallbackServerContext* ctx
                                                 rollrig::v1::EStopResponse* /*resp*/) {
   const int64_t received_ns = SteadyNanos();
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  // First the device: always sent, whatever the state or the request carries; the record
+  // Who asks comes first (with credentials, an open port must not stop every rig)...
+  const absl::StatusOr<Caller> caller = Admit(ctx, "EStop");
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  // ...then the device: always sent, whatever the state or the request carries; the record
   // comes after, as it costs time the roller would keep turning.
   device_->EStop(received_ns, [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-  const EStopFields fields = BoundedEStopFields(*req, ctx->peer());
+  const EStopFields fields = BoundedEStopFields(*req, caller->identity);
   rollrig::v1::RigEvent event;
   event.set_kind(rollrig::v1::RIG_EVENT_ESTOP_REQUESTED);
   event.set_who(fields.who);
@@ -294,13 +312,15 @@ grpc::ServerUnaryReactor* RigServiceImpl::ClearFault(grpc::CallbackServerContext
                                                      const rollrig::v1::ClearFaultRequest* req,
                                                      rollrig::v1::ClearFaultResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const std::string who = req->who().empty() ? ctx->peer() : req->who();
-  absl::Status checked = CheckFieldSize("who", req->who(), kMaxIdentityBytes);
+  const absl::StatusOr<Caller> caller = Admit(ctx, "ClearFault");
+  absl::Status checked = caller.status();
+  if (checked.ok()) checked = CheckFieldSize("who", req->who(), kMaxIdentityBytes);
   if (checked.ok()) checked = CheckLease(ctx);
-  if (absl::Status s = checked; !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+  if (!checked.ok()) {
+    FinishCall(ctx, reactor, checked);
     return reactor;
   }
+  const std::string who = RecordedWho(caller->identity, req->who());
   HostMessage m;
   m.mutable_clear_faults();
   DeviceClient* device = device_;

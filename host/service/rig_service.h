@@ -19,6 +19,11 @@ namespace rollrig::host {
 
 // Maps an absl::Status onto the gRPC status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
+// Finishes a unary call with `status`. A refusal for want of the control lease alone
+// (IsLeaseRefusal) also says so in the trailing metadata (kRefusalMetadata: "lease"), so a
+// client can take the lease and retry without reading the message.
+void FinishCall(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                const absl::Status& status);
 
 class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
  public:
@@ -102,6 +107,9 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // The metadata key in which a client states its OS account (user@host): the identity on
   // loopback without credentials.
   static constexpr char kStatedUserMetadata[] = "rollrig-user";
+  // The trailing metadata key that marks a refusal for want of the control lease alone.
+  static constexpr char kRefusalMetadata[] = "rollrig-refusal";
+  static constexpr char kLeaseRefusal[] = "lease";
 
  private:
   // Who makes this call of `method` (the RPC's name, e.g. "Jog"), or why they may not:
@@ -109,6 +117,8 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   absl::StatusOr<Caller> Admit(grpc::CallbackServerContext* ctx, std::string_view method);
   // OK when the call carries the current lease token (renewing it).
   absl::Status CheckLease(grpc::CallbackServerContext* ctx);
+  // The lease token the call carries ("" if none).
+  static std::string LeaseToken(grpc::CallbackServerContext* ctx);
   // Runs `start(reactor)` if the call holds the lease; otherwise finishes it with why not.
   grpc::ServerUnaryReactor* WithLease(grpc::CallbackServerContext* ctx,
                                       const std::function<void(grpc::ServerUnaryReactor*)>& start);
