@@ -26,24 +26,49 @@ bool Session::Connect() {
   return true;
 }
 
-bool Session::AcquireControl() {
+void Session::Identify(grpc::ClientContext* ctx) { ctx->AddMetadata("rollrig-user", UserAtHost()); }
+
+grpc::Status Session::TakeLease(bool force) {
   rollrig::v1::AcquireLeaseRequest req;
   req.set_holder(UserAtHost());
   // The pid tells two rigctl processes of one user apart: each must hold control itself.
   req.set_client(absl::StrCat("rigctl, pid ", getpid()));
-  req.set_force(force_);
+  req.set_force(force);
   grpc::ClientContext ctx;
+  Identify(&ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   rollrig::v1::LeaseInfo lease;
   grpc::Status s = stub_->AcquireLease(&ctx, req, &lease);
-  if (!s.ok()) {
-    err_ << "rigctl: cannot take control: " << s.error_message()
-         << (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION ? " (--force takes it)" : "")
-         << "\n";
-    return false;
+  if (s.ok()) token_ = lease.token();
+  return s;
+}
+
+namespace {
+
+bool RefusedForLease(const grpc::ClientContext& ctx) {
+  const auto& trailers = ctx.GetServerTrailingMetadata();
+  auto it = trailers.find("rollrig-refusal");
+  return it != trailers.end() && it->second == "lease";
+}
+
+}  // namespace
+
+grpc::Status Session::Control(const std::function<grpc::Status(grpc::ClientContext*)>& call,
+                              int deadline_s) {
+  // Held by another: no lease yet; the command itself then says who holds it.
+  if (token_.empty()) (void)TakeLease(/*force=*/false);
+  auto ctx = Context(deadline_s);
+  grpc::Status s = call(ctx.get());
+  refused_for_lease_ = !s.ok() && RefusedForLease(*ctx);
+  if (!refused_for_lease_ || !force_) return s;
+  if (grpc::Status taken = TakeLease(/*force=*/true); !taken.ok()) {
+    refused_for_lease_ = taken.error_code() == grpc::StatusCode::FAILED_PRECONDITION;
+    return taken;
   }
-  token_ = lease.token();
-  return true;
+  auto again = Context(deadline_s);
+  s = call(again.get());
+  refused_for_lease_ = !s.ok() && RefusedForLease(*again);
+  return s;
 }
 
 void Session::KeepControl() {
@@ -55,6 +80,7 @@ void Session::KeepControl() {
       if (std::chrono::steady_clock::now() < next) continue;
       next = std::chrono::steady_clock::now() + std::chrono::seconds(3);
       grpc::ClientContext ctx;
+      Identify(&ctx);
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
       rollrig::v1::LeaseRequest req;
       req.set_token(token_);
@@ -68,6 +94,7 @@ void Session::ReleaseControl() {
   if (keep_running_.exchange(false) && keeper_.joinable()) keeper_.join();
   if (token_.empty() || !stub_) return;
   grpc::ClientContext ctx;
+  Identify(&ctx);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
   rollrig::v1::LeaseRequest req;
   req.set_token(token_);
@@ -78,6 +105,7 @@ void Session::ReleaseControl() {
 
 std::unique_ptr<grpc::ClientContext> Session::Context(int deadline_s) {
   auto ctx = std::make_unique<grpc::ClientContext>();
+  Identify(ctx.get());
   if (deadline_s > 0) {
     ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
   }
@@ -98,7 +126,7 @@ int Session::Failed(const std::string& what, const grpc::Status& s) {
                ? absl::StrCat("gRPC status ", static_cast<int>(s.error_code()))
                : s.error_message())
        << "\n";
-  return kExitRefused;
+  return refused_for_lease_ ? kExitUsage : kExitRefused;
 }
 
 int Session::Usage(const std::string& message) {
