@@ -29,7 +29,6 @@ namespace {
 
 using rollrig::v1::RunInfo;
 using ::testing::HasSubstr;
-using testing::kShortProfile;
 using testing::RigStack;
 
 constexpr double kSpeedup = 2.0;
@@ -97,26 +96,9 @@ class OwnershipTest : public ::testing::Test {
   }
 
   absl::StatusOr<RunInfo> Start(uint32_t cycles) {
-    rollrig::v1::StartRunRequest req;
-    req.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
-    req.mutable_spec()->mutable_profile()->set_text(kShortProfile);
-    req.mutable_spec()->set_cycles(cycles);
-    RunInfo run;
-    grpc::Status s = rig_->stub()->StartRun(rig_->Context(30).get(), req, &run);
-    if (!s.ok()) {
-      return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-    }
-    return run;
+    return rig_->StartRun(testing::ShortRunRequest(cycles));
   }
-
-  RunInfo Get(const std::string& id) {
-    rollrig::v1::RunRequest req;
-    req.set_id(id);
-    RunInfo run;
-    grpc::ClientContext ctx;
-    EXPECT_TRUE(rig_->stub()->GetRun(&ctx, req, &run).ok());
-    return run;
-  }
+  RunInfo Get(const std::string& id) { return rig_->GetRun(id); }
 
   RunInfo WaitEnd(const std::string& id) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);

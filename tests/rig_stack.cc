@@ -72,6 +72,24 @@ grpc::Status RigStack::Jog(std::optional<double> rpm, std::optional<double> head
   return stub_->Jog(Context().get(), req, &resp);
 }
 
+absl::StatusOr<rollrig::v1::RunInfo> RigStack::StartRun(const rollrig::v1::StartRunRequest& req) {
+  rollrig::v1::RunInfo run;
+  grpc::Status s = stub_->StartRun(Context(30).get(), req, &run);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  }
+  return run;
+}
+
+rollrig::v1::RunInfo RigStack::GetRun(const std::string& id) {
+  rollrig::v1::RunRequest req;
+  req.set_id(id);
+  rollrig::v1::RunInfo run;
+  grpc::ClientContext ctx;
+  EXPECT_TRUE(stub_->GetRun(&ctx, req, &run).ok());
+  return run;
+}
+
 grpc::Status RigStack::EStop() {
   rollrig::v1::EStopRequest req;
   req.set_who("e2e test");
