@@ -295,7 +295,7 @@ TEST_F(OwnershipTest, ALeaseTakenByForceIsNamedOnTheOldHoldersNextCall) {
   EXPECT_THAT(jog.error_message(), HasSubstr(" UTC"));
 }
 
-TEST_F(OwnershipTest, EStopAndClearCarryTheCallersIdentity) {
+TEST_F(OwnershipTest, EStopClearAndJogCarryTheCallersIdentity) {
   Client carol(rig_->app().address(), "carol@lab");
   rollrig::v1::EStopRequest estop;
   estop.set_reason("hand near the roller");
@@ -310,6 +310,11 @@ TEST_F(OwnershipTest, EStopAndClearCarryTheCallersIdentity) {
       EventWith(rollrig::v1::RIG_EVENT_FAULTS_CLEARED, "faults cleared by");
   ASSERT_TRUE(cleared);
   EXPECT_EQ(cleared->who(), kOwner);
+  ASSERT_TRUE(rig_->Jog(20).ok());
+  std::optional<rollrig::v1::RigEvent> jogged =
+      EventWith(rollrig::v1::RIG_EVENT_JOG, "jog by test@localhost: roller 20 rpm");
+  ASSERT_TRUE(jogged);
+  EXPECT_EQ(jogged->who(), kOwner);
   // A client's own words never stand in for its identity.
   estop.set_who("admin@elsewhere");
   ASSERT_TRUE(carol.stub()->EStop(carol.Context().get(), estop, &eresp).ok());

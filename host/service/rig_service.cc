@@ -236,9 +236,11 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
                                               const rollrig::v1::JogRequest* req,
                                               rollrig::v1::JogResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const absl::StatusOr<Caller> caller = Admit(ctx, "Jog");
   const DeviceSnapshot snap = device_->Snapshot();
   // The lease last: a jog refused for anything else leaves it as it was.
-  absl::Status ok = CheckCanMove(snap);
+  absl::Status ok = caller.status();
+  if (ok.ok()) ok = CheckCanMove(snap);
   if (ok.ok()) ok = ValidateJog(*req, snap.info->capabilities());
   if (ok.ok()) {
     if (const std::string run = runs_->ActiveRunId(); !run.empty()) {
@@ -263,13 +265,36 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
     commands.emplace_back().mutable_set_roller_speed()->set_rpm(req->roller_rpm());
   }
   DeviceClient* device = device_;
-  auto batch =
-      std::make_shared<CommandBatch>(commands.size(), [reactor, resp, device](absl::Status s) {
+  auto batch = std::make_shared<CommandBatch>(
+      commands.size(),
+      [this, reactor, resp, device, who = caller->identity, jog = *req](absl::Status s) {
+        if (s.ok()) PublishJog(who, jog);
         SnapshotToStatus(device->Snapshot(), resp->mutable_status());
         reactor->Finish(ToGrpcStatus(s));
       });
   for (HostMessage& m : commands) device_->SendCommand(std::move(m), batch->Callback());
   return reactor;
+}
+
+void RigServiceImpl::PublishJog(const std::string& who, const rollrig::v1::JogRequest& jog) {
+  std::vector<std::string> setpoints;
+  if (jog.has_roller_rpm()) setpoints.push_back(absl::StrCat("roller ", jog.roller_rpm(), " rpm"));
+  if (jog.has_head_deg()) setpoints.push_back(absl::StrCat("head ", jog.head_deg(), " deg"));
+  if (jog.has_preload_n()) setpoints.push_back(absl::StrCat("preload ", jog.preload_n(), " N"));
+  rollrig::v1::RigEvent event;
+  event.set_kind(rollrig::v1::RIG_EVENT_JOG);
+  event.set_who(who);
+  event.set_message(absl::StrCat("jog by ", who, ": ", absl::StrJoin(setpoints, ", ")));
+  {
+    // A held jog button resends its command every 200 ms: one event while it is held.
+    const int64_t now_ns = SteadyNanos();
+    std::lock_guard<std::mutex> lock(jog_mu_);
+    const bool repeat = event.message() == last_jog_ && now_ns - last_jog_ns_ < 1'000'000'000;
+    last_jog_ = event.message();
+    last_jog_ns_ = now_ns;
+    if (repeat) return;
+  }
+  device_->events().Publish(std::move(event));
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,

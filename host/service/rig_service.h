@@ -6,6 +6,8 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
+#include <string>
 
 #include "grpcpp/grpcpp.h"
 #include "host/device/device_client.h"
@@ -126,10 +128,16 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // UNAVAILABLE or FAILED_PRECONDITION with the reason.
   absl::Status CheckCanMove(const DeviceSnapshot& snap) const;
 
+  // Publishes "jog by WHO: SETPOINTS" unless it repeats the last one within a second.
+  void PublishJog(const std::string& who, const rollrig::v1::JogRequest& jog);
+
   DeviceClient* device_;
   StreamPump* pump_;
   RunManager* runs_;
   LeaseManager* lease_;
+  std::mutex jog_mu_;
+  std::string last_jog_;     // the last jog's message
+  int64_t last_jog_ns_ = 0;  // and when (steady clock)
 };
 
 }  // namespace rollrig::host
