@@ -217,6 +217,24 @@ TEST_F(OwnershipTest, AnotherIdentityIsRefusedNamingTheOwnerAndTakesNothing) {
   EXPECT_THAT(std::string(second.status().message()), HasSubstr("rigctl --force stop --reason"));
 }
 
+TEST_F(OwnershipTest, ADeviceStopDuringARunIsTheRunsStopByTheRunsRule) {
+  absl::StatusOr<RunInfo> started = Start(3);
+  ASSERT_TRUE(started.ok()) << started.status();
+  Client carol(rig_->app().address(), "carol@lab");
+  rollrig::v1::StopResponse resp;
+  grpc::Status s = carol.stub()->Stop(carol.Context().get(), rollrig::v1::StopRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), HasSubstr("belongs to test@localhost"));
+  EXPECT_EQ(Get(started->id()).state(), rollrig::v1::RUN_STATE_RUNNING);
+  // The owner's plain stop ends the run as its stop, recorded with who.
+  Client owner(rig_->app().address(), kOwner);
+  s = owner.stub()->Stop(owner.Context().get(), rollrig::v1::StopRequest(), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const RunInfo run = WaitEnd(started->id());
+  EXPECT_EQ(run.state(), rollrig::v1::RUN_STATE_ABORTED);
+  EXPECT_EQ(run.state_reason(), "stopped by test@localhost");
+}
+
 TEST_F(OwnershipTest, AnAdminForcingWithAReasonIsRecordedWithWhoAndWhy) {
   absl::StatusOr<RunInfo> started = Start(3);
   ASSERT_TRUE(started.ok()) << started.status();

@@ -300,6 +300,22 @@ void RigServiceImpl::PublishJog(const std::string& who, const rollrig::v1::JogRe
 grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
                                                const rollrig::v1::StopRequest* /*req*/,
                                                rollrig::v1::StopResponse* /*resp*/) {
+  const absl::StatusOr<Caller> caller = Admit(ctx, "Stop");
+  if (!caller.ok()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  // While a run moves the rig, stopping it is stopping the run, by the run's rule (its
+  // owner, or an admin forcing): recorded as the run's stop, never ended unexplained.
+  if (const std::string run = runs_->ActiveRunId(); !run.empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    runs_->StopRun(run, RunActor{.identity = caller->identity, .admin = caller->may(Role::kAdmin)},
+                   [ctx, reactor](absl::StatusOr<rollrig::v1::RunInfo> r) {
+                     FinishCall(ctx, reactor, r.status());
+                   });
+    return reactor;
+  }
   return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
     HostMessage m;
     m.mutable_stop();
