@@ -310,7 +310,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
   // owner, or an admin forcing): recorded as the run's stop, never ended unexplained.
   if (const std::string run = runs_->ActiveRunId(); !run.empty()) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    runs_->StopRun(run, RunActor{.identity = caller->identity, .admin = caller->may(Role::kAdmin)},
+    runs_->StopRun(run, AsRunActor(*caller),
                    [ctx, reactor](absl::StatusOr<rollrig::v1::RunInfo> r) {
                      FinishCall(ctx, reactor, r.status());
                    });

@@ -26,6 +26,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 // client can take the lease and retry without reading the message.
 void FinishCall(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
                 const absl::Status& status);
+// The run manager's view of an admitted caller (host/runs knows nothing of roles).
+RunActor AsRunActor(const Caller& caller);
 
 class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
  public:

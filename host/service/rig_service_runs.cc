@@ -59,17 +59,17 @@ RunManager::RunCallback FinishWith(grpc::CallbackServerContext* ctx,
   };
 }
 
-// The run manager's view of an admitted caller asking for `req`.
+// The run manager's view of an admitted caller asking for `req` (forced, and why).
 absl::StatusOr<RunActor> RunActorOf(const absl::StatusOr<Caller>& caller,
                                     const rollrig::v1::RunRequest& req) {
   if (!caller.ok()) return caller.status();
   if (absl::Status s = CheckFieldSize("reason", req.reason(), kMaxForceReasonBytes); !s.ok()) {
     return s;
   }
-  return RunActor{.identity = caller->identity,
-                  .admin = caller->may(Role::kAdmin),
-                  .force = req.force(),
-                  .reason = req.reason()};
+  RunActor by = AsRunActor(*caller);
+  by.force = req.force();
+  by.reason = req.reason();
+  return by;
 }
 
 // Runs `command` for the actor, or finishes the call with why not. Run commands need no
@@ -87,6 +87,10 @@ grpc::ServerUnaryReactor* CommandRun(
 }
 
 }  // namespace
+
+RunActor AsRunActor(const Caller& caller) {
+  return RunActor{.identity = caller.identity, .admin = caller.may(Role::kAdmin)};
+}
 
 grpc::ServerUnaryReactor* RigServiceImpl::ListPresets(grpc::CallbackServerContext* ctx,
                                                       const rollrig::v1::ListPresetsRequest*,
@@ -147,8 +151,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::StartRun(grpc::CallbackServerContext* 
     return reactor;
   }
   // The run manager checks the lease last, after the profile and the device.
-  runs_->StartRun(*req, RunActor{.identity = caller->identity, .admin = caller->may(Role::kAdmin)},
-                  LeaseToken(ctx), FinishWith(ctx, reactor, resp));
+  runs_->StartRun(*req, AsRunActor(*caller), LeaseToken(ctx), FinishWith(ctx, reactor, resp));
   return reactor;
 }
 
