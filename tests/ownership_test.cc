@@ -154,7 +154,7 @@ class OwnershipTest : public ::testing::Test {
 };
 
 TEST_F(OwnershipTest, TheOwnerPausesResumesAndStopsFromAnotherSessionWithoutLeaseOrForce) {
-  absl::StatusOr<RunInfo> started = Start(3);
+  absl::StatusOr<RunInfo> started = Start(20);  // long enough not to end by itself
   ASSERT_TRUE(started.ok()) << started.status();
   EXPECT_EQ(started->started_by(), kOwner);
   ASSERT_TRUE(EventWith(rollrig::v1::RIG_EVENT_RUN_STATE, "started by test@localhost"));
@@ -185,7 +185,7 @@ TEST_F(OwnershipTest, TheOwnerPausesResumesAndStopsFromAnotherSessionWithoutLeas
 }
 
 TEST_F(OwnershipTest, AnotherIdentityIsRefusedNamingTheOwnerAndTakesNothing) {
-  absl::StatusOr<RunInfo> started = Start(3);
+  absl::StatusOr<RunInfo> started = Start(20);  // long enough not to end by itself
   ASSERT_TRUE(started.ok()) << started.status();
   const rollrig::v1::LeaseInfo before = Lease();
   Client carol(rig_->app().address(), "carol@lab");
@@ -218,7 +218,7 @@ TEST_F(OwnershipTest, AnotherIdentityIsRefusedNamingTheOwnerAndTakesNothing) {
 }
 
 TEST_F(OwnershipTest, ADeviceStopDuringARunIsTheRunsStopByTheRunsRule) {
-  absl::StatusOr<RunInfo> started = Start(3);
+  absl::StatusOr<RunInfo> started = Start(20);  // long enough not to end by itself
   ASSERT_TRUE(started.ok()) << started.status();
   Client carol(rig_->app().address(), "carol@lab");
   rollrig::v1::StopResponse resp;
@@ -236,7 +236,7 @@ TEST_F(OwnershipTest, ADeviceStopDuringARunIsTheRunsStopByTheRunsRule) {
 }
 
 TEST_F(OwnershipTest, AnAdminForcingWithAReasonIsRecordedWithWhoAndWhy) {
-  absl::StatusOr<RunInfo> started = Start(3);
+  absl::StatusOr<RunInfo> started = Start(20);  // long enough not to end by itself
   ASSERT_TRUE(started.ok()) << started.status();
   Client carol(rig_->app().address(), "carol@lab");
   grpc::Status s = carol.Pause(started->id(), /*force=*/true, "fixture check");
