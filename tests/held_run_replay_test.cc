@@ -29,6 +29,7 @@ namespace rollrig {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
+using host::RunActor;
 using host::RunManager;
 using rollrig::v1::CycleStats;
 using rollrig::v1::RunInfo;
@@ -122,8 +123,9 @@ class HeldRunReplayTest : public ::testing::Test {
     req.mutable_spec()->mutable_profile()->set_text(kProfile);
     req.mutable_spec()->set_cycles(cycles);
     req.mutable_spec()->set_on_disconnect(policy);
-    absl::StatusOr<RunInfo> started =
-        Call([&](RunManager::RunCallback done) { runs_->StartRun(req, std::move(done)); });
+    absl::StatusOr<RunInfo> started = Call([&](RunManager::RunCallback done) {
+      runs_->StartRun(req, RunActor{}, std::nullopt, std::move(done));
+    });
     EXPECT_TRUE(started.ok()) << started.status();
     return started.ok() ? started->id() : "";
   }
@@ -244,7 +246,9 @@ TEST_F(HeldRunReplayTest, HeldThenResumedRunReplaysToTheLiveVerdictAndCycles) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ASSERT_TRUE(Eventually(
       [&] {
-        return Call([&](RunManager::RunCallback done) { runs_->ResumeRun(id, std::move(done)); })
+        return Call([&](RunManager::RunCallback done) {
+                 runs_->ResumeRun(id, RunActor{}, std::move(done));
+               })
             .ok();
       },
       20));
@@ -265,7 +269,7 @@ TEST_F(HeldRunReplayTest, RunStoppedWhileHeldReplaysToTheLiveVerdict) {
   WaitInSegment(id, 2, "hold");
   Unplug(id, std::chrono::milliseconds(300));
   ASSERT_TRUE(Call([&](RunManager::RunCallback done) {
-                runs_->StopRun(id, "qa@bench", std::move(done));
+                runs_->StopRun(id, RunActor{.identity = "qa@bench"}, std::move(done));
               }).ok());
   const RunInfo live = WaitEnded(id);
   Replug();

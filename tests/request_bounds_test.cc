@@ -305,6 +305,7 @@ TEST_F(RequestBoundsTest, AnEStoppedRunsVerdictNamesTheReasonAndWhoAsked) {
   rollrig::v1::EStopResponse resp;
   {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("rollrig-user", "carol@bench");  // the identity; `who` adds the program
     ASSERT_TRUE(stub()->EStop(&ctx, req, &resp).ok());
   }
   rollrig::v1::RunInfo ended;

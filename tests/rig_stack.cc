@@ -59,6 +59,7 @@ RigStack::~RigStack() {
 std::unique_ptr<grpc::ClientContext> RigStack::Context(int deadline_s) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->AddMetadata("rollrig-lease", lease_token_);
+  ctx->AddMetadata("rollrig-user", "test@localhost");  // the identity that holds the lease
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
   return ctx;
 }
@@ -69,6 +70,24 @@ grpc::Status RigStack::Jog(std::optional<double> rpm, std::optional<double> head
   if (head) req.set_head_deg(*head);
   rollrig::v1::JogResponse resp;
   return stub_->Jog(Context().get(), req, &resp);
+}
+
+absl::StatusOr<rollrig::v1::RunInfo> RigStack::StartRun(const rollrig::v1::StartRunRequest& req) {
+  rollrig::v1::RunInfo run;
+  grpc::Status s = stub_->StartRun(Context(30).get(), req, &run);
+  if (!s.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  }
+  return run;
+}
+
+rollrig::v1::RunInfo RigStack::GetRun(const std::string& id) {
+  rollrig::v1::RunRequest req;
+  req.set_id(id);
+  rollrig::v1::RunInfo run;
+  grpc::ClientContext ctx;
+  EXPECT_TRUE(stub_->GetRun(&ctx, req, &run).ok());
+  return run;
 }
 
 grpc::Status RigStack::EStop() {

@@ -32,6 +32,10 @@ class RigStack {
   // A context carrying this stack's lease token.
   std::unique_ptr<grpc::ClientContext> Context(int deadline_s = 10);
   grpc::Status Jog(std::optional<double> rpm, std::optional<double> head = std::nullopt);
+  // Starts a run with this stack's lease (as its identity); the gRPC error as a Status.
+  absl::StatusOr<rollrig::v1::RunInfo> StartRun(const rollrig::v1::StartRunRequest& req);
+  // The run `id` ("" = the active, else the newest), expected to be there.
+  rollrig::v1::RunInfo GetRun(const std::string& id);
   grpc::Status EStop();
   grpc::Status Clear();
   rollrig::v1::RigStatus Status();

@@ -21,7 +21,6 @@ namespace {
 using rollrig::v1::RunInfo;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-using testing::kShortProfile;
 using testing::RigStack;
 
 // Faster than real time, but with margin: a starved process on a loaded machine must
@@ -37,27 +36,13 @@ class RunsTest : public ::testing::Test {
   virtual double Speedup() const { return kSpeedup; }
 
   absl::StatusOr<RunInfo> Start(uint32_t cycles, double duration_s = 0) {
-    rollrig::v1::StartRunRequest req;
-    req.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
-    req.mutable_spec()->mutable_profile()->set_text(kShortProfile);
-    req.mutable_spec()->set_cycles(cycles);
+    rollrig::v1::StartRunRequest req = testing::ShortRunRequest(cycles);
     req.mutable_spec()->set_duration_s(duration_s);
     req.mutable_spec()->set_dut_serial("DUT-7");
-    RunInfo run;
-    grpc::Status s = rig_->stub()->StartRun(rig_->Context(30).get(), req, &run);
-    if (!s.ok())
-      return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
-    return run;
+    return rig_->StartRun(req);
   }
 
-  RunInfo Get(const std::string& id) {
-    rollrig::v1::RunRequest req;
-    req.set_id(id);
-    RunInfo run;
-    grpc::ClientContext ctx;
-    EXPECT_TRUE(rig_->stub()->GetRun(&ctx, req, &run).ok());
-    return run;
-  }
+  RunInfo Get(const std::string& id) { return rig_->GetRun(id); }
 
   static bool Active(const RunInfo& r) {
     return r.state() == rollrig::v1::RUN_STATE_RUNNING ||
@@ -299,6 +284,7 @@ TEST_F(RunsTest, LeaseRulesObserversCannotMoveAnyoneCanEStop) {
   }
   {
     grpc::ClientContext ctx;
+    ctx.AddMetadata("rollrig-user", "observer@desk");
     rollrig::v1::EStopRequest req;
     req.set_who("observer");
     rollrig::v1::EStopResponse resp;
@@ -330,7 +316,8 @@ TEST_F(RunsTest, LeaseRulesObserversCannotMoveAnyoneCanEStop) {
   while (reader->Read(&e)) {
     takeover |= e.kind() == rollrig::v1::RIG_EVENT_LEASE &&
                 e.message().find("taken by force") != std::string::npos;
-    estop |= e.kind() == rollrig::v1::RIG_EVENT_ESTOP_REQUESTED && e.who() == "observer";
+    estop |=
+        e.kind() == rollrig::v1::RIG_EVENT_ESTOP_REQUESTED && e.who() == "observer@desk (observer)";
     if (takeover && estop) break;
   }
   ectx.TryCancel();

@@ -1,6 +1,10 @@
 // The short profile the run tests drive the simulated rig with: three segments, 4 s a
-// cycle, a stall limit that aborts and two that fail. Plain data.
+// cycle, a stall limit that aborts and two that fail. Plain data, and a run request of it.
 #pragma once
+
+#include <cstdint>
+
+#include "rollrig/v1/rig_service.pb.h"
 
 namespace rollrig::testing {
 
@@ -54,5 +58,14 @@ inline constexpr char kShortProfile[] = R"pb(
     action: LIMIT_ACTION_FAIL
   }
 )pb";
+
+// A run of the short profile, `cycles` long.
+inline rollrig::v1::StartRunRequest ShortRunRequest(uint32_t cycles) {
+  rollrig::v1::StartRunRequest req;
+  req.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
+  req.mutable_spec()->mutable_profile()->set_text(kShortProfile);
+  req.mutable_spec()->set_cycles(cycles);
+  return req;
+}
 
 }  // namespace rollrig::testing

@@ -104,6 +104,7 @@ absl::Status WriteStartMetadata(recording::McapWriter& mcap, const RecordingStar
       {kStartedUnixNsKey, absl::StrCat(run.started_unix_ns())},
   };
   if (!run.resumed_from().empty()) run_meta[kResumedFromKey] = run.resumed_from();
+  if (!run.started_by().empty()) run_meta[kStartedByKey] = run.started_by();
   if (start.part > 1) run_meta[kRunPartKey] = absl::StrCat(start.part);
   if (absl::Status s = mcap.WriteMetadata(kRunMetadata, run_meta); !s.ok()) return s;
 

@@ -45,6 +45,9 @@ inline constexpr char kProfileNameKey[] = "profile_name";
 inline constexpr char kProfileHashKey[] = "profile_hash";
 inline constexpr char kStartedUnixNsKey[] = "started_unix_ns";  // run time 0 (decimal)
 inline constexpr char kResumedFromKey[] = "resumed_from";
+// The identity that started the run, its owner (absent in recordings made before owners).
+// Who stopped it is in rollrig.verdict's reason ("stopped by ...") and its /events.
+inline constexpr char kStartedByKey[] = "started_by";
 // A resumed run's stretch after its (part - 1)th interruption, "2" on (absent: 1).
 inline constexpr char kRunPartKey[] = "part";
 

@@ -12,6 +12,7 @@
 #include "host/rigctl/duration.h"
 #include "host/rigctl/interrupt.h"
 #include "host/rigctl/options.h"
+#include "host/rigctl/run_owner.h"
 #include "host/rigctl/telemetry_text.h"
 #include "rig/base/bounded_text.h"
 
@@ -38,7 +39,8 @@ void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1
       << (st.interlock_names().empty() ? "none" : absl::StrJoin(st.interlock_names(), ", "))
       << "\n";
   out << "control:     "
-      << (lease.held() ? absl::StrCat(lease.holder(), " (", lease.client(), ")") : "nobody")
+      << (lease.held() ? absl::StrCat(lease.holder(), " (", lease.client(), ")")
+                       : "nobody (the lease is free)")
       << "\n";
   if (run) {
     const auto& p = run->progress();
@@ -46,6 +48,7 @@ void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1
                            rollrig::v1::RunStateDisplayName(run->state()), p.cycle(),
                            p.cycles_total() ? absl::StrCat("/", p.cycles_total()) : "",
                            rollrig::v1::SegmentDisplayText(p.segment(), p.segment_label()));
+    if (!run->started_by().empty()) out << "owner:       " << OwnerText(*run) << "\n";
   }
   const auto& l = st.last();
   out << absl::StrFormat("roller:      %8.2f rpm   (command %.2f, target %.2f)\n", l.roller_rpm(),
@@ -120,14 +123,15 @@ int JogCommand(Session& s, const Args& args) {
   if (!rpm && !head && !preload) {
     return s.Usage("jog needs at least one of --roller-rpm, --head-deg, --preload-n");
   }
-  if (!s.Connect() || !s.AcquireControl()) return s.failure();
+  if (!s.Connect()) return s.failure();
   rollrig::v1::JogRequest req;
   if (rpm) req.set_roller_rpm(*rpm);
   if (head) req.set_head_deg(*head);
   if (preload) req.set_preload_n(*preload);
   if (rate) req.set_head_max_rate_dps(*rate);
   rollrig::v1::JogResponse resp;
-  grpc::Status rpc = s.stub().Jog(s.Context().get(), req, &resp);
+  grpc::Status rpc =
+      s.Control([&](grpc::ClientContext* ctx) { return s.stub().Jog(ctx, req, &resp); });
   if (!rpc.ok()) return s.Failed("jog", rpc);
   std::vector<std::string> parts;
   if (rpm) parts.push_back(absl::StrFormat("roller %g rpm", *rpm));
@@ -215,22 +219,25 @@ int WatchCommand(Session& s, const Args& args) {
 
 int StopCommand(Session& s, const Args& args) {
   Options o;
-  if (auto e = ParseOptions(args, 0, {}, {}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect() || !s.AcquireControl()) return s.failure();
+  if (auto e = ParseOptions(args, 0, {"--reason"}, {}, 0, &o)) return s.Usage(*e);
+  if (!s.Connect()) return s.failure();
   rollrig::v1::RunInfo run;
   if (s.stub().GetRun(s.Context().get(), rollrig::v1::RunRequest(), &run).ok() &&
       (run.state() == rollrig::v1::RUN_STATE_RUNNING ||
        run.state() == rollrig::v1::RUN_STATE_PAUSED ||
        run.state() == rollrig::v1::RUN_STATE_HELD)) {
-    rollrig::v1::RunRequest req;
-    req.set_id(run.id());
+    // A run is its owner's to stop (an admin's with --force and a reason): no lease.
+    rollrig::v1::RunRequest req = RunCommandRequest(s, o, run.id());
     grpc::Status rpc = s.stub().StopRun(s.Context().get(), req, &run);
     if (!rpc.ok()) return s.Failed("stop", rpc);
     s.out() << "stop: run " << run.id() << " ramping down\n";
     return kExitOk;
   }
+  if (o.has("--reason")) return s.Usage("stop --reason is for stopping another's run");
   rollrig::v1::StopResponse resp;
-  grpc::Status rpc = s.stub().Stop(s.Context().get(), rollrig::v1::StopRequest(), &resp);
+  grpc::Status rpc = s.Control([&](grpc::ClientContext* ctx) {
+    return s.stub().Stop(ctx, rollrig::v1::StopRequest(), &resp);
+  });
   if (!rpc.ok()) return s.Failed("stop", rpc);
   s.out() << "stop: ramping the roller down, then bridge off\n";
   return kExitOk;
@@ -255,11 +262,12 @@ int EStopCommand(Session& s, const Args& args) {
 int ClearCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0, {}, {}, 0, &o)) return s.Usage(*e);
-  if (!s.Connect() || !s.AcquireControl()) return s.failure();
+  if (!s.Connect()) return s.failure();
   rollrig::v1::ClearFaultRequest req;
   req.set_who(absl::StrCat(UserAtHost(), " (rigctl)"));
   rollrig::v1::ClearFaultResponse resp;
-  grpc::Status rpc = s.stub().ClearFault(s.Context().get(), req, &resp);
+  grpc::Status rpc =
+      s.Control([&](grpc::ClientContext* ctx) { return s.stub().ClearFault(ctx, req, &resp); });
   if (!rpc.ok()) return s.Failed("clear", rpc);
   s.out() << "cleared: device " << rollrig::v1::StateDisplayName(resp.status().state())
           << "; nothing moves until a new command\n";

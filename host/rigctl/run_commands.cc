@@ -17,6 +17,7 @@
 #include "host/rigctl/duration.h"
 #include "host/rigctl/interrupt.h"
 #include "host/rigctl/options.h"
+#include "host/rigctl/run_owner.h"
 #include "host/run_model/verdict_line.h"
 
 namespace rollrig::host::rigctl {
@@ -350,10 +351,11 @@ int RunCommand(Session& s, const Args& args) {
     spec.set_operator_(o.value("--operator", UserAtHost()));
     spec.set_notes(o.value("--notes"));
   }
-  if (!s.Connect() || !s.AcquireControl()) return s.failure();
-  s.KeepControl();
+  if (!s.Connect()) return s.failure();
   rollrig::v1::RunInfo run;
-  grpc::Status rpc = s.stub().StartRun(s.Context(60).get(), req, &run);
+  grpc::Status rpc =
+      s.Control([&](grpc::ClientContext* ctx) { return s.stub().StartRun(ctx, req, &run); }, 60);
+  s.KeepControl();
   if (!rpc.ok()) {
     if (rpc.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
       s.err() << rpc.error_message() << "\nrigctl: run refused: the profile is not valid\n";
@@ -400,12 +402,14 @@ int AttachCommand(Session& s, const Args& args) {
 
 namespace {
 
+// A run is its owner's to pause and resume (an admin's with --force and a reason): no
+// lease is needed.
 int PauseOrResume(Session& s, const Args& args, bool pause) {
   Options o;
-  if (auto e = ParseOptions(args, 0, {}, {}, 1, &o)) return s.Usage(*e);
-  if (!s.Connect() || !s.AcquireControl()) return s.failure();
-  rollrig::v1::RunRequest req;
-  if (!o.positional.empty()) req.set_id(o.positional[0]);
+  if (auto e = ParseOptions(args, 0, {"--reason"}, {}, 1, &o)) return s.Usage(*e);
+  if (!s.Connect()) return s.failure();
+  const rollrig::v1::RunRequest req =
+      RunCommandRequest(s, o, o.positional.empty() ? "" : o.positional[0]);
   rollrig::v1::RunInfo run;
   grpc::Status rpc = pause ? s.stub().PauseRun(s.Context().get(), req, &run)
                            : s.stub().ResumeRun(s.Context().get(), req, &run);
@@ -453,6 +457,7 @@ int RunsCommand(Session& s, const Args& args) {
             << (sp.cycles() ? absl::StrCat(sp.cycles(), " cycle(s)")
                             : absl::StrCat(Clock(sp.duration_s()), " (whole cycles)"))
             << absl::StrFormat(", %.1f s per cycle", run.cycle_s()) << "\n"
+            << "owner:      " << OwnerText(run) << "\n"
             << "dut:        " << sp.dut_serial() << "   operator: " << sp.operator_()
             << "   notes: " << sp.notes() << "\n"
             << "device:     " << run.device_serial() << " firmware " << run.firmware_version()
@@ -492,19 +497,20 @@ int RunsCommand(Session& s, const Args& args) {
     s.out() << Json(resp);
     return kExitOk;
   }
-  s.out() << absl::StrFormat("%-40s %-11s %-9s %-14s %9s %10s  %-24s %s\n", "id", "state",
+  s.out() << absl::StrFormat("%-40s %-11s %-9s %-14s %9s %10s  %-24s %-14s %s\n", "id", "state",
                              "verdict", "profile", "cycles", "elapsed", "disconnects",
-                             "interruptions");
+                             "interruptions", "owner");
   for (const auto& r : resp.runs()) {
     const auto& p = r.progress();
     s.out() << absl::StrFormat(
-        "%-40s %-11s %-9s %-14s %9s %10s  %-24s %s\n", r.id(),
+        "%-40s %-11s %-9s %-14s %9s %10s  %-24s %-14s %s\n", r.id(),
         rollrig::v1::RunStateDisplayName(r.state()),
         rollrig::v1::VerdictDisplayName(r.verdict().verdict()), r.profile_name(),
         absl::StrCat(p.cycles_completed(), "/",
                      p.cycles_total() ? absl::StrCat(p.cycles_total()) : "-"),
         Clock(p.elapsed_s()), p.disconnects() ? DisconnectsText(p) : "-",
-        r.interruptions_size() ? InterruptionsText(r) : "-");
+        r.interruptions_size() ? InterruptionsText(r) : "-",
+        r.started_by().empty() ? "-" : r.started_by());
   }
   return kExitOk;
 }

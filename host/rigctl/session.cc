@@ -39,27 +39,42 @@ bool Session::Connect() {
   return true;
 }
 
-bool Session::AcquireControl() {
+grpc::Status Session::TakeLease(bool force) {
   rollrig::v1::AcquireLeaseRequest req;
   req.set_holder(UserAtHost());
   // The pid tells two rigctl processes of one user apart: each must hold control itself.
   req.set_client(absl::StrCat("rigctl, pid ", getpid()));
-  req.set_force(force_);
+  req.set_force(force);
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   rollrig::v1::LeaseInfo lease;
   grpc::Status s = stub_->AcquireLease(&ctx, req, &lease);
-  if (!s.ok()) {
-    if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
-      err_ << "rigctl: cannot take control: " << s.error_message() << " (--force takes it)\n";
-      failure_ = kExitRefused;
-    } else {
-      failure_ = Failed("take control", s);
-    }
-    return false;
+  if (s.ok()) token_ = lease.token();
+  return s;
+}
+
+namespace {
+
+bool RefusedForLease(const grpc::ClientContext& ctx) {
+  const auto& trailers = ctx.GetServerTrailingMetadata();
+  auto it = trailers.find("rollrig-refusal");
+  return it != trailers.end() && it->second == "lease";
+}
+
+}  // namespace
+
+grpc::Status Session::Control(const std::function<grpc::Status(grpc::ClientContext*)>& call,
+                              int deadline_s) {
+  // Held by another: no lease yet; the command itself then says who holds it.
+  if (token_.empty()) (void)TakeLease(/*force=*/false);
+  auto ctx = Context(deadline_s);
+  grpc::Status s = call(ctx.get());
+  if (s.ok() || !force_ || !RefusedForLease(*ctx)) return s;
+  if (grpc::Status taken = TakeLease(/*force=*/true); !taken.ok()) {
+    return taken;
   }
-  token_ = lease.token();
-  return true;
+  auto again = Context(deadline_s);
+  return call(again.get());
 }
 
 void Session::KeepControl() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -48,16 +49,24 @@ class Session {
   int failure() const { return failure_; }
   rollrig::v1::RigService::Stub& stub() { return *stub_; }
 
-  // Takes the control lease (with --force from its holder), or says who holds it.
-  bool AcquireControl();
+  // --force: take the lease from its holder (admin only), act on another's run.
+  bool force() const { return force_; }
+
+  // Sends a command that needs the control lease. A free lease is taken first; rigd checks
+  // the command, the device and ownership before the lease, so a command refused for any
+  // of those takes nothing from anyone. Refused for the lease alone (rigd says so in the
+  // trailing metadata, not in words) and with --force, the lease is taken by force (rigd
+  // allows it to admins only) and the command sent once more.
+  grpc::Status Control(const std::function<grpc::Status(grpc::ClientContext*)>& call,
+                       int deadline_s = 10);
   // Keeps the lease alive from a background thread until Release.
   void KeepControl();
   void ReleaseControl();
-  // A context with a deadline, carrying the lease token when held.
+  // A context with a deadline, carrying who we are and the lease token when held.
   std::unique_ptr<grpc::ClientContext> Context(int deadline_s = 10);
 
   // Prints "rigctl: WHAT refused: MESSAGE" (or a connection problem) and returns the exit
-  // status for it.
+  // status for it (kExitUsage when the last Control was refused for the lease).
   int Failed(const std::string& what, const grpc::Status& status);
   int Usage(const std::string& message);
 
@@ -65,6 +74,8 @@ class Session {
   client::ClientFlags flags_;
   client::ClientSettings settings_;
   int failure_ = kExitOk;
+  // Takes the control lease, by force if `force`.
+  grpc::Status TakeLease(bool force);
   bool force_;
   std::ostream& out_;
   std::ostream& err_;

@@ -60,9 +60,10 @@ void InterruptedRunResumer::Run() {
   std::promise<absl::StatusOr<rollrig::v1::RunInfo>> started;
   rollrig::v1::StartRunRequest request;
   request.set_resume_id(id);
-  runs_->StartRun(request, [&started](absl::StatusOr<rollrig::v1::RunInfo> r) {
-    started.set_value(std::move(r));
-  });
+  // rigd's own resume: no lease, and the run keeps its owner.
+  runs_->StartRun(
+      request, RunActor{}, std::nullopt,
+      [&started](absl::StatusOr<rollrig::v1::RunInfo> r) { started.set_value(std::move(r)); });
   const absl::StatusOr<rollrig::v1::RunInfo> result = started.get_future().get();
   if (!result.ok()) {
     Report(id, rollrig::v1::RUN_STATE_INTERRUPTED,

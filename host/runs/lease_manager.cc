@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "host/device/host_time.h"
@@ -16,6 +17,15 @@ std::string NewToken() {
   return absl::StrFormat("%016x%016x", word(), word());
 }
 
+// How many takeovers are remembered to tell their old holders.
+constexpr size_t kTakeoversKept = 16;
+
+absl::Status LeaseRefusal(std::string message) {
+  absl::Status s = absl::FailedPreconditionError(std::move(message));
+  s.SetPayload(kLeaseRefusalPayload, absl::Cord("lease"));
+  return s;
+}
+
 void PublishLeaseEvent(EventHub* events, const std::string& message, const std::string& who) {
   rollrig::v1::RigEvent e;
   e.set_kind(rollrig::v1::RIG_EVENT_LEASE);
@@ -25,6 +35,10 @@ void PublishLeaseEvent(EventHub* events, const std::string& message, const std::
 }
 
 }  // namespace
+
+bool IsLeaseRefusal(const absl::Status& status) {
+  return status.GetPayload(kLeaseRefusalPayload).has_value();
+}
 
 LeaseManager::LeaseManager(EventHub* events, Clock* clock, absl::Duration default_ttl)
     : events_(events), clock_(clock), default_ttl_(default_ttl) {}
@@ -43,9 +57,20 @@ std::string LeaseManager::DescribeHolderLocked() const {
   return client_.empty() ? holder_ : absl::StrCat(holder_, " (", client_, ")");
 }
 
+std::string LeaseManager::TakenFromLocked(const std::string& token) const {
+  if (token.empty()) return "";
+  for (const Takeover& t : takeovers_) {
+    if (t.token != token) continue;
+    return absl::StrCat("control was taken from you by force by ", t.by, " at ",
+                        absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixNanos(t.at_unix_ns),
+                                         absl::UTCTimeZone()));
+  }
+  return "";
+}
+
 absl::StatusOr<rollrig::v1::LeaseInfo> LeaseManager::Acquire(const std::string& holder,
                                                              const std::string& client, bool force,
-                                                             absl::Duration ttl) {
+                                                             absl::Duration ttl, bool may_force) {
   if (holder.empty()) return absl::InvalidArgumentError("a lease needs a holder (user@host)");
   if (ttl < absl::ZeroDuration() || ttl > absl::Hours(24)) {
     return absl::InvalidArgumentError("lease ttl must be between 0 (default) and 24 h");
@@ -56,15 +81,22 @@ absl::StatusOr<rollrig::v1::LeaseInfo> LeaseManager::Acquire(const std::string& 
   const bool same_holder = held_ && holder_ == holder && client_ == client;
   if (held_ && !same_holder) {
     if (!force) {
-      return absl::FailedPreconditionError(
+      return LeaseRefusal(
           absl::StrCat("control is held by ", DescribeHolderLocked(), " for another ",
                        absl::FormatDuration(absl::Nanoseconds(expires_ns_ - now)),
-                       " unless renewed; take it with force"));
+                       " unless renewed; an admin may take it by force (rigctl --force COMMAND)"));
     }
-    PublishLeaseEvent(events_,
-                      absl::StrCat("control taken by force from ", DescribeHolderLocked(), " by ",
-                                   holder, client.empty() ? "" : " (" + client + ")"),
-                      holder);
+    if (!may_force) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("taking control by force needs the admin role; control is held by ",
+                       DescribeHolderLocked()));
+    }
+    const std::string by = client.empty() ? holder : absl::StrCat(holder, " (", client, ")");
+    takeovers_.push_back({token_, by, HostTimeAt(now)});
+    if (takeovers_.size() > kTakeoversKept) takeovers_.pop_front();
+    PublishLeaseEvent(
+        events_, absl::StrCat("control taken by force from ", DescribeHolderLocked(), " by ", by),
+        holder);
   } else if (!same_holder) {
     PublishLeaseEvent(
         events_,
@@ -87,13 +119,16 @@ absl::Status LeaseManager::Check(const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = clock_->NowNanos();
   ExpireLocked(now);
+  if (const std::string taken = TakenFromLocked(token); !taken.empty()) {
+    return LeaseRefusal(absl::StrCat(
+        taken, held_ ? absl::StrCat("; control is held by ", DescribeHolderLocked()) : ""));
+  }
   if (!held_) {
-    return absl::FailedPreconditionError(
-        "no control lease held: acquire control first (rigctl does it by itself)");
+    return LeaseRefusal("no control lease held: acquire control first (rigctl does it by itself)");
   }
   if (token.empty() || token != token_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("control is held by ", DescribeHolderLocked()));
+    return LeaseRefusal(absl::StrCat("control is held by ", DescribeHolderLocked(),
+                                     "; an admin may take it by force (rigctl --force COMMAND)"));
   }
   expires_ns_ = now + absl::ToInt64Nanoseconds(ttl_);
   return absl::OkStatus();
@@ -110,7 +145,9 @@ absl::Status LeaseManager::Release(const std::string& token) {
   std::lock_guard<std::mutex> lock(mu_);
   ExpireLocked(clock_->NowNanos());
   if (!held_ || token != token_) {
-    return absl::FailedPreconditionError("that lease is not held (expired, released or taken)");
+    const std::string taken = TakenFromLocked(token);
+    return absl::FailedPreconditionError(
+        taken.empty() ? "that lease is not held (expired, released or taken)" : taken);
   }
   const std::string who = DescribeHolderLocked();
   held_ = false;

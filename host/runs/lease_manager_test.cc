@@ -58,12 +58,46 @@ TEST_F(LeaseManagerTest, UseRenewsAndSilenceExpires) {
 TEST_F(LeaseManagerTest, ForcedTakeoverIsRecorded) {
   auto alice = lease_.Acquire("alice@bench", "rig-dash", false, absl::ZeroDuration());
   ASSERT_TRUE(alice.ok());
-  auto bob = lease_.Acquire("bob@desk", "rigctl", true, absl::ZeroDuration());
+  auto bob = lease_.Acquire("bob@desk", "rigctl", true, absl::ZeroDuration(), /*may_force=*/true);
   ASSERT_TRUE(bob.ok());
   EXPECT_FALSE(lease_.Check(alice->token()).ok());
   EXPECT_TRUE(lease_.Check(bob->token()).ok());
   EXPECT_THAT(Messages(), ::testing::Contains(
                               HasSubstr("taken by force from alice@bench (rig-dash) by bob@desk")));
+}
+
+TEST_F(LeaseManagerTest, OnlyAnAdminMayTakeItByForceAndARefusalTakesNothing) {
+  auto alice = lease_.Acquire("alice@bench", "rig-dash", false, absl::ZeroDuration());
+  ASSERT_TRUE(alice.ok());
+  Messages();
+  auto bob = lease_.Acquire("bob@desk", "rigctl", true, absl::ZeroDuration(), /*may_force=*/false);
+  EXPECT_EQ(bob.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(bob.status().message()), HasSubstr("admin role"));
+  EXPECT_FALSE(IsLeaseRefusal(bob.status())) << "not a want of the lease: force cannot help";
+  EXPECT_TRUE(lease_.Check(alice->token()).ok()) << "the refused takeover took the lease";
+  EXPECT_EQ(lease_.Get().holder(), "alice@bench");
+  EXPECT_TRUE(Messages().empty());
+  // A free lease is simply acquired, force or not.
+  ASSERT_TRUE(lease_.Release(alice->token()).ok());
+  EXPECT_TRUE(lease_.Acquire("bob@desk", "rigctl", true, absl::ZeroDuration()).ok());
+}
+
+TEST_F(LeaseManagerTest, TheHolderItWasTakenFromIsToldByWhomAndWhen) {
+  auto alice = lease_.Acquire("alice@bench", "rig-dash", false, absl::ZeroDuration());
+  ASSERT_TRUE(alice.ok());
+  clock_.Advance(absl::ToInt64Nanoseconds(absl::Seconds(2)));
+  ASSERT_TRUE(lease_.Acquire("carol@lab", "rigctl", true, absl::ZeroDuration(), true).ok());
+  const absl::Status refused = lease_.Check(alice->token());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(IsLeaseRefusal(refused));
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr("control was taken from you by force by carol@lab (rigctl) at "));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr(" UTC"));
+  EXPECT_THAT(std::string(lease_.Release(alice->token()).message()), HasSubstr("carol@lab"));
+  // Someone who never held it hears only who holds it now.
+  const absl::Status other = lease_.Check("never-issued");
+  EXPECT_TRUE(IsLeaseRefusal(other));
+  EXPECT_THAT(std::string(other.message()), ::testing::Not(HasSubstr("taken from you")));
 }
 
 TEST_F(LeaseManagerTest, ReleaseFreesItAndOnlyTheHolderCanRelease) {

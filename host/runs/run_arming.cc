@@ -47,12 +47,20 @@ std::unique_ptr<run_model::RunModel> NewRunModel(const ActiveRun& run, const Run
 
 }  // namespace
 
-void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallback done) {
+void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, const RunActor& by,
+                         const std::optional<std::string>& lease_token, RunCallback done) {
   const DeviceSnapshot snap = device_->Snapshot();
-  absl::StatusOr<std::unique_ptr<ActiveRun>> run = PrepareRun(request, snap);
+  absl::StatusOr<std::unique_ptr<ActiveRun>> run = PrepareRun(request, by, snap);
   if (!run.ok()) {
     done(run.status());
     return;
+  }
+  // The lease last: a start refused for anything else leaves it as it was.
+  if (lease_token) {
+    if (absl::Status s = lease_->Check(*lease_token); !s.ok()) {
+      done(s);
+      return;
+    }
   }
   if (absl::Status s = StartRecording(**run, snap); !s.ok()) {
     done(s);
@@ -61,7 +69,10 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
   active_ = *std::move(run);
   const bool resuming = !request.resume_id().empty();
   SaveLocked();
-  Publish(absl::StrCat("run ", active_->info.id(), " arming: ", active_->profile->name));
+  Publish(absl::StrCat("run ", active_->info.id(), " arming: ", active_->profile->name, ", ",
+                       resuming ? "resumed" : "started", " by ",
+                       by.identity.empty() ? "rigd" : by.identity,
+                       resuming ? absl::StrCat(", owner ", active_->info.started_by()) : ""));
   if (resuming) AnnounceInterruption();
   if (absl::Status s = Arm(*active_); !s.ok()) {
     if (resuming) {
@@ -80,7 +91,7 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, RunCallbac
 
 // The run a request asks for, checked and described, its model made; nothing sent yet.
 absl::StatusOr<std::unique_ptr<ActiveRun>> RunManager::PrepareRun(
-    const rollrig::v1::StartRunRequest& request, const DeviceSnapshot& snap) {
+    const rollrig::v1::StartRunRequest& request, const RunActor& by, const DeviceSnapshot& snap) {
   if (absl::Status s = CheckCanStart(snap); !s.ok()) return s;
   rollrig::v1::RunSpec spec = request.spec();
   auto run = std::make_unique<ActiveRun>();
@@ -104,6 +115,8 @@ absl::StatusOr<std::unique_ptr<ActiveRun>> RunManager::PrepareRun(
     ContinueRecord(*resumption, HostNow(), &run->info);
     run->cycles_saved = resumption->so_far.cycles.size();  // in the cycle table already
   }
+  // A run belongs to whoever started it; a resumed one stays its owner's.
+  if (run->info.started_by().empty()) run->info.set_started_by(by.identity);
   run->model = NewRunModel(*run, resumption ? &resumption->so_far : nullptr);
   run->buffer.reserve(8192);
   return run;
@@ -111,9 +124,12 @@ absl::StatusOr<std::unique_ptr<ActiveRun>> RunManager::PrepareRun(
 
 absl::Status RunManager::CheckCanStart(const DeviceSnapshot& snap) const {
   if (active_ && rollrig::v1::RunIsActive(active_->info.state())) {
+    const std::string& owner = active_->info.started_by();
     return absl::FailedPreconditionError(absl::StrCat(
         "run ", active_->info.id(), " is ", rollrig::v1::RunStateDisplayName(active_->info.state()),
-        "; stop it first (rigctl stop) or wait for it to end"));
+        owner.empty() ? "" : absl::StrCat(" (", owner, "'s)"),
+        "; wait for it to end, or stop it first (rigctl stop: its owner, or an admin with "
+        "rigctl --force stop --reason TEXT)"));
   }
   if (snap.connection != rollrig::v1::CONNECTION_STATE_CONNECTED || !snap.info) {
     return absl::UnavailableError(absl::StrCat("no device connected (", snap.transport,

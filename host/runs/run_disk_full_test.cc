@@ -119,7 +119,9 @@ class RunDiskFullTest : public ::testing::Test {
     req.mutable_spec()->mutable_profile()->set_file_name("p.textproto");
     req.mutable_spec()->mutable_profile()->set_text(kProfile);
     req.mutable_spec()->set_cycles(20);
-    return Call([&](RunManager::RunCallback done) { runs_->StartRun(req, std::move(done)); });
+    return Call([&](RunManager::RunCallback done) {
+      runs_->StartRun(req, RunActor{}, std::nullopt, std::move(done));
+    });
   }
   RunInfo Get(const std::string& id) {
     absl::StatusOr<RunInfo> r = runs_->Get(id);
@@ -214,8 +216,9 @@ class RunDiskFullTest : public ::testing::Test {
     absl::StatusOr<RunInfo> next = StartRun();
     ASSERT_TRUE(next.ok()) << next.status();
     EXPECT_NE(next->id(), faulted_id);
-    absl::StatusOr<RunInfo> stopped = Call(
-        [&](RunManager::RunCallback done) { runs_->StopRun(next->id(), "test", std::move(done)); });
+    absl::StatusOr<RunInfo> stopped = Call([&](RunManager::RunCallback done) {
+      runs_->StopRun(next->id(), RunActor{.identity = "test"}, std::move(done));
+    });
     ASSERT_TRUE(stopped.ok()) << stopped.status();
     EXPECT_TRUE(Eventually([&] { return !IsActiveState(Get(next->id()).state()); }));
   }

@@ -105,8 +105,11 @@ void RunManager::Loop() {
   }
 }
 
-void RunManager::StartRun(const rollrig::v1::StartRunRequest& request, RunCallback done) {
-  Post([this, request, done = std::move(done)] { DoStart(request, done); });
+void RunManager::StartRun(const rollrig::v1::StartRunRequest& request, const RunActor& by,
+                          std::optional<std::string> lease_token, RunCallback done) {
+  Post([this, request, by, lease_token = std::move(lease_token), done = std::move(done)] {
+    DoStart(request, by, lease_token, done);
+  });
 }
 
 absl::Status RunManager::CheckActive(const std::string& id) const {
@@ -118,44 +121,61 @@ absl::Status RunManager::CheckActive(const std::string& id) const {
       id.empty() ? "no run is active" : absl::StrCat("run ", QuoteInput(id), " is not active"));
 }
 
-void RunManager::PauseRun(const std::string& id, RunCallback done) {
-  Post([this, id, done = std::move(done)] {
-    if (absl::Status s = CheckActive(id); !s.ok()) {
-      done(s);
-      return;
-    }
-    if (active_->info.state() != rollrig::v1::RUN_STATE_RUNNING) {
-      done(absl::FailedPreconditionError(
-          absl::StrCat("run ", active_->info.id(), " is ",
-                       rollrig::v1::RunStateDisplayName(active_->info.state()))));
-      return;
-    }
-    HostMessage m;
-    m.mutable_pause_program();
-    CommandRun(std::move(m), rollrig::v1::RUN_STATE_PAUSED, "paused", done);
-  });
+absl::Status RunManager::CheckMayCommand(const std::string& id, const RunActor& by,
+                                         absl::string_view verb) const {
+  if (absl::Status s = CheckActive(id); !s.ok()) return s;
+  return CheckMayCommandRun(active_->info, by, verb);
 }
 
-void RunManager::ResumeRun(const std::string& id, RunCallback done) {
-  Post([this, id, done = std::move(done)] {
-    if (active_ && active_->info.state() == rollrig::v1::RUN_STATE_HELD &&
-        (id.empty() || id == active_->info.id())) {
-      absl::Status s = RestartHeld("resumed by request");
-      done(s.ok() ? absl::StatusOr<RunInfo>(active_->info) : s);
-      return;
-    }
-    if (!active_ || active_->info.state() != rollrig::v1::RUN_STATE_PAUSED ||
-        (!id.empty() && id != active_->info.id())) {
-      done(absl::FailedPreconditionError("no paused or held run to resume"));
-      return;
-    }
-    HostMessage m;
-    m.mutable_resume_program();
-    CommandRun(std::move(m), rollrig::v1::RUN_STATE_RUNNING, "resumed", done);
-  });
+void RunManager::PauseRun(const std::string& id, const RunActor& by, RunCallback done) {
+  Post([this, id, by, done = std::move(done)] { DoPause(id, by, done); });
 }
 
-void RunManager::CommandRun(HostMessage command, RunState state, const char* what,
+void RunManager::DoPause(const std::string& id, const RunActor& by, const RunCallback& done) {
+  if (absl::Status s = CheckMayCommand(id, by, "pause"); !s.ok()) {
+    done(s);
+    return;
+  }
+  if (active_->info.state() != rollrig::v1::RUN_STATE_RUNNING) {
+    done(absl::FailedPreconditionError(
+        absl::StrCat("run ", active_->info.id(), " is ",
+                     rollrig::v1::RunStateDisplayName(active_->info.state()))));
+    return;
+  }
+  HostMessage m;
+  m.mutable_pause_program();
+  CommandRun(std::move(m), rollrig::v1::RUN_STATE_PAUSED,
+             absl::StrCat("paused by ", DescribeRunActor(active_->info, by)), done);
+}
+
+void RunManager::ResumeRun(const std::string& id, const RunActor& by, RunCallback done) {
+  Post([this, id, by, done = std::move(done)] { DoResume(id, by, done); });
+}
+
+void RunManager::DoResume(const std::string& id, const RunActor& by, const RunCallback& done) {
+  const bool resumable = active_ && (id.empty() || id == active_->info.id()) &&
+                         (active_->info.state() == rollrig::v1::RUN_STATE_HELD ||
+                          active_->info.state() == rollrig::v1::RUN_STATE_PAUSED);
+  if (!resumable) {
+    done(absl::FailedPreconditionError("no paused or held run to resume"));
+    return;
+  }
+  if (absl::Status s = CheckMayCommandRun(active_->info, by, "resume"); !s.ok()) {
+    done(s);
+    return;
+  }
+  const std::string who = DescribeRunActor(active_->info, by);
+  if (active_->info.state() == rollrig::v1::RUN_STATE_HELD) {
+    absl::Status s = RestartHeld(absl::StrCat("resumed by ", who));
+    done(s.ok() ? absl::StatusOr<RunInfo>(active_->info) : s);
+    return;
+  }
+  HostMessage m;
+  m.mutable_resume_program();
+  CommandRun(std::move(m), rollrig::v1::RUN_STATE_RUNNING, absl::StrCat("resumed by ", who), done);
+}
+
+void RunManager::CommandRun(HostMessage command, RunState state, const std::string& what,
                             const RunCallback& done) {
   if (absl::Status s = run_device_.Command(std::move(command)); !s.ok()) {
     done(s);
@@ -167,24 +187,26 @@ void RunManager::CommandRun(HostMessage command, RunState state, const char* wha
   done(active_->info);
 }
 
-void RunManager::StopRun(const std::string& id, const std::string& who, RunCallback done) {
-  Post([this, id, who, done = std::move(done)] { DoStop(id, who, done); });
+void RunManager::StopRun(const std::string& id, const RunActor& by, RunCallback done) {
+  Post([this, id, by, done = std::move(done)] { DoStop(id, by, done); });
 }
 
-void RunManager::DoStop(const std::string& id, const std::string& who, const RunCallback& done) {
-  if (absl::Status s = CheckActive(id); !s.ok()) {
+void RunManager::DoStop(const std::string& id, const RunActor& by, const RunCallback& done) {
+  if (absl::Status s = CheckMayCommand(id, by, "stop"); !s.ok()) {
     done(s);
     return;
   }
   // The request is an event of the run: recorded, and fed to the model now, stamped with
   // the sample it applies before, so a replay of the recording stops where this run did.
   ActiveRun& run = *active_;
+  const std::string who = DescribeRunActor(run.info, by);
   rollrig::v1::RigEvent request;
   request.set_kind(rollrig::v1::RIG_EVENT_RUN_STATE);
   request.set_host_time_ns(HostNow());
   request.set_run_id(run.info.id());
   request.set_run_state(rollrig::v1::RUN_STATE_ABORTED);
   request.set_who(who);
+  if (by.force && who != by.identity) request.set_reason(TruncateText(by.reason, kQuoteBytes));
   request.set_message(absl::StrCat("run ", run.info.id(), " stop requested by ", who));
   run.model->Stamp(&request);
   device_->events().Publish(request);

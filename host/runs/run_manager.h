@@ -58,6 +58,7 @@
 #include "host/runs/active_run.h"
 #include "host/runs/device_arming.h"
 #include "host/runs/lease_manager.h"
+#include "host/runs/run_ownership.h"
 #include "host/runs/run_store.h"
 #include "host/runs/run_view.h"
 #include "rig/base/clock.h"
@@ -95,15 +96,21 @@ class RunManager {
   // with `reason`; joins the run thread.
   void Shutdown(const std::string& reason);
 
-  // Validates, arms and starts a run (or resumes an interrupted one). Errors:
-  // INVALID_ARGUMENT with every profile error as FILE:LINE:COL: FIELD: message lines,
-  // FAILED_PRECONDITION (a run is active, device faulted, nothing left to resume),
-  // UNAVAILABLE (no device), NOT_FOUND (resume id).
-  void StartRun(const rollrig::v1::StartRunRequest& request, RunCallback done);
-  void PauseRun(const std::string& id, RunCallback done);
-  void ResumeRun(const std::string& id, RunCallback done);
-  // Controlled ramp-down; the verdict is ABORTED "stopped by <who>".
-  void StopRun(const std::string& id, const std::string& who, RunCallback done);
+  // Validates, arms and starts a run (or resumes an interrupted one) for `by`, its owner
+  // (RunInfo.started_by; a resumed run keeps the owner it had). Errors: INVALID_ARGUMENT
+  // with every profile error as FILE:LINE:COL: FIELD: message lines, FAILED_PRECONDITION
+  // (a run is active, device faulted, nothing left to resume), UNAVAILABLE (no device),
+  // NOT_FOUND (resume id). `lease_token`, when given, must hold the control lease; it is
+  // checked after the request and the device, so a refused start takes nothing (rigd's
+  // own resume at start-up gives none).
+  void StartRun(const rollrig::v1::StartRunRequest& request, const RunActor& by,
+                std::optional<std::string> lease_token, RunCallback done);
+  // Pause, resume (a paused or HELD run) and stop (controlled ramp-down; the verdict is
+  // ABORTED "stopped by <who>") need no lease: the run's owner may, and an admin forcing
+  // with a reason (run_ownership.h); `by` is recorded in the event and the run's reason.
+  void PauseRun(const std::string& id, const RunActor& by, RunCallback done);
+  void ResumeRun(const std::string& id, const RunActor& by, RunCallback done);
+  void StopRun(const std::string& id, const RunActor& by, RunCallback done);
 
   // "" = the active run, else the newest.
   absl::StatusOr<rollrig::v1::RunInfo> Get(const std::string& id) const;
@@ -120,11 +127,16 @@ class RunManager {
   void Post(std::function<void()> task);
   // OK if `id` ("" = any) names the active run; else why not.
   absl::Status CheckActive(const std::string& id) const;
+  // CheckActive, then whether `by` may `verb` it (run_ownership.h).
+  absl::Status CheckMayCommand(const std::string& id, const RunActor& by,
+                               absl::string_view verb) const;
   // Sends `command` for the active run; once acknowledged the run is `state`, announced
   // as "run ID <what>".
-  void CommandRun(rollrig::v1::HostMessage command, rollrig::v1::RunState state, const char* what,
-                  const RunCallback& done);
-  void DoStop(const std::string& id, const std::string& who, const RunCallback& done);
+  void CommandRun(rollrig::v1::HostMessage command, rollrig::v1::RunState state,
+                  const std::string& what, const RunCallback& done);
+  void DoPause(const std::string& id, const RunActor& by, const RunCallback& done);
+  void DoResume(const std::string& id, const RunActor& by, const RunCallback& done);
+  void DoStop(const std::string& id, const RunActor& by, const RunCallback& done);
   void DoShutdown(const std::string& reason);
   // Host (Unix) time now, read through the clock.
   int64_t HostNow() const;
@@ -132,8 +144,10 @@ class RunManager {
   void LogProblem(const std::string& message);
 
   // run_arming.cc: a request made into an armed, started run.
-  void DoStart(const rollrig::v1::StartRunRequest& request, RunCallback done);
+  void DoStart(const rollrig::v1::StartRunRequest& request, const RunActor& by,
+               const std::optional<std::string>& lease_token, RunCallback done);
   absl::StatusOr<std::unique_ptr<ActiveRun>> PrepareRun(const rollrig::v1::StartRunRequest& request,
+                                                        const RunActor& by,
                                                         const DeviceSnapshot& snap);
   absl::Status CheckCanStart(const DeviceSnapshot& snap) const;
   absl::Status LoadRunProfile(const DeviceSnapshot& snap, rollrig::v1::RunSpec* spec,

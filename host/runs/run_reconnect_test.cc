@@ -178,7 +178,9 @@ class RunReconnectTest : public ::testing::Test {
     req.mutable_spec()->set_cycles(cycles);
     req.mutable_spec()->set_on_disconnect(policy);
     req.mutable_spec()->set_hold_timeout_s(hold_timeout_s);
-    return Call([&](RunManager::RunCallback done) { runs_->StartRun(req, std::move(done)); });
+    return Call([&](RunManager::RunCallback done) {
+      runs_->StartRun(req, RunActor{}, std::nullopt, std::move(done));
+    });
   }
   RunInfo Get(const std::string& id) {
     absl::StatusOr<RunInfo> r = runs_->Get(id);
@@ -378,8 +380,9 @@ TEST_F(RunReconnectTest, ResumeSurvivesTwentyUnplugsInARow) {
   ASSERT_TRUE(cycles.ok());
   EXPECT_GE(cycles->size(), 1u);
   for (const auto& c : *cycles) EXPECT_NEAR(c.end_s() - c.start_s(), 1.0, 0.05) << c.cycle();
-  absl::StatusOr<RunInfo> stopped =
-      Call([&](RunManager::RunCallback done) { runs_->StopRun(id, "test", std::move(done)); });
+  absl::StatusOr<RunInfo> stopped = Call([&](RunManager::RunCallback done) {
+    runs_->StopRun(id, RunActor{.identity = "test"}, std::move(done));
+  });
   ASSERT_TRUE(stopped.ok());
   ASSERT_TRUE(Eventually([&] { return Get(id).state() == rollrig::v1::RUN_STATE_ABORTED; }));
 }
@@ -392,8 +395,8 @@ TEST_F(RunReconnectTest, HoldWaitsForResumeRun) {
   Unplug();
   ASSERT_TRUE(WaitState(id, rollrig::v1::RUN_STATE_HELD));
   // Resuming without the device is refused; the run stays held.
-  absl::StatusOr<RunInfo> early =
-      Call([&](RunManager::RunCallback done) { runs_->ResumeRun(id, std::move(done)); });
+  absl::StatusOr<RunInfo> early = Call(
+      [&](RunManager::RunCallback done) { runs_->ResumeRun(id, RunActor{}, std::move(done)); });
   EXPECT_EQ(early.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(early.status().message()), HasSubstr("not connected"));
   Replug();
@@ -403,8 +406,8 @@ TEST_F(RunReconnectTest, HoldWaitsForResumeRun) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_EQ(Get(id).state(), rollrig::v1::RUN_STATE_HELD) << "HOLD waits for a person";
   EXPECT_LT(std::fabs(device_->Snapshot().last.roller_rpm), 1.0) << "held at rest";
-  absl::StatusOr<RunInfo> resumed =
-      Call([&](RunManager::RunCallback done) { runs_->ResumeRun(id, std::move(done)); });
+  absl::StatusOr<RunInfo> resumed = Call(
+      [&](RunManager::RunCallback done) { runs_->ResumeRun(id, RunActor{}, std::move(done)); });
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   EXPECT_EQ(resumed->state(), rollrig::v1::RUN_STATE_RUNNING);
   ASSERT_TRUE(Eventually([&] { return Get(id).state() != rollrig::v1::RUN_STATE_RUNNING; }, 30));
@@ -420,7 +423,7 @@ TEST_F(RunReconnectTest, StopWhileHeldEndsAborted) {
   Unplug();
   ASSERT_TRUE(WaitState(started->id(), rollrig::v1::RUN_STATE_HELD));
   absl::StatusOr<RunInfo> stopped = Call([&](RunManager::RunCallback done) {
-    runs_->StopRun(started->id(), "alice", std::move(done));
+    runs_->StopRun(started->id(), RunActor{.identity = "alice"}, std::move(done));
   });
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   EXPECT_EQ(stopped->state(), rollrig::v1::RUN_STATE_ABORTED);
@@ -453,8 +456,8 @@ TEST_F(RunReconnectTest, AnotherDeviceIsNotMistakenForTheRunsDevice) {
               HasSubstr("it is not the run's device SIM-0001"));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   EXPECT_EQ(Get(id).state(), rollrig::v1::RUN_STATE_HELD);
-  absl::StatusOr<RunInfo> refused =
-      Call([&](RunManager::RunCallback done) { runs_->ResumeRun(id, std::move(done)); });
+  absl::StatusOr<RunInfo> refused = Call(
+      [&](RunManager::RunCallback done) { runs_->ResumeRun(id, RunActor{}, std::move(done)); });
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("SIM-0002"));
   // Its own device back: the run resumes and completes.
@@ -509,8 +512,8 @@ TEST_F(RunReconnectTest, AWatchdogResetHoldsTheRunUntilResumed) {
   // latched when the firmware hung.
   EXPECT_LT(std::fabs(device_->Snapshot().last.roller_rpm), 1.0);
   EXPECT_LT(std::fabs(device_->Snapshot().last.current_a), 0.1);
-  absl::StatusOr<RunInfo> resumed =
-      Call([&](RunManager::RunCallback done) { runs_->ResumeRun(id, std::move(done)); });
+  absl::StatusOr<RunInfo> resumed = Call(
+      [&](RunManager::RunCallback done) { runs_->ResumeRun(id, RunActor{}, std::move(done)); });
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   ASSERT_TRUE(Eventually([&] { return Get(id).state() != rollrig::v1::RUN_STATE_RUNNING; }, 30));
   RunInfo done = Get(id);
@@ -569,8 +572,9 @@ class RunHoldTimeoutTest : public RunReconnectTest {
     ASSERT_GT(target, clock_.NowNanos()) << "the simulated clock never goes back";
     clock_.Advance(target - clock_.NowNanos());
     for (int i = 0; i < 2; ++i) {
-      absl::StatusOr<RunInfo> refused = Call(
-          [&](RunManager::RunCallback done) { runs_->PauseRun("no-such-run", std::move(done)); });
+      absl::StatusOr<RunInfo> refused = Call([&](RunManager::RunCallback done) {
+        runs_->PauseRun("no-such-run", RunActor{}, std::move(done));
+      });
       ASSERT_FALSE(refused.ok());
     }
   }

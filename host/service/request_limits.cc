@@ -38,9 +38,19 @@ absl::Status CheckRunSpec(const rollrig::v1::RunSpec& spec) {
   return CheckFieldSize("spec.notes", spec.notes(), kMaxNotesBytes);
 }
 
-EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request, const std::string& who) {
+std::string RecordedWho(std::string_view identity, std::string_view stated) {
+  if (stated.empty()) return TruncateText(identity, kMaxIdentityBytes);
+  const std::string own_prefix = std::string(identity) + " (";
+  if (stated == identity || stated.starts_with(own_prefix)) {
+    return TruncateText(stated, kMaxIdentityBytes);
+  }
+  return TruncateText(own_prefix + std::string(stated) + ")", kMaxIdentityBytes);
+}
+
+EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request,
+                               std::string_view identity) {
   EStopFields fields;
-  fields.who = TruncateText(who, kMaxIdentityBytes);
+  fields.who = RecordedWho(identity, request.who());
   fields.reason = TruncateText(request.reason(), kMaxEStopReasonBytes);
   return fields;
 }

@@ -21,6 +21,8 @@ namespace rollrig::host {
 inline constexpr size_t kMaxIdentityBytes = 256;
 // An e-stop's reason as it is kept (event, run verdict); longer ones are cut and marked.
 inline constexpr size_t kMaxEStopReasonBytes = 256;
+// Why an admin forced a command on another identity's run (recorded with it).
+inline constexpr size_t kMaxForceReasonBytes = 256;
 // A run's notes.
 inline constexpr size_t kMaxNotesBytes = 4096;
 // A profile's file name (used in messages only) and a preset's name.
@@ -37,12 +39,17 @@ absl::Status CheckProfileSource(const rollrig::v1::ProfileSource& source,
                                 const std::string& prefix);
 absl::Status CheckRunSpec(const rollrig::v1::RunSpec& spec);
 
-// An e-stop's requester (`who`: the name it is recorded under, see ActingName) and the
-// request's reason, cut to their bounds.
+// Who is recorded for a request of the admitted `identity` whose client states `stated`
+// (a request's `who`): the identity, with the client's words after it in parentheses
+// unless they are the identity or its own "IDENTITY (program)" ("bob@bench (rigctl)").
+// A client's words never stand in for the identity. Cut to kMaxIdentityBytes.
+std::string RecordedWho(std::string_view identity, std::string_view stated);
+
+// An e-stop request's fields cut to their bounds; who as RecordedWho for `identity`.
 struct EStopFields {
   std::string who;
   std::string reason;
 };
-EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request, const std::string& who);
+EStopFields BoundedEStopFields(const rollrig::v1::EStopRequest& request, std::string_view identity);
 
 }  // namespace rollrig::host

@@ -140,22 +140,33 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                    kMaxStatusMessageBytes));
 }
 
+void FinishCall(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                const absl::Status& status) {
+  if (IsLeaseRefusal(status)) {
+    ctx->AddTrailingMetadata(RigServiceImpl::kRefusalMetadata, RigServiceImpl::kLeaseRefusal);
+  }
+  reactor->Finish(ToGrpcStatus(status));
+}
+
 RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs,
                                LeaseManager* lease, const AccessControl* access)
     : device_(device), pump_(pump), runs_(runs), lease_(lease), access_(access) {}
 
-absl::Status RigServiceImpl::CheckLease(grpc::CallbackServerContext* ctx) {
+std::string RigServiceImpl::LeaseToken(grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
   auto it = md.find(kLeaseMetadata);
-  const std::string token = it == md.end() ? "" : std::string(it->second.data(), it->second.size());
-  return lease_->Check(token);
+  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+absl::Status RigServiceImpl::CheckLease(grpc::CallbackServerContext* ctx) {
+  return lease_->Check(LeaseToken(ctx));
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::WithLease(
     grpc::CallbackServerContext* ctx, const std::function<void(grpc::ServerUnaryReactor*)>& start) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (absl::Status s = CheckLease(ctx); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+    FinishCall(ctx, reactor, s);
   } else {
     start(reactor);
   }
@@ -213,19 +224,21 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
                                               const rollrig::v1::JogRequest* req,
                                               rollrig::v1::JogResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  if (!AdmitOrRefuse(ctx, "Jog", reactor)) return reactor;
+  const absl::StatusOr<Caller> caller = Admit(ctx, "Jog");
   const DeviceSnapshot snap = device_->Snapshot();
-  absl::Status ok = CheckLease(ctx);
+  // The lease last: a jog refused for anything else leaves it as it was.
+  absl::Status ok = caller.status();
   if (ok.ok()) ok = CheckCanMove(snap);
   if (ok.ok()) ok = ValidateJog(*req, snap.info->capabilities());
   if (ok.ok()) {
     if (const std::string run = runs_->ActiveRunId(); !run.empty()) {
       ok = absl::FailedPreconditionError(
-          absl::StrCat("run ", run, " is active; stop it before jogging"));
+          absl::StrCat("run ", run, " is active; stop it before jogging (rigctl stop)"));
     }
   }
+  if (ok.ok()) ok = CheckLease(ctx);
   if (!ok.ok()) {
-    reactor->Finish(ToGrpcStatus(ok));
+    FinishCall(ctx, reactor, ok);
     return reactor;
   }
   std::vector<HostMessage> commands;
@@ -240,8 +253,10 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
     commands.emplace_back().mutable_set_roller_speed()->set_rpm(req->roller_rpm());
   }
   DeviceClient* device = device_;
-  auto batch =
-      std::make_shared<CommandBatch>(commands.size(), [reactor, resp, device](absl::Status s) {
+  auto batch = std::make_shared<CommandBatch>(
+      commands.size(),
+      [this, reactor, resp, device, who = caller->identity, jog = *req](absl::Status s) {
+        if (s.ok()) PublishJog(who, jog);
         SnapshotToStatus(device->Snapshot(), resp->mutable_status());
         reactor->Finish(ToGrpcStatus(s));
       });
@@ -249,12 +264,44 @@ grpc::ServerUnaryReactor* RigServiceImpl::Jog(grpc::CallbackServerContext* ctx,
   return reactor;
 }
 
+void RigServiceImpl::PublishJog(const std::string& who, const rollrig::v1::JogRequest& jog) {
+  std::vector<std::string> setpoints;
+  if (jog.has_roller_rpm()) setpoints.push_back(absl::StrCat("roller ", jog.roller_rpm(), " rpm"));
+  if (jog.has_head_deg()) setpoints.push_back(absl::StrCat("head ", jog.head_deg(), " deg"));
+  if (jog.has_preload_n()) setpoints.push_back(absl::StrCat("preload ", jog.preload_n(), " N"));
+  rollrig::v1::RigEvent event;
+  event.set_kind(rollrig::v1::RIG_EVENT_JOG);
+  event.set_who(who);
+  event.set_message(absl::StrCat("jog by ", who, ": ", absl::StrJoin(setpoints, ", ")));
+  {
+    // A held jog button resends its command every 200 ms: one event while it is held.
+    const int64_t now_ns = SteadyNanos();
+    std::lock_guard<std::mutex> lock(jog_mu_);
+    const bool repeat = event.message() == last_jog_ && now_ns - last_jog_ns_ < 1'000'000'000;
+    last_jog_ = event.message();
+    last_jog_ns_ = now_ns;
+    if (repeat) return;
+  }
+  device_->events().Publish(std::move(event));
+}
+
 grpc::ServerUnaryReactor* RigServiceImpl::Stop(grpc::CallbackServerContext* ctx,
                                                const rollrig::v1::StopRequest* /*req*/,
                                                rollrig::v1::StopResponse* /*resp*/) {
-  if (absl::StatusOr<Caller> caller = Admit(ctx, "Stop"); !caller.ok()) {
+  const absl::StatusOr<Caller> caller = Admit(ctx, "Stop");
+  if (!caller.ok()) {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  // While a run moves the rig, stopping it is stopping the run, by the run's rule (its
+  // owner, or an admin forcing): recorded as the run's stop, never ended unexplained.
+  if (const std::string run = runs_->ActiveRunId(); !run.empty()) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    runs_->StopRun(run, AsRunActor(*caller),
+                   [ctx, reactor](absl::StatusOr<rollrig::v1::RunInfo> r) {
+                     FinishCall(ctx, reactor, r.status());
+                   });
     return reactor;
   }
   return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
@@ -277,7 +324,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::EStop(grpc::CallbackServerContext* ctx
   // Then the device: always sent, whatever the state or the request carries; the record
   // comes after, as it costs time the roller would keep turning.
   device_->EStop(received_ns, [reactor](absl::Status s) { reactor->Finish(ToGrpcStatus(s)); });
-  const EStopFields fields = BoundedEStopFields(*req, ActingName(*caller, req->who()));
+  const EStopFields fields = BoundedEStopFields(*req, caller->identity);
   rollrig::v1::RigEvent event;
   event.set_kind(rollrig::v1::RIG_EVENT_ESTOP_REQUESTED);
   event.set_who(fields.who);
@@ -292,15 +339,15 @@ grpc::ServerUnaryReactor* RigServiceImpl::ClearFault(grpc::CallbackServerContext
                                                      const rollrig::v1::ClearFaultRequest* req,
                                                      rollrig::v1::ClearFaultResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const std::optional<Caller> caller = AdmitOrRefuse(ctx, "ClearFault", reactor);
-  if (!caller) return reactor;
-  const std::string who = ActingName(*caller, req->who());
-  absl::Status checked = CheckFieldSize("who", req->who(), kMaxIdentityBytes);
+  const absl::StatusOr<Caller> caller = Admit(ctx, "ClearFault");
+  absl::Status checked = caller.status();
+  if (checked.ok()) checked = CheckFieldSize("who", req->who(), kMaxIdentityBytes);
   if (checked.ok()) checked = CheckLease(ctx);
-  if (absl::Status s = checked; !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+  if (!checked.ok()) {
+    FinishCall(ctx, reactor, checked);
     return reactor;
   }
+  const std::string who = RecordedWho(caller->identity, req->who());
   HostMessage m;
   m.mutable_clear_faults();
   DeviceClient* device = device_;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -25,11 +26,13 @@ namespace rollrig::host {
 
 // Maps an absl::Status onto the gRPC status with the same code and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);
-
-// The name an action (e-stop, clear, fault injection) is recorded under: an authenticated
-// caller's identity; without credentials, the `who` the request states, else the
-// caller's stated OS account.
-std::string ActingName(const Caller& caller, const std::string& stated_who);
+// Finishes a unary call with `status`. A refusal for want of the control lease alone
+// (IsLeaseRefusal) also says so in the trailing metadata (kRefusalMetadata: "lease"), so a
+// client can take the lease and retry without reading the message.
+void FinishCall(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reactor,
+                const absl::Status& status);
+// The run manager's view of an admitted caller (host/runs knows nothing of roles).
+RunActor AsRunActor(const Caller& caller);
 
 class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
  public:
@@ -116,6 +119,9 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // The metadata key in which a client states its OS account (user@host): the identity on
   // loopback without credentials.
   static constexpr char kStatedUserMetadata[] = "rollrig-user";
+  // The trailing metadata key that marks a refusal for want of the control lease alone.
+  static constexpr char kRefusalMetadata[] = "rollrig-refusal";
+  static constexpr char kLeaseRefusal[] = "lease";
 
  private:
   // Who makes this call of `method` (the RPC's name, e.g. "Jog"), or why they may not:
@@ -144,6 +150,8 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
                                                 std::string_view method) const;
   // OK when the call carries the current lease token (renewing it).
   absl::Status CheckLease(grpc::CallbackServerContext* ctx);
+  // The lease token the call carries ("" if none).
+  static std::string LeaseToken(grpc::CallbackServerContext* ctx);
   // Runs `start(reactor)` if the call holds the lease; otherwise finishes it with why not.
   grpc::ServerUnaryReactor* WithLease(grpc::CallbackServerContext* ctx,
                                       const std::function<void(grpc::ServerUnaryReactor*)>& start);
@@ -151,11 +159,17 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // UNAVAILABLE or FAILED_PRECONDITION with the reason.
   absl::Status CheckCanMove(const DeviceSnapshot& snap) const;
 
+  // Publishes "jog by WHO: SETPOINTS" unless it repeats the last one within a second.
+  void PublishJog(const std::string& who, const rollrig::v1::JogRequest& jog);
+
   DeviceClient* device_;
   StreamPump* pump_;
   RunManager* runs_;
   LeaseManager* lease_;
   const AccessControl* access_;
+  std::mutex jog_mu_;
+  std::string last_jog_;     // the last jog's message
+  int64_t last_jog_ns_ = 0;  // and when (steady clock)
 };
 
 }  // namespace rollrig::host

@@ -55,11 +55,6 @@ Caller StatedCaller(const grpc::CallbackServerContext& ctx) {
 
 }  // namespace
 
-std::string ActingName(const Caller& caller, const std::string& stated_who) {
-  if (caller.authenticated || stated_who.empty()) return caller.identity;
-  return stated_who;
-}
-
 absl::StatusOr<Caller> RigServiceImpl::Admit(grpc::CallbackServerContext* ctx,
                                              std::string_view method) {
   if (access_ == nullptr) return StatedCaller(*ctx);

@@ -53,22 +53,47 @@ class RunWatchStream final : public PumpedWriter<rollrig::v1::RunInfo> {
 };
 
 // Finishes a unary run call from the run manager's callback.
-RunManager::RunCallback FinishWith(grpc::ServerUnaryReactor* reactor, rollrig::v1::RunInfo* resp) {
-  return [reactor, resp](absl::StatusOr<rollrig::v1::RunInfo> r) {
+RunManager::RunCallback FinishWith(grpc::CallbackServerContext* ctx,
+                                   grpc::ServerUnaryReactor* reactor, rollrig::v1::RunInfo* resp) {
+  return [ctx, reactor, resp](absl::StatusOr<rollrig::v1::RunInfo> r) {
     if (r.ok()) *resp = *std::move(r);
     NameRecordingsForClient(resp);
-    reactor->Finish(ToGrpcStatus(r.status()));
+    FinishCall(ctx, reactor, r.status());
   };
 }
 
-std::string Who(grpc::CallbackServerContext* ctx, LeaseManager* lease) {
-  rollrig::v1::LeaseInfo info = lease->Get();
-  return info.held()
-             ? absl::StrCat(info.holder(), info.client().empty() ? "" : " (" + info.client() + ")")
-             : ctx->peer();
+// The run manager's view of an admitted caller asking for `req` (forced, and why).
+absl::StatusOr<RunActor> RunActorOf(const absl::StatusOr<Caller>& caller,
+                                    const rollrig::v1::RunRequest& req) {
+  if (!caller.ok()) return caller.status();
+  if (absl::Status s = CheckFieldSize("reason", req.reason(), kMaxForceReasonBytes); !s.ok()) {
+    return s;
+  }
+  RunActor by = AsRunActor(*caller);
+  by.force = req.force();
+  by.reason = req.reason();
+  return by;
+}
+
+// Runs `command` for the actor, or finishes the call with why not. Run commands need no
+// lease: the run's owner decides (host/runs/run_ownership.h).
+grpc::ServerUnaryReactor* CommandRun(
+    grpc::CallbackServerContext* ctx, const absl::StatusOr<RunActor>& by,
+    const std::function<void(const RunActor&, grpc::ServerUnaryReactor*)>& command) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!by.ok()) {
+    reactor->Finish(ToGrpcStatus(by.status()));
+  } else {
+    command(*by, reactor);
+  }
+  return reactor;
 }
 
 }  // namespace
+
+RunActor AsRunActor(const Caller& caller) {
+  return RunActor{.identity = caller.identity, .admin = caller.may(Role::kAdmin)};
+}
 
 grpc::ServerUnaryReactor* RigServiceImpl::ListPresets(grpc::CallbackServerContext* ctx,
                                                       const rollrig::v1::ListPresetsRequest*,
@@ -122,38 +147,44 @@ grpc::ServerUnaryReactor* RigServiceImpl::ValidateProfile(
 grpc::ServerUnaryReactor* RigServiceImpl::StartRun(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::StartRunRequest* req,
                                                    rollrig::v1::RunInfo* resp) {
-  if (absl::Status s = CheckRunSpec(req->spec()); !s.ok()) {
-    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-    reactor->Finish(ToGrpcStatus(s));
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  const absl::StatusOr<Caller> caller = Admit(ctx, "StartRun");
+  absl::Status checked = caller.status();
+  if (checked.ok()) checked = CheckRunSpec(req->spec());
+  if (!checked.ok()) {
+    reactor->Finish(ToGrpcStatus(checked));
     return reactor;
   }
-  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
-    runs_->StartRun(*req, FinishWith(reactor, resp));
-  });
+  // The run manager checks the lease last, after the profile and the device.
+  runs_->StartRun(*req, AsRunActor(*caller), LeaseToken(ctx), FinishWith(ctx, reactor, resp));
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::PauseRun(grpc::CallbackServerContext* ctx,
                                                    const rollrig::v1::RunRequest* req,
                                                    rollrig::v1::RunInfo* resp) {
-  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
-    runs_->PauseRun(req->id(), FinishWith(reactor, resp));
-  });
+  return CommandRun(ctx, RunActorOf(Admit(ctx, "PauseRun"), *req),
+                    [&](const RunActor& by, grpc::ServerUnaryReactor* reactor) {
+                      runs_->PauseRun(req->id(), by, FinishWith(ctx, reactor, resp));
+                    });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::ResumeRun(grpc::CallbackServerContext* ctx,
                                                     const rollrig::v1::RunRequest* req,
                                                     rollrig::v1::RunInfo* resp) {
-  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
-    runs_->ResumeRun(req->id(), FinishWith(reactor, resp));
-  });
+  return CommandRun(ctx, RunActorOf(Admit(ctx, "ResumeRun"), *req),
+                    [&](const RunActor& by, grpc::ServerUnaryReactor* reactor) {
+                      runs_->ResumeRun(req->id(), by, FinishWith(ctx, reactor, resp));
+                    });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::StopRun(grpc::CallbackServerContext* ctx,
                                                   const rollrig::v1::RunRequest* req,
                                                   rollrig::v1::RunInfo* resp) {
-  return WithLease(ctx, [&](grpc::ServerUnaryReactor* reactor) {
-    runs_->StopRun(req->id(), Who(ctx, lease_), FinishWith(reactor, resp));
-  });
+  return CommandRun(ctx, RunActorOf(Admit(ctx, "StopRun"), *req),
+                    [&](const RunActor& by, grpc::ServerUnaryReactor* reactor) {
+                      runs_->StopRun(req->id(), by, FinishWith(ctx, reactor, resp));
+                    });
 }
 
 grpc::ServerUnaryReactor* RigServiceImpl::GetRun(grpc::CallbackServerContext* ctx,
@@ -204,18 +235,22 @@ grpc::ServerUnaryReactor* RigServiceImpl::AcquireLease(grpc::CallbackServerConte
                                                        const rollrig::v1::AcquireLeaseRequest* req,
                                                        rollrig::v1::LeaseInfo* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  absl::Status fields = CheckFieldSize("holder", req->holder(), kMaxIdentityBytes);
-  if (fields.ok()) fields = CheckFieldSize("client", req->client(), kMaxIdentityBytes);
-  if (!fields.ok()) {
-    reactor->Finish(ToGrpcStatus(fields));
+  const absl::StatusOr<Caller> caller = Admit(ctx, "AcquireLease");
+  absl::Status checked = caller.status();
+  if (checked.ok()) checked = CheckFieldSize("holder", req->holder(), kMaxIdentityBytes);
+  if (checked.ok()) checked = CheckFieldSize("client", req->client(), kMaxIdentityBytes);
+  if (checked.ok() && !std::isfinite(req->ttl_s())) {
+    checked = absl::InvalidArgumentError("ttl_s must be finite");
+  }
+  if (!checked.ok()) {
+    reactor->Finish(ToGrpcStatus(checked));
     return reactor;
   }
-  if (!std::isfinite(req->ttl_s())) {
-    reactor->Finish(ToGrpcStatus(absl::InvalidArgumentError("ttl_s must be finite")));
-    return reactor;
-  }
+  // The holder is who the caller is, not what the request says.
+  const std::string& holder = caller->identity.empty() ? req->holder() : caller->identity;
   absl::StatusOr<rollrig::v1::LeaseInfo> lease =
-      lease_->Acquire(req->holder(), req->client(), req->force(), absl::Seconds(req->ttl_s()));
+      lease_->Acquire(holder, req->client(), req->force(), absl::Seconds(req->ttl_s()),
+                      /*may_force=*/caller->may(Role::kAdmin));
   if (lease.ok()) *resp = *std::move(lease);
   reactor->Finish(ToGrpcStatus(lease.status()));
   return reactor;
@@ -225,9 +260,13 @@ grpc::ServerUnaryReactor* RigServiceImpl::RenewLease(grpc::CallbackServerContext
                                                      const rollrig::v1::LeaseRequest* req,
                                                      rollrig::v1::LeaseInfo* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (const absl::StatusOr<Caller> caller = Admit(ctx, "RenewLease"); !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   absl::StatusOr<rollrig::v1::LeaseInfo> lease = lease_->Renew(req->token());
   if (lease.ok()) *resp = *std::move(lease);
-  reactor->Finish(ToGrpcStatus(lease.status()));
+  FinishCall(ctx, reactor, lease.status());
   return reactor;
 }
 
@@ -235,6 +274,10 @@ grpc::ServerUnaryReactor* RigServiceImpl::ReleaseLease(grpc::CallbackServerConte
                                                        const rollrig::v1::LeaseRequest* req,
                                                        rollrig::v1::LeaseInfo* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (const absl::StatusOr<Caller> caller = Admit(ctx, "ReleaseLease"); !caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
   absl::Status s = lease_->Release(req->token());
   *resp = lease_->Get();
   reactor->Finish(ToGrpcStatus(s));
@@ -255,10 +298,11 @@ grpc::ServerUnaryReactor* RigServiceImpl::InjectFault(grpc::CallbackServerContex
                                                       const rollrig::v1::InjectFaultRequest* req,
                                                       rollrig::v1::InjectFaultResponse*) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const std::optional<Caller> caller = AdmitOrRefuse(ctx, "InjectFault", reactor);
-  if (!caller) return reactor;
-  if (absl::Status s = CheckFieldSize("who", req->who(), kMaxIdentityBytes); !s.ok()) {
-    reactor->Finish(ToGrpcStatus(s));
+  const absl::StatusOr<Caller> caller = Admit(ctx, "InjectFault");
+  absl::Status checked = caller.status();
+  if (checked.ok()) checked = CheckFieldSize("who", req->who(), kMaxIdentityBytes);
+  if (!checked.ok()) {
+    reactor->Finish(ToGrpcStatus(checked));
     return reactor;
   }
   const DeviceSnapshot snap = device_->Snapshot();
@@ -286,7 +330,7 @@ grpc::ServerUnaryReactor* RigServiceImpl::InjectFault(grpc::CallbackServerContex
   }
   const bool clear_all = req->clear_all();
   const bool active = clear_all ? false : req->active();
-  const std::string who = ActingName(*caller, req->who());
+  const std::string who = RecordedWho(caller->identity, req->who());
   auto remaining = std::make_shared<std::atomic<int>>(static_cast<int>(faults.size()));
   auto first_error = std::make_shared<absl::Status>();
   auto error_mu = std::make_shared<std::mutex>();
