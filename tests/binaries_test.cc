@@ -35,10 +35,16 @@ class RigdProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
     addr_ = "127.0.0.1:" + std::to_string(testing::FreePort());
+    // Its own runs directory: rigd locks it, and tests run side by side.
+    runs_dir_ = MakeDir();
     rigd_ = std::make_unique<ChildProcess>(
-        RIGD_PATH, std::vector<std::string>{"--device", "sim", "--listen", addr_});
-    // Serving once rigctl status answers.
-    for (int i = 0; i < 100; ++i) {
+        RIGD_PATH,
+        std::vector<std::string>{"--device", "sim", "--listen", addr_, "--runs-dir", runs_dir_});
+    // Serving once rigctl status answers. Bounded by time, not tries: each try against a
+    // rigd not yet listening waits for rigctl's connect timeout. A rigd that exited (its
+    // port taken meanwhile) is not waited for.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline && rigd_->running()) {
       if (Rigctl({"status"}).exit_code == 0) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

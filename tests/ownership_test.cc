@@ -386,7 +386,7 @@ TEST_F(RigctlOwnershipTest, TheOwnerCommandsItsRunFromAnyTerminalOthersNeedAnAdm
 
   // carol: refused, naming the owner and a command that exists.
   Result refused = Rigctl("carol", {"stop"});
-  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_EQ(refused.exit_code, 8) << "permission denied";
   EXPECT_THAT(refused.err, HasSubstr("run " + id + " belongs to " + bob));
   EXPECT_THAT(refused.err, HasSubstr("(rigctl --force stop --reason TEXT)"));
   EXPECT_EQ(Get(id).state(), rollrig::v1::RUN_STATE_RUNNING);
@@ -412,7 +412,7 @@ TEST_F(RigctlOwnershipTest, AForcedCommandRefusedForItsArgumentsTakesNoLease) {
   EXPECT_TRUE(rig_->app().lease().Check(held->token()).ok());
   // Without --force: refused, naming the holder; nothing taken.
   Result held_elsewhere = Rigctl("carol", {"jog", "--roller-rpm", "10"});
-  EXPECT_EQ(held_elsewhere.exit_code, 4);
+  EXPECT_EQ(held_elsewhere.exit_code, 6) << "refused: control held by another";
   EXPECT_THAT(held_elsewhere.err, HasSubstr("control is held by dave@bench (rig-dash)"));
   EXPECT_EQ(Lease().holder(), "dave@bench");
   // With --force and a good jog: taken, and dave hears who took it.
