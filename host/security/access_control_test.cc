@@ -30,7 +30,9 @@ class AccessControlTest : public ::testing::Test {
  protected:
   void Write(const std::string& text) { std::ofstream(path_, std::ios::trunc) << text; }
 
-  const std::string path_ = ::testing::TempDir() + "/access_control_test_credentials";
+  // ctest runs each test as its own process, in parallel: one file per test.
+  const std::string path_ = ::testing::TempDir() + "/access_control_test_" +
+                            ::testing::UnitTest::GetInstance()->current_test_info()->name();
   ManualClock clock_{UnixNanosAt(absl::CivilSecond(2026, 3, 1, 12, 0, 0))};
   AccessControl access_{&clock_};
 };
