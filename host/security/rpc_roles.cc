@@ -20,6 +20,8 @@ constexpr std::pair<std::string_view, Role> kRequiredRoles[] = {
     {"WatchRun", Role::kObserver},
     {"GetCycles", Role::kObserver},
     {"DownloadRecording", Role::kObserver},
+    {"GetRunHistory", Role::kObserver},
+    {"GetRunReport", Role::kObserver},
     {"GetLease", Role::kObserver},
     {"EStop", Role::kObserver},
     // Driving.
