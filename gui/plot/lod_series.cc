@@ -133,6 +133,7 @@ void SeriesView::Clear() {
   min.clear();
   max.clear();
   gap_before.clear();
+  mean.clear();
   dropped_in_view = 0;
   needs_raw_fetch = false;
   fetch_t0 = fetch_t1 = 0;

@@ -56,6 +56,9 @@ struct SeriesView {                 // what to draw for one query
   int level = 0;
   std::vector<GapMark> gaps;
   static constexpr size_t kMaxGapMarks = 256;
+  // Per entry, the mean of its samples where the source knows it (empty: not known; the
+  // plot then draws no mean line). Raw entries need none: min == max == value.
+  std::vector<float> mean;
 
   void Clear();
 };

@@ -68,6 +68,18 @@ struct PlotDrawStats {
   size_t draw_vertices = 0;  // ImGui vertices this plot added to the window's draw list
   bool hovered = false;
   std::vector<RawFetchRequest> raw_fetches;
+  // Added for the run view: per series drawn, the points submitted and the times of the
+  // first and last point drawn; the markers and cycle lines drawn inside the window, and the
+  // distinct kinds of those markers (PlotMarker::kind).
+  struct SeriesExtent {
+    std::string name;
+    size_t points = 0;
+    double first_t = 0, last_t = 0;
+  };
+  std::vector<SeriesExtent> series_extents;
+  size_t markers_drawn = 0;
+  std::vector<std::string> marker_kinds;
+  size_t cycle_lines_drawn = 0;
 };
 
 PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
