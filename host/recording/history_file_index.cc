@@ -73,7 +73,8 @@ bool ParseSample(const McapMessage& m, host::Sample* s) {
 }
 
 void NoteDamage(const absl::Status& s, HistoryFileIndex* index) {
-  if (!s.ok() && index->damage.empty()) index->damage = std::string(NameFile(s, index->path).message());
+  if (!s.ok() && index->damage.empty())
+    index->damage = std::string(NameFile(s, index->path).message());
 }
 
 // The first sample, the first of a running program, and the last sample.
@@ -97,18 +98,24 @@ void ReadSampleRange(const McapReader& reader, HistoryFileIndex* index) {
                                    return m.log_time < index->first_log_ns + kProgramSearchNs;
                                  }),
              index);
+  // The last sample: in the file's last seconds, unless the file ended long after it (a
+  // hold, a late end event); then from further back.
   const McapStatistics& stats = reader.statistics();
-  options.start_time =
-      stats.message_end_time > kLogMarginNs ? stats.message_end_time - kLogMarginNs : 0;
-  NoteDamage(reader.ReadMessages(options,
-                                 [&](const McapMessage& m) {
-                                   if (ParseSample(m, &s) && s.time_us >= index->last_time_us) {
-                                     index->last_time_us = s.time_us;
-                                     index->last_log_ns = m.log_time;
-                                   }
-                                   return true;
-                                 }),
-             index);
+  bool found = false;
+  for (uint64_t back = kLogMarginNs; !found && index->has_samples; back *= 40) {
+    options.start_time = stats.message_end_time > back ? stats.message_end_time - back : 0;
+    NoteDamage(reader.ReadMessages(options,
+                                   [&](const McapMessage& m) {
+                                     if (ParseSample(m, &s) && s.time_us >= index->last_time_us) {
+                                       index->last_time_us = s.time_us;
+                                       index->last_log_ns = m.log_time;
+                                       found = true;
+                                     }
+                                     return true;
+                                   }),
+               index);
+    if (options.start_time == 0) break;
+  }
   for (const auto& [id, channel] : reader.channels()) {
     if (channel.topic != rec::kTelemetryTopic) continue;
     if (auto it = stats.channel_message_counts.find(id); it != stats.channel_message_counts.end()) {

@@ -265,7 +265,9 @@ void AddEventsAndCycles(const std::vector<Stretch>& stretches, double t0, double
   for (const Stretch& s : stretches) {
     for (const HistoryFileIndex* f : s.files) {
       for (const rollrig::v1::RigEvent& e : f->events) {
-        const double t = EventRunTime(e, *f, s);
+        // A resumed stretch's arming comes before its program: at the interruption's end.
+        const double t = &s == &stretches.front() ? EventRunTime(e, *f, s)
+                                                  : std::max(s.offset_s, EventRunTime(e, *f, s));
         if (t > t1 || (t < t0 && t0 > 0)) continue;
         if (static_cast<uint32_t>(out->events_size()) >= max_events) {
           out->set_events_omitted(out->events_omitted() + 1);
