@@ -137,7 +137,9 @@ absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
   absl::StatusOr<std::unique_ptr<recording::WritableFile>> file = fs->NewWritableFile(*part_path);
   if (!file.ok()) return file.status();
   if (absl::Status s = fs->SyncDir(dir); !s.ok()) return s;
-  *mcap = std::make_unique<recording::McapWriter>(*std::move(file), writer_options);
+  recording::McapWriterOptions options = writer_options;
+  SetOverviewChunkSpans(&options);
+  *mcap = std::make_unique<recording::McapWriter>(*std::move(file), options);
   if (absl::Status s = (*mcap)->Open(); !s.ok()) return s;
   absl::StatusOr<RecordingChannels> ch = AddRunChannels(**mcap);
   if (!ch.ok()) return ch.status();

@@ -33,6 +33,11 @@ absl::Status WriteProto(recording::McapWriter& writer, uint16_t channel, uint32_
 
 }  // namespace
 
+void SetOverviewChunkSpans(recording::McapWriterOptions* options) {
+  options->group_chunk_max_duration_ns[kOverviewChunkGroup] = kOverviewChunkSpanNs;
+  options->group_chunk_max_duration_ns[kCoarseOverviewChunkGroup] = kCoarseOverviewChunkSpanNs;
+}
+
 absl::StatusOr<RecordingChannels> AddRunChannels(recording::McapWriter& writer) {
   RecordingChannels c;
   absl::StatusOr<uint16_t> id =

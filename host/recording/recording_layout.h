@@ -42,6 +42,14 @@ inline constexpr int kCoarseOverviewChunkGroup = 2;
 // The overview's windows: 10 Hz (fine) and 10 s (coarse, 100 fine windows).
 inline constexpr uint64_t kOverviewWindowUs = 100'000;
 inline constexpr uint64_t kCoarseOverviewWindowUs = 10'000'000;
+// Their chunks close after this much log time, so each holds ~100 (fine) or 6 (coarse)
+// records and a day reads in few chunks. The overview is derived from the samples: a crash
+// loses at most this much of it, and a reader reads the samples there instead.
+inline constexpr int64_t kOverviewChunkSpanNs = 10'000'000'000;
+inline constexpr int64_t kCoarseOverviewChunkSpanNs = 60'000'000'000;
+
+// Sets the overview groups' chunk spans (above) in `options`.
+void SetOverviewChunkSpans(recording::McapWriterOptions* options);
 
 // Metadata "rollrig.run": what was run.
 inline constexpr char kRunMetadata[] = "rollrig.run";

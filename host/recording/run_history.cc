@@ -1,10 +1,12 @@
 #include "host/recording/run_history.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -18,6 +20,7 @@ using rollrig::v1::GetRunHistoryRequest;
 using rollrig::v1::RunHistory;
 
 constexpr size_t kOpenFilesKept = 4;
+constexpr size_t kIndexThreads = 4;
 constexpr double kCoarseWidthS = 10.0;
 constexpr double kFineWidthS = 0.1;
 
@@ -436,6 +439,34 @@ absl::StatusOr<RunHistoryReader::LoadedFile> RunHistoryReader::Load(const std::s
   return loaded;
 }
 
+// The finished files not indexed yet, indexed by a few threads at once: a long run's
+// first read opens dozens of files. Failures are left for Load to report in order.
+void RunHistoryReader::IndexFinishedFiles(const std::vector<std::string>& paths) {
+  std::vector<std::string> todo;
+  for (const std::string& p : paths) {
+    if (!absl::EndsWith(p, ".part") && finished_.count(p) == 0) todo.push_back(p);
+  }
+  if (todo.size() < 2) return;
+  std::vector<std::shared_ptr<const HistoryFileIndex>> done(todo.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < todo.size(); i = next++) {
+      absl::StatusOr<std::shared_ptr<OpenRecording>> open = OpenRecordingFile(fs_, todo[i]);
+      if (!open.ok()) continue;
+      absl::StatusOr<HistoryFileIndex> index = IndexHistoryFile(**open, todo[i]);
+      if (index.ok()) done[i] = std::make_shared<const HistoryFileIndex>(*std::move(index));
+    }
+  };
+  const size_t n = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kIndexThreads);
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < n; ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (done[i]) finished_[todo[i]] = done[i];
+  }
+}
+
 absl::StatusOr<RunHistory> RunHistoryReader::Read(const HistoryRun& run,
                                                   const GetRunHistoryRequest& request) {
   if (request.max_points() > kHistoryMaxPoints) {
@@ -448,6 +479,7 @@ absl::StatusOr<RunHistory> RunHistoryReader::Read(const HistoryRun& run,
   out.set_run_id(run.run_id);
   out.set_recording(run.recording);
 
+  IndexFinishedFiles(run.files);
   std::vector<LoadedFile> loaded;
   for (const std::string& path : run.files) {
     absl::StatusOr<LoadedFile> file = Load(path);

@@ -18,7 +18,8 @@
 // fills the rest. Recordings made before the per-channel overview read raw.
 //
 // Caching: a finished file (NAME.mcap) never changes, so its index is kept; a .part is
-// indexed again on every read. A few files stay open for the zooms that follow.
+// indexed again on every read. A few files stay open for the zooms that follow. A run's
+// first read indexes its files on a few threads at once (each file by one thread).
 //
 // Not thread-safe: one caller at a time (rigd serves it from one thread of its own).
 #pragma once
@@ -70,6 +71,7 @@ class RunHistoryReader {
     std::shared_ptr<OpenRecording> open;
   };
   absl::StatusOr<LoadedFile> Load(const std::string& path);
+  void IndexFinishedFiles(const std::vector<std::string>& paths);
   std::shared_ptr<OpenRecording> KeepOpen(const std::string& path,
                                           std::shared_ptr<OpenRecording> open);
 
