@@ -94,8 +94,8 @@ absl::StatusOr<HistoryFileIndex> IndexHistoryFile(const OpenRecording& open,
                                                   const std::string& path);
 
 // Calls `on` for each fine envelope (/overview) of the file that overlaps device times
-// [from_us, to_us], or each raw sample inside them, in order. Errors (DATA_LOSS) name the file; what was
-// passed to `on` before stays valid.
+// [from_us, to_us], or each raw sample inside them, in order. Errors (DATA_LOSS) name the file;
+// what was passed to `on` before stays valid.
 absl::Status ReadFineEnvelopes(const OpenRecording& open, const HistoryFileIndex& file,
                                uint64_t from_us, uint64_t to_us,
                                const std::function<void(const Envelope&)>& on);
