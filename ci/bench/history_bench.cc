@@ -239,6 +239,19 @@ void Zooms(rollrig::v1::RigService::Stub& stub, double end_s, double width_s, in
               Percentile(ms, 0.5), Percentile(ms, 0.99), n, raw);
 }
 
+// This process's resident memory (rigd runs in it), from /proc.
+double ResidentMb() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  double kb = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmRSS: %lf kB", &kb) == 1) break;
+  }
+  std::fclose(f);
+  return kb / 1024;
+}
+
 // The baseline: every raw sample of every file read and decoded.
 void ReadAllRaw(const rollrig::v1::RunInfo& run) {
   const auto t = Steady::now();
@@ -300,6 +313,7 @@ int main(int argc, char** argv) {
   Zooms(*stub, h.recorded_end_s(), 1.0, 200, "zoom to samples (1 s windows)");
   Zooms(*stub, h.recorded_end_s(), 600.0, 50, "10-minute windows");
   Zooms(*stub, h.recorded_end_s(), 4 * 3600.0, 20, "4-hour windows");
+  std::printf("  rigd's resident memory after these   %.0f MB\n", ResidentMb());
   absl::StatusOr<rollrig::v1::RunInfo> run = app.runs().Get(kRunId);
   if (run.ok()) ReadAllRaw(*run);
   app.Shutdown("bench done");

@@ -19,7 +19,9 @@ namespace {
 using rollrig::v1::GetRunHistoryRequest;
 using rollrig::v1::RunHistory;
 
-constexpr size_t kOpenFilesKept = 4;
+// Files kept open for the zooms that follow a first picture: a 72 h run's hourly files,
+// whose readers hold their chunk indexes (under 1 MB each).
+constexpr size_t kOpenFilesKept = 96;
 constexpr size_t kIndexThreads = 4;
 constexpr double kCoarseWidthS = 10.0;
 constexpr double kFineWidthS = 0.1;
@@ -448,13 +450,16 @@ void RunHistoryReader::IndexFinishedFiles(const std::vector<std::string>& paths)
   }
   if (todo.size() < 2) return;
   std::vector<std::shared_ptr<const HistoryFileIndex>> done(todo.size());
+  std::vector<std::shared_ptr<OpenRecording>> opened(todo.size());
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t i = next++; i < todo.size(); i = next++) {
       absl::StatusOr<std::shared_ptr<OpenRecording>> open = OpenRecordingFile(fs_, todo[i]);
       if (!open.ok()) continue;
       absl::StatusOr<HistoryFileIndex> index = IndexHistoryFile(**open, todo[i]);
-      if (index.ok()) done[i] = std::make_shared<const HistoryFileIndex>(*std::move(index));
+      if (!index.ok()) continue;
+      done[i] = std::make_shared<const HistoryFileIndex>(*std::move(index));
+      opened[i] = *std::move(open);
     }
   };
   const size_t n = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kIndexThreads);
@@ -463,7 +468,9 @@ void RunHistoryReader::IndexFinishedFiles(const std::vector<std::string>& paths)
   work();
   for (std::thread& t : threads) t.join();
   for (size_t i = 0; i < todo.size(); ++i) {
-    if (done[i]) finished_[todo[i]] = done[i];
+    if (!done[i]) continue;
+    finished_[todo[i]] = done[i];
+    KeepOpen(todo[i], opened[i]);
   }
 }
 

@@ -18,7 +18,7 @@
 // fills the rest. Recordings made before the per-channel overview read raw.
 //
 // Caching: a finished file (NAME.mcap) never changes, so its index is kept; a .part is
-// indexed again on every read. A few files stay open for the zooms that follow. A run's
+// indexed again on every read. Up to 96 files stay open for the zooms that follow. A run's
 // first read indexes its files on a few threads at once (each file by one thread).
 //
 // Not thread-safe: one caller at a time (rigd serves it from one thread of its own).
