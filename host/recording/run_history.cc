@@ -342,21 +342,21 @@ Level LevelFor(double window_s, uint32_t max_points) {
   return Level::kRaw;
 }
 
-absl::Status ReadWindow(const std::vector<Stretch>& stretches, double t0, double t1,
-                        uint32_t max_points, uint32_t sample_rate, RunHistory* out,
-                        PointSink** sink_out, std::unique_ptr<PointSink>* keep) {
-  const double expected = (t1 - t0) * sample_rate + 1;
-  const bool raw = sample_rate > 0 && expected <= max_points;
-  *keep = std::make_unique<PointSink>(t0, std::max(t1, t0 + 1e-6), max_points, raw);
-  *sink_out = keep->get();
-  const Level level = raw ? Level::kRaw : LevelFor(t1 - t0, max_points);
+// Whether the window's samples (at `sample_rate`) fit in max_points: then they go raw.
+bool FitsRaw(double window_s, uint32_t sample_rate, uint32_t max_points) {
+  return sample_rate > 0 && window_s * sample_rate + 1 <= max_points;
+}
+
+// Reads [t0, t1] of every stretch that overlaps it into `sink`, at `level`.
+absl::Status ReadWindow(const std::vector<Stretch>& stretches, double t0, double t1, Level level,
+                        PointSink* sink, RunHistory* out) {
   for (const Stretch& s : stretches) {
     // Samples before the stretch's program (arming) are not on the run's time axis.
     if (!s.has_samples || s.RunTime(s.last_us) < t0 || s.RunTime(s.origin_us) > t1) continue;
-    (*keep)->NewStretch();
+    sink->NewStretch();
     const uint64_t from = std::max(s.origin_us, s.DeviceUs(t0));
     const uint64_t to = std::min(s.last_us, s.DeviceUs(t1));
-    if (absl::Status st = ReadLevel(level, s, from, to, keep->get(), out); !st.ok()) return st;
+    if (absl::Status st = ReadLevel(level, s, from, to, sink, out); !st.ok()) return st;
   }
   return absl::OkStatus();
 }
@@ -386,15 +386,15 @@ absl::StatusOr<RunHistory> Answer(const std::vector<Stretch>& stretches,
   out->set_t1_s(t1);
   const uint32_t max_points =
       request.max_points() == 0 ? kHistoryDefaultPoints : request.max_points();
-  PointSink* sink = nullptr;
-  std::unique_ptr<PointSink> keep;
-  absl::Status read = ReadWindow(stretches, t0, t1, max_points, rate, out, &sink, &keep);
-  if (!read.ok()) {
-    if (sink->samples() == 0) return absl::DataLossError(read.message());
+  const bool raw = FitsRaw(t1 - t0, rate, max_points);
+  PointSink sink(t0, std::max(t1, t0 + 1e-6), max_points, raw);
+  const Level level = raw ? Level::kRaw : LevelFor(t1 - t0, max_points);
+  if (absl::Status read = ReadWindow(stretches, t0, t1, level, &sink, out); !read.ok()) {
+    if (sink.samples() == 0) return absl::DataLossError(read.message());
     if (out->damage().empty()) out->set_damage(std::string(read.message()));
   }
-  sink->Write(channels, out);
-  out->set_samples(sink->samples());
+  sink.Write(channels, out);
+  out->set_samples(sink.samples());
   const uint32_t max_events = std::min(
       kHistoryMaxEvents, request.max_events() == 0 ? kHistoryDefaultEvents : request.max_events());
   AddEventsAndCycles(stretches, t0, t1, max_events, out);
