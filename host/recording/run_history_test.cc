@@ -25,12 +25,18 @@ constexpr uint64_t kArmingSamples = 500;
 
 // A stretch's file: arming samples (segment -1) then the program's, at 1 kHz from device
 // time `first_us`. `legacy`: the overview without the per-channel arrays, as older
-// recordings have it, and no coarse topic.
+// recordings have it, and no coarse topic. `live`: still being written, as the recorder
+// writes it (overview chunks spanning 10 s and 60 s): nothing after its last closed chunk
+// is in the file; its writer goes to `live`, open.
 void WriteStretch(FileSystem* fs, const std::string& path, uint32_t part, uint64_t first_us,
-                  uint64_t first_seq, uint64_t samples, bool legacy) {
+                  uint64_t first_seq, uint64_t samples, bool legacy,
+                  std::unique_ptr<McapWriter>* live = nullptr) {
   auto file = fs->NewWritableFile(path);
   ASSERT_TRUE(file.ok());
-  McapWriter writer(*std::move(file), {});
+  McapWriterOptions options;
+  if (live) rec::SetOverviewChunkSpans(&options);
+  auto owned = std::make_unique<McapWriter>(*std::move(file), options);
+  McapWriter& writer = *owned;
   ASSERT_TRUE(writer.Open().ok());
   auto channels = rec::AddRunChannels(writer);
   ASSERT_TRUE(channels.ok());
@@ -74,6 +80,10 @@ void WriteStretch(FileSystem* fs, const std::string& path, uint32_t part, uint64
     if (overview.Add(s, &e)) write_overview(e);
     ASSERT_TRUE(rec::WriteSample(writer, *channels, s, kEpochNs, &record, &scratch).ok());
   }
+  if (live) {
+    *live = std::move(owned);
+    return;
+  }
   rec::OverviewEntry e;
   if (overview.Flush(&e)) write_overview(e);
   ASSERT_TRUE(writer.Finish().ok());
@@ -103,6 +113,7 @@ class RunHistoryReaderTest : public ::testing::Test {
     run_.files = {"/runs/r1.mcap", "/runs/r1-r2.mcap"};
   }
   MemoryFileSystem fs_;
+  std::unique_ptr<McapWriter> live_writer_;  // a file still being written (before fs_ goes)
   HistoryRun run_;
 };
 
@@ -157,6 +168,36 @@ TEST_F(RunHistoryReaderTest, EveryLevelMatchesTheRawExtremes) {
       EXPECT_LE(h->series(0).min(i), h->series(0).mean(i) + 1e-5f);
       EXPECT_LE(h->series(0).mean(i), h->series(0).max(i) + 1e-5f);
     }
+  }
+}
+
+// A file still being written has the samples of its closed chunks, the fine overview of
+// its closed 10 s chunks and no coarse one yet: each level that stops short is filled from
+// the next finer, so the whole picture still covers every durable sample.
+TEST_F(RunHistoryReaderTest, AFileStillBeingWrittenReadsToItsLastDurableSample) {
+  WriteStretch(&fs_, "/runs/r2.mcap.part", 1, 0, 0, 35'000, false, &live_writer_);
+  run_.run_id = "r2";
+  run_.files = {"/runs/r2.mcap.part"};
+  run_.recording = true;
+  RunHistoryReader reader(&fs_);
+  auto raw = reader.Read(run_, Window(0, 0, 100000));
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  ASSERT_TRUE(raw->raw());
+  EXPECT_GT(raw->recorded_end_s(), 33.0);
+  EXPECT_LT(raw->recorded_end_s(), 34.499) << "the open chunk is not durable yet";
+  EXPECT_TRUE(raw->recording());
+  EXPECT_DOUBLE_EQ(raw->live_device_to_run_s(), -0.5);
+  const auto& v = raw->series(0).mean();
+  for (uint32_t points : {3u, 200u}) {
+    auto h = reader.Read(run_, Window(0, 0, points));
+    ASSERT_TRUE(h.ok()) << h.status();
+    // A coarse envelope straddling run time 0 counts the arming samples it holds too.
+    if (points == 200) {
+      EXPECT_EQ(h->samples(), raw->samples());
+    }
+    EXPECT_GE(h->samples(), raw->samples()) << points << " points";
+    EXPECT_FLOAT_EQ(Extreme(*h, true), *std::max_element(v.begin(), v.end()));
+    EXPECT_FLOAT_EQ(Extreme(*h, false), *std::min_element(v.begin(), v.end()));
   }
 }
 
