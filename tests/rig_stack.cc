@@ -20,7 +20,7 @@ void RemoveTree(const std::string& dir) {
 }
 
 RigStack::RigStack(const std::string& device_spec, absl::Duration connect_timeout, double speedup,
-                   std::string runs_dir, bool resume_interrupted)
+                   std::string runs_dir, bool resume_interrupted, absl::Duration rotate_after)
     : runs_dir_(std::move(runs_dir)) {
   if (runs_dir_.empty()) {
     runs_dir_ = MakeTempDir();
@@ -31,6 +31,7 @@ RigStack::RigStack(const std::string& device_spec, absl::Duration connect_timeou
   config.listen = "127.0.0.1:0";
   config.runs_dir = runs_dir_;
   config.resume_interrupted = resume_interrupted;
+  config.recording_rotate_after = rotate_after;
   if (speedup != 1.0) {
     clock_ = std::make_unique<ScaledClock>(speedup);
     config.sim_clock = clock_.get();

@@ -15,10 +15,12 @@ namespace rollrig::testing {
 class RigStack {
  public:
   // `speedup` > 1 runs the simulated device faster than real time (its watchdog is then
-  // off, since rigd's heartbeats stay in real time).
+  // off, since rigd's heartbeats stay in real time). `rotate_after`: how long each
+  // recording file of a run is.
   explicit RigStack(const std::string& device_spec,
                     absl::Duration connect_timeout = absl::Seconds(10), double speedup = 1.0,
-                    std::string runs_dir = "", bool resume_interrupted = false);
+                    std::string runs_dir = "", bool resume_interrupted = false,
+                    absl::Duration rotate_after = absl::Hours(1));
   ~RigStack();
 
   rollrig::v1::RigService::Stub* stub() { return stub_.get(); }

@@ -101,6 +101,30 @@ class RealTimeRunsTest : public RunsTest {
   }
 };
 
+// A run of a profile file tells its profile text, as a preset run does: in StartRun's
+// answer, GetRun, and the first and last messages of WatchRun (what `rigctl run FILE
+// --json` prints), so a dashboard learns the limits of any run.
+TEST_F(RunsTest, ProfileFileRunCarriesItsTextThroughWatchRun) {
+  absl::StatusOr<RunInfo> started = Start(1);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->spec().profile().text(), testing::kShortProfile);
+  EXPECT_EQ(Get(started->id()).spec().profile().text(), testing::kShortProfile);
+  rollrig::v1::RunRequest req;
+  req.set_id(started->id());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = rig_->stub()->WatchRun(&ctx, req);
+  std::vector<RunInfo> messages;
+  RunInfo info;
+  while (reader->Read(&info)) messages.push_back(info);
+  ASSERT_TRUE(reader->Finish().ok());
+  ASSERT_GE(messages.size(), 3u);
+  EXPECT_EQ(messages.front().spec().profile().text(), testing::kShortProfile);
+  EXPECT_EQ(messages.back().state(), rollrig::v1::RUN_STATE_COMPLETED);
+  EXPECT_EQ(messages.back().spec().profile().text(), testing::kShortProfile);
+  EXPECT_TRUE(messages[1].spec().profile().text().empty()) << "progress updates leave it out";
+}
+
 TEST_F(RunsTest, CleanRunPassesWithExactCyclesAndStatistics) {
   absl::StatusOr<RunInfo> started = Start(3);
   ASSERT_TRUE(started.ok()) << started.status();

@@ -54,6 +54,7 @@ struct RunRecorder::Writer {
   std::optional<OverviewBuilder> overview;
   uint32_t event_sequence = 0;
   uint32_t overview_sequence = 0;
+  uint32_t coarse_overview_sequence = 0;
   rollrig::v1::TelemetryRecord record;
   std::string scratch;
   std::vector<host::Sample> batch;
@@ -136,7 +137,9 @@ absl::Status OpenFile(recording::FileSystem* fs, const std::string& dir,
   absl::StatusOr<std::unique_ptr<recording::WritableFile>> file = fs->NewWritableFile(*part_path);
   if (!file.ok()) return file.status();
   if (absl::Status s = fs->SyncDir(dir); !s.ok()) return s;
-  *mcap = std::make_unique<recording::McapWriter>(*std::move(file), writer_options);
+  recording::McapWriterOptions options = writer_options;
+  SetOverviewChunkSpans(&options);
+  *mcap = std::make_unique<recording::McapWriter>(*std::move(file), options);
   if (absl::Status s = (*mcap)->Open(); !s.ok()) return s;
   absl::StatusOr<RecordingChannels> ch = AddRunChannels(**mcap);
   if (!ch.ok()) return ch.status();
@@ -437,10 +440,20 @@ absl::Status RunRecorder::RecordSample(const host::Sample& sample) {
     return s;
   ++w.samples_written;
   OverviewEntry entry;
-  if (w.overview->Add(sample, &entry)) {
-    return WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
+  if (!w.overview->Add(sample, &entry)) return absl::OkStatus();
+  if (absl::Status s = WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
+      !s.ok()) {
+    return s;
   }
-  return absl::OkStatus();
+  return WriteCoarseOverviewIfDone();
+}
+
+// The coarse overview window the last fine one completed, if it did.
+absl::Status RunRecorder::WriteCoarseOverviewIfDone() {
+  Writer& w = *writer_;
+  OverviewEntry coarse;
+  if (!w.overview->TakeCoarse(&coarse)) return absl::OkStatus();
+  return WriteCoarseOverview(*w.mcap, w.channels, coarse, w.coarse_overview_sequence++, &w.scratch);
 }
 
 uint64_t RunRecorder::RotateAfterNs() const {
@@ -548,9 +561,9 @@ void RunRecorder::WriteLastOverview() {
   if (w.io_broken || !w.overview) return;
   OverviewEntry entry;
   if (!w.overview->Flush(&entry)) return;
-  if (absl::Status s = WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
-      !s.ok())
-    IoFailed(s, "writing");
+  absl::Status s = WriteOverview(*w.mcap, w.channels, entry, w.overview_sequence++, &w.scratch);
+  if (s.ok()) s = WriteCoarseOverviewIfDone();
+  if (!s.ok()) IoFailed(s, "writing");
 }
 
 // The producer has stopped: the queues hold the last of the run; then the verdict.

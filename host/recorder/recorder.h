@@ -156,6 +156,7 @@ class RunRecorder {
   absl::Status RecordSample(const host::Sample& sample);
   absl::Status TakeClockOffsetFrom(const host::Sample& sample);
   absl::Status RotateFile(uint64_t log_time);
+  absl::Status WriteCoarseOverviewIfDone();
   uint64_t RotateAfterNs() const;
   void WriteLastOverview();
   void FinalizeRun(const std::optional<RecordingEnd>& end);

@@ -54,7 +54,13 @@ struct McapWriter::Impl {
 
   std::map<uint16_t, ChannelState> channels;
   std::map<int, OpenChunk> chunks;  // by group
-  std::string out;                  // a chunk record and its indexes, reused
+
+  int64_t MaxChunkSpanNs(int group) const {
+    auto it = options.group_chunk_max_duration_ns.find(group);
+    return it != options.group_chunk_max_duration_ns.end() ? it->second
+                                                           : options.chunk_max_duration_ns;
+  }
+  std::string out;  // a chunk record and its indexes, reused
   mcap::SummaryContent summary;
   uint16_t next_schema_id = 1;
   uint16_t next_channel_id = 1;
@@ -263,7 +269,7 @@ absl::Status McapWriter::WriteMessage(uint16_t channel_id, uint32_t sequence, ui
   }
   OpenChunk& chunk = impl.chunks[channel->second.group];
   const auto max_span =
-      static_cast<uint64_t>(std::max<int64_t>(impl.options.chunk_max_duration_ns, 1));
+      static_cast<uint64_t>(std::max<int64_t>(impl.MaxChunkSpanNs(channel->second.group), 1));
   if (!chunk.empty() &&
       std::max(chunk.end_time, log_time) - std::min(chunk.start_time, log_time) >= max_span) {
     if (absl::Status status = impl.CloseChunk(chunk); !status.ok()) return status;
@@ -301,9 +307,8 @@ absl::Status McapWriter::WriteMessage(uint16_t channel_id, uint32_t sequence, ui
 
 absl::Status McapWriter::CloseStaleChunks(uint64_t now_ns) {
   if (absl::Status status = impl_->Usable(); !status.ok()) return status;
-  const auto max_span =
-      static_cast<uint64_t>(std::max<int64_t>(impl_->options.chunk_max_duration_ns, 0));
   for (auto& [group, chunk] : impl_->chunks) {
+    const auto max_span = static_cast<uint64_t>(std::max<int64_t>(impl_->MaxChunkSpanNs(group), 0));
     if (chunk.empty() || now_ns < chunk.start_time || now_ns - chunk.start_time < max_span)
       continue;
     if (absl::Status status = impl_->CloseChunk(chunk); !status.ok()) return status;

@@ -33,8 +33,11 @@ struct McapWriterOptions {
   std::string library = "rollrig";              // Header.library
   uint64_t chunk_max_bytes = 1 << 20;           // uncompressed; a chunk closes at this size
   int64_t chunk_max_duration_ns = 500'000'000;  // or when its log times span this long
-  int zstd_level = 1;                           // 0 = no compression
-  bool sync_each_chunk = true;                  // fdatasync after each chunk + its indexes
+  // Per chunk group, a span other than chunk_max_duration_ns (e.g. a low-rate overview
+  // whose chunks would otherwise hold a handful of messages each).
+  std::map<int, int64_t> group_chunk_max_duration_ns;
+  int zstd_level = 1;           // 0 = no compression
+  bool sync_each_chunk = true;  // fdatasync after each chunk + its indexes
 };
 
 class McapWriter {

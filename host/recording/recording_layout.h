@@ -14,6 +14,7 @@
 // Free functions are thread-safe; OverviewBuilder is not (one per writer).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -31,10 +32,24 @@ inline constexpr char kTelemetryTopic[] = "/telemetry";
 inline constexpr char kEventsTopic[] = "/events";
 inline constexpr char kCyclesTopic[] = "/cycles";
 inline constexpr char kOverviewTopic[] = "/overview";
+inline constexpr char kCoarseOverviewTopic[] = "/overview/coarse";
 
-// The chunk group of /overview: its chunks hold nothing else, so a whole day's envelope
-// reads without touching the raw samples.
+// The chunk groups of /overview and /overview/coarse: their chunks hold nothing else, so a
+// whole day's envelope reads without touching the raw samples (nor the fine envelope).
 inline constexpr int kOverviewChunkGroup = 1;
+inline constexpr int kCoarseOverviewChunkGroup = 2;
+
+// The overview's windows: 10 Hz (fine) and 10 s (coarse, 100 fine windows).
+inline constexpr uint64_t kOverviewWindowUs = 100'000;
+inline constexpr uint64_t kCoarseOverviewWindowUs = 10'000'000;
+// Their chunks close after this much log time, so each holds ~100 (fine) or 6 (coarse)
+// records and a day reads in few chunks. The overview is derived from the samples: a crash
+// loses at most this much of it, and a reader reads the samples there instead.
+inline constexpr int64_t kOverviewChunkSpanNs = 10'000'000'000;
+inline constexpr int64_t kCoarseOverviewChunkSpanNs = 60'000'000'000;
+
+// Sets the overview groups' chunk spans (above) in `options`.
+void SetOverviewChunkSpans(recording::McapWriterOptions* options);
 
 // Metadata "rollrig.run": what was run.
 inline constexpr char kRunMetadata[] = "rollrig.run";
@@ -77,9 +92,10 @@ struct RecordingChannels {
   uint16_t events = 0;
   uint16_t cycles = 0;
   uint16_t overview = 0;
+  uint16_t coarse_overview = 0;
 };
 
-// Adds the protobuf schemas and the four channels to `writer` (after Open()).
+// Adds the protobuf schemas and the five channels to `writer` (after Open()).
 absl::StatusOr<RecordingChannels> AddRunChannels(recording::McapWriter& writer);
 
 // Conversions between the host's sample and its recorded form, channel by channel from
@@ -127,31 +143,64 @@ struct OverviewEntry {
 
 absl::Status WriteOverview(recording::McapWriter& writer, const RecordingChannels& channels,
                            const OverviewEntry& entry, uint32_t sequence, std::string* scratch);
+// The same on /overview/coarse.
+absl::Status WriteCoarseOverview(recording::McapWriter& writer, const RecordingChannels& channels,
+                                 const OverviewEntry& entry, uint32_t sequence,
+                                 std::string* scratch);
 
-// Turns samples into min/max envelopes over fixed windows of device time (10 Hz by
-// default), run time 0 being the first sample's device time. Not thread-safe.
+// One overview window being filled: its samples' counters and times, and per channel of
+// the channel table the running min, max and sum. Plain data: adding a sample allocates
+// nothing.
+struct OverviewWindow {
+  uint64_t index = 0;  // window number since the first sample
+  uint32_t samples = 0;
+  uint64_t first_seq = 0, last_seq = 0;
+  uint64_t first_time_us = 0, last_time_us = 0;
+  int64_t last_host_ns = 0;
+  uint32_t cycle = 0;
+  std::array<float, kTelemetryChannelCount> min{}, max{};
+  std::array<double, kTelemetryChannelCount> sum{};
+  std::array<uint32_t, kTelemetryChannelCount> count{};
+
+  void Start(uint64_t window_index);
+  void Add(const host::Sample& s);
+  // Folds a later window of the same stream in.
+  void Merge(const OverviewWindow& later);
+  // Its record: t_start_s/t_end_s from the window's bounds, `window_us` long.
+  void ToEntry(uint64_t window_us, int64_t clock_offset_ns, OverviewEntry* out) const;
+};
+
+// Turns samples into min/max/mean envelopes over fixed windows of device time, 0 being
+// the first sample's device time: fine windows (10 Hz by default) and coarse ones (10 s: a
+// whole number of fine windows, each the merge of its fine windows, so per sample the cost
+// is one fine window's update). Not thread-safe.
 class OverviewBuilder {
  public:
-  explicit OverviewBuilder(int64_t clock_offset_ns, uint64_t window_us = 100'000);
+  explicit OverviewBuilder(int64_t clock_offset_ns, uint64_t window_us = kOverviewWindowUs,
+                           uint64_t coarse_window_us = kCoarseOverviewWindowUs);
 
   // Adds a sample (in counter order). Returns true and fills `out` when the sample
-  // starts a new window and the previous one is complete.
+  // starts a new fine window and the previous one is complete; a coarse window completed
+  // with it is then ready for TakeCoarse.
   bool Add(const host::Sample& sample, OverviewEntry* out);
-  // The window in progress, if it has samples (at the end of a recording).
+  // The fine window in progress, if it has samples (at the end of a recording); the coarse
+  // one in progress is then ready for TakeCoarse.
   bool Flush(OverviewEntry* out);
+  // A completed coarse window, once.
+  bool TakeCoarse(OverviewEntry* out);
 
  private:
-  void StartWindow(const host::Sample& s, uint64_t window);
-  void Emit(OverviewEntry* out);
+  void CloseFine(OverviewEntry* out);
 
   int64_t clock_offset_ns_;
   uint64_t window_us_;
+  uint64_t fine_per_coarse_;
   bool have_first_ = false;
   uint64_t first_time_us_ = 0;
-  uint64_t window_ = 0;
-  uint64_t last_time_us_ = 0;
-  int64_t last_host_ns_ = 0;
-  rollrig::v1::OverviewRecord current_;
+  OverviewWindow fine_;
+  OverviewWindow coarse_;
+  bool coarse_ready_ = false;
+  OverviewEntry coarse_entry_;
 };
 
 }  // namespace rollrig::recorder

@@ -61,6 +61,7 @@ absl::Status RigdApp::Start() {
   lease_ = std::make_unique<LeaseManager>(&device_->events(), RealClock());
   RunManagerOptions run_options;
   run_options.host_version = config_.host_version;
+  run_options.recorder.rotate_after = config_.recording_rotate_after;
   runs_ = std::make_unique<RunManager>(device_.get(), store_.get(), lease_.get(), run_options);
   runs_->Start();
   server_ = std::make_unique<RigServer>(device_.get(), runs_.get(), lease_.get(),

@@ -35,6 +35,8 @@ struct RigdConfig {
   std::string runs_dir;                    // "" = DefaultRunsDir()
   DeviceClientOptions client;
   std::string host_version = "0.1.0";
+  // A run's recording goes on in a new file after this much time (tests shorten it).
+  absl::Duration recording_rotate_after = absl::Hours(1);
   // Resume the newest interrupted run at start, once the device is connected
   // (InterruptedRunResumer); messages go to `log`.
   bool resume_interrupted = false;

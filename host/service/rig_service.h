@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@ void FinishCall(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reac
                 const absl::Status& status);
 // The run manager's view of an admitted caller (host/runs knows nothing of roles).
 RunActor AsRunActor(const Caller& caller);
+
+class HistoryServer;  // rig_service_history.cc
 
 class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
  public:
@@ -98,6 +101,10 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // Recordings (rig_service_recordings.cc).
   grpc::ServerWriteReactor<rollrig::v1::RecordingChunk>* DownloadRecording(
       grpc::CallbackServerContext* ctx, const rollrig::v1::DownloadRecordingRequest* req) override;
+  // A run's history, read on a thread of its own (rig_service_history.cc).
+  grpc::ServerUnaryReactor* GetRunHistory(grpc::CallbackServerContext* ctx,
+                                          const rollrig::v1::GetRunHistoryRequest* req,
+                                          rollrig::v1::RunHistory* resp) override;
   grpc::ServerUnaryReactor* AcquireLease(grpc::CallbackServerContext* ctx,
                                          const rollrig::v1::AcquireLeaseRequest* req,
                                          rollrig::v1::LeaseInfo* resp) override;
@@ -167,6 +174,8 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   RunManager* runs_;
   LeaseManager* lease_;
   const AccessControl* access_;
+  std::once_flag history_once_;
+  std::shared_ptr<HistoryServer> history_;  // started by the first history call
   std::mutex jog_mu_;
   std::string last_jog_;     // the last jog's message
   int64_t last_jog_ns_ = 0;  // and when (steady clock)

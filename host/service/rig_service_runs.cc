@@ -34,10 +34,13 @@ class RunWatchStream final : public PumpedWriter<rollrig::v1::RunInfo> {
     }
     if (id_.empty()) id_ = run->id();  // follow the run we started with
     info_ = *std::move(run);
-    info_.mutable_spec()->mutable_profile()->clear_text();
+    const bool last = !rollrig::v1::RunIsActive(info_.state());
+    // The profile text (up to 1 MiB) goes with the first message, so a watcher learns the
+    // run's limits, and with the last, which a client prints as the run's record; not
+    // with every progress update.
+    if (sent_any_ && !last) info_.mutable_spec()->mutable_profile()->clear_text();
     NameRecordingsForClient(&info_);
-    if (!rollrig::v1::RunIsActive(info_.state()))
-      EndStream(grpc::Status::OK);  // this is the last message
+    if (last) EndStream(grpc::Status::OK);  // this is the last message
     sent_any_ = true;
     sent_version_ = version;
     last_sent_ = now;
