@@ -69,8 +69,8 @@ TEST_P(FixtureReplayTest, RigdGetsEverySampleOfTheRecording) {
 
 INSTANTIATE_TEST_SUITE_P(All, FixtureReplayTest,
                          ::testing::Values("swedish", "deep-tissue", "trigger-point", "kneading",
-                                           "endurance", "stall-abort", "over-temperature-fail",
-                                           "telemetry-gap"),
+                                           "endurance", "myofascial-release", "friction", "rolling",
+                                           "stall-abort", "over-temperature-fail", "telemetry-gap"),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
                            for (char& c : name) c = c == '-' ? '_' : c;
