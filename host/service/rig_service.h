@@ -98,6 +98,9 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // Recordings (rig_service_recordings.cc).
   grpc::ServerWriteReactor<rollrig::v1::RecordingChunk>* DownloadRecording(
       grpc::CallbackServerContext* ctx, const rollrig::v1::DownloadRecordingRequest* req) override;
+  // The run report, rendered from the run's files (rig_service_report.cc).
+  grpc::ServerWriteReactor<rollrig::v1::ReportChunk>* GetRunReport(
+      grpc::CallbackServerContext* ctx, const rollrig::v1::GetRunReportRequest* req) override;
   grpc::ServerUnaryReactor* AcquireLease(grpc::CallbackServerContext* ctx,
                                          const rollrig::v1::AcquireLeaseRequest* req,
                                          rollrig::v1::LeaseInfo* resp) override;
