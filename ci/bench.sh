@@ -8,6 +8,8 @@
 #                   sample, finalizing a crashed file, reading a window of a 1-hour file
 #   tls_bench       TLS on rigd's port vs plaintext: CPU per sample and throughput of the
 #                   same stream (as ratios), e-stop round trip over TLS (p50/p99)
+#   report_bench    the run report of a 1-hour 1 kHz recording: times faster than real time
+#                   (target >= 200x), against reading every message of the file once
 #   plot_bench      rig-dash plot: CPU frame build time for 4 x 10M samples through the
 #                   level-of-detail store vs every point drawn, append rate, memory
 set -euo pipefail
@@ -15,7 +17,7 @@ cd "$(dirname "$0")/.."
 bash ci/setup.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build/release}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench report_bench >/dev/null
 if [ -e "$BUILD_DIR/gui/plot" ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target plot_bench >/dev/null
 fi
@@ -26,6 +28,7 @@ fi
 "$BUILD_DIR/ci/bench/pipeline_bench" "$@"
 bench_dir=$(mktemp -d)
 "$BUILD_DIR/ci/bench/mcap_bench" "$bench_dir"
+"$BUILD_DIR/ci/bench/report_bench" "$bench_dir"
 rm -rf "$bench_dir"
 if [ -x "$BUILD_DIR/ci/bench/tls_bench" ]; then
   "$BUILD_DIR/ci/bench/tls_bench"
