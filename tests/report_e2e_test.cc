@@ -124,7 +124,7 @@ TEST(ReportE2ETest, RigdRendersAFinishedRunsReportAndRigctlWritesIt) {
   EXPECT_THAT(html, HasSubstr(run.id() + ".mcap"));
   EXPECT_THAT(html, HasSubstr("cycle peak torque"));
   EXPECT_THAT(html, Not(HasSubstr("<script")));
-  EXPECT_EQ(Count(html, "<svg"), 9u) << "5 overview plots and 4 trend plots";
+  EXPECT_EQ(Count(html, "<svg"), 10u) << "5 overview plots and 5 trend plots";
   EXPECT_GE(Count(html, "<circle"), 3u) << "a trend point per cycle";
 
   // rigctl writes the same report; and renders one from the file itself.

@@ -121,10 +121,12 @@ TEST(RunReport, APassingFixtureHasItsCycleTableTrendsGapAccountingAndFileDigest)
   EXPECT_THAT(html, HasSubstr("30 in 1 gap(s)"));
   EXPECT_THAT(html, HasSubstr("mark-gap"));
   EXPECT_THAT(html, HasSubstr(record->files[0].sha256));
-  // Overview 5 + trends: torque, force, speed tracking, temperature.
-  EXPECT_EQ(Count(html, "<svg"), 9u);
+  // Overview 5 + trends: torque, force, speed tracking, temperature, current.
+  EXPECT_EQ(Count(html, "<svg"), 10u);
+  EXPECT_THAT(html, HasSubstr("per-cycle current"));
   EXPECT_THAT(html, HasSubstr("per-cycle torque"));
-  for (const char* column : {"peak torque", "mean force", "speed RMS error", "max temperature"}) {
+  for (const char* column :
+       {"peak torque", "mean force", "speed RMS error", "max temperature", "RMS current"}) {
     EXPECT_THAT(html, HasSubstr(column));
   }
 }
