@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "host/recording/file_system.h"
 #include "host/report/run_report.h"
 #include "host/service/rig_service.h"
@@ -42,7 +43,15 @@ absl::StatusOr<std::string> Render(const rollrig::v1::RunInfo& run) {
   if (run.recordings_size() == 0) {
     return absl::NotFoundError(absl::StrCat("run ", run.id(), " has no recording"));
   }
-  return report::RunReportHtml(CurrentPaths(run), run);
+  const std::vector<std::string> paths = CurrentPaths(run);
+  absl::StatusOr<std::string> html = report::RunReportHtml(paths, run);
+  if (html.ok()) return html;
+  // An error names the file as clients know it: by its name, not where rigd keeps it.
+  std::string message(html.status().message());
+  for (const std::string& path : paths) {
+    message = absl::StrReplaceAll(message, {{path, path.substr(path.rfind('/') + 1)}});
+  }
+  return absl::Status(html.status().code(), message);
 }
 
 class RunReportStream final : public PumpedWriter<rollrig::v1::ReportChunk> {
