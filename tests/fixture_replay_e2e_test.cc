@@ -38,7 +38,12 @@ TEST_P(FixtureReplayTest, RigdGetsEverySampleOfTheRecording) {
   const FixtureSpec* spec = FindFixture(GetParam());
   ASSERT_NE(spec, nullptr);
   v1::StartRunRequest request;
-  request.mutable_spec()->mutable_profile()->set_preset(spec->preset);
+  if (spec->preset.empty()) {  // a fixture of a profile's text (a preset's short variant)
+    request.mutable_spec()->mutable_profile()->set_file_name(spec->name + ".textproto");
+    request.mutable_spec()->mutable_profile()->set_text(spec->profile_text);
+  } else {
+    request.mutable_spec()->mutable_profile()->set_preset(spec->preset);
+  }
   request.mutable_spec()->set_cycles(spec->cycles);
   v1::RunInfo run;
   grpc::Status started = stack.stub()->StartRun(stack.Context().get(), request, &run);
