@@ -140,6 +140,41 @@ TEST(ReportE2ETest, RigdRendersAFinishedRunsReportAndRigctlWritesIt) {
   testing::RemoveTree(dir);
 }
 
+// The report of a run still going: what its recording holds so far, marked in progress,
+// with the verdict so far.
+TEST(ReportE2ETest, AnActiveRunsReportIsMarkedInProgress) {
+  testing::RigStack rig("sim", absl::Seconds(10), 2.0);
+  ASSERT_TRUE(rig.connected().ok()) << rig.connected();
+  rollrig::v1::StartRunRequest start;
+  start.mutable_spec()->mutable_profile()->set_file_name("report.textproto");
+  start.mutable_spec()->mutable_profile()->set_text(kProfile);
+  start.mutable_spec()->set_cycles(100);
+  absl::StatusOr<rollrig::v1::RunInfo> run = rig.StartRun(start);
+  ASSERT_TRUE(run.ok()) << run.status();
+  // A cycle or two recorded (durable chunks close every half second).
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (rig.GetRun(run->id()).progress().cycles_completed() < 2) {
+    ASSERT_LT(absl::Now(), deadline) << "no cycle completed";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string out;
+  const std::string dir = testing::MakeTempDir();
+  ASSERT_EQ(
+      Rigctl({"--addr", rig.app().address(), "report", run->id(), "-o", dir + "/r.html"}, &out), 0)
+      << out;
+  const std::string html = ReadAll(dir + "/r.html");
+  EXPECT_THAT(html, HasSubstr("in progress:"));
+  EXPECT_THAT(html, HasSubstr(run->id() + ".mcap.part (in progress)"));
+  EXPECT_THAT(html, HasSubstr("verdict: PASS"));
+  EXPECT_GE(Count(html, "<svg"), 5u);
+  rollrig::v1::RunRequest stop;
+  stop.set_id(run->id());
+  rollrig::v1::RunInfo stopped;
+  grpc::Status s = rig.stub()->StopRun(rig.Context().get(), stop, &stopped);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  testing::RemoveTree(dir);
+}
+
 TEST(ReportE2ETest, UnknownRunsMissingFilesAndUnwritablePathsAreClearErrors) {
   testing::RigStack rig("sim", absl::Seconds(10), 2.0);
   ASSERT_TRUE(rig.connected().ok()) << rig.connected();
