@@ -13,6 +13,8 @@ namespace {
 
 namespace v1 = rollrig::v1;
 
+constexpr size_t kDottedCycles = 500;
+
 const char* MarkColor(EventKind kind) {
   switch (kind) {
     case EventKind::kPause:
@@ -117,7 +119,9 @@ std::vector<std::string> TrendPlots(const RunRecord& r) {
     spec.y_label = spec.lines.empty() ? column.title : UnitOf(column.title);
     std::vector<double> y;
     for (const v1::CycleStats& c : r.cycles) y.push_back(column.get(c));
-    spec.lines.push_back({column.title, kSeriesColors[spec.lines.size() % 4], x, y, true});
+    // A dot per cycle while they can be told apart; a long run's trend is its line.
+    const bool dots = r.cycles.size() <= kDottedCycles;
+    spec.lines.push_back({column.title, kSeriesColors[spec.lines.size() % 4], x, y, dots});
     for (const v1::Limit& l : r.profile.limits()) {
       if (l.measurement_case() != v1::Limit::kCycleStatistic ||
           l.cycle_statistic() != column.statistic) {

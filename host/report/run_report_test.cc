@@ -247,6 +247,27 @@ TEST(RunReport, MissingOrDamagedFilesAreErrorsNamingTheFile) {
   EXPECT_FALSE(ReadRunRecord({}, &fs).ok());
 }
 
+TEST(RunReport, ThousandsOfCyclesListTheWorstFirstAndLastAndPlotEveryOne) {
+  RunRecord record;
+  record.run_id = "long";
+  for (uint32_t i = 1; i <= 3000; ++i) {
+    v1::CycleStats& c = record.cycles.emplace_back();
+    c.set_cycle(i);
+    c.set_peak_torque_nm(i == 1234 ? 2.9 : 0.5);  // the worn-out cycle
+    c.set_max_temperature_c(30 + i / 1000.0);
+  }
+  const std::string html = RenderRunReport(record);
+  EXPECT_THAT(html, HasSubstr("3000 cycles: the first and last 100 are listed"));
+  EXPECT_THAT(html, HasSubstr("... 2800 cycles ..."));
+  EXPECT_THAT(html, HasSubstr("Worst cycle of each statistic"));
+  EXPECT_THAT(html, HasSubstr("<tr><td class=\"n\">1234</td>"));  // the worst peak torque
+  // Rows: 200 listed, the worst of each checked statistic, the elision and the headers.
+  EXPECT_LT(Count(html, "<tr>"), 260u);
+  // Every cycle is a point of each trend line (drawn without a dot each, at this many).
+  EXPECT_EQ(Count(html, "<circle"), 0u);
+  EXPECT_GE(Count(html, " L"), 2999u * 9);  // 9 statistics in the trends
+}
+
 TEST(RunReport, FileNamesAreSafe) {
   EXPECT_EQ(ReportFileName("r-20250101-1"), "r-20250101-1.report.html");
   EXPECT_EQ(ReportFileName("../x y"), ".._x_y.report.html");
