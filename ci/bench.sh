@@ -11,6 +11,8 @@
 #   history_bench   GetRunHistory on a 72 h 1 kHz run it makes through the recorder
 #                   (HISTORY_BENCH_HOURS, HISTORY_BENCH_DIR to keep it): first picture,
 #                   zooms to samples (p50/p99), and reading every raw sample as the baseline
+#   report_bench    the run report of a 1-hour 1 kHz recording: times faster than real time
+#                   (target >= 200x), against reading every message of the file once
 #   plot_bench      rig-dash plot: CPU frame build time for 4 x 10M samples through the
 #                   level-of-detail store vs every point drawn, append rate, memory
 set -euo pipefail
@@ -18,7 +20,7 @@ cd "$(dirname "$0")/.."
 bash ci/setup.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build/release}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench history_bench >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench history_bench report_bench >/dev/null
 if [ -e "$BUILD_DIR/gui/plot" ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target plot_bench >/dev/null
 fi
@@ -29,6 +31,7 @@ fi
 "$BUILD_DIR/ci/bench/pipeline_bench" "$@"
 bench_dir=$(mktemp -d)
 "$BUILD_DIR/ci/bench/mcap_bench" "$bench_dir"
+"$BUILD_DIR/ci/bench/report_bench" "$bench_dir"
 rm -rf "$bench_dir"
 history_dir=${HISTORY_BENCH_DIR:-$(mktemp -d)}
 "$BUILD_DIR/ci/bench/history_bench" "$history_dir" "${HISTORY_BENCH_HOURS:-72}"

@@ -21,6 +21,8 @@ packages=(
   libimgui-dev libglfw3-dev libgl-dev libstb-dev
   # headless rendering for the dashboard's tests
   xvfb xauth libgl1-mesa-dri libglx-mesa0
+  # a browser to render the run report as people see it (report_render_test, acceptance)
+  chromium
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent clients used by tests and acceptance checks

@@ -38,7 +38,12 @@ TEST_P(FixtureReplayTest, RigdGetsEverySampleOfTheRecording) {
   const FixtureSpec* spec = FindFixture(GetParam());
   ASSERT_NE(spec, nullptr);
   v1::StartRunRequest request;
-  request.mutable_spec()->mutable_profile()->set_preset(spec->preset);
+  if (spec->preset.empty()) {  // a fixture of a profile's text (a preset's short variant)
+    request.mutable_spec()->mutable_profile()->set_file_name(spec->name + ".textproto");
+    request.mutable_spec()->mutable_profile()->set_text(spec->profile_text);
+  } else {
+    request.mutable_spec()->mutable_profile()->set_preset(spec->preset);
+  }
   request.mutable_spec()->set_cycles(spec->cycles);
   v1::RunInfo run;
   grpc::Status started = stack.stub()->StartRun(stack.Context().get(), request, &run);
@@ -69,8 +74,8 @@ TEST_P(FixtureReplayTest, RigdGetsEverySampleOfTheRecording) {
 
 INSTANTIATE_TEST_SUITE_P(All, FixtureReplayTest,
                          ::testing::Values("swedish", "deep-tissue", "trigger-point", "kneading",
-                                           "endurance", "stall-abort", "over-temperature-fail",
-                                           "telemetry-gap"),
+                                           "endurance", "myofascial-release", "friction", "rolling",
+                                           "stall-abort", "over-temperature-fail", "telemetry-gap"),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
                            for (char& c : name) c = c == '-' ? '_' : c;

@@ -10,6 +10,9 @@
 #include "host/check/junit_report.h"
 #include "host/check/recording_replay.h"
 #include "host/check/run_metrics.h"
+#include "host/recording/file_system.h"
+#include "host/recording/mcap_reader.h"
+#include "host/recording/recording_layout.h"
 #include "tests/fixture_maker.h"
 #include "tests/rig_stack.h"
 
@@ -70,10 +73,41 @@ TEST_P(FixtureTest, RemakingGivesTheSameBytesAndTheLiveVerdict) {
   RemoveTree(dir);
 }
 
+// The recorded /cycles are what rigd would have written: every complete cycle, equal to
+// what the analysis recomputes from the samples (`rigctl check`).
+TEST_P(FixtureTest, ItsCyclesRecordsAreThoseTheReplayRecomputes) {
+  const std::string path = FixturePath(GetParam());
+  absl::StatusOr<check::ReplayedRun> run = check::ReplayRecordingAnalysis(path);
+  ASSERT_TRUE(run.ok()) << run.status();
+  absl::StatusOr<std::unique_ptr<recording::RandomAccessFile>> file =
+      recording::RealFileSystem()->OpenForRead(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  absl::StatusOr<std::unique_ptr<recording::McapReader>> reader =
+      recording::McapReader::Open(file->get());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  recording::McapReadOptions options;
+  options.topics = {recorder::kCyclesTopic};
+  std::vector<v1::CycleStats> recorded;
+  ASSERT_TRUE((*reader)
+                  ->ReadMessages(options,
+                                 [&](const recording::McapMessage& m) {
+                                   recorded.emplace_back().ParseFromString(m.data);
+                                   return true;
+                                 })
+                  .ok());
+  ASSERT_EQ(recorded.size(), run->cycles.size());
+  for (size_t i = 0; i < recorded.size(); ++i) {
+    EXPECT_EQ(recorded[i].SerializeAsString(), run->cycles[i].SerializeAsString())
+        << "cycle " << i + 1 << " recorded:\n"
+        << recorded[i].DebugString() << "recomputed:\n"
+        << run->cycles[i].DebugString();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(All, FixtureTest,
                          ::testing::Values("swedish", "deep-tissue", "trigger-point", "kneading",
-                                           "endurance", "stall-abort", "over-temperature-fail",
-                                           "telemetry-gap"),
+                                           "endurance", "myofascial-release", "friction", "rolling",
+                                           "stall-abort", "over-temperature-fail", "telemetry-gap"),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
                            for (char& c : name) c = c == '-' ? '_' : c;

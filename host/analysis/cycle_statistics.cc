@@ -15,15 +15,18 @@ void CycleAccumulator::Add(const Sample& s, double t_s) {
   const double force = s.force_n;
   const double temperature = s.temp_c;
   const double speed_error = static_cast<double>(s.roller_rpm_cmd) - s.roller_rpm;
+  const double current = std::fabs(static_cast<double>(s.current_a));
   if (samples_ == 0) {
     start_s_ = t_s;
     peak_torque_ = torque;
     peak_force_ = force;
     max_temperature_ = temperature;
+    peak_current_ = current;
   } else {
     peak_torque_ = std::fmax(peak_torque_, torque);
     peak_force_ = std::fmax(peak_force_, force);
     max_temperature_ = std::fmax(max_temperature_, temperature);
+    peak_current_ = std::fmax(peak_current_, current);
   }
   end_s_ = t_s;
   ++samples_;
@@ -31,6 +34,7 @@ void CycleAccumulator::Add(const Sample& s, double t_s) {
   torque_squared_.Add(torque * torque);
   force_.Add(force);
   speed_error_squared_.Add(speed_error * speed_error);
+  current_squared_.Add(current * current);
 }
 
 rollrig::v1::CycleStats CycleAccumulator::Stats() const {
@@ -48,6 +52,8 @@ rollrig::v1::CycleStats CycleAccumulator::Stats() const {
   stats.set_peak_force_n(peak_force_);
   stats.set_speed_rms_error_rpm(std::sqrt(speed_error_squared_.value() / n));
   stats.set_max_temperature_c(max_temperature_);
+  stats.set_peak_current_a(peak_current_);
+  stats.set_rms_current_a(std::sqrt(current_squared_.value() / n));
   stats.set_paused_s(paused_s_);
   stats.set_length_s(std::fmax(0.0, end_s_ - start_s_ - paused_s_));
   return stats;

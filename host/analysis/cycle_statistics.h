@@ -23,8 +23,9 @@ class CycleAccumulator {
   void AddPausedTime(double s) { paused_s_ += s; }
   uint64_t samples() const { return samples_; }
   // The statistics so far: peak, mean and RMS of |torque|, mean and peak force, RMS of
-  // (roller_rpm_cmd - roller_rpm), max temperature, sample count, first/last run time,
-  // time paused and the length without it. All zero when no sample was added.
+  // (roller_rpm_cmd - roller_rpm), max temperature, peak and RMS of |current|, sample
+  // count, first/last run time, time paused and the length without it. All zero when no
+  // sample was added.
   rollrig::v1::CycleStats Stats() const;
 
  private:
@@ -36,7 +37,9 @@ class CycleAccumulator {
   double peak_torque_ = 0;
   double peak_force_ = 0;
   double max_temperature_ = 0;
+  double peak_current_ = 0;
   CompensatedSum abs_torque_;
+  CompensatedSum current_squared_;
   CompensatedSum torque_squared_;
   CompensatedSum force_;
   CompensatedSum speed_error_squared_;

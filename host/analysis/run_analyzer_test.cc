@@ -99,6 +99,7 @@ TEST(CycleStatisticsTest, ExactOnKnownSignals) {
       s.roller_rpm_cmd = 60;
       s.roller_rpm = 59.5f;
       s.temp_c = static_cast<float>(30 + k / 1024);
+      s.current_a = -s.torque_nm;  // its magnitude counts, as torque's does
       analyzer.AddSample(s);
     }
   }
@@ -120,6 +121,8 @@ TEST(CycleStatisticsTest, ExactOnKnownSignals) {
   ExpectRelNear(10 + 0.25 * 999, ramp.peak_force_n(), "peak force");
   ExpectRelNear(0.5, ramp.speed_rms_error_rpm(), "speed rms error");
   ExpectRelNear(30 + 999.0 / 1024, ramp.max_temperature_c(), "max temperature");
+  ExpectRelNear(500.0 / 256, ramp.peak_current_a(), "ramp peak current");
+  ExpectRelNear(std::sqrt(83333500.0 / 65536 / kN), ramp.rms_current_a(), "ramp rms current");
 
   const v1::CycleStats& square = analyzer.cycles()[1];
   EXPECT_EQ(square.cycle(), 2u);
@@ -130,6 +133,8 @@ TEST(CycleStatisticsTest, ExactOnKnownSignals) {
   ExpectRelNear(2.0, square.mean_torque_nm(), "square mean");
   ExpectRelNear(std::sqrt(4.25), square.rms_torque_nm(), "square rms");
   ExpectRelNear(0.5, square.speed_rms_error_rpm(), "square speed rms error");
+  ExpectRelNear(2.5, square.peak_current_a(), "square peak current");
+  ExpectRelNear(std::sqrt(4.25), square.rms_current_a(), "square rms current");
 }
 
 TEST(CycleStatisticsTest, SignedSpeedErrorAndSamplesOutsideTheProgramIgnored) {

@@ -9,9 +9,10 @@
 
 namespace rollrig::host {
 
-// The five presets (swedish, deep-tissue, trigger-point, kneading, endurance), in that
-// order, each with its name, file name, description (the profile's description field),
-// textproto and one cycle's duration. Built once, on first use; thread-safe.
+// The eight presets (swedish, deep-tissue, trigger-point, kneading, endurance,
+// myofascial-release, friction, rolling), in that order, each with its name, file name,
+// description (the profile's description field), textproto and one cycle's duration.
+// Built once, on first use; thread-safe.
 const std::vector<rollrig::v1::Preset>& Presets();
 
 // The preset named `name` (e.g. "swedish"; the file name "swedish.textproto" also

@@ -38,4 +38,7 @@ int CheckCommand(Session& s, const Args& args);
 int RecoverCommand(Session& s, const Args& args);
 int ExportCommand(Session& s, const Args& args);
 
+// The run report (report_command.cc): rendered here from files, or by rigd for a run id.
+int ReportCommand(Session& s, const Args& args);
+
 }  // namespace rollrig::host::rigctl

@@ -139,7 +139,8 @@ int ExportCommand(Session& s, const Args& args) {
   const bool cycles = o.flag("--cycles");
   if (cycles) {
     out << "cycle,start_s,end_s,samples,peak_torque_nm,mean_torque_nm,rms_torque_nm,"
-           "mean_force_n,peak_force_n,speed_rms_error_rpm,max_temperature_c\n";
+           "mean_force_n,peak_force_n,speed_rms_error_rpm,max_temperature_c,peak_current_a,"
+           "rms_current_a\n";
   } else {
     out << "t_s," << ChannelCsvHeader() << ",seq,drops,segment,cycle\n";
   }
@@ -168,11 +169,12 @@ int ExportCommand(Session& s, const Args& args) {
       if (cycles) {
         if (!cycle.ParseFromString(m.data)) return true;
         if ((from && cycle.start_s() < *from) || (to && cycle.start_s() >= *to)) return true;
-        out << absl::StrFormat("%d,%.4f,%.4f,%d,%.5f,%.5f,%.5f,%.3f,%.3f,%.4f,%.2f\n",
+        out << absl::StrFormat("%d,%.4f,%.4f,%d,%.5f,%.5f,%.5f,%.3f,%.3f,%.4f,%.2f,%.4f,%.4f\n",
                                cycle.cycle(), cycle.start_s(), cycle.end_s(), cycle.samples(),
                                cycle.peak_torque_nm(), cycle.mean_torque_nm(),
                                cycle.rms_torque_nm(), cycle.mean_force_n(), cycle.peak_force_n(),
-                               cycle.speed_rms_error_rpm(), cycle.max_temperature_c());
+                               cycle.speed_rms_error_rpm(), cycle.max_temperature_c(),
+                               cycle.peak_current_a(), cycle.rms_current_a());
         ++rows;
         return true;
       }

@@ -164,6 +164,15 @@ TEST(RigctlArgsTest, TheClientConfigGivesDefaultsAndItsErrorsNameTheLine) {
   EXPECT_THAT(err, HasSubstr("check wants a recording"));
 }
 
+TEST(RigctlArgsTest, ReportWantsARunOrRecordingsAndNamesAMissingFile) {
+  std::string err;
+  EXPECT_EQ(RunArgs({"report"}, &err), kExitUsage);
+  EXPECT_THAT(err, HasSubstr("report needs a run ID or recording FILE.mcap"));
+  EXPECT_EQ(RunArgs({"report", "/nonexistent/r.mcap", "-o", "/nonexistent/r.html"}, &err),
+            kExitNotFound);
+  EXPECT_THAT(err, HasSubstr("no file /nonexistent/r.mcap"));
+}
+
 TEST(RigctlArgsTest, CheckTakesSeveralRecordingsAndPrintsOnlyJson) {
   const std::string dir = std::string(ROLLRIG_SOURCE_DIR) + "/fixtures/";
   std::ostringstream out, err;

@@ -105,6 +105,9 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   grpc::ServerUnaryReactor* GetRunHistory(grpc::CallbackServerContext* ctx,
                                           const rollrig::v1::GetRunHistoryRequest* req,
                                           rollrig::v1::RunHistory* resp) override;
+  // The run report, rendered from the run's files (rig_service_report.cc).
+  grpc::ServerWriteReactor<rollrig::v1::ReportChunk>* GetRunReport(
+      grpc::CallbackServerContext* ctx, const rollrig::v1::GetRunReportRequest* req) override;
   grpc::ServerUnaryReactor* AcquireLease(grpc::CallbackServerContext* ctx,
                                          const rollrig::v1::AcquireLeaseRequest* req,
                                          rollrig::v1::LeaseInfo* resp) override;
