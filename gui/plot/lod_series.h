@@ -29,9 +29,10 @@
 namespace rollrig::gui {
 
 struct LodOptions {
-  // Raw samples kept in memory (the newest). 4M samples is about 70 minutes at 1 kHz and
-  // ~52 MB per series; older raw data is fetched from a RawWindowSource when zoomed in deep.
-  size_t raw_budget_samples = size_t{1} << 22;
+  // Raw samples kept in memory (the newest). 2M samples is about 35 minutes at 1 kHz and
+  // ~26 MB per series; older raw data is fetched from a RawWindowSource when zoomed in deep.
+  // With the buckets' means, this keeps every channel of a 72-hour run under 1 GB.
+  size_t raw_budget_samples = size_t{1} << 21;
   // Buckets kept per level (the newest). With fanout 16, level 2 keeps 2^20 buckets, i.e.
   // 268M samples (74 hours at 1 kHz): the pyramid from level 2 up covers a 72-hour run.
   size_t level_budget_buckets = size_t{1} << 20;
