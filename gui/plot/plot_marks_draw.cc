@@ -58,7 +58,7 @@ void DrawCycleLines(ImDrawList* dl, const MarksArea& area, const std::vector<dou
   auto it = std::lower_bound(lines.begin(), lines.end(), area.t0);
   const auto end = std::upper_bound(it, lines.end(), area.t1);
   drawn->cycle_lines += static_cast<size_t>(end - it);
-  constexpr ImU32 kCycleLine = IM_COL32(170, 180, 200, 60);
+  constexpr ImU32 kCycleLine = IM_COL32(110, 150, 255, 80);  // faint, unlike the grey grid
   while (it != end) {
     const int column = ColumnOf(area, *it);
     const float x = static_cast<float>(column) + 0.5f;

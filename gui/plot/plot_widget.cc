@@ -615,8 +615,9 @@ std::string LegendLabel(const PlotSeries& s, const SeriesView& view) {
 }
 
 // The legend, top left inside the data area; returns its entries.
-size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series,
-                  const Scratch& scratch) {
+// `below_marks`: markers' labels take the top line of the data area; the legend goes under.
+size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series, const Scratch& scratch,
+                  bool below_marks) {
   float lw = 0;
   std::vector<std::string> labels;
   for (size_t i = 0; i < series.size(); ++i) {
@@ -625,7 +626,7 @@ size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series,
   }
   if (labels.empty()) return 0;
   const float line_h = f.font + 2.0f;
-  const ImVec2 box_min(f.m.x0 + 6.0f, f.m.top + 6.0f);
+  const ImVec2 box_min(f.m.x0 + 6.0f, f.m.top + 6.0f + (below_marks ? f.font + 2.0f : 0.0f));
   const ImVec2 box_max(box_min.x + lw + 30.0f,
                        box_min.y + line_h * static_cast<float>(labels.size()) + 6.0f);
   f.dl->AddRectFilled(box_min, box_max, IM_COL32(15, 16, 20, 200));
@@ -660,7 +661,7 @@ void DrawDataArea(const PlotFrame& f, const char* y_unit, const std::vector<Plot
   stats->cycle_lines_drawn = marks.cycle_lines;
   DrawGaps(f, series.size(), *scratch);
   DrawCursor(f, cursor, series, *scratch, y_unit, overlay, area);
-  stats->legend_entries = DrawLegend(f, series, *scratch);
+  stats->legend_entries = DrawLegend(f, series, *scratch, stats->markers_drawn > 0);
   f.dl->PopClipRect();
   f.dl->AddRect(area_min, area_max, kBorder);
 }
