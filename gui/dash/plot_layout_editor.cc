@@ -76,6 +76,7 @@ void DrawPlotLayoutEditor(PlotLayout* layout) {
   }
   PlotLayoutSpec& spec = layout->spec;
   bool changed = false;
+  ImGui::TextDisabled("Each plot: its title, then its channels (click to choose them).");
   int columns = static_cast<int>(spec.columns);
   ImGui::SetNextItemWidth(120);
   if (ImGui::SliderInt("columns", &columns, 1, static_cast<int>(kMaxLayoutColumns))) {
