@@ -1,9 +1,13 @@
 // Figures of rig-dash's plot: CPU time to build a frame (ImGui NewFrame .. Render, no GL)
 // with 4 series x 10M samples through the min/max level-of-detail store, against drawing every
 // point (measured at up to 1M points per series and extrapolated); append rate; memory for
-// 4 x 10M samples and the projection for a 72-hour run at 1 kHz.
+// 4 x 10M samples and the projection for a 72-hour run at 1 kHz. And the run view: four plots
+// of a 72-hour 1 kHz run with 500 event markers, 3000 cycle lines and the shared cursor, at
+// whole-run, mid and single-sample zoom (frame CPU time p50/p99, and the ratio to the same
+// plots without marks or cursor), and the memory of every channel of such a run.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <ctime>
@@ -21,7 +25,10 @@ using rollrig::gui::DrawPlot;
 using rollrig::gui::LimitBand;
 using rollrig::gui::LodOptions;
 using rollrig::gui::LodSeries;
+using rollrig::gui::PlotCursor;
 using rollrig::gui::PlotDrawStats;
+using rollrig::gui::PlotMarks;
+using rollrig::gui::PlotOverlay;
 using rollrig::gui::PlotSeries;
 using rollrig::gui::PlotView;
 using rollrig::gui::testing::HeadlessImGui;
@@ -163,5 +170,120 @@ void BM_Memory(benchmark::State& state) {
   state.counters["MB_4x10M_all_raw"] = 4.0 * kSamplesPerSeries * 13 / 1e6;
 }
 BENCHMARK(BM_Memory)->Iterations(1);
+
+// A 72-hour run at 1 kHz: four series of 259.2M samples (built once: a minute or so), 500
+// events and 3000 cycles (one every 86.4 s).
+constexpr double kRunSeconds = 72.0 * 3600.0;
+struct SeventyTwoHours {
+  std::vector<std::unique_ptr<LodSeries>> series;
+  PlotMarks marks;
+  SeventyTwoHours() {
+    const uint64_t n = static_cast<uint64_t>(kRunSeconds * kRateHz);
+    for (int s = 0; s < 4; ++s) {
+      series.push_back(std::make_unique<LodSeries>());
+      LodSeries& lod = *series.back();
+      for (uint64_t i = 0; i < n; ++i) {
+        // A sawtooth per cycle with a little noise: cheap enough for a billion samples.
+        const float saw = static_cast<float>(i % 86'400) * 1e-3f;
+        lod.Append(static_cast<double>(i) / kRateHz,
+                   saw + static_cast<float>((i * 7919) % 13) * 0.1f + s);
+      }
+    }
+    const char* kinds[] = {"pause", "resume", "limit", "gap", "fault"};
+    for (int e = 0; e < 500; ++e) {
+      marks.markers.push_back({kRunSeconds * (e + 0.5) / 500.0, kinds[e % 5], "event"});
+    }
+    for (int c = 1; c <= 3000; ++c) marks.cycle_lines.push_back(86.4 * c);
+  }
+};
+SeventyTwoHours& Run72h() {
+  static SeventyTwoHours run;
+  return run;
+}
+
+struct FrameTimes {
+  double p50 = 0, p99 = 0;
+};
+
+// CPU time per frame of the four plots in a 2 x 2 grid over [t0, t1], with or without the
+// marks and the cursor.
+FrameTimes MeasureFourPlots(double t0, double t1, bool with_marks, int frames) {
+  SeventyTwoHours& run = Run72h();
+  HeadlessImGui& imgui = Imgui();
+  const char* titles[] = {"Roller speed", "Head angle", "Torque", "Force"};
+  std::vector<std::vector<PlotSeries>> plots(4);
+  for (size_t p = 0; p < 4; ++p) {  // two series a plot, as command and measurement
+    plots[p].push_back({"a", "u", IM_COL32(255, 150, 40, 255), run.series[p].get()});
+    plots[p].push_back({"b", "u", IM_COL32(80, 200, 255, 255), run.series[(p + 1) % 4].get()});
+  }
+  PlotCursor cursor;
+  cursor.next_shown = with_marks;
+  cursor.next_t = (t0 + t1) / 2;
+  const PlotOverlay overlay{with_marks ? &run.marks : nullptr, with_marks ? &cursor : nullptr};
+  const ImVec2 size(620, 370);  // a 2 x 2 grid in the plots panel of a 1280 x 800 window
+  std::vector<double> ms;
+  for (int f = 0; f < frames + 10; ++f) {
+    const double start = ThreadCpuMs();
+    cursor.NextFrame();
+    cursor.next_shown = with_marks;  // as if the mouse rested on a plot
+    imgui.BeginFrame();
+    for (size_t p = 0; p < 4; ++p) {
+      PlotView view;
+      view.follow_latest = false;
+      view.t0 = t0;
+      view.t1 = t1;
+      if (p % 2 == 1) ImGui::SameLine();
+      DrawPlot(titles[p], "u", &view, plots[p], {}, size, overlay);
+    }
+    benchmark::DoNotOptimize(imgui.EndFrame());
+    if (f >= 10) ms.push_back(ThreadCpuMs() - start);  // after a few frames of warm-up
+  }
+  std::sort(ms.begin(), ms.end());
+  return {ms[ms.size() / 2], ms[std::min(ms.size() - 1, ms.size() * 99 / 100)]};
+}
+
+// Arg: 0 = the whole run, 1 = an hour in the middle, 2 = half a second at the live end (raw
+// samples, single samples apart by a few pixels).
+void BM_FourPlots72hWithMarks(benchmark::State& state) {
+  double t0 = 0, t1 = kRunSeconds;
+  if (state.range(0) == 1) t0 = kRunSeconds / 2 - 1800, t1 = kRunSeconds / 2 + 1800;
+  if (state.range(0) == 2) t0 = kRunSeconds - 0.5, t1 = kRunSeconds;
+  FrameTimes marked, plain;
+  for (auto _ : state) {
+    plain = MeasureFourPlots(t0, t1, false, 300);
+    marked = MeasureFourPlots(t0, t1, true, 300);
+  }
+  state.counters["p50_ms"] = marked.p50;
+  state.counters["p99_ms"] = marked.p99;
+  state.counters["no_marks_p50_ms"] = plain.p50;
+  state.counters["no_marks_p99_ms"] = plain.p99;
+  state.counters["ratio_p50"] = marked.p50 / plain.p50;
+}
+BENCHMARK(BM_FourPlots72hWithMarks)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+
+// Memory of a 72-hour 1 kHz run in rig-dash: the four series built here (measured) and every
+// channel of the channel table plus the derived speed error (projected), as rig-dash's
+// series set keeps them all.
+void BM_Memory72h(benchmark::State& state) {
+  SeventyTwoHours& run = Run72h();
+  size_t bytes = 0;
+  for (auto _ : state) {
+    bytes = 0;
+    for (const auto& s : run.series) bytes += s->memory_bytes();
+    benchmark::DoNotOptimize(bytes);
+  }
+  const uint64_t samples = run.series[0]->size();
+  state.counters["MB_4_series_measured"] = static_cast<double>(bytes) / 1e6;
+  state.counters["MB_4_series_projected"] =
+      4.0 * static_cast<double>(LodSeries::ProjectMemoryBytes(LodOptions{}, samples)) / 1e6;
+  state.counters["MB_all_12_channels"] =
+      12.0 * static_cast<double>(LodSeries::ProjectMemoryBytes(LodOptions{}, samples)) / 1e6;
+}
+BENCHMARK(BM_Memory72h)->Iterations(1);
 
 }  // namespace

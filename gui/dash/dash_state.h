@@ -11,6 +11,7 @@
 
 #include "gui/dash/dash_options.h"
 #include "gui/dash/estop_control.h"
+#include "gui/dash/plot_layout.h"
 #include "gui/dash/recording_loader.h"
 #include "gui/dash/rig_client.h"
 #include "gui/dash/series_set.h"
@@ -45,6 +46,7 @@ struct DashState {
   // The plots' shared time axis (x); each plot keeps its own y axis.
   PlotView view;
   PlotView plot_views[kPlotGroups.size()];  // one per plot group
+  PlotLayout layout;                        // the plots shown, their y axes and cursor
   std::string live_limits_run;              // the run live_limits were taken from
   RunLimits live_limits;
   double window_s = 10;  // width of the window while following

@@ -1,4 +1,6 @@
-// The live plots, one per plot group of the channel table, and their shared time axis.
+// The plots of the user's layout (gui/dash/plot_layout.h), their shared time axis and cursor,
+// the time-window toolbar and the layout editor.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -8,6 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "gui/dash/golden_alignment.h"
 #include "gui/dash/panels.h"
+#include "gui/dash/plot_layout.h"
+#include "gui/dash/plot_layout_editor.h"
 #include "imgui.h"
 
 namespace rollrig::gui {
@@ -74,39 +78,62 @@ std::vector<LimitBand> Bands(const SignalLimit& l) {
   return {b};
 }
 
+// One shown plot: its series (the source's channels of the layout's plot that the source
+// carries) and the limit bands of its measured channels.
 struct PlotDef {
-  std::string_view title;
-  std::string_view unit;
-  std::vector<std::pair<Channel, ImU32>> channels;
-  Channel golden_channel = 0;  // the group's measured channel
+  std::string title;
+  std::string unit;  // its first channel's
+  std::vector<PlotSeries> series;
+  int golden_channel = -1;  // its first measured channel of the table, for the golden overlay
   std::vector<LimitBand> bands;
 };
 
-// One plot per plot group whose channels the source carries (a recording from before a
-// channel existed does not draw it; before any data, every plot shows, empty): commands
-// as the reference colour, measurements as the actual, with the limit bands of the
-// measured channels.
-std::vector<PlotDef> ShownPlots(const SeriesSet& src, const RunLimits& limits) {
+constexpr ImU32 kMore[] = {IM_COL32(120, 230, 140, 255), IM_COL32(230, 120, 220, 255),
+                           IM_COL32(240, 230, 110, 255), IM_COL32(160, 160, 255, 255)};
+
+// A series of the plot for `name`, or nothing when the source lacks that channel (a
+// recording from before it existed); before any data, every channel is shown (empty).
+bool AddChannel(const SeriesSet& src, const RunLimits& limits, std::string_view name,
+                const LodSeries& speed_error, PlotDef* d) {
   const bool have_data = src.points() > 0;
+  PlotSeries ps;
+  ps.name = std::string(name);
+  ps.unit = std::string(PlottableUnit(name));
+  if (name == kSpeedErrorChannel) {
+    ps.data = &speed_error;
+  } else {
+    const Channel c = ChannelNamed(name);
+    if (have_data && src.series(c).size() == 0) return false;
+    ps.data = &src.series(c);
+    if (!kTelemetryChannels[c].command) {
+      for (LimitBand& b : Bands(limits.of(c))) d->bands.push_back(std::move(b));
+      if (d->golden_channel < 0) d->golden_channel = static_cast<int>(c);
+    }
+  }
+  const bool command = name != kSpeedErrorChannel && kTelemetryChannels[ChannelNamed(name)].command;
+  // Commands in the reference colour; measurements in the actual colour, then others.
+  const size_t measured = static_cast<size_t>(std::count_if(
+      d->series.begin(), d->series.end(), [](const PlotSeries& p) { return p.color != kCommand; }));
+  ps.color = command         ? kCommand
+             : measured == 0 ? kActual
+                             : kMore[(measured - 1) % std::size(kMore)];
+  d->series.push_back(std::move(ps));
+  return true;
+}
+
+// The layout's plots that have something to show.
+std::vector<PlotDef> ShownPlots(const PlotLayoutSpec& layout, const SeriesSet& src,
+                                const RunLimits& limits, const LodSeries& speed_error) {
   std::vector<PlotDef> defs;
-  for (size_t g = 0; g < kPlotGroups.size(); ++g) {
-    PlotDef d{kPlotGroups[g].title, kPlotGroups[g].unit, {}, 0, {}};
-    bool have_measured = false;
-    for (Channel c = 0; c < kChannelCount; ++c) {
-      const TelemetryChannel& ch = kTelemetryChannels[c];
-      if (ch.plot_group != static_cast<int>(g) || (have_data && src.series(c).size() == 0)) {
-        continue;
-      }
-      d.channels.emplace_back(c, ch.command ? kCommand : kActual);
-      if (!ch.command && !have_measured) {
-        have_measured = true;
-        d.golden_channel = c;
-      }
-      if (!ch.command) {
-        for (LimitBand& b : Bands(limits.of(c))) d.bands.push_back(std::move(b));
+  for (const PlotSpec& spec : layout.plots) {
+    PlotDef d;
+    d.title = spec.title;
+    for (const std::string& name : spec.channels) {
+      if (AddChannel(src, limits, name, speed_error, &d) && d.unit.empty()) {
+        d.unit = std::string(PlottableUnit(name));
       }
     }
-    if (have_measured) defs.push_back(std::move(d));
+    if (!d.series.empty()) defs.push_back(std::move(d));
   }
   return defs;
 }
@@ -136,6 +163,8 @@ void Toolbar(DashState& s, double t_begin, double t_end, uint64_t dropped) {
     s.whole_run = false;
   }
   ImGui::SameLine();
+  if (ImGui::SmallButton("layout")) s.layout.editing = !s.layout.editing;
+  ImGui::SameLine();
   ImGui::Text("%.1f s of data, %llu samples lost", t_end - t_begin,
               static_cast<unsigned long long>(dropped));
   if (s.recording && t_end > t_begin) {
@@ -154,21 +183,21 @@ void Toolbar(DashState& s, double t_begin, double t_end, uint64_t dropped) {
   }
 }
 
-}  // namespace
+// The golden reference of the plot's measured channel, when one is loaded.
+void AddGolden(const SeriesSet* golden, PlotDef* d) {
+  if (golden == nullptr || d->golden_channel < 0) return;
+  const LodSeries& g = golden->series(static_cast<Channel>(d->golden_channel));
+  if (g.size() == 0) return;
+  PlotSeries ps;
+  ps.name = "golden " + std::string(ChannelName(static_cast<Channel>(d->golden_channel)));
+  ps.unit = d->unit;
+  ps.color = kGolden;
+  ps.data = &g;
+  d->series.push_back(std::move(ps));
+}
 
-void DrawPlotsPanel(DashState& s, ImVec2 size) {
-  s.plot_stats.clear();
-  const SeriesSet* src = s.shown();
-  if (!src) return;
-  UpdateGolden(s);
-  const RunLimits& limits = CurrentLimits(s);
-
-  std::unique_lock<std::mutex> lock(src->mutex());
-  const bool have = src->points() > 0;
-  const double t_begin = have ? src->t_begin() : 0, t_end = have ? src->t_end() : 0;
-  Toolbar(s, t_begin, t_end, src->dropped_total());
-
-  // The shared time window.
+// The shared time window before the plots draw: the whole run, or following the newest data.
+void UpdateSharedWindow(DashState& s, bool have, double t_begin, double t_end) {
   if (s.whole_run && have) {
     s.view.t0 = t_begin;
     s.view.t1 = std::max(t_end, t_begin + 1e-3);
@@ -178,6 +207,71 @@ void DrawPlotsPanel(DashState& s, ImVec2 size) {
     s.view.t0 = t_end - s.window_s;
   }
   if (!s.recording) s.scrub_t = s.view.t1;
+}
+
+// Zoomed, panned or reset on one plot: every plot follows from the next frame.
+void FollowPlot(DashState& s, const PlotView& v) {
+  s.view.t0 = v.t0;
+  s.view.t1 = v.t1;
+  s.view.follow_latest = v.follow_latest;
+  s.view.paused = v.paused;
+  if (v.follow_latest) {
+    s.window_s = std::max(0.01, v.t1 - v.t0);
+  } else {
+    s.whole_run = false;
+  }
+}
+
+// The plots in the layout's grid, on the shared time window, with `marks` over all of them.
+void DrawPlotGrid(DashState& s, const std::vector<PlotDef>& defs, ImVec2 size,
+                  const PlotMarks* marks) {
+  PlotLayout& layout = s.layout;
+  layout.views.resize(std::max(layout.views.size(), defs.size()));
+  layout.cursor.NextFrame();
+  const size_t columns = std::clamp<size_t>(layout.spec.columns, 1, kMaxLayoutColumns);
+  const float spacing = ImGui::GetStyle().ItemSpacing.x;
+  const ImVec2 avail = ImGui::GetContentRegionAvail();
+  const int rows = static_cast<int>(std::max<size_t>(1, (defs.size() + columns - 1) / columns));
+  const float h = std::max(60.0f, (std::min(size.y, avail.y) - spacing * (rows - 1)) / rows - 4);
+  const float cols = static_cast<float>(columns);
+  const float w = std::max(100.0f, (size.x - spacing * (cols - 1)) / cols);
+  const PlotView master = s.view;
+  bool changed = false;
+  for (size_t i = 0; i < defs.size(); ++i) {
+    const PlotDef& d = defs[i];
+    PlotView& v = layout.views[i];
+    v.t0 = master.t0;
+    v.t1 = master.t1;
+    v.follow_latest = master.follow_latest;
+    v.paused = master.paused;
+    if (i % columns != 0) ImGui::SameLine();
+    ImGui::PushID(static_cast<int>(i));
+    s.plot_stats.push_back(DrawPlot(d.title.c_str(), d.unit.c_str(), &v, d.series, d.bands,
+                                    ImVec2(w, h), PlotOverlay{marks, &layout.cursor}));
+    ImGui::PopID();
+    if (!changed && (v.t0 != master.t0 || v.t1 != master.t1 ||
+                     v.follow_latest != master.follow_latest || v.paused != master.paused)) {
+      changed = true;
+      FollowPlot(s, v);
+    }
+  }
+}
+
+void DrawPlots(DashState& s, ImVec2 size, const PlotMarks* marks) {
+  s.plot_stats.clear();
+  s.layout.LoadOnce();
+  const SeriesSet* src = s.shown();
+  if (!src) return;
+  UpdateGolden(s);
+  const RunLimits& limits = CurrentLimits(s);
+
+  std::unique_lock<std::mutex> lock(src->mutex());
+  const bool have = src->points() > 0;
+  const double t_begin = have ? src->t_begin() : 0, t_end = have ? src->t_end() : 0;
+  Toolbar(s, t_begin, t_end, src->dropped_total());
+  DrawPlotLayoutEditor(&s.layout);
+  UpdateSharedWindow(s, have, t_begin, t_end);
+  s.layout.speed_error.CatchUp(*src);
 
   std::unique_lock<std::mutex> golden_lock;
   const SeriesSet* golden = nullptr;
@@ -185,58 +279,14 @@ void DrawPlotsPanel(DashState& s, ImVec2 size) {
     golden_lock = std::unique_lock<std::mutex>(s.golden->shifted.mutex());
     golden = &s.golden->shifted;
   }
-  const std::vector<PlotDef> defs = ShownPlots(*src, limits);
-  const float spacing = ImGui::GetStyle().ItemSpacing.x;
-  const ImVec2 avail = ImGui::GetContentRegionAvail();
-  const int rows = static_cast<int>(std::max<size_t>(1, (defs.size() + 1) / 2));
-  const float h = std::max(60.0f, (std::min(size.y, avail.y) - spacing * (rows - 1)) / rows - 4);
-  const float w = std::max(100.0f, (size.x - spacing) / 2);
-  bool changed = false;
-  PlotView master = s.view;
-  for (size_t i = 0; i < defs.size(); ++i) {
-    const PlotDef& d = defs[i];
-    std::vector<PlotSeries> series;
-    for (const auto& [c, color] : d.channels) {
-      PlotSeries ps;
-      ps.name = std::string(ChannelName(c));
-      ps.unit = std::string(d.unit);
-      ps.color = color;
-      ps.data = &src->series(c);
-      series.push_back(ps);
-    }
-    if (golden && golden->series(d.golden_channel).size() > 0) {
-      PlotSeries ps;
-      ps.name = "golden " + std::string(ChannelName(d.golden_channel));
-      ps.unit = std::string(d.unit);
-      ps.color = kGolden;
-      ps.data = &golden->series(d.golden_channel);
-      series.push_back(ps);
-    }
-    PlotView& v = s.plot_views[i];
-    v.t0 = master.t0;
-    v.t1 = master.t1;
-    v.follow_latest = master.follow_latest;
-    v.paused = master.paused;
-    if (i % 2 == 1) ImGui::SameLine();
-    ImGui::PushID(static_cast<int>(i));
-    s.plot_stats.push_back(DrawPlot(std::string(d.title).c_str(), std::string(d.unit).c_str(), &v,
-                                    series, d.bands, ImVec2(w, h)));
-    ImGui::PopID();
-    if (!changed && (v.t0 != master.t0 || v.t1 != master.t1 ||
-                     v.follow_latest != master.follow_latest || v.paused != master.paused)) {
-      // Zoomed, panned or reset on this plot: every plot follows.
-      changed = true;
-      s.view.t0 = v.t0;
-      s.view.t1 = v.t1;
-      s.view.follow_latest = v.follow_latest;
-      s.view.paused = v.paused;
-      if (v.follow_latest) {
-        s.window_s = std::max(0.01, v.t1 - v.t0);
-      } else {
-        s.whole_run = false;
-      }
-    }
-  }
+  std::vector<PlotDef> defs =
+      ShownPlots(s.layout.spec, *src, limits, s.layout.speed_error.series());
+  for (PlotDef& d : defs) AddGolden(golden, &d);
+  DrawPlotGrid(s, defs, size, marks);
 }
+
+}  // namespace
+
+void DrawPlotsPanel(DashState& s, ImVec2 size) { DrawPlots(s, size, /*marks=*/nullptr); }
 
 }  // namespace rollrig::gui

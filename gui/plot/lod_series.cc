@@ -73,6 +73,7 @@ struct BucketChunk {
   double t[kSize];
   float min[kSize];
   float max[kSize];
+  float mean[kSize];
   uint8_t gap[kSize];
 };
 
@@ -83,40 +84,67 @@ size_t ChunkedBytes(uint64_t held, uint64_t budget, size_t chunk_elems, size_t c
   return static_cast<size_t>(chunks * (chunk_bytes + sizeof(void*)));
 }
 
-// Turns time-ordered (t, min, max, gap) entries into at most one entry per pixel column.
+// One time-ordered input of ColumnBuilder: a sample or a bucket of `samples` samples.
+struct ColumnEntry {
+  double t;
+  float min, max;
+  double mean;
+  uint64_t samples;
+  bool gap;  // the line breaks before this entry
+  // The entry holds a gap that may not be at its start (a bucket, or a sample in the middle
+  // of a column), so the line also breaks after its column: it never bridges a gap.
+  bool gap_inside;
+};
+
+// Turns time-ordered entries into at most one entry per pixel column, each with the min, max
+// and mean of the samples inside it.
 class ColumnBuilder {
  public:
   ColumnBuilder(double t0, double t1, int columns, SeriesView* out)
       : t0_(t0), scale_(columns / (t1 - t0)), columns_(columns), out_(out) {}
+  ~ColumnBuilder() { FinishColumn(); }
 
-  // `gap_inside`: the entry holds a gap that may not be at its start (a bucket, or a sample in
-  // the middle of a column), so the line also breaks after its column: it never bridges a gap.
-  void Add(double t, float mn, float mx, bool gap, bool gap_inside = false) {
-    double c = std::floor((t - t0_) * scale_);
+  void Add(const ColumnEntry& e) {
+    double c = std::floor((e.t - t0_) * scale_);
     c = std::clamp(c, 0.0, static_cast<double>(columns_ - 1));
     const int column = static_cast<int>(c);
     if (column != column_ || out_->t.empty()) {
+      FinishColumn();
       column_ = column;
-      out_->t.push_back(t);
-      out_->min.push_back(mn);
-      out_->max.push_back(mx);
-      out_->gap_before.push_back(gap || break_next_ ? 1 : 0);
-      break_next_ = gap_inside;
+      out_->t.push_back(e.t);
+      out_->min.push_back(e.min);
+      out_->max.push_back(e.max);
+      out_->gap_before.push_back(e.gap || break_next_ ? 1 : 0);
+      break_next_ = e.gap_inside;
+      sum_ = e.mean * static_cast<double>(e.samples);
+      samples_ = e.samples;
       return;
     }
-    out_->min.back() = std::min(out_->min.back(), mn);
-    out_->max.back() = std::max(out_->max.back(), mx);
-    if (gap) out_->gap_before.back() = 1;
-    break_next_ = break_next_ || gap_inside;
+    out_->min.back() = std::min(out_->min.back(), e.min);
+    out_->max.back() = std::max(out_->max.back(), e.max);
+    if (e.gap) out_->gap_before.back() = 1;
+    break_next_ = break_next_ || e.gap_inside;
+    sum_ += e.mean * static_cast<double>(e.samples);
+    samples_ += e.samples;
   }
 
  private:
+  void FinishColumn() {
+    if (column_ >= 0 && out_->mean.size() < out_->t.size()) {
+      out_->mean.push_back(static_cast<float>(samples_ > 0 ? sum_ / samples_ : 0.0));
+    }
+  }
+
   double t0_, scale_;
   int columns_;
   int column_ = -1;
   bool break_next_ = false;
+  double sum_ = 0;
+  uint64_t samples_ = 0;
   SeriesView* out_;
 };
+
+ColumnEntry SampleEntry(double t, float v, bool gap) { return {t, v, v, v, 1, gap, gap}; }
 
 }  // namespace
 
@@ -203,10 +231,10 @@ LodSeries::Bucket LodSeries::bucket(int level, uint64_t i) const {
   size_t slot = 0;
   if (level == 0) {
     const RawChunk& c = raw_->store.At(i, &slot);
-    return {c.t[slot], c.v[slot], c.v[slot], c.gap[slot] != 0};
+    return {c.t[slot], c.v[slot], c.v[slot], c.gap[slot] != 0, c.v[slot]};
   }
   const BucketChunk& c = buckets_[static_cast<size_t>(level - 1)]->store.At(i, &slot);
-  return {c.t[slot], c.min[slot], c.max[slot], c.gap[slot] != 0};
+  return {c.t[slot], c.min[slot], c.max[slot], c.gap[slot] != 0, c.mean[slot]};
 }
 
 double LodSeries::TimeAt(int level, uint64_t i) const {
@@ -252,6 +280,8 @@ void LodSeries::Append(double t_s, float value) {
     acc.max = std::max(acc.max, value);
     acc.gap = acc.gap || gap;
   }
+  acc.sum += value;
+  ++acc.samples;
   if (++acc.count == static_cast<uint32_t>(options_.fanout)) CloseInto(1, acc);
 }
 
@@ -264,6 +294,7 @@ void LodSeries::CloseInto(int level, const Accumulator& closed) {
   chunk.t[slot] = closed.t_first;
   chunk.min[slot] = closed.min;
   chunk.max[slot] = closed.max;
+  chunk.mean[slot] = static_cast<float>(closed.sum / static_cast<double>(closed.samples));
   chunk.gap[slot] = closed.gap ? 1 : 0;
   store.Commit();
   const Accumulator copy = closed;  // `closed` may be open_[k], reset next
@@ -281,6 +312,8 @@ void LodSeries::CloseInto(int level, const Accumulator& closed) {
     up.min = std::min(up.min, copy.min);
     up.max = std::max(up.max, copy.max);
     up.gap = up.gap || copy.gap;
+    up.sum += copy.sum;
+    up.samples += copy.samples;
   }
   if (++up.count == static_cast<uint32_t>(options_.fanout)) CloseInto(level + 1, up);
 }
@@ -311,6 +344,8 @@ LodSeries::Accumulator LodSeries::Tail(int level) const {
       tail.max = std::max(tail.max, a.max);
       tail.gap = tail.gap || a.gap;
       tail.count += a.count;
+      tail.sum += a.sum;
+      tail.samples += a.samples;
     }
   }
   return tail;
@@ -430,24 +465,29 @@ void LodSeries::QueryLevel(int level, double t0, double t1, int columns, SeriesV
   out->min.reserve(reserve);
   out->max.reserve(reserve);
   out->gap_before.reserve(reserve);
+  out->mean.reserve(reserve);
   ColumnBuilder columns_out(t0, t1, columns, out);
   if (level == 0) {
     for (uint64_t i = i0; i < i1; ++i) {
       size_t slot = 0;
       const RawChunk& c = raw_->store.At(i, &slot);
-      columns_out.Add(c.t[slot], c.v[slot], c.v[slot], c.gap[slot] != 0, c.gap[slot] != 0);
+      columns_out.Add(SampleEntry(c.t[slot], c.v[slot], c.gap[slot] != 0));
     }
     return;
   }
   const ChunkStore<BucketChunk>& store = buckets_[static_cast<size_t>(level - 1)]->store;
+  uint64_t per_bucket = 1;
+  for (int k = 0; k < level; ++k) per_bucket *= static_cast<uint64_t>(options_.fanout);
   for (uint64_t i = i0; i < i1; ++i) {
     size_t slot = 0;
     const BucketChunk& c = store.At(i, &slot);
-    columns_out.Add(c.t[slot], c.min[slot], c.max[slot], c.gap[slot] != 0, c.gap[slot] != 0);
+    const bool gap = c.gap[slot] != 0;
+    columns_out.Add({c.t[slot], c.min[slot], c.max[slot], c.mean[slot], per_bucket, gap, gap});
   }
   const Accumulator tail = Tail(level);
   if (tail.count > 0 && tail.t_first <= t1) {
-    columns_out.Add(tail.t_first, tail.min, tail.max, tail.gap, tail.gap);
+    columns_out.Add({tail.t_first, tail.min, tail.max, tail.sum / static_cast<double>(tail.samples),
+                     tail.samples, tail.gap, tail.gap});
   }
 }
 
@@ -482,7 +522,7 @@ void LodSeries::QueryFetched(double t0, double t1, int columns, const RawWindow&
       out->max.push_back(fetched.v[i]);
       out->gap_before.push_back(gap_before ? 1 : 0);
     } else {
-      columns_out.Add(ts[i], fetched.v[i], fetched.v[i], gap_before, gap_before);
+      columns_out.Add(SampleEntry(ts[i], fetched.v[i], gap_before));
     }
   }
 }

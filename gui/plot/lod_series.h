@@ -1,10 +1,10 @@
 // One time series with a min/max level-of-detail pyramid, so a plot of days of 1 kHz data
 // builds in microseconds and still zooms down to single samples.
 //
-// Level 0 holds the raw samples; level k >= 1 holds one bucket (first time, min, max, "a gap
-// is inside") per fanout^k consecutive samples. Every level lives in fixed-size chunks, so
-// appending never copies old data and costs no allocation per sample (a chunk is allocated,
-// or recycled, every few thousand samples). Raw samples are kept only for the newest
+// Level 0 holds the raw samples; level k >= 1 holds one bucket (first time, min, max, mean,
+// "a gap is inside") per fanout^k consecutive samples (21 bytes a bucket). Every level lives in
+// fixed-size chunks, so appending never copies old data and costs no allocation per sample (a chunk
+// is allocated, or recycled, every few thousand samples). Raw samples are kept only for the newest
 // raw_budget_samples and each level for its newest level_budget_buckets; older data of a
 // fine level is dropped whole chunks at a time, while the coarse levels keep all time. When a
 // query needs finer data than memory still holds, it answers from a coarser level and sets
@@ -24,52 +24,19 @@
 #include <memory>
 #include <vector>
 
+#include "gui/plot/series_source.h"
+
 namespace rollrig::gui {
 
 struct LodOptions {
-  // Raw samples kept in memory (the newest). 4M samples is about 70 minutes at 1 kHz and
-  // ~52 MB per series; older raw data is fetched from a RawWindowSource when zoomed in deep.
-  size_t raw_budget_samples = size_t{1} << 22;
+  // Raw samples kept in memory (the newest). 2M samples is about 35 minutes at 1 kHz and
+  // ~26 MB per series; older raw data is fetched from a RawWindowSource when zoomed in deep.
+  // With the buckets' means, this keeps every channel of a 72-hour run under 1 GB.
+  size_t raw_budget_samples = size_t{1} << 21;
   // Buckets kept per level (the newest). With fanout 16, level 2 keeps 2^20 buckets, i.e.
   // 268M samples (74 hours at 1 kHz): the pyramid from level 2 up covers a 72-hour run.
   size_t level_budget_buckets = size_t{1} << 20;
   int fanout = 16;  // samples per bucket at level 1, x fanout per level; 2..256
-};
-
-// A lost-samples mark: the line breaks at t, and `dropped` samples are known lost there.
-struct GapMark {
-  double t = 0;
-  uint64_t dropped = 0;
-};
-
-struct SeriesView {                 // what to draw for one query
-  bool raw = false;                 // true: points are samples; false: min/max per pixel column
-  std::vector<double> t;            // sample time, or the first time within the column
-  std::vector<float> min, max;      // raw: min == max == value
-  std::vector<uint8_t> gap_before;  // 1 = break the line before this point (lost samples)
-  uint64_t dropped_in_view = 0;     // samples known lost within [t0, t1]
-  bool needs_raw_fetch = false;     // zoomed deeper than in-memory raw data: ask the source
-  // Added: the window to fetch when needs_raw_fetch (the query's [t0, t1]), the level the
-  // answer came from (0 = raw samples) and the gap marks inside the window (at most
-  // kMaxGapMarks; dropped_in_view counts all of them).
-  double fetch_t0 = 0, fetch_t1 = 0;
-  int level = 0;
-  std::vector<GapMark> gaps;
-  static constexpr size_t kMaxGapMarks = 256;
-  // Per entry, the mean of its samples where the source knows it (empty: not known; the
-  // plot then draws no mean line). Raw entries need none: min == max == value.
-  std::vector<float> mean;
-
-  void Clear();
-};
-
-// Raw samples of one series over a time range, fetched from a recording. A query uses it
-// instead of the dropped in-memory raw data when it covers the queried window.
-struct RawWindow {
-  double t0 = 0, t1 = 0;  // the range that was asked for; samples lie inside it
-  std::vector<double> t;  // non-decreasing
-  std::vector<float> v;
-  bool Covers(double q0, double q1) const { return !t.empty() && t0 <= q0 && t1 >= q1; }
 };
 
 class RawWindowSource {  // e.g. an MCAP recording read by time range
@@ -100,7 +67,7 @@ class InMemoryRawSource : public RawWindowSource {
 // Fetches [t0, t1] of `series` from `source` into `window` (synchronously).
 void FetchRawWindow(RawWindowSource& source, int series, double t0, double t1, RawWindow* window);
 
-class LodSeries {
+class LodSeries : public SeriesSource {
  public:
   explicit LodSeries(LodOptions options = {});
   ~LodSeries();
@@ -115,8 +82,9 @@ class LodSeries {
   void AppendGap(double t_s, uint64_t dropped);
 
   size_t size() const;  // samples appended (including ones no longer held raw)
-  double t_begin() const;
-  double t_end() const;
+  bool empty() const override { return size_ == 0; }
+  double t_begin() const override;
+  double t_end() const override;
   // [window_begin, size()) are held raw; raw_t_begin() is the time of the oldest held sample.
   double raw_t_begin() const;
 
@@ -125,8 +93,13 @@ class LodSeries {
   // else one min/max entry per column from the coarsest level that still has at least one
   // bucket per column. `fetched` (may be null) stands in for dropped raw data when it covers
   // [t0, t1].
+  // Non-raw entries carry the mean of their samples (SeriesView::mean).
   void Query(double t0, double t1, int columns, SeriesView* out,
              const RawWindow* fetched = nullptr) const;
+  // SeriesSource: Query without a fetched window.
+  void QueryView(double t0, double t1, int columns, SeriesView* out) const override {
+    Query(t0, t1, columns, out);
+  }
 
   size_t memory_bytes() const;
   // Memory a series of `samples` samples would take with these options (no gaps).
@@ -137,6 +110,7 @@ class LodSeries {
     double t_first = 0;
     float min = 0, max = 0;
     bool gap = false;  // some sample inside this bucket has a break before it
+    float mean = 0;    // of its samples (a raw sample: its value)
   };
   int levels() const;                          // 1 + number of bucket levels in use
   uint64_t level_begin(int level) const;       // first index still held at this level
@@ -153,7 +127,9 @@ class LodSeries {
     double t_first = 0;
     float min = 0, max = 0;
     bool gap = false;
-    uint32_t count = 0;  // children merged so far
+    uint32_t count = 0;    // children merged so far
+    double sum = 0;        // of the samples inside, for the mean
+    uint64_t samples = 0;  // samples inside
   };
 
   void CloseInto(int level, const Accumulator& acc);
@@ -178,6 +154,25 @@ class LodSeries {
   bool pending_gap_ = false;
   uint64_t size_ = 0, rejected_ = 0, dropped_total_ = 0;
   double t_begin_ = 0, t_end_ = 0;
+};
+
+// A LodSeries with raw samples fetched for it (after SeriesView::needs_raw_fetch): a plot
+// draws the fetched samples where they cover the window. Holds pointers only; both must
+// outlive it and are read under the series' lock.
+class LodSeriesWithWindow : public SeriesSource {
+ public:
+  LodSeriesWithWindow(const LodSeries* series, const RawWindow* fetched)
+      : series_(series), fetched_(fetched) {}
+  void QueryView(double t0, double t1, int columns, SeriesView* out) const override {
+    series_->Query(t0, t1, columns, out, fetched_);
+  }
+  bool empty() const override { return series_->empty(); }
+  double t_begin() const override { return series_->t_begin(); }
+  double t_end() const override { return series_->t_end(); }
+
+ private:
+  const LodSeries* series_;
+  const RawWindow* fetched_;
 };
 
 }  // namespace rollrig::gui

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
+
+#include "gui/plot/plot_marks_draw.h"
 
 namespace rollrig::gui {
 namespace {
@@ -75,11 +78,27 @@ size_t DrawRawSamples(ImDrawList* dl, const Mapping& m, const SeriesView& view, 
   return points;
 }
 
+// The mean of each column as a line over the band, broken at gaps.
+void DrawMeanLine(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
+                  std::vector<ImVec2>* run) {
+  run->clear();
+  for (size_t i = 0; i < view.t.size(); ++i) {
+    if (view.gap_before[i] && !run->empty()) FlushRun(dl, run, color, false);
+    run->emplace_back(std::floor(m.X(view.t[i])) + 0.5f, m.Y(view.mean[i]));
+  }
+  FlushRun(dl, run, color, false);
+}
+
 // The envelope is a 1-px bar per column from min to max, stretched to touch the previous
-// column's range so the trace stays continuous: a polyline would fold back on itself at every
-// spike and ImGui's anti-aliased joins break up such hairpins. Returns two points per column.
-size_t DrawEnvelope(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color) {
+// column's range so the band stays continuous: a polyline would fold back on itself at every
+// spike and ImGui's anti-aliased joins break up such hairpins. With the columns' means known
+// the band is translucent and the mean is drawn over it as a line, so noise reads as a band
+// around the signal, not as a solid block. Returns two points per column.
+size_t DrawEnvelope(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
+                    std::vector<ImVec2>* run) {
   const size_t n = view.t.size();
+  const bool has_mean = view.mean.size() == n;
+  const ImU32 band = has_mean ? WithAlpha(color, 90) : color;
   bool have_previous = false;
   float prev_x = 0, prev_mid = 0;
   double prev_min = 0, prev_max = 0;
@@ -93,16 +112,17 @@ size_t DrawEnvelope(ImDrawList* dl, const Mapping& m, const SeriesView& view, Im
     }
     const float y_top = m.Y(hi), y_bottom = std::max(m.Y(lo), y_top + 1.0f);
     const float mid = 0.5f * (m.Y(view.min[i]) + m.Y(view.max[i]));
-    if (connect && x - prev_x > 1.5f) {  // sparse columns: join their middles
+    if (!has_mean && connect && x - prev_x > 1.5f) {  // sparse columns: join their middles
       dl->AddLine(ImVec2(prev_x + 0.5f, prev_mid), ImVec2(x + 0.5f, mid), color);
     }
-    dl->AddRectFilled(ImVec2(x, y_top), ImVec2(x + 1.0f, y_bottom), color);
+    dl->AddRectFilled(ImVec2(x, y_top), ImVec2(x + 1.0f, y_bottom), band);
     have_previous = true;
     prev_x = x;
     prev_mid = mid;
     prev_min = view.min[i];
     prev_max = view.max[i];
   }
+  if (has_mean) DrawMeanLine(dl, m, view, color, run);
   return 2 * n;
 }
 
@@ -110,7 +130,7 @@ size_t DrawEnvelope(ImDrawList* dl, const Mapping& m, const SeriesView& view, Im
 size_t DrawSeriesView(ImDrawList* dl, const Mapping& m, const SeriesView& view, ImU32 color,
                       std::vector<ImVec2>* run) {
   run->clear();
-  return view.raw ? DrawRawSamples(dl, m, view, color, run) : DrawEnvelope(dl, m, view, color);
+  return view.raw ? DrawRawSamples(dl, m, view, color, run) : DrawEnvelope(dl, m, view, color, run);
 }
 
 // The value of a view at time t, as text ("1.23" or "1.1 .. 1.4").
@@ -121,6 +141,9 @@ bool ValueAt(const SeriesView& view, double t, std::string* text) {
   char buf[96];
   if (view.raw || view.min[i] == view.max[i]) {
     std::snprintf(buf, sizeof(buf), "%.6g", static_cast<double>(view.min[i]));
+  } else if (view.mean.size() == view.t.size()) {
+    std::snprintf(buf, sizeof(buf), "%.5g (%.5g .. %.5g)", static_cast<double>(view.mean[i]),
+                  static_cast<double>(view.min[i]), static_cast<double>(view.max[i]));
   } else {
     std::snprintf(buf, sizeof(buf), "%.5g .. %.5g", static_cast<double>(view.min[i]),
                   static_cast<double>(view.max[i]));
@@ -184,6 +207,19 @@ std::string FormatTick(double value, double step) {
   } else {
     std::snprintf(buf, sizeof(buf), "%.*f", std::max(0, decimals), value);
   }
+  return buf;
+}
+
+std::string FormatWallClock(int64_t unix_ns) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ns / 1'000'000'000);
+  const int ms = static_cast<int>((unix_ns % 1'000'000'000) / 1'000'000);
+  std::tm local{};
+  if (localtime_r(&seconds, &local) == nullptr) return "?";
+  char date[64], zone[16];
+  std::strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &local);
+  std::strftime(zone, sizeof(zone), "%Z", &local);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%s.%03d %s", date, ms, zone);
   return buf;
 }
 
@@ -306,7 +342,7 @@ void ApplyInput(const PlotFrame& f, PlotView* view) {
 void FollowLatest(const std::vector<PlotSeries>& series, PlotView* view) {
   double latest = -INFINITY;
   for (const PlotSeries& s : series) {
-    if (s.data != nullptr && s.data->size() > 0) latest = std::max(latest, s.data->t_end());
+    if (s.data != nullptr && !s.data->empty()) latest = std::max(latest, s.data->t_end());
   }
   if (view->follow_latest && !view->paused && std::isfinite(latest)) {
     const double span = view->t1 - view->t0;
@@ -331,7 +367,7 @@ ValueRange QuerySeries(const std::vector<PlotSeries>& series, const PlotView& vi
       sv.Clear();
       continue;
     }
-    series[i].data->Query(view.t0, view.t1, columns, &sv, series[i].raw_window);
+    series[i].data->QueryView(view.t0, view.t1, columns, &sv);
     if (sv.needs_raw_fetch) {
       stats->raw_fetches.push_back({static_cast<int>(i), sv.fetch_t0, sv.fetch_t1});
     }
@@ -435,15 +471,32 @@ void DrawLimitBand(const PlotFrame& f, const LimitBand& b) {
   }
 }
 
-// Every series from its view; records the points each submitted.
+// The times of the first and last entries of `view` inside [t0, t1] (raw views carry a
+// neighbour beyond each edge so the line reaches it).
+PlotDrawStats::SeriesExtent ExtentOf(const std::string& name, size_t points, const SeriesView& view,
+                                     double t0, double t1) {
+  PlotDrawStats::SeriesExtent e{name, points, 0, 0};
+  const auto first = std::lower_bound(view.t.begin(), view.t.end(), t0);
+  const auto last = std::upper_bound(first, view.t.end(), t1);
+  if (first != last) {
+    e.first_t = *first;
+    e.last_t = *(last - 1);
+  } else if (!view.t.empty()) {  // one column or sample covers the window
+    e.first_t = e.last_t = std::clamp(view.t.front(), t0, t1);
+  }
+  return e;
+}
+
+// Every series from its view; records the points each submitted and their extent.
 void DrawSeries(const PlotFrame& f, const std::vector<PlotSeries>& series, Scratch* scratch,
                 PlotDrawStats* stats) {
   for (size_t i = 0; i < series.size(); ++i) {
-    const size_t points =
-        series[i].data != nullptr
-            ? DrawSeriesView(f.dl, f.m, scratch->views[i], series[i].color, &scratch->points)
-            : 0;
+    const SeriesView& view = scratch->views[i];
+    const size_t points = series[i].data != nullptr
+                              ? DrawSeriesView(f.dl, f.m, view, series[i].color, &scratch->points)
+                              : 0;
     stats->points_per_series.emplace_back(series[i].name, points);
+    stats->series_extents.push_back(ExtentOf(series[i].name, points, view, f.m.t0, f.m.t1));
   }
 }
 
@@ -469,24 +522,88 @@ void DrawGaps(const PlotFrame& f, size_t series_count, const Scratch& scratch) {
   }
 }
 
-// A vertical line at the mouse and a tooltip with each series' value there.
-void DrawCursorReadout(const PlotFrame& f, const std::vector<PlotSeries>& series,
-                       const Scratch& scratch, const char* y_unit) {
+// Where the cursor is on this plot this frame: at the mouse when it is over this plot's data
+// area (which then sets the shared cursor), else where the shared cursor was last frame.
+struct CursorAt {
+  bool shown = false, here = false;
+  double t = 0;
+};
+CursorAt CursorFor(const PlotFrame& f, PlotCursor* shared) {
   const ImGuiIO& io = ImGui::GetIO();
-  const Mapping& m = f.m;
-  if (!f.hovered || io.MousePos.x < m.x0 || io.MousePos.x > m.x1) return;
-  f.dl->AddLine(ImVec2(io.MousePos.x, m.top), ImVec2(io.MousePos.x, m.bottom), kCursor);
-  const double t = m.T(io.MousePos.x);
+  if (f.hovered && io.MousePos.x >= f.m.x0 && io.MousePos.x <= f.m.x1) {
+    const double t = f.m.T(io.MousePos.x);
+    if (shared != nullptr) {
+      shared->next_shown = true;
+      shared->next_t = t;
+    }
+    return {true, true, t};
+  }
+  if (shared != nullptr && shared->shown && shared->t >= f.m.t0 && shared->t <= f.m.t1) {
+    return {true, false, shared->t};
+  }
+  return {};
+}
+
+// The hovered plot's tooltip: the time (run time, and wall-clock time when known), the
+// events under the mouse, each series' value and the value under the mouse.
+void CursorTooltip(const PlotFrame& f, double t, const std::vector<PlotSeries>& series,
+                   const Scratch& scratch, const char* y_unit, const PlotMarks* marks,
+                   const MarksArea& area) {
+  const ImGuiIO& io = ImGui::GetIO();
   ImGui::BeginTooltip();
   ImGui::Text("t = %.6g s", t);
+  if (marks != nullptr && marks->time_zero_unix_ns != 0) {
+    const int64_t ns = marks->time_zero_unix_ns + static_cast<int64_t>(std::llround(t * 1e9));
+    ImGui::TextUnformatted(FormatWallClock(ns).c_str());
+  }
+  if (marks != nullptr) {
+    for (const PlotMarker* mk : MarkersNear(area, marks->markers, io.MousePos.x, 4.0f, 6)) {
+      ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(MarkerColor(mk->kind)), "%s at %.3f s: %s",
+                         mk->kind.c_str(), mk->t, mk->text.c_str());
+    }
+  }
   std::string value;
   for (size_t i = 0; i < series.size(); ++i) {
     if (!ValueAt(scratch.views[i], t, &value)) continue;
     ImGui::TextColored(ImGui::ColorConvertU32ToFloat4(series[i].color), "%s: %s %s",
                        series[i].name.c_str(), value.c_str(), series[i].unit.c_str());
   }
-  ImGui::Text("%s = %.5g %s", "y", m.V(io.MousePos.y), y_unit != nullptr ? y_unit : "");
+  ImGui::Text("%s = %.5g %s", "y", f.m.V(io.MousePos.y), y_unit != nullptr ? y_unit : "");
   ImGui::EndTooltip();
+}
+
+// On the other plots: each series' value beside the cursor line, in the series' colour.
+void CursorValues(const PlotFrame& f, double t, const std::vector<PlotSeries>& series,
+                  const Scratch& scratch) {
+  const float x = f.m.X(t);
+  const float line_h = f.font + 2.0f;
+  float y = f.m.top + line_h + 4.0f;  // below the marker labels
+  std::string value;
+  for (size_t i = 0; i < series.size(); ++i) {
+    if (!ValueAt(scratch.views[i], t, &value)) continue;
+    const std::string label = value + " " + series[i].unit;
+    const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
+    // Right of the line, or left of it near the right edge.
+    const float lx = x + 4.0f + ts.x < f.m.x1 ? x + 4.0f : x - 4.0f - ts.x;
+    f.dl->AddRectFilled(ImVec2(lx - 2.0f, y), ImVec2(lx + ts.x + 2.0f, y + ts.y),
+                        IM_COL32(15, 16, 20, 200));
+    f.dl->AddText(ImVec2(lx, y), series[i].color, label.c_str());
+    y += line_h;
+  }
+}
+
+// The cursor line, with the tooltip on the hovered plot and the values on the others.
+void DrawCursor(const PlotFrame& f, const CursorAt& cursor, const std::vector<PlotSeries>& series,
+                const Scratch& scratch, const char* y_unit, const PlotOverlay& overlay,
+                const MarksArea& area) {
+  if (!cursor.shown) return;
+  const float x = f.m.X(cursor.t);
+  f.dl->AddLine(ImVec2(x, f.m.top), ImVec2(x, f.m.bottom), kCursor);
+  if (cursor.here) {
+    CursorTooltip(f, cursor.t, series, scratch, y_unit, overlay.marks, area);
+  } else {
+    CursorValues(f, cursor.t, series, scratch);
+  }
 }
 
 // "name [unit]", with the samples lost in view when there are any.
@@ -498,8 +615,9 @@ std::string LegendLabel(const PlotSeries& s, const SeriesView& view) {
 }
 
 // The legend, top left inside the data area; returns its entries.
-size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series,
-                  const Scratch& scratch) {
+// `below_marks`: markers' labels take the top line of the data area; the legend goes under.
+size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series, const Scratch& scratch,
+                  bool below_marks) {
   float lw = 0;
   std::vector<std::string> labels;
   for (size_t i = 0; i < series.size(); ++i) {
@@ -508,7 +626,7 @@ size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series,
   }
   if (labels.empty()) return 0;
   const float line_h = f.font + 2.0f;
-  const ImVec2 box_min(f.m.x0 + 6.0f, f.m.top + 6.0f);
+  const ImVec2 box_min(f.m.x0 + 6.0f, f.m.top + 6.0f + (below_marks ? f.font + 2.0f : 0.0f));
   const ImVec2 box_max(box_min.x + lw + 30.0f,
                        box_min.y + line_h * static_cast<float>(labels.size()) + 6.0f);
   f.dl->AddRectFilled(box_min, box_max, IM_COL32(15, 16, 20, 200));
@@ -522,18 +640,28 @@ size_t DrawLegend(const PlotFrame& f, const std::vector<PlotSeries>& series,
   return labels.size();
 }
 
-// Everything inside the data area, clipped to it: bands, series, gaps, cursor, legend.
+// Everything inside the data area, clipped to it: bands, cycle lines, series, markers, gaps,
+// cursor, legend.
 void DrawDataArea(const PlotFrame& f, const char* y_unit, const std::vector<PlotSeries>& series,
-                  const std::vector<LimitBand>& bands, Scratch* scratch, PlotDrawStats* stats) {
+                  const std::vector<LimitBand>& bands, const PlotOverlay& overlay, Scratch* scratch,
+                  PlotDrawStats* stats) {
   const ImVec2 area_min(f.m.x0, f.m.top), area_max(f.m.x1, f.m.bottom);
+  const MarksArea area{f.m.t0, f.m.t1, f.m.x0, f.m.x1, f.m.top, f.m.bottom};
+  const CursorAt cursor = CursorFor(f, overlay.cursor);
   f.dl->PushClipRect(area_min, area_max, true);
   for (const LimitBand& b : bands) {
     if (b.has_min || b.has_max) DrawLimitBand(f, b);
   }
+  MarksDrawn marks;
+  if (overlay.marks != nullptr) DrawCycleLines(f.dl, area, overlay.marks->cycle_lines, &marks);
   DrawSeries(f, series, scratch, stats);
+  if (overlay.marks != nullptr) DrawMarkers(f.dl, area, overlay.marks->markers, &marks);
+  stats->markers_drawn = marks.markers;
+  stats->marker_kinds = std::move(marks.kinds);
+  stats->cycle_lines_drawn = marks.cycle_lines;
   DrawGaps(f, series.size(), *scratch);
-  DrawCursorReadout(f, series, *scratch, y_unit);
-  stats->legend_entries = DrawLegend(f, series, *scratch);
+  DrawCursor(f, cursor, series, *scratch, y_unit, overlay, area);
+  stats->legend_entries = DrawLegend(f, series, *scratch, stats->markers_drawn > 0);
   f.dl->PopClipRect();
   f.dl->AddRect(area_min, area_max, kBorder);
 }
@@ -542,7 +670,7 @@ void DrawDataArea(const PlotFrame& f, const char* y_unit, const std::vector<Plot
 
 PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
                        const std::vector<PlotSeries>& series, const std::vector<LimitBand>& bands,
-                       ImVec2 size) {
+                       ImVec2 size, const PlotOverlay& overlay) {
   PlotDrawStats stats;
   stats.title = title != nullptr ? title : "";
   PlotFrame f = LayOutPlot(size, &stats);
@@ -567,7 +695,7 @@ PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
   DrawHeader(f, stats.title, y_unit, *view, !stats.raw_fetches.empty());
   DrawValueAxis(f);
   DrawTimeAxis(f);
-  DrawDataArea(f, y_unit, series, bands, &scratch, &stats);
+  DrawDataArea(f, y_unit, series, bands, overlay, &scratch, &stats);
   stats.draw_vertices = static_cast<size_t>(f.dl->VtxBuffer.Size - vertices_before);
   return stats;
 }

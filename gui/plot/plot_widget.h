@@ -1,17 +1,20 @@
 // A time-series plot drawn with ImDrawList in the current ImGui window (Dear ImGui 1.86 has
 // no plot widget and ImPlot is not packaged): time axis in seconds of run time, y axis with
-// ticks and unit, several series from LodSeries, legend, limit bands, gaps drawn as breaks with
-// the drop count, wheel zoom around the mouse, drag pan, double-click back to follow, cursor
-// read-out.
+// ticks and unit, several series from SeriesSources, legend, limit bands, gaps drawn as breaks
+// with the drop count, event markers and cycle lines (PlotMarks), wheel zoom around the mouse,
+// drag pan, double-click back to follow, and a cursor shared by the plots with a read-out of
+// every series' value under it.
 //
-// Every series is drawn from a LodSeries query of one min/max entry per pixel column (or the
-// raw samples when few), so the cost does not grow with the data. Polylines are submitted in
+// Every series is drawn from a query of one min/max/mean entry per pixel column (or the raw
+// samples when few): dense data as a translucent min/max band with its mean as a line, raw
+// data as a line with points. Markers and cycle lines denser than a pixel column are merged
+// per column. So the cost does not grow with the data. Polylines are submitted in
 // pieces of at most kMaxPolylinePoints points, so no draw call comes near the 65,536 vertices a
 // 16-bit ImDrawIdx can address; a draw list larger than that needs the renderer to set
 // ImGuiBackendFlags_RendererHasVtxOffset (the GLFW/OpenGL3 backend does).
 //
-// Call from the ImGui thread between NewFrame and Render. DrawPlot calls LodSeries::Query, so
-// the caller holds whatever lock guards the series against their writer.
+// Call from the ImGui thread between NewFrame and Render. DrawPlot calls SeriesSource::QueryView,
+// so the caller holds whatever lock guards the series against their writer.
 #pragma once
 
 #include <imgui.h>
@@ -22,7 +25,9 @@
 #include <utility>
 #include <vector>
 
-#include "gui/plot/lod_series.h"
+#include "gui/plot/lod_series.h"  // the usual SeriesSource, and LodSeriesWithWindow
+#include "gui/plot/plot_marks.h"
+#include "gui/plot/series_source.h"
 
 namespace rollrig::gui {
 
@@ -30,10 +35,9 @@ struct PlotSeries {
   std::string name;
   std::string unit;
   ImU32 color = IM_COL32(255, 255, 255, 255);
-  const LodSeries* data = nullptr;
-  // Added: raw samples fetched for this series after a PlotDrawStats::raw_fetches request;
-  // used when it covers the visible window. May be null.
-  const RawWindow* raw_window = nullptr;
+  // May be null (drawn as nothing). Raw samples fetched after a PlotDrawStats::raw_fetches
+  // request are drawn through LodSeriesWithWindow.
+  const SeriesSource* data = nullptr;
 };
 
 struct LimitBand {  // limits drawn as lines, the region beyond them shaded
@@ -82,9 +86,31 @@ struct PlotDrawStats {
   size_t cycle_lines_drawn = 0;
 };
 
+// The cursor the plots share, kept by the caller across frames: the plot under the mouse
+// sets it, and every plot draws it (from the next frame on, for plots drawn before the
+// hovered one) with the value of each of its series there.
+struct PlotCursor {
+  bool shown = false;  // what the plots draw this frame
+  double t = 0;
+  bool next_shown = false;  // set this frame by the plot under the mouse
+  double next_t = 0;
+  // Call once per frame before the plots: this frame draws what the last one set.
+  void NextFrame() {
+    shown = next_shown;
+    t = next_t;
+    next_shown = false;
+  }
+};
+
+// What is drawn over every plot besides its own series; both may be null.
+struct PlotOverlay {
+  const PlotMarks* marks = nullptr;
+  PlotCursor* cursor = nullptr;
+};
+
 PlotDrawStats DrawPlot(const char* title, const char* y_unit, PlotView* view,
                        const std::vector<PlotSeries>& series, const std::vector<LimitBand>& bands,
-                       ImVec2 size);
+                       ImVec2 size, const PlotOverlay& overlay = {});
 
 // Building blocks, public for tests and the naive-path benchmark.
 inline constexpr int kMaxPolylinePoints = 4096;  // <= 4 vertices each: 16K per call
@@ -102,5 +128,7 @@ std::vector<double> TicksFor(double lo, double hi, double step);
 std::string FormatTick(double value, double step);
 // A time label: seconds below a minute's step ("12.5 s"), else h:mm:ss or m:ss.
 std::string FormatTimeTick(double seconds, double step);
+// Wall-clock time of `unix_ns` in the local time zone: "2026-12-02 18:30:12.345 UTC".
+std::string FormatWallClock(int64_t unix_ns);
 
 }  // namespace rollrig::gui

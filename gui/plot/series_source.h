@@ -8,7 +8,7 @@
 // a source that must fetch finer data answers with what it has and fetches in the background.
 #pragma once
 
-#include "gui/plot/lod_series.h"
+#include "gui/plot/series_view.h"
 
 namespace rollrig::gui {
 

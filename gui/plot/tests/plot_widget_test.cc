@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <ctime>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gui/plot/testing/headless_imgui.h"
@@ -237,7 +240,8 @@ TEST(PlotWidgetTest, AsksForRawDataItNoLongerHoldsAndDrawsItWhenFetched) {
   RawWindow window;
   FetchRawWindow(source, stats.raw_fetches[0].series, stats.raw_fetches[0].t0,
                  stats.raw_fetches[0].t1, &window);
-  series[1].raw_window = &window;
+  const LodSeriesWithWindow with_window(&lod, &window);
+  series[1].data = &with_window;
   imgui.BeginFrame();
   stats = DrawPlot("Torque", "N*m", &view, series, {}, kPlotSize);
   imgui.EndFrame();
@@ -245,6 +249,194 @@ TEST(PlotWidgetTest, AsksForRawDataItNoLongerHoldsAndDrawsItWhenFetched) {
   EXPECT_EQ(stats.points_per_series[0].second, 0u);
   EXPECT_GE(stats.points_per_series[1].second, 500u) << "every raw sample of the window";
   EXPECT_GT(stats.points_per_series[1].second, coarse_points);
+}
+
+// Vertices of `draw` in exactly this colour (alpha included).
+size_t VerticesColoured(const ImDrawData* draw, ImU32 color) {
+  size_t n = 0;
+  for (int l = 0; l < draw->CmdListsCount; ++l) {
+    for (const ImDrawVert& v : draw->CmdLists[l]->VtxBuffer) n += v.col == color ? 1 : 0;
+  }
+  return n;
+}
+
+TEST(PlotWidgetTest, DenseDataIsATranslucentBandWithItsMeanLineInBoundedVertices) {
+  // Noise of +-1 around a slow sine, 2000 samples per pixel column.
+  auto lod = std::make_unique<LodSeries>();
+  for (size_t i = 0; i < 2'000'000; ++i) {
+    const double t = static_cast<double>(i) * 1e-3;
+    lod->Append(t, static_cast<float>(std::sin(t * 0.01) * 5 + (i % 2 ? 1.0 : -1.0)));
+  }
+  const ImU32 color = IM_COL32(80, 200, 255, 255);
+  std::vector<PlotSeries> series = {{"torque", "N*m", color, lod.get()}};
+  HeadlessImGui imgui;
+  PlotView view;
+  view.follow_latest = false;
+  view.t0 = 0;
+  view.t1 = lod->t_end();
+  PlotDrawStats stats;
+  ImDrawData* draw = nullptr;
+  for (int frame = 0; frame < 2; ++frame) {
+    imgui.BeginFrame();
+    stats = DrawPlot("Torque", "N*m", &view, series, {}, kPlotSize);
+    draw = imgui.EndFrame();
+  }
+  const size_t columns = static_cast<size_t>(stats.area_w);
+  EXPECT_LE(stats.points_per_series[0].second, 2 * columns + 4);
+  // The band: one translucent quad per column; the mean: an opaque line over it.
+  const size_t band = VerticesColoured(draw, (color & ~IM_COL32_A_MASK) | (90u << 24));
+  EXPECT_GE(band, 4 * (columns - 2));
+  EXPECT_LE(band, 4 * (columns + 2));
+  EXPECT_GT(VerticesColoured(draw, color), columns) << "the mean line";
+  EXPECT_LT(stats.draw_vertices, 16 * columns) << "bounded by the width, not the data";
+  // The mean line lies mid-band: the noise averages out.
+  SeriesView v;
+  lod->QueryView(view.t0, view.t1, static_cast<int>(columns), &v);
+  ASSERT_EQ(v.mean.size(), v.t.size());
+  for (size_t i = 1; i + 1 < v.t.size(); ++i) {
+    EXPECT_NEAR(v.mean[i], std::sin(v.t[i] * 0.01) * 5, 0.1) << "column " << i;
+  }
+}
+
+PlotMarks SomeMarks() {
+  PlotMarks marks;
+  marks.markers = {{1.0, "start", "run started"},
+                   {12.0, "pause", "paused by bob"},
+                   {14.0, "resume", "resumed by bob"},
+                   {20.0, "limit", "torque over 2 N*m"},
+                   {20.0, "pause", "held"},
+                   {150.0, "stop", "beyond the window"}};
+  for (int c = 1; c < 30; ++c) marks.cycle_lines.push_back(6.0 * c);
+  return marks;
+}
+
+TEST(PlotWidgetTest, DrawsMarkersAndCycleLinesInTheWindowWithTheirKinds) {
+  auto lod = SineSeries(100'000, 1000.0, 0.0);
+  std::vector<PlotSeries> series = {{"speed", "rpm", IM_COL32_WHITE, lod.get()}};
+  const PlotMarks marks = SomeMarks();
+  HeadlessImGui imgui;
+  PlotView view;
+  view.follow_latest = false;
+  view.t0 = 0;
+  view.t1 = 100;
+  imgui.BeginFrame();
+  const PlotDrawStats plain = DrawPlot("Speed", "rpm", &view, series, {}, kPlotSize);
+  const PlotDrawStats stats =
+      DrawPlot("Speed2", "rpm", &view, series, {}, kPlotSize, PlotOverlay{&marks, nullptr});
+  imgui.EndFrame();
+  EXPECT_EQ(plain.markers_drawn, 0u);
+  EXPECT_EQ(stats.markers_drawn, 5u);
+  EXPECT_EQ(stats.marker_kinds, (std::vector<std::string>{"start", "pause", "resume", "limit"}));
+  EXPECT_EQ(stats.cycle_lines_drawn, 16u);  // 6 .. 96 s
+  EXPECT_GT(stats.draw_vertices, plain.draw_vertices);
+
+  // Zoomed to 10..15 s: the pause and the resume, no cycle line but the one at 12 s.
+  view.t0 = 10;
+  view.t1 = 15;
+  imgui.BeginFrame();
+  const PlotDrawStats zoomed =
+      DrawPlot("Speed", "rpm", &view, series, {}, kPlotSize, PlotOverlay{&marks, nullptr});
+  imgui.EndFrame();
+  EXPECT_EQ(zoomed.markers_drawn, 2u);
+  EXPECT_EQ(zoomed.marker_kinds, (std::vector<std::string>{"pause", "resume"}));
+  EXPECT_EQ(zoomed.cycle_lines_drawn, 1u);
+}
+
+TEST(PlotWidgetTest, DenseMarkersAndCycleLinesMergePerColumnAtBoundedCost) {
+  auto lod = SineSeries(10'000, 100.0, 0.0);
+  std::vector<PlotSeries> series = {{"speed", "rpm", IM_COL32_WHITE, lod.get()}};
+  PlotMarks marks;
+  const char* kinds[] = {"gap", "limit", "fault"};
+  for (int i = 0; i < 200'000; ++i) {
+    marks.markers.push_back({i * 5e-4, kinds[i % 3], "event"});
+    marks.cycle_lines.push_back(i * 5e-4);
+  }
+  HeadlessImGui imgui;
+  PlotView view;
+  view.follow_latest = false;
+  view.t0 = 0;
+  view.t1 = 100;
+  imgui.BeginFrame();
+  const PlotDrawStats stats =
+      DrawPlot("Speed", "rpm", &view, series, {}, kPlotSize, PlotOverlay{&marks, nullptr});
+  imgui.EndFrame();
+  EXPECT_EQ(stats.markers_drawn, 200'000u);
+  EXPECT_EQ(stats.cycle_lines_drawn, 200'000u);
+  EXPECT_EQ(stats.marker_kinds.size(), 3u);
+  EXPECT_LT(stats.draw_vertices, 60 * static_cast<size_t>(stats.area_w))
+      << "one merged line per column, not one per marker";
+}
+
+TEST(PlotWidgetTest, ReportsTheExtentOfEachSeriesDrawn) {
+  LodSeries lod;
+  for (int i = 0; i <= 20'000; ++i) lod.Append(2.0 + i * 1e-3, 1.0f);
+  std::vector<PlotSeries> series = {{"temp", "C", IM_COL32_WHITE, &lod}};
+  HeadlessImGui imgui;
+  PlotView view;
+  view.follow_latest = false;
+  view.t0 = 0;
+  view.t1 = 30;
+  imgui.BeginFrame();
+  PlotDrawStats stats = DrawPlot("Temp", "C", &view, series, {}, kPlotSize);
+  imgui.EndFrame();
+  ASSERT_EQ(stats.series_extents.size(), 1u);
+  EXPECT_EQ(stats.series_extents[0].name, "temp");
+  EXPECT_NEAR(stats.series_extents[0].first_t, 2.0, 0.03);
+  EXPECT_NEAR(stats.series_extents[0].last_t, 22.0, 0.03);
+  EXPECT_EQ(stats.series_extents[0].points, stats.points_per_series[0].second);
+  view.t0 = 10;  // raw samples: the first and last inside the window, not the neighbours
+  view.t1 = 10.5;
+  imgui.BeginFrame();
+  stats = DrawPlot("Temp", "C", &view, series, {}, kPlotSize);
+  imgui.EndFrame();
+  EXPECT_NEAR(stats.series_extents[0].first_t, 10.0, 1e-3);
+  EXPECT_GE(stats.series_extents[0].first_t, 10.0);
+  EXPECT_NEAR(stats.series_extents[0].last_t, 10.5, 1e-3);
+  EXPECT_LE(stats.series_extents[0].last_t, 10.5);
+}
+
+TEST(PlotWidgetTest, HoveringOnePlotPutsTheCursorOnEveryPlot) {
+  auto a = SineSeries(100'000, 1000.0, 0.0);
+  auto b = SineSeries(100'000, 1000.0, 1.0);
+  std::vector<PlotSeries> top = {{"speed", "rpm", IM_COL32_WHITE, a.get()}};
+  std::vector<PlotSeries> bottom = {{"torque", "N*m", IM_COL32(255, 80, 80, 255), b.get()}};
+  HeadlessImGui imgui;
+  ImGuiIO& io = ImGui::GetIO();
+  PlotView v1, v2;
+  v1.follow_latest = v2.follow_latest = false;
+  v1.t1 = v2.t1 = 100;
+  PlotCursor cursor;
+  const ImVec2 size(1200, 300);
+  PlotDrawStats s1, s2;
+  auto frame = [&] {
+    cursor.NextFrame();
+    imgui.BeginFrame();
+    s1 = DrawPlot("Speed", "rpm", &v1, top, {}, size, PlotOverlay{nullptr, &cursor});
+    s2 = DrawPlot("Torque", "N*m", &v2, bottom, {}, size, PlotOverlay{nullptr, &cursor});
+    imgui.EndFrame();
+  };
+  frame();
+  const size_t idle_vertices = s2.draw_vertices;
+  io.MousePos = ImVec2(s1.area_x + s1.area_w * 0.5f, s1.area_y + s1.area_h * 0.5f);
+  frame();
+  frame();
+  EXPECT_TRUE(s1.hovered);
+  EXPECT_FALSE(s2.hovered);
+  ASSERT_TRUE(cursor.next_shown);
+  EXPECT_NEAR(cursor.next_t, 50.0, 100.0 / s1.area_w);
+  EXPECT_TRUE(cursor.shown);
+  EXPECT_GT(s2.draw_vertices, idle_vertices) << "the cursor and its read-out on the other plot";
+  io.MousePos = ImVec2(-100, -100);
+  frame();
+  frame();
+  EXPECT_FALSE(cursor.shown);
+  EXPECT_EQ(s2.draw_vertices, idle_vertices);
+}
+
+TEST(PlotWidgetTest, WallClockIsReadable) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  EXPECT_EQ(FormatWallClock(1'796'236'212'345'000'000), "2026-12-02 18:30:12.345 UTC");
 }
 
 TEST(PlotWidgetTest, TicksAreNiceAndLabelsReadable) {
