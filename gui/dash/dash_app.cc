@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gui/dash/panels.h"
+#include "gui/dash/shown_run.h"
 #include "imgui.h"
 
 namespace rollrig::gui {
@@ -23,11 +24,12 @@ absl::Status DashApp::Start() {
     s_.golden = std::make_unique<GoldenReference>();
     s_.golden->recording = std::move(*golden);
   }
-  if (!s_.options.open_path.empty()) {
-    auto rec = LoadRecording(s_.options.open_path);
+  if (!s_.options.open_paths.empty()) {
+    auto rec = LoadRecording(s_.options.open_paths);
     if (!rec.ok()) return rec.status();
     s_.recording = std::move(*rec);
     s_.whole_run = true;
+    ApplyWindowOption();
     return absl::OkStatus();
   }
   // Address, CA and token: command line, then ROLLRIG_TOKEN, then the client config.
@@ -41,7 +43,24 @@ absl::Status DashApp::Start() {
   s_.client = std::make_unique<RigClient>(*std::move(settings), s_.options.telemetry_rate_hz,
                                           s_.live.get());
   s_.client->Start();
+  if (!s_.options.run_id.empty()) OpenRunHistory(s_, s_.options.run_id, /*pinned=*/true);
+  ApplyWindowOption();
   return absl::OkStatus();
+}
+
+void DashApp::ApplyWindowOption() {
+  if (s_.options.window_whole) {
+    s_.whole_run = true;
+  } else if (s_.options.window_s > 0) {
+    s_.whole_run = false;
+    s_.window_s = s_.options.window_s;
+    s_.view.follow_latest = true;
+  }
+}
+
+void DashApp::UpdateShown() {
+  if (s_.client) s_.snap = s_.client->Snapshot();
+  UpdateShownRun(s_);
 }
 
 void DashApp::Stop() {
@@ -113,7 +132,7 @@ void DashApp::Header(float width) {
 void DashApp::BuildFrame(GLFWwindow* window, double now_s) {
   // The shortcut first, whatever has keyboard focus.
   if (window && shortcut_.Pressed(window)) PressEStop("keyboard");
-  if (s_.client) s_.snap = s_.client->Snapshot();
+  UpdateShown();
 
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -128,6 +147,9 @@ void DashApp::BuildFrame(GLFWwindow* window, double now_s) {
   if (ImGui::CollapsingHeader("Run", ImGuiTreeNodeFlags_DefaultOpen)) DrawRunPanel(s_);
   if (ImGui::CollapsingHeader("Runs and recordings", ImGuiTreeNodeFlags_DefaultOpen)) {
     DrawRunsPanel(s_);
+  }
+  if (ImGui::CollapsingHeader("Trends across cycles", ImGuiTreeNodeFlags_DefaultOpen)) {
+    DrawTrendsPanel(s_);
   }
   ImGui::EndChild();
   ImGui::SameLine();

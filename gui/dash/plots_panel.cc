@@ -168,8 +168,9 @@ void DrawPlotsPanel(DashState& s, ImVec2 size) {
   const double t_begin = have ? src->t_begin() : 0, t_end = have ? src->t_end() : 0;
   Toolbar(s, t_begin, t_end, src->dropped_total());
 
-  // The shared time window.
-  if (s.whole_run && have) {
+  // The shared time window (on run time, shown_run.cc keeps it).
+  if (s.run_time_axis) {
+  } else if (s.whole_run && have) {
     s.view.t0 = t_begin;
     s.view.t1 = std::max(t_end, t_begin + 1e-3);
     s.view.follow_latest = false;
