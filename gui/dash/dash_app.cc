@@ -10,6 +10,7 @@ namespace {
 
 constexpr float kEStopWidth = 180, kEStopHeight = 64;
 constexpr float kPanelWidth = 410;
+constexpr float kTrendsHeight = 250;
 
 }  // namespace
 
@@ -142,16 +143,23 @@ void DashApp::BuildFrame(GLFWwindow* window, double now_s) {
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
   Header(io.DisplaySize.x);
 
-  ImGui::BeginChild("panels", ImVec2(kPanelWidth, 0), true);
+  // The left column: the panels (scrolling), and below them the trends, always in view.
+  ImGui::BeginGroup();
+  const float trends_h = s_.trends.series.empty() ? 0 : kTrendsHeight;
+  ImGui::BeginChild("panels", ImVec2(kPanelWidth, trends_h > 0 ? -trends_h : 0), true);
   if (ImGui::CollapsingHeader("Device", ImGuiTreeNodeFlags_DefaultOpen)) DrawDevicePanel(s_, now_s);
   if (ImGui::CollapsingHeader("Run", ImGuiTreeNodeFlags_DefaultOpen)) DrawRunPanel(s_);
   if (ImGui::CollapsingHeader("Runs and recordings", ImGuiTreeNodeFlags_DefaultOpen)) {
     DrawRunsPanel(s_);
   }
-  if (ImGui::CollapsingHeader("Trends across cycles", ImGuiTreeNodeFlags_DefaultOpen)) {
-    DrawTrendsPanel(s_);
-  }
   ImGui::EndChild();
+  if (trends_h > 0) {
+    ImGui::BeginChild("trends", ImVec2(kPanelWidth, 0), true);
+    ImGui::TextUnformatted("Trends across cycles");
+    DrawTrendsPanel(s_);
+    ImGui::EndChild();
+  }
+  ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginChild("plots", ImVec2(0, 0), false,
                     ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);

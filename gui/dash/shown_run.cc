@@ -54,6 +54,7 @@ void RefreshOnChange(DashState& s) {
 
 void ShowHistory(DashState& s) {
   RunHistoryStore& store = *s.history;
+  store.SetLive(s.live.get(), s.snap.live_t0_known, s.snap.live_device_t0_s);
   if (s.sources_of != &store) {
     for (Channel c = 0; c < kChannelCount; ++c) {
       s.sources[c] = std::make_unique<RunHistorySource>(&store, c);
@@ -61,7 +62,6 @@ void ShowHistory(DashState& s) {
     s.sources_of = &store;
     s.run_time_axis = true;
   }
-  store.SetLive(s.live.get(), s.snap.live_t0_known, s.snap.live_device_t0_s);
   RefreshOnChange(s);
   const uint64_t generation = store.generation();
   if (generation == s.history_generation) return;
@@ -75,6 +75,14 @@ void ShowHistory(DashState& s) {
   s.marks.time_zero_unix_ns = h.run_start_unix_ns;
   if (h.have_run) s.history_run = h.run;
   s.trends = BuildTrends(h.cycles, ProfileTextOf(s.history_run, s.snap.presets));
+}
+
+void ShowLive(DashState& s) {
+  if (s.sources_of == s.live.get()) return;
+  SetSetSources(s, s.live.get(), s.live.get());
+  s.run_time_axis = false;
+  s.marks = {};
+  s.trends = {};
 }
 
 // The plots' window on run time: the whole run from 0, or its newest window_s.
@@ -138,15 +146,11 @@ void UpdateShownRun(DashState& s) {
         (!s.history || s.history->requested_run() != snap.run.id())) {
       OpenRunHistory(s, snap.run.id(), false);
     }
-    if (s.history) {
+    // Until the history has arrived (or when rigd cannot give one), the live rows.
+    if (s.history && s.history->generation() > 0) {
       ShowHistory(s);
     } else if (s.live) {
-      if (s.sources_of != s.live.get()) {
-        SetSetSources(s, s.live.get(), s.live.get());
-        s.run_time_axis = false;
-        s.marks = {};
-        s.trends = {};
-      }
+      ShowLive(s);
     }
   }
   ApplyWindow(s);

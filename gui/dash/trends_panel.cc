@@ -62,7 +62,8 @@ void DrawAxes(ImDrawList* dl, const Axes& a, const std::string& unit) {
     const ImVec2 p = a.At(x, a.y0);
     dl->AddText(ImVec2(p.x - 6, a.hi.y + 2), kText, FormatTick(x, xstep).c_str());
   }
-  dl->AddText(ImVec2(a.lo.x + 4, a.lo.y), kText, unit.c_str());
+  const float unit_w = ImGui::CalcTextSize(unit.c_str()).x;
+  dl->AddText(ImVec2(a.hi.x - unit_w - 4, a.hi.y - 16), kText, unit.c_str());
   dl->AddRect(a.lo, a.hi, IM_COL32(255, 255, 255, 60));
 }
 
