@@ -27,7 +27,11 @@ absl::Status DashApp::Start() {
   }
   if (!s_.options.open_paths.empty()) {
     auto rec = LoadRecording(s_.options.open_paths);
-    if (!rec.ok()) return rec.status();
+    if (!rec.ok() && !s_.options.screenshot_path.empty()) return rec.status();
+    if (!rec.ok()) {  // the window opens and says what it could not show
+      s_.message = std::string(rec.status().message());
+      return absl::OkStatus();
+    }
     s_.recording = std::move(*rec);
     s_.whole_run = true;
     ApplyWindowOption();

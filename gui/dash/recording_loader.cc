@@ -75,6 +75,11 @@ absl::Status ReadFile(const std::string& path, Reading* r) {
     return absl::InvalidArgumentError(absl::StrCat(path, " has no ", kTelemetryTopic, " channel"));
   }
   ReadMetadata(**reader, r);
+  if (!(*reader)->has_summary()) {
+    r->rec->problem = absl::StrCat(path,
+                                   " has no summary (still being written, or cut short): showing "
+                                   "the complete chunks it holds");
+  }
   LoadedRecording* rec = r->rec;
   rollrig::v1::TelemetryRecord record;
   absl::Status decode_error;
@@ -129,7 +134,12 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(
   r.keep_points = keep_points;
   r.batch.reserve(4096);
   for (const std::string& path : paths) {
-    if (absl::Status s = ReadFile(path, &r); !s.ok()) return s;
+    absl::Status s = ReadFile(path, &r);
+    if (s.ok()) continue;
+    if (r.first_sample) return s;  // nothing to show
+    // Damaged or still being written: show what came before the damage, and say so.
+    rec->problem = absl::StrCat("showing the samples before the damage: ", s.message());
+    break;
   }
   r.Flush();
   {

@@ -31,6 +31,9 @@ struct LoadedRecording {
   RunLimits limits;
   uint64_t samples = 0;
   uint64_t dropped = 0;
+  // Set when a file broke off (damaged, still being written): what was read before the
+  // damage is shown, and this says where it stopped and why.
+  std::string problem;
   // The zero of the time axis: device time (s) and the host time (Unix ns) of the first
   // sample, to place events on run time.
   double device_time_zero_s = 0;
@@ -38,7 +41,9 @@ struct LoadedRecording {
 };
 
 // Errors name the file and what was wrong (not an MCAP file, no /telemetry, a corrupt
-// chunk). keep_points keeps the decoded samples too, for re-aligning a reference.
+// chunk). A file that breaks off after some samples is not an error: the samples before the
+// damage are kept and `problem` names the file and the damage. keep_points keeps the decoded
+// samples too, for re-aligning a reference.
 absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string& path,
                                                                bool keep_points = false);
 // One run's files in order (hourly rotation, a continuation after a resume) read as one run:

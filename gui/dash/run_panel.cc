@@ -80,6 +80,11 @@ void DrawRunPanel(DashState& s) {
                 static_cast<unsigned long long>(r.dropped), r.cycles.size(), r.events.size());
     if (r.has_verdict) DrawVerdict(r.verdict);
     if (!r.state_reason.empty()) ImGui::TextWrapped("%s", r.state_reason.c_str());
+    if (!r.problem.empty()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, kAmber);
+      ImGui::TextWrapped("%s", r.problem.c_str());
+      ImGui::PopStyleColor();
+    }
     if (s.client && ImGui::Button("Back to live")) {
       CloseShown(s);
       s.recording.reset();

@@ -178,10 +178,11 @@ std::string DescribeFrame(const DashState& s, int width, int height, const Frame
     absl::StrAppend(&j, "  \"connection\": {\"state\": \"none\"},\n");
   }
   if (s.recording) {
-    absl::StrAppend(&j, "  \"recording\": {\"path\": ", Quote(s.recording->path),
-                    ", \"run_id\": ", Quote(s.recording->run_id),
-                    ", \"samples\": ", s.recording->samples,
-                    ", \"dropped\": ", s.recording->dropped, "},\n");
+    absl::StrAppend(
+        &j, "  \"recording\": {\"path\": ", Quote(s.recording->path),
+        ", \"run_id\": ", Quote(s.recording->run_id), ", \"samples\": ", s.recording->samples,
+        ", \"dropped\": ", s.recording->dropped, ", \"files\": ", s.recording->files.size(),
+        ", \"problem\": ", Quote(s.recording->problem), "},\n");
   }
   if (s.golden) {
     absl::StrAppend(&j, "  \"golden\": {\"path\": ", Quote(s.golden->recording->path),
