@@ -57,6 +57,8 @@ TEST(RunHistoryStore, ShowsTheWholeRunFromItsStart) {
   EXPECT_LE(v.t.front(), 0.1);
   EXPECT_GE(v.t.back(), 59.5);
   EXPECT_EQ(v.dropped_in_view, 50u);
+  // Held at view resolution, whatever the run's length: 2000 points of each channel sent.
+  EXPECT_LT(store->memory_bytes(), size_t{2000} * (8 + kChannelCount * 12) + 4096);
 }
 
 TEST(RunHistoryStore, ZoomingInFetchesTheWindowOnceAtThePlotsResolution) {
