@@ -102,6 +102,14 @@ void DrawRunsPanel(DashState& s) {
     if (ImGui::SmallButton("remove golden")) s.golden.reset();
   }
   if (s.history) {
+    const RunHistorySummary& h = s.history_summary;
+    if (h.have) {
+      ImGui::TextWrapped("showing run %s from its start: %.1f s recorded%s, %zu events, %zu cycles",
+                         h.run_id.c_str(), h.recorded_end_s, h.recording ? " (recording)" : "",
+                         h.events.size(), h.cycles.size());
+    } else {
+      ImGui::TextDisabled("fetching the history of run %s...", s.history->requested_run().c_str());
+    }
     const absl::Status st = s.history->status();
     if (!st.ok())
       ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", std::string(st.message()).c_str());

@@ -94,8 +94,9 @@ void ApplyWindow(DashState& s) {
     s.view.t1 = std::max(e, s.view.t0 + 1e-3);
     s.view.follow_latest = false;
   } else if (s.view.follow_latest && !s.view.paused) {
+    // A window longer than the run shows the run from its start, not empty time before it.
     s.view.t1 = e;
-    s.view.t0 = e - s.window_s;
+    s.view.t0 = std::max(e - s.window_s, std::min(0.0, b));
   }
 }
 
