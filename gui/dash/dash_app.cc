@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gui/dash/panels.h"
+#include "gui/dash/shown_run.h"
 #include "imgui.h"
 
 namespace rollrig::gui {
@@ -9,6 +10,7 @@ namespace {
 
 constexpr float kEStopWidth = 180, kEStopHeight = 64;
 constexpr float kPanelWidth = 410;
+constexpr float kTrendsHeight = 250;
 
 }  // namespace
 
@@ -23,11 +25,16 @@ absl::Status DashApp::Start() {
     s_.golden = std::make_unique<GoldenReference>();
     s_.golden->recording = std::move(*golden);
   }
-  if (!s_.options.open_path.empty()) {
-    auto rec = LoadRecording(s_.options.open_path);
-    if (!rec.ok()) return rec.status();
+  if (!s_.options.open_paths.empty()) {
+    auto rec = LoadRecording(s_.options.open_paths);
+    if (!rec.ok() && !s_.options.screenshot_path.empty()) return rec.status();
+    if (!rec.ok()) {  // the window opens and says what it could not show
+      s_.message = std::string(rec.status().message());
+      return absl::OkStatus();
+    }
     s_.recording = std::move(*rec);
     s_.whole_run = true;
+    ApplyWindowOption();
     return absl::OkStatus();
   }
   // Address, CA and token: command line, then ROLLRIG_TOKEN, then the client config.
@@ -41,7 +48,24 @@ absl::Status DashApp::Start() {
   s_.client = std::make_unique<RigClient>(*std::move(settings), s_.options.telemetry_rate_hz,
                                           s_.live.get());
   s_.client->Start();
+  if (!s_.options.run_id.empty()) OpenRunHistory(s_, s_.options.run_id, /*pinned=*/true);
+  ApplyWindowOption();
   return absl::OkStatus();
+}
+
+void DashApp::ApplyWindowOption() {
+  if (s_.options.window_whole) {
+    s_.whole_run = true;
+  } else if (s_.options.window_s > 0) {
+    s_.whole_run = false;
+    s_.window_s = s_.options.window_s;
+    s_.view.follow_latest = true;
+  }
+}
+
+void DashApp::UpdateShown() {
+  if (s_.client) s_.snap = s_.client->Snapshot();
+  UpdateShownRun(s_);
 }
 
 void DashApp::Stop() {
@@ -113,7 +137,7 @@ void DashApp::Header(float width) {
 void DashApp::BuildFrame(GLFWwindow* window, double now_s) {
   // The shortcut first, whatever has keyboard focus.
   if (window && shortcut_.Pressed(window)) PressEStop("keyboard");
-  if (s_.client) s_.snap = s_.client->Snapshot();
+  UpdateShown();
 
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));
@@ -123,13 +147,23 @@ void DashApp::BuildFrame(GLFWwindow* window, double now_s) {
                    ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus);
   Header(io.DisplaySize.x);
 
-  ImGui::BeginChild("panels", ImVec2(kPanelWidth, 0), true);
+  // The left column: the panels (scrolling), and below them the trends, always in view.
+  ImGui::BeginGroup();
+  const float trends_h = s_.trends.series.empty() ? 0 : kTrendsHeight;
+  ImGui::BeginChild("panels", ImVec2(kPanelWidth, trends_h > 0 ? -trends_h : 0), true);
   if (ImGui::CollapsingHeader("Device", ImGuiTreeNodeFlags_DefaultOpen)) DrawDevicePanel(s_, now_s);
   if (ImGui::CollapsingHeader("Run", ImGuiTreeNodeFlags_DefaultOpen)) DrawRunPanel(s_);
   if (ImGui::CollapsingHeader("Runs and recordings", ImGuiTreeNodeFlags_DefaultOpen)) {
     DrawRunsPanel(s_);
   }
   ImGui::EndChild();
+  if (trends_h > 0) {
+    ImGui::BeginChild("trends", ImVec2(kPanelWidth, 0), true);
+    ImGui::TextUnformatted("Trends across cycles");
+    DrawTrendsPanel(s_);
+    ImGui::EndChild();
+  }
+  ImGui::EndGroup();
   ImGui::SameLine();
   ImGui::BeginChild("plots", ImVec2(0, 0), false,
                     ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse);

@@ -22,6 +22,9 @@ class DashApp {
   // Builds one frame (between NewFrame and Render). now_s: a steady clock in seconds.
   void BuildFrame(GLFWwindow* window, double now_s);
   void Stop();
+  // Takes the rig's snapshot and brings the shown run up to date (also before a screenshot's
+  // waits, so the history of the active run is asked for at once).
+  void UpdateShown();
 
   DashState& state() { return s_; }
   const DashState& state() const { return s_; }
@@ -29,6 +32,7 @@ class DashApp {
  private:
   void PressEStop(const char* how);
   void Header(float width);
+  void ApplyWindowOption();
 
   DashState s_;
   EStopShortcut shortcut_;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gui/dash/dash_app.h"
 #include "gui/dash/dash_window.h"
 #include "gui/dash/screenshot.h"
@@ -33,6 +34,43 @@ double CpuSeconds() {
 constexpr uint64_t kScreenshotMinRows = 500;
 constexpr double kScreenshotWaitForData_s = 20;
 constexpr double kScreenshotMinFrame_s = 1.0 / 60;  // a display's pace
+constexpr double kScreenshotWaitForHistory_s = 30;
+
+// A run shown through rigd's history: the screenshot waits for it (bounded). A run asked for
+// by --run that rigd cannot show is an error; otherwise a late history is only reported.
+absl::Status WaitForHistory(DashApp& app, const DashOptions& o) {
+  app.UpdateShown();  // the active run's history is asked for now, not at the first frame
+  DashState& s = app.state();
+  if (!s.history) return absl::OkStatus();
+  const auto deadline =
+      SteadyClock::now() + std::chrono::duration<double>(kScreenshotWaitForHistory_s);
+  bool arrived = false;
+  while (!arrived && SteadyClock::now() < deadline) {
+    arrived = s.history->WaitForOverview(0.5);
+    const absl::Status st = s.history->status();
+    if (!st.ok() && !o.run_id.empty()) {
+      return absl::Status(st.code(),
+                          absl::StrCat("cannot show run ", o.run_id, ": ", st.message()));
+    }
+    if (!st.ok()) break;
+  }
+  if (!arrived) {
+    const absl::Status st = s.history->status();
+    const std::string why =
+        st.ok() ? absl::StrCat("none arrived within ", kScreenshotWaitForHistory_s, " s")
+                : std::string(st.message());
+    if (!o.run_id.empty()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("no history of run ", o.run_id, " from rigd at ", o.addr, ": ", why));
+    }
+    std::fprintf(
+        stderr,
+        "rig-dash: no history of the active run from rigd at %s (%s); drawing the live rows\n",
+        o.addr.c_str(), why.c_str());
+  }
+  app.UpdateShown();
+  return absl::OkStatus();
+}
 
 int Screenshot(DashApp& app, DashWindow& window, const DashOptions& o) {
   OffscreenTarget target;
@@ -44,6 +82,10 @@ int Screenshot(DashApp& app, DashWindow& window, const DashOptions& o) {
   if (s.client && !s.client->WaitForTelemetry(kScreenshotMinRows, kScreenshotWaitForData_s)) {
     std::fprintf(stderr, "rig-dash: no telemetry from rigd at %s within %.0f s; drawing anyway\n",
                  o.addr.c_str(), kScreenshotWaitForData_s);
+  }
+  if (absl::Status st = WaitForHistory(app, o); !st.ok()) {
+    std::fprintf(stderr, "rig-dash: %s\n", std::string(st.message()).c_str());
+    return 1;
   }
   FrameTiming timing;
   double total_ms = 0;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "rig/base/command_line.h"
 
 namespace rollrig::gui {
@@ -13,7 +14,13 @@ const std::vector<OptionSpec>& DashOptionSpecs() {
       {"--addr", "HOST:PORT", "rigd to connect to (default 127.0.0.1:50051)"},
       {"--tls-ca", "FILE", "the CA certificate that signed rigd's (TLS); 'none': plaintext"},
       {"--token-file", "FILE", "the token to send (else $ROLLRIG_TOKEN)"},
-      {"--open", "FILE.mcap", "open a recording instead (no rigd needed)"},
+      {"--open", "FILE.mcap[,FILE2.mcap...]",
+       "open a recording instead (no rigd needed); a rotated run's files,\n"
+       "comma-separated in order, read as one run"},
+      {"--run", "ID", "show this run of rigd's from its start (running or finished)"},
+      {"--window", "whole|DURATION",
+       "the plots' time window: the whole run, or its newest DURATION\n"
+       "(30s, 5m, 2h)"},
       {"--golden", "FILE.mcap", "overlay a recording as the golden reference (aligned by cycle)"},
       {"--rate", "HZ", "telemetry rows per second from rigd (default 0 = every sample)"},
       {"--screenshot", "FILE.png",
@@ -50,10 +57,21 @@ absl::Status ReadPaths(const CommandLine& line, DashOptions* o) {
                             std::pair{"--token-file", &o->client.token_file}}) {
     if (line.has(name)) *slot = line.value(name);
   }
-  for (auto [name, path] :
-       {std::pair{"--open", &o->open_path}, std::pair{"--golden", &o->golden_path}}) {
-    *path = line.value(name);
-    if (line.has(name) && path->empty()) return BadOptionValue(name, "", "a recording file");
+  o->golden_path = line.value("--golden");
+  if (line.has("--golden") && o->golden_path.empty()) {
+    return BadOptionValue("--golden", "", "a recording file");
+  }
+  if (line.has("--open")) {
+    const std::string value = line.value("--open");
+    for (absl::string_view p : absl::StrSplit(value, ',')) {
+      if (p.empty()) return BadOptionValue("--open", value, "recording files, comma-separated");
+      o->open_paths.emplace_back(p);
+    }
+  }
+  o->run_id = line.value("--run");
+  if (line.has("--run") && o->run_id.empty()) return BadOptionValue("--run", "", "a run id");
+  if (line.has("--run") && line.has("--open")) {
+    return absl::InvalidArgumentError("--run and --open: give one (a run of rigd's or files)");
   }
   o->screenshot_path = line.value("--screenshot");
   const std::string& shot = o->screenshot_path;
@@ -76,6 +94,12 @@ absl::Status ReadNumbers(const CommandLine& line, DashOptions* o) {
       o->telemetry_rate_hz > 100000) {
     return BadOptionValue("--rate", line.value("--rate"), "0 (every sample) to 100000 Hz");
   }
+  if (line.has("--window")) {
+    absl::StatusOr<double> w = ParseWindow(line.value("--window"));
+    if (!w.ok()) return w.status();
+    o->window_whole = *w == 0;
+    o->window_s = *w;
+  }
   return ReadSize(line, o);
 }
 
@@ -96,6 +120,20 @@ absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& arg
   if (absl::Status s = ReadPaths(*line, &o); !s.ok()) return s;
   if (absl::Status s = ReadNumbers(*line, &o); !s.ok()) return s;
   return o;
+}
+
+absl::StatusOr<double> ParseWindow(const std::string& text) {
+  if (text == "whole") return 0.0;
+  double seconds = 0;
+  absl::Duration d;
+  const bool parsed = absl::SimpleAtod(text, &seconds) ||
+                      (absl::ParseDuration(text, &d) && (seconds = absl::ToDoubleSeconds(d), true));
+  // A window below a millisecond shows nothing; one above a year is a typo.
+  if (!parsed || !(seconds >= 1e-3) || seconds > 366 * 86400.0) {
+    return BadOptionValue("--window", text,
+                          "whole, or a duration from 1ms to 366 days (30s, 5m, 2h)");
+  }
+  return seconds;
 }
 
 std::string ScreenshotDescriptionPath(const std::string& png_path) {

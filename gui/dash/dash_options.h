@@ -16,12 +16,18 @@ inline constexpr const char* kDefaultRigdAddr = client::kDefaultAddr;
 struct DashOptions {
   std::string addr = kDefaultRigdAddr;  // rigd to connect to (ignored with --open)
   client::ClientFlags client;           // --addr, --tls-ca, --token-file as given
-  std::string open_path;                // a recording to open; no rigd needed
-  std::string golden_path;              // a recording overlaid as the golden reference
-  std::string screenshot_path;          // render, save this PNG (+ .json) and exit
-  int frames = 3;                       // frames rendered before the screenshot
-  int width = 1280, height = 800;       // window / framebuffer size
-  double telemetry_rate_hz = 0;         // 0 = every sample
+  // Recordings to open (no rigd needed): one run's files in order (a rotated run), given
+  // as --open A.mcap,B.mcap.
+  std::vector<std::string> open_paths;
+  std::string run_id;  // --run: a run of rigd's (running or finished), shown from its start
+  // --window: the plots' time window; 0 = the whole run (from run time 0 to now).
+  bool window_whole = false;
+  double window_s = 0;             // > 0: the newest DURATION of the run
+  std::string golden_path;         // a recording overlaid as the golden reference
+  std::string screenshot_path;     // render, save this PNG (+ .json) and exit
+  int frames = 3;                  // frames rendered before the screenshot
+  int width = 1280, height = 800;  // window / framebuffer size
+  double telemetry_rate_hz = 0;    // 0 = every sample
   bool help = false;
 };
 
@@ -30,6 +36,9 @@ std::string DashUsage();
 
 // Parses argv[1..]; errors name the option and the bad value.
 absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& args);
+
+// "whole" (-> 0) or a duration ("30s", "5m", "2h", "1h30m", or plain seconds), in seconds.
+absl::StatusOr<double> ParseWindow(const std::string& text);
 
 // "FILE.png" -> "FILE.json" (the description beside a screenshot).
 std::string ScreenshotDescriptionPath(const std::string& png_path);

@@ -4,6 +4,7 @@
 // has its own locks).
 #pragma once
 
+#include <array>
 #include <future>
 #include <memory>
 #include <string>
@@ -14,8 +15,12 @@
 #include "gui/dash/plot_layout.h"
 #include "gui/dash/recording_loader.h"
 #include "gui/dash/rig_client.h"
+#include "gui/dash/run_history_source.h"
 #include "gui/dash/series_set.h"
+#include "gui/dash/trends_model.h"
+#include "gui/plot/plot_marks.h"
 #include "gui/plot/plot_widget.h"
+#include "gui/plot/series_source.h"
 #include "rig/base/telemetry_channels.h"
 
 namespace rollrig::gui {
@@ -43,11 +48,32 @@ struct DashState {
   std::future<absl::StatusOr<std::unique_ptr<LoadedRecording>>> golden_loading;
   std::string message;  // the last local problem (a file that would not open)
 
+  // The shown run from its start (see shown_run.h): a run of rigd's through its history (the
+  // active run, --run, or one opened from the runs panel), with the live rows joined; null
+  // while a recording or plain live data is shown.
+  std::unique_ptr<RunHistoryStore> history;
+  bool history_pinned = false;  // chosen (--run, the runs panel): not replaced by the active run
+  uint64_t history_generation = 0;  // of the summary the marks and trends were built from
+  RunHistorySummary history_summary;
+  rollrig::v1::RunInfo history_run;  // the shown run as rigd last described it
+  std::string history_state;         // what it was refreshed on: state, cycles, events
+  // What every plot draws besides the series: the shown run's events and cycle lines.
+  PlotMarks marks;
+  // Per-cycle statistics of the shown run; trend_stat: the one the panel shows.
+  TrendsModel trends;
+  int trend_stat = 0;
+  // The shown run's channels on the plots' time axis (run time when run_time_axis), one per
+  // channel of the table (null: nothing shown). They lock what they read: query them
+  // without holding a SeriesSet's mutex.
+  std::array<std::unique_ptr<SeriesSource>, kChannelCount> sources;
+  const void* sources_of = nullptr;  // what `sources` were built for
+  bool run_time_axis = false;
+  const SeriesSource* source(Channel c) const { return sources[c].get(); }
+
   // The plots' shared time axis (x); each plot keeps its own y axis.
   PlotView view;
-  PlotView plot_views[kPlotGroups.size()];  // one per plot group
-  PlotLayout layout;                        // the plots shown, their y axes and cursor
-  std::string live_limits_run;              // the run live_limits were taken from
+  PlotLayout layout;            // the plots shown, their y axes and cursor
+  std::string live_limits_run;  // the run (id/text size) live_limits were taken from
   RunLimits live_limits;
   double window_s = 10;  // width of the window while following
   bool whole_run = false;

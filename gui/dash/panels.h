@@ -14,6 +14,9 @@ void DrawDevicePanel(DashState& s, double now_s);
 void DrawRunPanel(DashState& s);
 // Past runs from rigd (open one), a recording from disk, the golden reference.
 void DrawRunsPanel(DashState& s);
+// Every per-cycle statistic of the shown run against cycle number, with its per-cycle limit
+// lines; a click on a cycle zooms the time plots to it.
+void DrawTrendsPanel(DashState& s);
 // The plots (one per plot group of the channel table) with their time-window toolbar;
 // fills s.plot_stats.
 void DrawPlotsPanel(DashState& s, ImVec2 size);

@@ -2,16 +2,21 @@
 // the time-window toolbar and the layout editor.
 #include <algorithm>
 #include <cmath>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "gui/dash/difference_source.h"
 #include "gui/dash/golden_alignment.h"
 #include "gui/dash/panels.h"
 #include "gui/dash/plot_layout.h"
 #include "gui/dash/plot_layout_editor.h"
+#include "gui/dash/shown_run.h"
 #include "imgui.h"
 
 namespace rollrig::gui {
@@ -44,22 +49,30 @@ void UpdateGolden(DashState& s) {
   g.built = true;
 }
 
+// The run the plots show, as rigd last described it: the active run, or the run whose
+// history is shown (a past one opened from the runs panel or --run); null: none.
+const rollrig::v1::RunInfo* ShownRunInfo(const DashState& s) {
+  const bool history = s.history && s.sources_of == s.history.get() && !s.history_run.id().empty();
+  if (history && !(s.snap.have_run && s.snap.run.id() == s.history_run.id())) {
+    return &s.history_run;
+  }
+  return s.snap.have_run ? &s.snap.run : nullptr;
+}
+
 const RunLimits& CurrentLimits(DashState& s) {
   if (s.recording) return s.recording->limits;
-  const auto& run = s.snap.run;
-  if (s.snap.have_run && run.id() != s.live_limits_run) {
-    s.live_limits_run = run.id();
-    std::string text = run.spec().profile().text();
-    if (text.empty()) {  // run from a preset by name: its text is in rigd's preset list
-      for (const auto& p : s.snap.presets) {
-        if (p.name() == run.spec().profile().preset()) text = p.text();
-      }
-    }
+  const rollrig::v1::RunInfo* run = ShownRunInfo(s);
+  if (run == nullptr) return s.live_limits;
+  // Keyed on the text too: a run's profile text can arrive after the run was first seen.
+  const std::string text = ProfileTextOf(*run, s.snap.presets);
+  const std::string key = absl::StrCat(run->id(), "/", text.size());
+  if (key != s.live_limits_run) {
+    s.live_limits_run = key;
     s.live_limits = LimitsFromProfileText(text);
   }
-  if (s.snap.have_run && run.verdict().limits_size() > 0) {
+  if (run->verdict().limits_size() > 0) {
     // What the run was held to wins over what its profile says.
-    RunLimits v = LimitsFromVerdict(run.verdict());
+    RunLimits v = LimitsFromVerdict(run->verdict());
     v.FillFrom(s.live_limits);
     s.live_limits = v;
   }
@@ -78,7 +91,7 @@ std::vector<LimitBand> Bands(const SignalLimit& l) {
   return {b};
 }
 
-// One shown plot: its series (the source's channels of the layout's plot that the source
+// One shown plot: its series (the shown run's channels of the layout's plot that it
 // carries) and the limit bands of its measured channels.
 struct PlotDef {
   std::string title;
@@ -91,20 +104,29 @@ struct PlotDef {
 constexpr ImU32 kMore[] = {IM_COL32(120, 230, 140, 255), IM_COL32(230, 120, 220, 255),
                            IM_COL32(240, 230, 110, 255), IM_COL32(160, 160, 255, 255)};
 
-// A series of the plot for `name`, or nothing when the source lacks that channel (a
+// What the plots draw from: the shown run's sources (DashState::sources) and the derived
+// speed tracking error; have_data: any of them holds a point.
+struct ShownSeries {
+  const DashState* s = nullptr;
+  const SeriesSource* speed_error = nullptr;
+  bool have_data = false;
+};
+
+// A series of the plot for `name`, or nothing when the shown run lacks that channel (a
 // recording from before it existed); before any data, every channel is shown (empty).
-bool AddChannel(const SeriesSet& src, const RunLimits& limits, std::string_view name,
-                const LodSeries& speed_error, PlotDef* d) {
-  const bool have_data = src.points() > 0;
+bool AddChannel(const ShownSeries& shown, const RunLimits& limits, std::string_view name,
+                PlotDef* d) {
   PlotSeries ps;
   ps.name = std::string(name);
   ps.unit = std::string(PlottableUnit(name));
   if (name == kSpeedErrorChannel) {
-    ps.data = &speed_error;
+    if (shown.speed_error == nullptr) return false;
+    ps.data = shown.speed_error;
   } else {
     const Channel c = ChannelNamed(name);
-    if (have_data && src.series(c).size() == 0) return false;
-    ps.data = &src.series(c);
+    const SeriesSource* source = shown.s->source(c);
+    if (source == nullptr || (shown.have_data && source->empty())) return false;
+    ps.data = source;
     if (!kTelemetryChannels[c].command) {
       for (LimitBand& b : Bands(limits.of(c))) d->bands.push_back(std::move(b));
       if (d->golden_channel < 0) d->golden_channel = static_cast<int>(c);
@@ -122,14 +144,14 @@ bool AddChannel(const SeriesSet& src, const RunLimits& limits, std::string_view 
 }
 
 // The layout's plots that have something to show.
-std::vector<PlotDef> ShownPlots(const PlotLayoutSpec& layout, const SeriesSet& src,
-                                const RunLimits& limits, const LodSeries& speed_error) {
+std::vector<PlotDef> ShownPlots(const PlotLayoutSpec& layout, const ShownSeries& shown,
+                                const RunLimits& limits) {
   std::vector<PlotDef> defs;
   for (const PlotSpec& spec : layout.plots) {
     PlotDef d;
     d.title = spec.title;
     for (const std::string& name : spec.channels) {
-      if (AddChannel(src, limits, name, speed_error, &d) && d.unit.empty()) {
+      if (AddChannel(shown, limits, name, &d) && d.unit.empty()) {
         d.unit = std::string(PlottableUnit(name));
       }
     }
@@ -196,9 +218,11 @@ void AddGolden(const SeriesSet* golden, PlotDef* d) {
   d->series.push_back(std::move(ps));
 }
 
-// The shared time window before the plots draw: the whole run, or following the newest data.
+// The shared time window before the plots draw: the whole run, or following the newest data
+// (on run time, shown_run.cc keeps it).
 void UpdateSharedWindow(DashState& s, bool have, double t_begin, double t_end) {
-  if (s.whole_run && have) {
+  if (s.run_time_axis) {
+  } else if (s.whole_run && have) {
     s.view.t0 = t_begin;
     s.view.t1 = std::max(t_end, t_begin + 1e-3);
     s.view.follow_latest = false;
@@ -257,36 +281,57 @@ void DrawPlotGrid(DashState& s, const std::vector<PlotDef>& defs, ImVec2 size,
   }
 }
 
-void DrawPlots(DashState& s, ImVec2 size, const PlotMarks* marks) {
+// The speed tracking error of what is shown: derived sample by sample from a SeriesSet
+// (live rows, a recording), or from the two channels' history of a run.
+const SeriesSource* SpeedError(DashState& s, const SeriesSet& set,
+                               std::unique_ptr<SeriesSource>* history_error) {
+  if (s.history && s.sources_of == s.history.get()) {
+    const SeriesSource* cmd = s.source(ChannelNamed("roller_rpm_cmd"));
+    const SeriesSource* actual = s.source(ChannelNamed("roller_rpm"));
+    if (cmd == nullptr || actual == nullptr) return nullptr;
+    *history_error = std::make_unique<DifferenceSource>(cmd, actual);
+    return history_error->get();
+  }
+  std::lock_guard<std::mutex> lock(set.mutex());
+  s.layout.speed_error.CatchUp(set);
+  return &s.layout.speed_error.series();
+}
+
+uint64_t DroppedTotal(const SeriesSet& set) {
+  std::lock_guard<std::mutex> lock(set.mutex());
+  return set.dropped_total();
+}
+
+void DrawPlots(DashState& s, ImVec2 size) {
   s.plot_stats.clear();
   s.layout.LoadOnce();
-  const SeriesSet* src = s.shown();
-  if (!src) return;
+  const SeriesSet* set = s.shown();
+  if (!set) return;
   UpdateGolden(s);
   const RunLimits& limits = CurrentLimits(s);
 
-  std::unique_lock<std::mutex> lock(src->mutex());
-  const bool have = src->points() > 0;
-  const double t_begin = have ? src->t_begin() : 0, t_end = have ? src->t_end() : 0;
-  Toolbar(s, t_begin, t_end, src->dropped_total());
+  // The sources lock what they read themselves: no SeriesSet lock is held while they answer.
+  double t_begin = 0, t_end = 0;
+  const bool have = ShownExtent(s, &t_begin, &t_end);
+  Toolbar(s, t_begin, t_end, DroppedTotal(*set));
   DrawPlotLayoutEditor(&s.layout);
   UpdateSharedWindow(s, have, t_begin, t_end);
-  s.layout.speed_error.CatchUp(*src);
+  std::unique_ptr<SeriesSource> history_error;
+  const ShownSeries shown{&s, SpeedError(s, *set, &history_error), have};
 
-  std::unique_lock<std::mutex> golden_lock;
+  std::unique_lock<std::mutex> golden_lock;  // the golden set is no source's: safe to hold
   const SeriesSet* golden = nullptr;
   if (s.golden && s.golden->built) {
     golden_lock = std::unique_lock<std::mutex>(s.golden->shifted.mutex());
     golden = &s.golden->shifted;
   }
-  std::vector<PlotDef> defs =
-      ShownPlots(s.layout.spec, *src, limits, s.layout.speed_error.series());
+  std::vector<PlotDef> defs = ShownPlots(s.layout.spec, shown, limits);
   for (PlotDef& d : defs) AddGolden(golden, &d);
-  DrawPlotGrid(s, defs, size, marks);
+  DrawPlotGrid(s, defs, size, &s.marks);
 }
 
 }  // namespace
 
-void DrawPlotsPanel(DashState& s, ImVec2 size) { DrawPlots(s, size, /*marks=*/nullptr); }
+void DrawPlotsPanel(DashState& s, ImVec2 size) { DrawPlots(s, size); }
 
 }  // namespace rollrig::gui

@@ -22,10 +22,42 @@ std::string Get(const std::map<std::string, std::string>& m, const char* key) {
   return it == m.end() ? std::string() : it->second;
 }
 
-}  // namespace
+// What carries over from one file of a run to the next.
+struct Reading {
+  LoadedRecording* rec = nullptr;
+  bool keep_points = false;
+  TelemetryIngestor ingest;
+  std::vector<TelemetryPoint> batch;
+  uint32_t last_cycle = 0;
+  RunLimits profile_limits;
+  bool first_sample = true;
 
-absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string& path,
-                                                               bool keep_points) {
+  void Flush() {
+    rec->series->Append(batch);
+    if (keep_points) rec->points.insert(rec->points.end(), batch.begin(), batch.end());
+    batch.clear();
+  }
+};
+
+void ReadMetadata(const recording::McapReader& reader, Reading* r) {
+  LoadedRecording* rec = r->rec;
+  for (const recording::McapMetadata& m : reader.metadata()) {
+    if (m.name == kRunMetadata) {
+      if (rec->run_id.empty()) rec->run_id = Get(m.metadata, recorder::kRunIdKey);
+      if (rec->profile_name.empty()) rec->profile_name = Get(m.metadata, recorder::kProfileNameKey);
+      if (rec->profile_text.empty()) rec->profile_text = Get(m.metadata, recorder::kProfileTextKey);
+      r->profile_limits = LimitsFromProfileText(Get(m.metadata, recorder::kProfileTextKey));
+    } else if (m.name == kVerdictMetadata) {  // the last file's verdict is the run's
+      rec->state = rollrig::v1::RunStateDisplayNameOf(Get(m.metadata, recorder::kRunStateKey));
+      rec->state_reason = Get(m.metadata, recorder::kStateReasonKey);
+      rec->has_verdict = google::protobuf::util::JsonStringToMessage(
+                             Get(m.metadata, recorder::kVerdictKey), &rec->verdict)
+                             .ok();
+    }
+  }
+}
+
+absl::Status ReadFile(const std::string& path, Reading* r) {
   auto file = recording::RealFileSystem()->OpenForRead(path);
   if (!file.ok()) {
     return absl::NotFoundError(absl::StrCat("cannot open ", path, ": ", file.status().message()));
@@ -35,10 +67,6 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string
     return absl::InvalidArgumentError(
         absl::StrCat(path, " is not a readable recording: ", reader.status().message()));
   }
-  auto rec = std::make_unique<LoadedRecording>();
-  rec->path = path;
-  rec->series = std::make_unique<SeriesSet>();
-
   std::map<uint16_t, std::string> topic_of;
   for (const auto& [id, ch] : (*reader)->channels()) topic_of[id] = ch.topic;
   bool has_telemetry = false;
@@ -46,27 +74,14 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string
   if (!has_telemetry) {
     return absl::InvalidArgumentError(absl::StrCat(path, " has no ", kTelemetryTopic, " channel"));
   }
-
-  RunLimits profile_limits;
-  for (const recording::McapMetadata& m : (*reader)->metadata()) {
-    if (m.name == kRunMetadata) {
-      rec->run_id = Get(m.metadata, recorder::kRunIdKey);
-      rec->profile_name = Get(m.metadata, recorder::kProfileNameKey);
-      profile_limits = LimitsFromProfileText(Get(m.metadata, recorder::kProfileTextKey));
-    } else if (m.name == kVerdictMetadata) {
-      rec->state = rollrig::v1::RunStateDisplayNameOf(Get(m.metadata, recorder::kRunStateKey));
-      rec->state_reason = Get(m.metadata, recorder::kStateReasonKey);
-      rec->has_verdict = google::protobuf::util::JsonStringToMessage(
-                             Get(m.metadata, recorder::kVerdictKey), &rec->verdict)
-                             .ok();
-    }
+  ReadMetadata(**reader, r);
+  if (!(*reader)->has_summary()) {
+    r->rec->problem = absl::StrCat(path,
+                                   " has no summary (still being written, or cut short): showing "
+                                   "the complete chunks it holds");
   }
-
-  TelemetryIngestor ingest;
-  std::vector<TelemetryPoint> batch;
-  batch.reserve(4096);
+  LoadedRecording* rec = r->rec;
   rollrig::v1::TelemetryRecord record;
-  uint32_t last_cycle = 0;
   absl::Status decode_error;
   absl::Status read = (*reader)->ReadMessages({}, [&](const recording::McapMessage& msg) {
     const std::string& topic = topic_of[msg.channel_id];
@@ -76,16 +91,17 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string
             path, ": a /telemetry message (sequence ", msg.sequence, ") is not a TelemetryRecord"));
         return false;
       }
-      ingest.AddRecord(record, &batch);
-      if (record.cycle() > last_cycle) {
-        rec->cycle_starts.resize(record.cycle(), batch.back().t);
-        last_cycle = record.cycle();
+      if (r->first_sample) {
+        r->first_sample = false;
+        rec->device_time_zero_s = static_cast<double>(record.device_time_us()) * 1e-6;
+        rec->host_time_zero_ns = static_cast<int64_t>(msg.log_time);
       }
-      if (batch.size() >= 4096) {
-        rec->series->Append(batch);
-        if (keep_points) rec->points.insert(rec->points.end(), batch.begin(), batch.end());
-        batch.clear();
+      r->ingest.AddRecord(record, &r->batch);
+      if (record.cycle() > r->last_cycle) {
+        rec->cycle_starts.resize(record.cycle(), r->batch.back().t);
+        r->last_cycle = record.cycle();
       }
+      if (r->batch.size() >= 4096) r->Flush();
     } else if (topic == kEventsTopic) {
       rollrig::v1::RigEvent e;
       if (e.ParseFromString(msg.data)) rec->events.push_back(std::move(e));
@@ -95,20 +111,50 @@ absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string
     }
     return true;
   });
-  if (!read.ok()) return read;
-  if (!decode_error.ok()) return decode_error;
-  rec->series->Append(batch);
-  if (keep_points) rec->points.insert(rec->points.end(), batch.begin(), batch.end());
+  if (!read.ok()) return absl::Status(read.code(), absl::StrCat(path, ": ", read.message()));
+  return decode_error;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(const std::string& path,
+                                                               bool keep_points) {
+  return LoadRecording(std::vector<std::string>{path}, keep_points);
+}
+
+absl::StatusOr<std::unique_ptr<LoadedRecording>> LoadRecording(
+    const std::vector<std::string>& paths, bool keep_points) {
+  if (paths.empty()) return absl::InvalidArgumentError("no recording file given");
+  auto rec = std::make_unique<LoadedRecording>();
+  rec->path = paths.front();
+  rec->files = paths;
+  rec->series = std::make_unique<SeriesSet>();
+  Reading r;
+  r.rec = rec.get();
+  r.keep_points = keep_points;
+  r.batch.reserve(4096);
+  for (const std::string& path : paths) {
+    absl::Status s = ReadFile(path, &r);
+    if (s.ok()) continue;
+    if (r.first_sample) return s;  // nothing to show
+    // Damaged or still being written: show what came before the damage, and say so.
+    rec->problem = absl::StrCat("showing the samples before the damage: ", s.message());
+    break;
+  }
+  r.Flush();
   {
     std::lock_guard<std::mutex> lock(rec->series->mutex());
     rec->samples = rec->series->points();
     rec->dropped = rec->series->dropped_total();
   }
   if (rec->samples == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(path, " holds no telemetry samples"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(paths.size() == 1 ? paths.front()
+                                       : absl::StrCat(paths.size(), " files from ", paths.front()),
+                     " holds no telemetry samples"));
   }
   rec->limits = rec->has_verdict ? LimitsFromVerdict(rec->verdict) : RunLimits{};
-  rec->limits.FillFrom(profile_limits);
+  rec->limits.FillFrom(r.profile_limits);
   return rec;
 }
 

@@ -267,6 +267,8 @@ void RigClient::StreamTelemetry() {
           chunk.dropped_total() - std::min(chunk.dropped_total(), stream_dropped);
       stream_dropped = chunk.dropped_total();
       snap_.sample_rate_hz = chunk.sample_rate_hz();
+      snap_.live_t0_known = ingest.started();
+      snap_.live_device_t0_s = ingest.time_zero_s();
       cv_.notify_all();
     }
     (void)reader->Finish();

@@ -53,6 +53,10 @@ struct RigSnapshot {
   uint64_t telemetry_rows = 0;
   uint64_t stream_dropped_total = 0;  // rows rigd dropped because we were slow
   uint32_t sample_rate_hz = 0;
+  // The live rows' time axis: device time (s) of its zero (the first row seen), so a run's
+  // history maps them onto run time (RunHistory.live_device_to_run_s).
+  bool live_t0_known = false;
+  double live_device_t0_s = 0;
   // The active run on the plots' time axis (for aligning a golden reference).
   double run_start_t = -1;
   std::vector<double> run_cycle_starts;
@@ -82,6 +86,9 @@ class RigClient {
 
   RigSnapshot Snapshot() const;
   const std::string& addr() const { return addr_; }
+  // The channel to rigd (with the client's credentials), for other readers such as a run's
+  // history.
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   // Blocks up to timeout_s until `rows` telemetry rows have arrived (screenshots, tests).
   bool WaitForTelemetry(uint64_t rows, double timeout_s) const;
 

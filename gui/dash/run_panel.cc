@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "enum_names.h"
 #include "gui/dash/panels.h"
+#include "gui/dash/shown_run.h"
 #include "imgui.h"
 
 namespace rollrig::gui {
@@ -79,7 +80,15 @@ void DrawRunPanel(DashState& s) {
                 static_cast<unsigned long long>(r.dropped), r.cycles.size(), r.events.size());
     if (r.has_verdict) DrawVerdict(r.verdict);
     if (!r.state_reason.empty()) ImGui::TextWrapped("%s", r.state_reason.c_str());
-    if (s.client && ImGui::Button("Back to live")) s.recording.reset();
+    if (!r.problem.empty()) {
+      ImGui::PushStyleColor(ImGuiCol_Text, kAmber);
+      ImGui::TextWrapped("%s", r.problem.c_str());
+      ImGui::PopStyleColor();
+    }
+    if (s.client && ImGui::Button("Back to live")) {
+      CloseShown(s);
+      s.recording.reset();
+    }
     return;
   }
   if (!s.client) return;

@@ -6,6 +6,7 @@
 #include "absl/time/time.h"
 #include "enum_names.h"
 #include "gui/dash/panels.h"
+#include "gui/dash/shown_run.h"
 #include "imgui.h"
 
 namespace rollrig::gui {
@@ -30,6 +31,7 @@ void DrawRunsPanel(DashState& s) {
   if (Ready(s.loading)) {
     auto rec = s.loading.get();
     if (rec.ok()) {
+      CloseShown(s);
       s.recording = std::move(*rec);
       s.whole_run = true;
       s.message.clear();
@@ -66,7 +68,11 @@ void DrawRunsPanel(DashState& s) {
       ImGui::Text("%s %s %s", when.c_str(), run.profile_name().c_str(),
                   rollrig::v1::VerdictDisplayName(run.verdict().verdict()).c_str());
       ImGui::SameLine();
-      if (ImGui::SmallButton("open")) s.client->Download(run.id(), 0);
+      if (ImGui::SmallButton("open")) {
+        // Through rigd's history, from run time 0: no file is downloaded.
+        OpenRunHistory(s, run.id(), true);
+        s.whole_run = true;
+      }
       ImGui::SameLine();
       if (ImGui::SmallButton("as golden")) {
         // Fetched like an opened run, then moved to the golden slot when it arrives.
@@ -94,6 +100,20 @@ void DrawRunsPanel(DashState& s) {
       s.golden->built = false;
     }
     if (ImGui::SmallButton("remove golden")) s.golden.reset();
+  }
+  if (s.history) {
+    const RunHistorySummary& h = s.history_summary;
+    if (h.have) {
+      ImGui::TextWrapped("showing run %s from its start: %.1f s recorded%s, %zu events, %zu cycles",
+                         h.run_id.c_str(), h.recorded_end_s, h.recording ? " (recording)" : "",
+                         h.events.size(), h.cycles.size());
+    } else {
+      ImGui::TextDisabled("fetching the history of run %s...", s.history->requested_run().c_str());
+    }
+    const absl::Status st = s.history->status();
+    if (!st.ok())
+      ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", std::string(st.message()).c_str());
+    if (s.history_pinned && ImGui::SmallButton("back to the active run")) CloseShown(s);
   }
   if (!s.message.empty()) ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", s.message.c_str());
 }

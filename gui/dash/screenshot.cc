@@ -5,6 +5,10 @@
 #include <GL/glext.h>
 #include <stb_image_write.h>
 
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -73,6 +77,92 @@ std::string Quote(const std::string& s) {
   return out + "\"";
 }
 
+std::string Number(double v) { return std::isfinite(v) ? absl::StrFormat("%.6f", v) : "null"; }
+
+// One series as the plot drew it: the widget's report of the points drawn, with their first
+// and last times; a widget that does not report extents leaves them to what the series'
+// source answers for the plot's window and width.
+std::string DescribeSeries(const DashState& s, const PlotDrawStats& p, const std::string& name,
+                           size_t points) {
+  std::string out = absl::StrCat("{\"name\": ", Quote(name), ", \"points\": ", points);
+  for (const PlotDrawStats::SeriesExtent& e : p.series_extents) {
+    if (e.name == name) {
+      return absl::StrCat(out, ", \"first_t\": ", Number(e.first_t),
+                          ", \"last_t\": ", Number(e.last_t), "}");
+    }
+  }
+  const std::optional<size_t> c = FindChannel(name);
+  const SeriesSource* src = c ? s.source(*c) : nullptr;
+  if (p.series_extents.empty() && src && !src->empty()) {
+    SeriesView v;
+    src->QueryView(s.view.t0, s.view.t1,
+                   std::max(1, static_cast<int>(p.area_w > 0 ? p.area_w : p.w)), &v);
+    if (!v.t.empty()) {
+      absl::StrAppend(&out, ", \"first_t\": ", Number(std::max(v.t.front(), s.view.t0)),
+                      ", \"last_t\": ", Number(std::min(v.t.back(), s.view.t1)));
+    }
+  }
+  return out + "}";
+}
+
+// The markers and cycle lines inside the plot's window: as the widget reports drawing them,
+// or (a widget that reports no extents) as the marks put them there.
+std::string DescribeMarks(const DashState& s, const PlotDrawStats& p) {
+  size_t markers = p.markers_drawn, lines = p.cycle_lines_drawn;
+  std::vector<std::string> kinds = p.marker_kinds;
+  if (p.series_extents.empty()) {
+    markers = lines = 0;
+    kinds.clear();
+    for (const PlotMarker& m : s.marks.markers) {
+      if (m.t < s.view.t0 || m.t > s.view.t1) continue;
+      ++markers;
+      if (std::find(kinds.begin(), kinds.end(), m.kind) == kinds.end()) kinds.push_back(m.kind);
+    }
+    for (double t : s.marks.cycle_lines) lines += t >= s.view.t0 && t <= s.view.t1;
+  }
+  std::string k;
+  for (const std::string& kind : kinds) absl::StrAppend(&k, k.empty() ? "" : ", ", Quote(kind));
+  return absl::StrCat("\"markers\": {\"count\": ", markers, ", \"kinds\": [", k,
+                      "]}, \"cycle_lines\": ", lines);
+}
+
+std::string DescribePlot(const DashState& s, const PlotDrawStats& p) {
+  std::string j = absl::StrCat(
+      "{\"title\": ", Quote(p.title),
+      absl::StrFormat(", \"x\": %.0f, \"y\": %.0f, \"w\": %.0f, \"h\": %.0f", p.x, p.y, p.w, p.h),
+      ", \"dropped_in_view\": ", p.dropped_in_view, ", ", DescribeMarks(s, p), ", \"series\": [");
+  for (size_t k = 0; k < p.points_per_series.size(); ++k) {
+    absl::StrAppend(
+        &j, k ? ", " : "",
+        DescribeSeries(s, p, p.points_per_series[k].first, p.points_per_series[k].second));
+  }
+  return j + "]}";
+}
+
+std::string DescribeHistory(const DashState& s) {
+  if (!s.history) return "";
+  const RunHistorySummary& h = s.history_summary;
+  const absl::Status st = s.history->status();
+  return absl::StrCat("  \"history\": {\"run_id\": ",
+                      Quote(h.run_id.empty() ? s.history->requested_run() : h.run_id),
+                      ", \"arrived\": ", h.have ? "true" : "false",
+                      ", \"recorded_end_s\": ", Number(h.recorded_end_s),
+                      ", \"recording\": ", h.recording ? "true" : "false",
+                      ", \"events\": ", h.events.size(), ", \"cycles\": ", h.cycles.size(),
+                      ", \"fetches\": ", s.history->fetches(),
+                      ", \"memory_bytes\": ", s.history->memory_bytes(),
+                      ", \"error\": ", Quote(st.ok() ? "" : std::string(st.message())), "},\n");
+}
+
+std::string DescribeTrends(const TrendsModel& t) {
+  std::string j = "\"trends\": {\"series\": [";
+  for (size_t i = 0; i < t.series.size(); ++i) {
+    absl::StrAppend(&j, i ? ", " : "", "{\"name\": ", Quote(t.series[i].name),
+                    ", \"points\": ", t.series[i].cycle.size(), "}");
+  }
+  return j + "]}";
+}
+
 }  // namespace
 
 std::string DescribeFrame(const DashState& s, int width, int height, const FrameTiming& timing) {
@@ -88,30 +178,25 @@ std::string DescribeFrame(const DashState& s, int width, int height, const Frame
     absl::StrAppend(&j, "  \"connection\": {\"state\": \"none\"},\n");
   }
   if (s.recording) {
-    absl::StrAppend(&j, "  \"recording\": {\"path\": ", Quote(s.recording->path),
-                    ", \"run_id\": ", Quote(s.recording->run_id),
-                    ", \"samples\": ", s.recording->samples,
-                    ", \"dropped\": ", s.recording->dropped, "},\n");
+    absl::StrAppend(
+        &j, "  \"recording\": {\"path\": ", Quote(s.recording->path),
+        ", \"run_id\": ", Quote(s.recording->run_id), ", \"samples\": ", s.recording->samples,
+        ", \"dropped\": ", s.recording->dropped, ", \"files\": ", s.recording->files.size(),
+        ", \"problem\": ", Quote(s.recording->problem), "},\n");
   }
   if (s.golden) {
     absl::StrAppend(&j, "  \"golden\": {\"path\": ", Quote(s.golden->recording->path),
                     ", \"shift_s\": ", absl::StrFormat("%.6f", s.golden->shift), "},\n");
   }
-  absl::StrAppend(
-      &j, absl::StrFormat("  \"view\": {\"t0\": %.6f, \"t1\": %.6f, \"follow\": %s},\n", s.view.t0,
-                          s.view.t1, s.view.follow_latest ? "true" : "false"));
+  absl::StrAppend(&j, absl::StrFormat("  \"view\": {\"t0\": %.6f, \"t1\": %.6f, \"follow\": %s, "
+                                      "\"time_base\": \"%s\"},\n",
+                                      s.view.t0, s.view.t1, s.view.follow_latest ? "true" : "false",
+                                      s.run_time_axis ? "run" : "connection"));
+  absl::StrAppend(&j, DescribeHistory(s));
   absl::StrAppend(&j, "  \"plots\": [\n");
   for (size_t i = 0; i < s.plot_stats.size(); ++i) {
-    const PlotDrawStats& p = s.plot_stats[i];
-    absl::StrAppend(
-        &j, "    {\"title\": ", Quote(p.title),
-        absl::StrFormat(", \"x\": %.0f, \"y\": %.0f, \"w\": %.0f, \"h\": %.0f", p.x, p.y, p.w, p.h),
-        ", \"dropped_in_view\": ", p.dropped_in_view, ", \"series\": [");
-    for (size_t k = 0; k < p.points_per_series.size(); ++k) {
-      absl::StrAppend(&j, k ? ", " : "", "{\"name\": ", Quote(p.points_per_series[k].first),
-                      ", \"points\": ", p.points_per_series[k].second, "}");
-    }
-    absl::StrAppend(&j, "]}", i + 1 < s.plot_stats.size() ? ",\n" : "\n");
+    absl::StrAppend(&j, "    ", DescribePlot(s, s.plot_stats[i]),
+                    i + 1 < s.plot_stats.size() ? ",\n" : "\n");
   }
   absl::StrAppend(&j, "  ],\n");
   absl::StrAppend(&j,
@@ -120,6 +205,7 @@ std::string DescribeFrame(const DashState& s, int width, int height, const Frame
                                   "\"refused_for_want_of_a_token\": %s},\n",
                                   s.estop_rect.x, s.estop_rect.y, s.estop_rect.w, s.estop_rect.h,
                                   s.snap.estop_refused.empty() ? "false" : "true"));
+  absl::StrAppend(&j, "  ", DescribeTrends(s.trends), ",\n");
   absl::StrAppend(&j, absl::StrFormat("  \"frames\": {\"count\": %d, \"mean_ms\": %.2f, "
                                       "\"max_ms\": %.2f},\n",
                                       timing.frames, timing.mean_frame_ms, timing.max_frame_ms));

@@ -4,8 +4,8 @@
 // the set no longer holds raw when they are first looked at (a recording longer than the raw
 // budget, loaded at once) are not derived: the series shows a gap with their count there.
 //
-// Thread safety: none; call CatchUp and read the series on the render thread while holding
-// the SeriesSet's mutex.
+// Thread safety: none; render thread only. Call CatchUp while holding the SeriesSet's mutex;
+// the series is this object's own and is read without it.
 #pragma once
 
 #include <cstdint>

@@ -45,8 +45,43 @@ TEST(DashOptions, TlsCaAndTokenFileAreKeptForTheConnection) {
 TEST(DashOptions, OpenAndGolden) {
   auto o = ParseDashOptions({"--open", "a.mcap", "--golden", "b.mcap"});
   ASSERT_TRUE(o.ok()) << o.status();
-  EXPECT_EQ(o->open_path, "a.mcap");
+  EXPECT_EQ(o->open_paths, std::vector<std::string>{"a.mcap"});
   EXPECT_EQ(o->golden_path, "b.mcap");
+}
+
+TEST(DashOptions, ARotatedRunsFilesOpenInOrder) {
+  auto o = ParseDashOptions({"--open", "run.mcap,run-001.mcap,run-002.mcap"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->open_paths, (std::vector<std::string>{"run.mcap", "run-001.mcap", "run-002.mcap"}));
+  EXPECT_THAT(ParseDashOptions({"--open", "a.mcap,,b.mcap"}).status().message(),
+              HasSubstr("comma-separated"));
+}
+
+TEST(DashOptions, RunAndWindow) {
+  auto o = ParseDashOptions({"--run", "20261202-1", "--window", "whole"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->run_id, "20261202-1");
+  EXPECT_TRUE(o->window_whole);
+  for (const auto& [text, seconds] : std::vector<std::pair<std::string, double>>{
+           {"30s", 30}, {"5m", 300}, {"2h", 7200}, {"1h30m", 5400}, {"12.5", 12.5}}) {
+    auto w = ParseDashOptions({"--window", text});
+    ASSERT_TRUE(w.ok()) << text << ": " << w.status();
+    EXPECT_FALSE(w->window_whole) << text;
+    EXPECT_DOUBLE_EQ(w->window_s, seconds) << text;
+  }
+  auto none = ParseDashOptions({});
+  EXPECT_FALSE(none->window_whole);
+  EXPECT_EQ(none->window_s, 0);
+}
+
+TEST(DashOptions, BadRunAndWindowNameTheOption) {
+  for (const char* bad : {"0s", "-5m", "soon", "400d", ""}) {
+    EXPECT_THAT(ParseDashOptions({"--window", bad}).status().message(), HasSubstr("--window"))
+        << bad;
+  }
+  EXPECT_THAT(ParseDashOptions({"--run", ""}).status().message(), HasSubstr("--run"));
+  EXPECT_THAT(ParseDashOptions({"--run", "x", "--open", "a.mcap"}).status().message(),
+              HasSubstr("--run and --open"));
 }
 
 TEST(DashOptions, BadInputNamesTheOption) {

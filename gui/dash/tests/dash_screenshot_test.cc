@@ -18,6 +18,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "gui/dash/tests/fake_history_service.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 #include "tests/test_process.h"
 
@@ -228,6 +229,61 @@ TEST(DashScreenshot, LiveDuringARun) {
   EXPECT_GE(c.series_with_points, 2u);
   EXPECT_GE(c.estop_red_fraction, 0.25);
   EXPECT_GE(c.colours, 40u);
+}
+
+// A finished run through a fake rigd's history (--run ID --window whole): the plots start at
+// run time 0 and reach the run's end, the pause and resume are markers, the cycles lines,
+// and the trends panel has a point per cycle.
+TEST(DashScreenshot, RunFromItsStartThroughRigdsHistory) {
+  const std::string dir = TempDir("history");
+  testing::FakeHistoryService service;
+  testing::FakeRigd rigd(&service);
+  const std::string png = dir + "/history.png";
+  auto r = Screenshot({"--addr", rigd.addr(), "--run", "run-1", "--window", "whole"}, png, "20");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(dir + "/history.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  Struct desc;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &desc).ok()) << text.str();
+  const auto& f = desc.fields();
+  EXPECT_EQ(f.at("view").struct_value().fields().at("time_base").string_value(), "run");
+  double first = 1e9, last = -1e9, markers = 0, lines = 0;
+  std::set<std::string> kinds;
+  for (const Value& plot : f.at("plots").list_value().values()) {
+    const auto& p = plot.struct_value().fields();
+    const auto& m = p.at("markers").struct_value().fields();
+    markers += m.at("count").number_value();
+    for (const Value& k : m.at("kinds").list_value().values()) kinds.insert(k.string_value());
+    lines = std::max(lines, p.at("cycle_lines").number_value());
+    for (const Value& sv : p.at("series").list_value().values()) {
+      const auto& series = sv.struct_value().fields();
+      if (series.count("first_t")) first = std::min(first, series.at("first_t").number_value());
+      if (series.count("last_t")) last = std::max(last, series.at("last_t").number_value());
+    }
+  }
+  EXPECT_LE(first, 0.5) << text.str();
+  EXPECT_GE(last, 59) << text.str();
+  EXPECT_GE(markers, 2);
+  EXPECT_TRUE(kinds.count("pause")) << text.str();
+  EXPECT_TRUE(kinds.count("resume")) << text.str();
+  EXPECT_EQ(lines, 9);  // cycles 2..10 began inside the run
+  double trend_points = 0;
+  for (const Value& t : f.at("trends").struct_value().fields().at("series").list_value().values()) {
+    trend_points = std::max(trend_points, t.struct_value().fields().at("points").number_value());
+  }
+  EXPECT_EQ(trend_points, 10);
+}
+
+// A run rigd does not know: the screenshot fails, naming the run and rigd's reason.
+TEST(DashScreenshot, AnUnknownRunFailsNamingIt) {
+  const std::string dir = TempDir("badrun");
+  testing::FakeHistoryService service;
+  testing::FakeRigd rigd(&service);
+  auto r = Screenshot({"--addr", rigd.addr(), "--run", "BADID"}, dir + "/bad.png", "3");
+  EXPECT_NE(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, ::testing::HasSubstr("BADID"));
+  EXPECT_THAT(r.output, ::testing::HasSubstr("no run"));
 }
 
 }  // namespace

@@ -57,5 +57,35 @@ TEST(RecordingLoader, BadFilesGetAClearError) {
   EXPECT_THAT(bad.status().message(), HasSubstr("junk.mcap"));
 }
 
+TEST(RecordingLoader, ARunsFilesReadAsOneRunInOrder) {
+  auto one = LoadRecording(Fixture("swedish"));
+  ASSERT_TRUE(one.ok()) << one.status();
+  auto two = LoadRecording(std::vector<std::string>{Fixture("swedish"), Fixture("swedish")});
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ((*two)->samples, 2 * (*one)->samples);
+  EXPECT_EQ((*two)->files.size(), 2u);
+  EXPECT_EQ((*two)->cycles.size(), 2 * (*one)->cycles.size());
+  std::lock_guard<std::mutex> a((*one)->series->mutex()), b((*two)->series->mutex());
+  EXPECT_DOUBLE_EQ((*two)->series->t_begin(), 0.0);
+  // One time axis: the second file follows the first.
+  EXPECT_GT((*two)->series->t_end(), 2 * (*one)->series->t_end() - 0.01);
+}
+
+TEST(RecordingLoader, AFileThatBreaksOffShowsWhatCameBeforeAndSaysWhere) {
+  const std::string cut = ::testing::TempDir() + "/cut.mcap";
+  {
+    std::ifstream in(Fixture("swedish"), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  auto rec = LoadRecording(cut);
+  if (rec.ok()) {
+    EXPECT_GT((*rec)->samples, 100u);
+    EXPECT_THAT((*rec)->problem, HasSubstr("cut.mcap"));
+  } else {
+    EXPECT_THAT(rec.status().message(), HasSubstr("cut.mcap"));  // nothing before the damage
+  }
+}
+
 }  // namespace
 }  // namespace rollrig::gui
