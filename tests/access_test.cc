@@ -138,6 +138,10 @@ std::vector<Row> EveryRpc(host::LeaseManager* lease) {
   cycles.set_id("no-such-run");
   v1::DownloadRecordingRequest download;
   download.set_run_id("no-such-run");
+  v1::GetRunHistoryRequest history;
+  history.set_run_id("no-such-run");
+  v1::GetRunReportRequest report;
+  report.set_run_id("no-such-run");
   v1::JogRequest jog;
   jog.set_roller_rpm(10);
   v1::InjectFaultRequest inject;
@@ -160,6 +164,8 @@ std::vector<Row> EveryRpc(host::LeaseManager* lease) {
       {"GetCycles", Role::kObserver, C::NOT_FOUND, Unary(&Stub::GetCycles, cycles)},
       {"DownloadRecording", Role::kObserver, C::NOT_FOUND,
        Streaming(&Stub::DownloadRecording, download)},
+      {"GetRunHistory", Role::kObserver, C::NOT_FOUND, Unary(&Stub::GetRunHistory, history)},
+      {"GetRunReport", Role::kObserver, C::NOT_FOUND, Streaming(&Stub::GetRunReport, report)},
       {"GetLease", Role::kObserver, C::OK, Unary(&Stub::GetLease)},
       {"EStop", Role::kObserver, C::OK, Unary(&Stub::EStop)},
       // Motion needs the lease, which nobody holds here.
