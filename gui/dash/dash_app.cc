@@ -151,16 +151,20 @@ void DashApp::BuildFrame(GLFWwindow* window, double now_s) {
   ImGui::BeginGroup();
   const float trends_h = s_.trends.series.empty() ? 0 : kTrendsHeight;
   ImGui::BeginChild("panels", ImVec2(kPanelWidth, trends_h > 0 ? -trends_h : 0), true);
+  ImGui::PushTextWrapPos(0.0f);  // long lines wrap at the panel's edge instead of being cut off
   if (ImGui::CollapsingHeader("Device", ImGuiTreeNodeFlags_DefaultOpen)) DrawDevicePanel(s_, now_s);
   if (ImGui::CollapsingHeader("Run", ImGuiTreeNodeFlags_DefaultOpen)) DrawRunPanel(s_);
   if (ImGui::CollapsingHeader("Runs and recordings", ImGuiTreeNodeFlags_DefaultOpen)) {
     DrawRunsPanel(s_);
   }
+  ImGui::PopTextWrapPos();
   ImGui::EndChild();
   if (trends_h > 0) {
     ImGui::BeginChild("trends", ImVec2(kPanelWidth, 0), true);
+    ImGui::PushTextWrapPos(0.0f);
     ImGui::TextUnformatted("Trends across cycles");
     DrawTrendsPanel(s_);
+    ImGui::PopTextWrapPos();
     ImGui::EndChild();
   }
   ImGui::EndGroup();
