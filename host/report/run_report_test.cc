@@ -3,7 +3,6 @@
 #include "host/report/run_report.h"
 
 #include <memory>
-#include <regex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -94,8 +93,7 @@ TEST(RunReport, AnAbortedFixtureNamesItsVerdictLimitsAndPlots) {
   EXPECT_THAT(*html, HasSubstr("fixture-stall-abort"));
   EXPECT_THAT(*html, HasSubstr("swedish"));
   // The limits table: the stall limit with its worst value, where it happened.
-  const std::regex stall_row("<tr class=\"o-ABORTED\"><td>ABORTED</td><td>stall</td>");
-  EXPECT_TRUE(std::regex_search(*html, stall_row)) << "no ABORTED stall row";
+  EXPECT_THAT(*html, HasSubstr("<tr class=\"o-ABORTED\"><td>ABORTED</td><td>stall</td>"));
   // Overview (torque, speed, force, temperature, head) and trends (none: no cycle ended).
   EXPECT_EQ(Count(*html, "<svg"), 5u);
   // The device's program start and end are marked (the limit stopped it before any fault).
