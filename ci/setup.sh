@@ -15,6 +15,9 @@ packages=(
   # TLS on rigd's port: OpenSSL checks the certificate and key files; the openssl tool makes
   # the lab CA (packaging/tls/rollrig-pki) and the tests' CAs
   libssl-dev openssl
+  # the lab: Prometheus metrics (prometheus-cpp's pull exposer over CivetWeb) and uploads to
+  # S3-compatible storage (libcurl signs SigV4)
+  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev
   # USB: libusb for rigd, libumockdev to emulate the device without a USB bus
   libusb-1.0-0-dev libumockdev-dev umockdev libglib2.0-dev
   # rig-dash: Dear ImGui (with its GLFW and OpenGL3 backends), GLFW, OpenGL, stb for PNGs
@@ -27,6 +30,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # independent clients used by tests and acceptance checks
   python3 python3-grpcio python3-protobuf python3-grpc-tools grpc-proto
+  # the lab's real servers and clients in tests: Prometheus (and promtool for the alert
+  # rules), s3cmd as the independent S3 client (the S3-compatible server is npm's s3rver)
+  prometheus s3cmd
 )
 
 missing=()

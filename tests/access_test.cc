@@ -167,6 +167,7 @@ std::vector<Row> EveryRpc(host::LeaseManager* lease) {
       {"GetRunHistory", Role::kObserver, C::NOT_FOUND, Unary(&Stub::GetRunHistory, history)},
       {"GetRunReport", Role::kObserver, C::NOT_FOUND, Streaming(&Stub::GetRunReport, report)},
       {"GetLease", Role::kObserver, C::OK, Unary(&Stub::GetLease)},
+      {"GetUploads", Role::kObserver, C::OK, Unary(&Stub::GetUploads)},
       {"EStop", Role::kObserver, C::OK, Unary(&Stub::EStop)},
       // Motion needs the lease, which nobody holds here.
       {"Jog", Role::kOperator, C::FAILED_PRECONDITION, Unary(&Stub::Jog, jog)},

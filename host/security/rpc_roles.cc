@@ -23,6 +23,7 @@ constexpr std::pair<std::string_view, Role> kRequiredRoles[] = {
     {"GetRunHistory", Role::kObserver},
     {"GetRunReport", Role::kObserver},
     {"GetLease", Role::kObserver},
+    {"GetUploads", Role::kObserver},
     {"EStop", Role::kObserver},
     // Driving.
     {"Jog", Role::kOperator},

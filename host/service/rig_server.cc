@@ -137,7 +137,8 @@ absl::Status RigServer::Start() {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  service_ = std::make_unique<RigServiceImpl>(device_, &pump_, runs_, lease_, options_.access);
+  service_ = std::make_unique<RigServiceImpl>(device_, &pump_, runs_, lease_, options_.access,
+                                              options_.lab);
   grpc::ServerBuilder builder;
   // gRPC enables SO_REUSEPORT by default: two servers could then share the port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

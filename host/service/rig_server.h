@@ -16,6 +16,7 @@
 #include "host/device/device_client.h"
 #include "host/security/access_control.h"
 #include "host/security/tls_files.h"
+#include "host/service/lab_status.h"
 #include "host/service/rig_service.h"
 #include "host/service/stream_pump.h"
 
@@ -29,6 +30,9 @@ struct RigServerOptions {
   // The credentials every call is admitted by (not owned; must outlive the server).
   // nullptr: none configured, loopback only.
   const AccessControl* access = nullptr;
+  // The lab services' state for GetStatus and GetUploads (not owned; must outlive the
+  // server). nullptr: none run (GetUploads answers enabled = false).
+  const LabStatusSource* lab = nullptr;
 };
 
 class RigServer {

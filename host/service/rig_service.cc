@@ -149,8 +149,9 @@ void FinishCall(grpc::CallbackServerContext* ctx, grpc::ServerUnaryReactor* reac
 }
 
 RigServiceImpl::RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs,
-                               LeaseManager* lease, const AccessControl* access)
-    : device_(device), pump_(pump), runs_(runs), lease_(lease), access_(access) {}
+                               LeaseManager* lease, const AccessControl* access,
+                               const LabStatusSource* lab)
+    : device_(device), pump_(pump), runs_(runs), lease_(lease), access_(access), lab_(lab) {}
 
 std::string RigServiceImpl::LeaseToken(grpc::CallbackServerContext* ctx) {
   const auto& md = ctx->client_metadata();
@@ -216,6 +217,17 @@ grpc::ServerUnaryReactor* RigServiceImpl::GetStatus(grpc::CallbackServerContext*
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   if (!AdmitOrRefuse(ctx, "GetStatus", reactor)) return reactor;
   SnapshotToStatus(device_->Snapshot(), resp);
+  if (lab_ != nullptr) lab_->FillStatus(resp);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* RigServiceImpl::GetUploads(grpc::CallbackServerContext* ctx,
+                                                     const rollrig::v1::GetUploadsRequest*,
+                                                     rollrig::v1::UploadStatus* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (!AdmitOrRefuse(ctx, "GetUploads", reactor)) return reactor;
+  if (lab_ != nullptr) *resp = lab_->Uploads();
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

@@ -20,6 +20,7 @@
 #include "host/runs/run_manager.h"
 #include "host/security/access_control.h"
 #include "host/security/caller.h"
+#include "host/service/lab_status.h"
 #include "host/service/stream_pump.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
@@ -43,7 +44,7 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   // configured: loopback only) every caller is admitted as admin under the OS account it
   // states.
   RigServiceImpl(DeviceClient* device, StreamPump* pump, RunManager* runs, LeaseManager* lease,
-                 const AccessControl* access = nullptr);
+                 const AccessControl* access = nullptr, const LabStatusSource* lab = nullptr);
 
   grpc::ServerUnaryReactor* GetDeviceInfo(grpc::CallbackServerContext* ctx,
                                           const rollrig::v1::GetDeviceInfoRequest* req,
@@ -51,6 +52,9 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
                                       const rollrig::v1::GetStatusRequest* req,
                                       rollrig::v1::RigStatus* resp) override;
+  grpc::ServerUnaryReactor* GetUploads(grpc::CallbackServerContext* ctx,
+                                       const rollrig::v1::GetUploadsRequest* req,
+                                       rollrig::v1::UploadStatus* resp) override;
   grpc::ServerUnaryReactor* Jog(grpc::CallbackServerContext* ctx,
                                 const rollrig::v1::JogRequest* req,
                                 rollrig::v1::JogResponse* resp) override;
@@ -177,6 +181,7 @@ class RigServiceImpl final : public rollrig::v1::RigService::CallbackService {
   RunManager* runs_;
   LeaseManager* lease_;
   const AccessControl* access_;
+  const LabStatusSource* lab_;  // nullptr: no lab services
   std::once_flag history_once_;
   std::shared_ptr<HistoryServer> history_;  // started by the first history call
   std::mutex jog_mu_;
