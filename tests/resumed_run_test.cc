@@ -233,6 +233,59 @@ TEST(ResumedRunTest, ARunACrashLeftGoesOnAfterItsLastJudgedCycle) {
   testing::RemoveTree(dir);
 }
 
+// An interrupted run is still its owner's: another identity resuming it is refused naming
+// the owner and takes nothing; an admin's force needs a reason and is recorded.
+void ResumeBobsRunAsCarol(const std::string& dir) {
+  const std::string id = "20260101-000000-short-bobs";
+  {
+    auto store = host::RunStore::Open(dir);
+    ASSERT_TRUE(store.ok());
+    RunInfo crashed;
+    crashed.set_id(id);
+    crashed.set_state(rollrig::v1::RUN_STATE_RUNNING);
+    crashed.set_started_unix_ns(1);
+    crashed.set_started_by("bob@bench");
+    crashed.set_device_serial("SIM-0001");
+    crashed.mutable_spec()->set_cycles(3);
+    crashed.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
+    crashed.mutable_spec()->mutable_profile()->set_text(kShortProfile);
+    ASSERT_TRUE((*store)->Save(crashed).ok());
+  }
+  RigStack rig("sim", absl::Seconds(10), kSpeedup, dir);
+  ASSERT_TRUE(rig.connected().ok()) << rig.connected();
+  // Loopback without credentials: every caller is an admin under the identity it states.
+  auto resume_as_carol = [&](bool force, const std::string& reason) {
+    rollrig::v1::StartRunRequest req;
+    req.set_resume_id(id);
+    req.set_force(force);
+    req.set_reason(reason);
+    std::unique_ptr<grpc::ClientContext> ctx = rig.Context(30, "carol@lab");
+    RunInfo resumed;
+    return rig.stub()->StartRun(ctx.get(), req, &resumed);
+  };
+  grpc::Status refused = resume_as_carol(false, "");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(refused.error_message(), HasSubstr("bob@bench"));
+  EXPECT_EQ(Get(rig, id).state(), rollrig::v1::RUN_STATE_INTERRUPTED);
+  refused = resume_as_carol(true, "");
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Get(rig, id).state(), rollrig::v1::RUN_STATE_INTERRUPTED);
+
+  const grpc::Status forced = resume_as_carol(true, "bob is away");
+  ASSERT_TRUE(forced.ok()) << forced.error_message();
+  const RunInfo run = Get(rig, id);
+  EXPECT_TRUE(run.state() == rollrig::v1::RUN_STATE_RUNNING ||
+              run.state() == rollrig::v1::RUN_STATE_ARMING)
+      << run.state_reason();
+  EXPECT_EQ(run.started_by(), "bob@bench");  // still bob's run
+}
+
+TEST(ResumedRunTest, ResumingAnothersInterruptedRunNeedsAnAdminsForceWithAReason) {
+  const std::string dir = testing::MakeTempDir();
+  ResumeBobsRunAsCarol(dir);  // rigd stopped before its directory goes
+  testing::RemoveTree(dir);
+}
+
 // A resume rigd cannot do says why and leaves the run interrupted; records from before
 // resumed runs stayed one are still read and still refused a second resume.
 TEST(ResumedRunTest, AFailedResumeLeavesTheRunInterrupted) {

@@ -57,10 +57,11 @@ RigStack::~RigStack() {
   if (own_runs_dir_) RemoveTree(runs_dir_);
 }
 
-std::unique_ptr<grpc::ClientContext> RigStack::Context(int deadline_s) {
+std::unique_ptr<grpc::ClientContext> RigStack::Context(int deadline_s,
+                                                       const std::string& identity) {
   auto ctx = std::make_unique<grpc::ClientContext>();
   ctx->AddMetadata("rollrig-lease", lease_token_);
-  ctx->AddMetadata("rollrig-user", "test@localhost");  // the identity that holds the lease
+  ctx->AddMetadata("rollrig-user", identity);
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
   return ctx;
 }

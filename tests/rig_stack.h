@@ -31,8 +31,10 @@ class RigStack {
   // Where rigd keeps a recording RunInfo names (clients see file names only).
   std::string RecordingPath(const std::string& name) const { return runs_dir_ + "/" + name; }
 
-  // A context carrying this stack's lease token.
-  std::unique_ptr<grpc::ClientContext> Context(int deadline_s = 10);
+  // A context carrying this stack's lease token, speaking as `identity` (the stack's own
+  // by default: the one that took the lease).
+  std::unique_ptr<grpc::ClientContext> Context(int deadline_s = 10,
+                                               const std::string& identity = "test@localhost");
   grpc::Status Jog(std::optional<double> rpm, std::optional<double> head = std::nullopt);
   // Starts a run with this stack's lease (as its identity); the gRPC error as a Status.
   absl::StatusOr<rollrig::v1::RunInfo> StartRun(const rollrig::v1::StartRunRequest& req);

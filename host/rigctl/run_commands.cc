@@ -303,7 +303,7 @@ int RunCommand(Session& s, const Args& args) {
   Options o;
   if (auto e = ParseOptions(args, 0,
                             {"--cycles", "--duration", "--dut", "--operator", "--notes", "--resume",
-                             "--on-disconnect", "--hold-timeout"},
+                             "--on-disconnect", "--hold-timeout", "--reason"},
                             {"--detach", "--json"}, 1, &o)) {
     return s.Usage(*e);
   }
@@ -316,7 +316,12 @@ int RunCommand(Session& s, const Args& args) {
           "run --resume ID takes the interrupted run's profile, length and disconnect policy");
     }
     req.set_resume_id(o.value("--resume"));
+    // Another identity's interrupted run: an admin's, with --force and --reason.
+    const rollrig::v1::RunRequest as_owner = RunCommandRequest(s, o, req.resume_id());
+    req.set_force(as_owner.force());
+    req.set_reason(as_owner.reason());
   } else {
+    if (o.has("--reason")) return s.Usage("run --reason is for resuming another's run");
     if (o.positional.empty()) return s.Usage("run needs a profile FILE (or a preset name)");
     if (o.has("--cycles") && o.has("--duration"))
       return s.Usage("give --cycles or --duration, not both");

@@ -71,7 +71,7 @@ void RunManager::DoStart(const rollrig::v1::StartRunRequest& request, const RunA
   SaveLocked();
   Publish(absl::StrCat("run ", active_->info.id(), " arming: ", active_->profile->name, ", ",
                        resuming ? "resumed" : "started", " by ",
-                       by.identity.empty() ? "rigd" : by.identity,
+                       by.identity.empty() ? "rigd" : DescribeRunActor(active_->info, by),
                        resuming ? absl::StrCat(", owner ", active_->info.started_by()) : ""));
   if (resuming) AnnounceInterruption();
   if (absl::Status s = Arm(*active_); !s.ok()) {
@@ -101,6 +101,8 @@ absl::StatusOr<std::unique_ptr<ActiveRun>> RunManager::PrepareRun(
     absl::StatusOr<Resumption> r =
         LoadResumption(*store_, request.resume_id(), snap.info->serial());
     if (!r.ok()) return r.status();
+    // An interrupted run is still its owner's: resuming it is as resuming a paused one.
+    if (absl::Status s = CheckMayCommandRun(r->run, by, "resume"); !s.ok()) return s;
     resumption = *std::move(r);
     spec = resumption->run.spec();
   }

@@ -65,17 +65,22 @@ RunManager::RunCallback FinishWith(grpc::CallbackServerContext* ctx,
   };
 }
 
-// The run manager's view of an admitted caller asking for `req` (forced, and why).
-absl::StatusOr<RunActor> RunActorOf(const absl::StatusOr<Caller>& caller,
-                                    const rollrig::v1::RunRequest& req) {
+// The run manager's view of an admitted caller asking for a request (forced, and why).
+absl::StatusOr<RunActor> RunActorOf(const absl::StatusOr<Caller>& caller, bool force,
+                                    const std::string& reason) {
   if (!caller.ok()) return caller.status();
-  if (absl::Status s = CheckFieldSize("reason", req.reason(), kMaxForceReasonBytes); !s.ok()) {
+  if (absl::Status s = CheckFieldSize("reason", reason, kMaxForceReasonBytes); !s.ok()) {
     return s;
   }
   RunActor by = AsRunActor(*caller);
-  by.force = req.force();
-  by.reason = req.reason();
+  by.force = force;
+  by.reason = reason;
   return by;
+}
+
+absl::StatusOr<RunActor> RunActorOf(const absl::StatusOr<Caller>& caller,
+                                    const rollrig::v1::RunRequest& req) {
+  return RunActorOf(caller, req.force(), req.reason());
 }
 
 // Runs `command` for the actor, or finishes the call with why not. Run commands need no
@@ -151,15 +156,16 @@ grpc::ServerUnaryReactor* RigServiceImpl::StartRun(grpc::CallbackServerContext* 
                                                    const rollrig::v1::StartRunRequest* req,
                                                    rollrig::v1::RunInfo* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  const absl::StatusOr<Caller> caller = Admit(ctx, "StartRun");
-  absl::Status checked = caller.status();
+  const absl::StatusOr<RunActor> by =
+      RunActorOf(Admit(ctx, "StartRun"), req->force(), req->reason());
+  absl::Status checked = by.status();
   if (checked.ok()) checked = CheckRunSpec(req->spec());
   if (!checked.ok()) {
     reactor->Finish(ToGrpcStatus(checked));
     return reactor;
   }
   // The run manager checks the lease last, after the profile and the device.
-  runs_->StartRun(*req, AsRunActor(*caller), LeaseToken(ctx), FinishWith(ctx, reactor, resp));
+  runs_->StartRun(*req, *by, LeaseToken(ctx), FinishWith(ctx, reactor, resp));
   return reactor;
 }
 
