@@ -172,6 +172,10 @@ TEST(RecordingE2ETest, ARunIsRecordedAndExports) {
   ASSERT_EQ(Rigctl({"export", path, "--cycles"}, &cycles), 0) << cycles;
   EXPECT_THAT(cycles, HasSubstr("cycle,start_s,end_s,samples,peak_torque_nm"));
   EXPECT_EQ(std::count(cycles.begin(), cycles.end(), '\n'), 4);
+  // An output path that cannot be written is a bad argument, as for report -o.
+  std::string unwritable;
+  EXPECT_EQ(Rigctl({"export", path, "--out", "/nonexistent-dir/x.csv"}, &unwritable), 4);
+  EXPECT_THAT(unwritable, HasSubstr("cannot write /nonexistent-dir/x.csv: No such file"));
 }
 
 // A size-limited tmpfs for the runs directory, mounted in a fresh temporary directory and

@@ -1,4 +1,6 @@
 // rigctl recover and export: recordings, read locally or downloaded from rigd.
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -131,8 +133,9 @@ int ExportCommand(Session& s, const Args& args) {
   if (o.has("--out")) {
     file.open(o.value("--out"));
     if (!file) {
-      s.err() << "rigctl: export: cannot write " << o.value("--out") << "\n";
-      return kExitRefused;
+      s.err() << "rigctl: export: cannot write " << o.value("--out") << ": " << std::strerror(errno)
+              << "\n";
+      return kExitUsage;  // as report -o: the output path given is the bad argument
     }
   }
   std::ostream& out = o.has("--out") ? static_cast<std::ostream&>(file) : s.out();

@@ -1,5 +1,7 @@
 // rigctl report: a run's report as one self-contained HTML file, rendered here from
 // recording files or by rigd from a run's files (GetRunReport).
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -96,7 +98,7 @@ int ReportCommand(Session& s, const Args& args) {
   file << html;
   file.close();
   if (!file) {
-    s.err() << "rigctl: report: cannot write " << out << "\n";
+    s.err() << "rigctl: report: cannot write " << out << ": " << std::strerror(errno) << "\n";
     return kExitUsage;
   }
   s.out() << "report written to " << out << "\n";

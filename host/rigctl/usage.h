@@ -27,7 +27,7 @@ inline constexpr char kUsage[] =
     "                                        is back, hold (default) waits for resume,\n"
     "                                        resume restarts the cycle, abort ends the run;\n"
     "                                        HELD longer than --hold-timeout (10m) ends it\n"
-    "  run --resume ID                       continue an interrupted run\n"
+    "  run --resume ID [--reason TEXT]       continue an interrupted run\n"
     "                                        follows the run; Ctrl-C stops it (ramp-down)\n"
     "                                        unless --detach; ends with a 'verdict:' line\n"
     "  attach [ID]                           follow a run again (Ctrl-C only detaches)\n"
@@ -79,7 +79,8 @@ inline constexpr char kUsage[] =
     "run needs an admin's --force with --reason TEXT (both recorded). Durations are\n"
     "seconds or a number with s, m, h or d.\n"
     "Exit status: 0 ok (run: PASS), 1 run FAIL (check: no match; validate: errors),\n"
-    "2 run MARGINAL, 3 run ABORTED or FAULTED, 4 usage error, 5 rigd not reachable\n"
+    "2 run MARGINAL, 3 run ABORTED or FAULTED, 4 usage error (also an output file that\n"
+    "cannot be written), 5 rigd not reachable\n"
     "(address, TLS or certificate), 6 refused (by rigd or the device; control held by\n"
     "another), 7 not found, 8 token missing, wrong or expired, or role too low.\n";
 
