@@ -1,6 +1,7 @@
 #include "gui/dash/dash_options.h"
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "rig/base/command_line.h"
@@ -17,6 +18,9 @@ const std::vector<OptionSpec>& DashOptionSpecs() {
       {"--open", "FILE.mcap[,FILE2.mcap...]",
        "open a recording instead (no rigd needed); a rotated run's files,\n"
        "comma-separated in order, read as one run"},
+      {"--lab", "FILE",
+       "the fleet view: a tile per rig of this rig list (Prometheus file_sd\n"
+       "JSON, label grpc = rigd's address); --tls-ca/--token-file apply to each"},
       {"--run", "ID", "show this run of rigd's from its start (running or finished)"},
       {"--window", "whole|DURATION",
        "the plots' time window: the whole run, or its newest DURATION\n"
@@ -72,6 +76,18 @@ absl::Status ReadPaths(const CommandLine& line, DashOptions* o) {
   if (line.has("--run") && o->run_id.empty()) return BadOptionValue("--run", "", "a run id");
   if (line.has("--run") && line.has("--open")) {
     return absl::InvalidArgumentError("--run and --open: give one (a run of rigd's or files)");
+  }
+  o->lab_path = line.value("--lab");
+  if (line.has("--lab")) {
+    if (o->lab_path.empty()) return BadOptionValue("--lab", "", "a rig list file (JSON)");
+    for (const char* other : {"--addr", "--open", "--run", "--golden", "--window"}) {
+      if (line.has(other)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--lab and ", other,
+                         ": the fleet view takes its rigs from the list (open one "
+                         "rig's full view from its tile)"));
+      }
+    }
   }
   o->screenshot_path = line.value("--screenshot");
   const std::string& shot = o->screenshot_path;

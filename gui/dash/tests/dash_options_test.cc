@@ -29,6 +29,24 @@ TEST(DashOptions, ScreenshotWithFramesAndSize) {
   EXPECT_EQ(ScreenshotDescriptionPath(o->screenshot_path), "out/a.json");
 }
 
+TEST(DashOptions, LabTakesTheRigListWithTlsAndToken) {
+  auto o = ParseDashOptions({"--lab", "rigs.json", "--tls-ca", "lab-ca.crt", "--screenshot",
+                             "fleet.png", "--frames", "60"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->lab_path, "rigs.json");
+  EXPECT_EQ(o->client.tls_ca, "lab-ca.crt");
+  EXPECT_EQ(o->frames, 60);
+}
+
+TEST(DashOptions, LabRefusesOneRigsOptions) {
+  for (const char* other : {"--addr", "--open", "--run"}) {
+    auto o = ParseDashOptions({"--lab", "rigs.json", other, "127.0.0.1:1"});
+    ASSERT_FALSE(o.ok()) << other;
+    EXPECT_THAT(std::string(o.status().message()), HasSubstr(other));
+  }
+  EXPECT_FALSE(ParseDashOptions({"--lab="}).ok());
+}
+
 TEST(DashOptions, TlsCaAndTokenFileAreKeptForTheConnection) {
   auto o = ParseDashOptions(
       {"--addr", "rig7.lab:50051", "--tls-ca", "lab-ca.crt", "--token-file", "rig7.token"});
