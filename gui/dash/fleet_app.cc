@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -21,7 +22,7 @@ using google::protobuf::Value;
 constexpr float kTileMinWidth = 380, kTileHeight = 236;
 constexpr float kEStopWidth = 130, kEStopHeight = 56;
 constexpr double kTileRefresh_s = 0.25;
-constexpr size_t kScreenshotSparklinePoints = 20;
+constexpr size_t kScreenshotSparklinePoints = 40;  // 4 s of torque
 
 ImVec4 ConnectionColour(FleetConnection c) {
   switch (c) {
@@ -117,6 +118,10 @@ absl::Status FleetApp::Start() {
     names.push_back((*list)[i].name);
   }
   targets_.SetRigs(std::move(names));
+  if (!options_.focus.empty() && !targets_.Focus(options_.focus)) {
+    return absl::InvalidArgumentError(absl::StrCat("--focus ", options_.focus, ": no rig '",
+                                                   options_.focus, "' in ", options_.lab_path));
+  }
   tiles_.resize(rigs_.size());
   sparklines_.resize(rigs_.size());
   estop_rects_.resize(rigs_.size());
@@ -278,18 +283,21 @@ void FleetApp::Tile(size_t i, float width, float height) {
     ImGui::ProgressBar(static_cast<float>(t.progress_fraction), ImVec2(inner, 0));
   }
   if (!t.verdict.empty()) {
-    ImGui::TextColored(VerdictColour(t.verdict), "%s %s", t.run_active ? "so far" : "verdict",
-                       t.verdict.c_str());
-    if (!t.worst_limit.empty()) {
-      ImGui::SameLine();
-      ImGui::TextUnformatted(t.worst_limit.c_str());
-    }
+    ImGui::TextColored(VerdictColour(t.verdict), "verdict %s%s", t.verdict.c_str(),
+                       t.run_active ? " so far" : "");
+  }
+  if (!t.worst_limit.empty()) {
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextWrapped("worst limit %s", t.worst_limit.c_str());
+    ImGui::PopTextWrapPos();
   }
   if (!t.last_event.empty()) ImGui::TextDisabled("last: %s", t.last_event.c_str());
   const std::vector<float>& spark = sparklines_[i];
   const float spark_h = std::max(24.0f, ImGui::GetContentRegionAvail().y);
   if (t.connection == FleetConnection::kConnected && !spark.empty()) {
-    ImGui::PlotLines("##torque", spark.data(), static_cast<int>(spark.size()), 0, "torque N·m",
+    const auto [lo, hi] = std::minmax_element(spark.begin(), spark.end());
+    const std::string caption = absl::StrFormat("torque %.2f..%.2f Nm", *lo, *hi);
+    ImGui::PlotLines("##torque", spark.data(), static_cast<int>(spark.size()), 0, caption.c_str(),
                      FLT_MAX, FLT_MAX, ImVec2(inner, spark_h));
   }
   // A click anywhere else on the tile focuses it; a double click opens it.
