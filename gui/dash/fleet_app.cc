@@ -19,7 +19,7 @@ namespace {
 using google::protobuf::Struct;
 using google::protobuf::Value;
 
-constexpr float kTileMinWidth = 380, kTileHeight = 236;
+constexpr float kTileMinWidth = 380, kTileHeight = 262;
 constexpr float kEStopWidth = 130, kEStopHeight = 56;
 constexpr double kTileRefresh_s = 0.25;
 constexpr size_t kScreenshotSparklinePoints = 40;  // 4 s of torque
