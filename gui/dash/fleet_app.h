@@ -63,6 +63,7 @@ class FleetApp {
   EStopShortcut shortcut_;
   std::string message_;  // the last e-stop press, as the operator is told
   uint64_t presses_ = 0;
+  size_t visible_tiles_ = 0;       // drawn in the last frame (the others are scrolled away)
   std::unique_ptr<DashApp> full_;  // one rig's full view, while open
 };
 
