@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -205,7 +206,10 @@ void FleetApp::CloseFullView() {
 }
 
 void FleetApp::Header(float width) {
-  ImGui::Text("rig-dash fleet: %zu rig(s) from %s", rigs_.size(), options_.lab_path.c_str());
+  // The list's file name (its directory is in the tooltip): the header stays one short line.
+  ImGui::Text("rig-dash fleet: %zu rig(s) from %s", rigs_.size(),
+              std::filesystem::path(options_.lab_path).filename().c_str());
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", options_.lab_path.c_str());
   const auto& focused = targets_.focused();
   if (focused) {
     ImGui::TextColored(ImVec4(1, 0.85f, 0.2f, 1),
