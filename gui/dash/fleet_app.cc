@@ -23,6 +23,7 @@ using google::protobuf::Value;
 constexpr float kTileMinWidth = 380, kTileHeight = 262;
 constexpr float kEStopWidth = 130, kEStopHeight = 56;
 constexpr double kTileRefresh_s = 0.25;
+constexpr double kListCheck_s = 2;                 // how often the rig list's file is looked at
 constexpr size_t kScreenshotSparklinePoints = 40;  // 4 s of torque
 
 ImVec4 ConnectionColour(FleetConnection c) {
@@ -107,38 +108,84 @@ FleetApp::FleetApp(DashOptions options) : options_(std::move(options)) {}
 
 FleetApp::~FleetApp() { Stop(); }
 
+namespace {
+
+// Each client's Stop joins its threads; stopping them one by one would add up their
+// cancellation latencies, so they stop side by side.
+void StopAll(const std::vector<std::unique_ptr<FleetRig>>& rigs) {
+  std::vector<std::thread> stopping;
+  for (const auto& rig : rigs) stopping.emplace_back([&rig] { rig->Stop(); });
+  for (std::thread& t : stopping) t.join();
+}
+
+}  // namespace
+
 absl::Status FleetApp::Start() {
   absl::StatusOr<std::vector<client::RigListEntry>> list = client::ReadRigList(options_.lab_path);
   if (!list.ok()) return list.status();
-  absl::StatusOr<std::vector<client::ClientSettings>> settings =
-      FleetClientSettings(options_.client, *list);
-  if (!settings.ok()) return settings.status();
-  std::vector<std::string> names;
-  for (size_t i = 0; i < list->size(); ++i) {
-    rigs_.push_back(std::make_unique<FleetRig>((*list)[i], (*settings)[i]));
-    names.push_back((*list)[i].name);
-  }
-  targets_.SetRigs(std::move(names));
+  if (absl::Status st = ApplyList(*list); !st.ok()) return st;
   if (!options_.focus.empty() && !targets_.Focus(options_.focus)) {
     return absl::InvalidArgumentError(absl::StrCat("--focus ", options_.focus, ": no rig '",
                                                    options_.focus, "' in ", options_.lab_path));
   }
-  tiles_.resize(rigs_.size());
-  sparklines_.resize(rigs_.size());
-  estop_rects_.resize(rigs_.size());
-  tile_rects_.resize(rigs_.size());
-  for (auto& rig : rigs_) rig->Start();
+  std::error_code ec;
+  list_mtime_ = std::filesystem::last_write_time(options_.lab_path, ec);
+  return absl::OkStatus();
+}
+
+absl::Status FleetApp::ApplyList(const std::vector<client::RigListEntry>& list) {
+  absl::StatusOr<std::vector<client::ClientSettings>> settings =
+      FleetClientSettings(options_.client, list);
+  if (!settings.ok()) return settings.status();
+  // A rig whose name and address stay keeps its client (and its sparkline).
+  std::vector<std::unique_ptr<FleetRig>> kept, removed;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < list.size(); ++i) {
+    auto same = std::find_if(rigs_.begin(), rigs_.end(), [&](const auto& rig) {
+      return rig && rig->name() == list[i].name && rig->entry().grpc_addr == list[i].grpc_addr;
+    });
+    if (same != rigs_.end()) {
+      kept.push_back(std::move(*same));
+    } else {
+      kept.push_back(std::make_unique<FleetRig>(list[i], (*settings)[i]));
+      kept.back()->Start();
+    }
+    names.push_back(list[i].name);
+  }
+  for (auto& rig : rigs_) {
+    if (rig) removed.push_back(std::move(rig));
+  }
+  if (full_ && std::find(names.begin(), names.end(), full_rig_) == names.end()) CloseFullView();
+  StopAll(removed);
+  rigs_ = std::move(kept);
+  targets_.SetRigs(std::move(names));  // a removed rig loses the focus
+  tiles_.assign(rigs_.size(), FleetTile{});
+  sparklines_.assign(rigs_.size(), {});
+  estop_rects_.assign(rigs_.size(), ScreenRect{});
+  tile_rects_.assign(rigs_.size(), ScreenRect{});
+  tiles_at_s_ = -1;
   RefreshTiles(0);
   return absl::OkStatus();
 }
 
+void FleetApp::ReloadIfChanged(double now_s) {
+  // Prometheus rereads a changed file_sd list; so does the fleet view.
+  if (list_checked_s_ >= 0 && now_s - list_checked_s_ < kListCheck_s) return;
+  list_checked_s_ = now_s;
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(options_.lab_path, ec);
+  if (ec || mtime == list_mtime_) return;
+  list_mtime_ = mtime;
+  absl::StatusOr<std::vector<client::RigListEntry>> list = client::ReadRigList(options_.lab_path);
+  absl::Status st = list.ok() ? ApplyList(*list) : list.status();
+  message_ = st.ok() ? absl::StrCat("rig list reread: ", rigs_.size(), " rig(s)")
+                     : absl::StrCat("the changed rig list is refused, still showing the ",
+                                    rigs_.size(), " rig(s) before: ", st.message());
+}
+
 void FleetApp::Stop() {
   CloseFullView();
-  // Each client's Stop joins its threads; stopping them one by one would add up their
-  // cancellation latencies, so they stop side by side.
-  std::vector<std::thread> stopping;
-  for (auto& rig : rigs_) stopping.emplace_back([&rig] { rig->Stop(); });
-  for (std::thread& t : stopping) t.join();
+  StopAll(rigs_);
 }
 
 void FleetApp::RefreshTiles(double now_s) {
@@ -193,6 +240,7 @@ void FleetApp::OpenFullView(size_t i) {
   o.client.addr = o.addr;
   full_ = std::make_unique<DashApp>(std::move(o));
   full_->SetBackButton(absl::StrCat("< Fleet (rig ", rigs_[i]->name(), ")"));
+  full_rig_ = rigs_[i]->name();
   if (absl::Status st = full_->Start(); !st.ok()) {
     message_ = absl::StrCat("cannot open rig ", rigs_[i]->name(), ": ", st.message());
     full_.reset();
@@ -328,6 +376,7 @@ void FleetApp::BuildFrame(GLFWwindow* window, double now_s) {
   // The shortcut first, whatever has keyboard focus.
   if (window && shortcut_.Pressed(window)) PressEStop(targets_.ShortcutTargets(), "keyboard");
   if (ImGui::IsKeyPressed(GLFW_KEY_ESCAPE, false)) targets_.ClearFocus();
+  ReloadIfChanged(now_s);
   RefreshTiles(now_s);
   const ImGuiIO& io = ImGui::GetIO();
   ImGui::SetNextWindowPos(ImVec2(0, 0));

@@ -7,6 +7,7 @@
 // Render thread only; each rig's client runs on its own threads (fleet_rig.h).
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,12 @@ class FleetApp {
   bool full_view_open() const { return full_ != nullptr; }
 
  private:
+  // Takes the list's rigs: keeps the clients of rigs that stay, starts new ones, stops the
+  // removed ones (closing a removed rig's full view).
+  absl::Status ApplyList(const std::vector<client::RigListEntry>& list);
+  // Rereads the list when its file changed (checked every 2 s); a bad list is refused and
+  // the rigs shown stay, with the error in the header.
+  void ReloadIfChanged(double now_s);
   void RefreshTiles(double now_s);
   void Header(float width);
   void Tile(size_t i, float width, float height);
@@ -65,6 +72,9 @@ class FleetApp {
   uint64_t presses_ = 0;
   size_t visible_tiles_ = 0;       // drawn in the last frame (the others are scrolled away)
   std::unique_ptr<DashApp> full_;  // one rig's full view, while open
+  std::string full_rig_;           // whose
+  std::filesystem::file_time_type list_mtime_{};
+  double list_checked_s_ = -1;
 };
 
 }  // namespace rollrig::gui

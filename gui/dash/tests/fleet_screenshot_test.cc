@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -189,6 +190,32 @@ TEST(FleetScreenshot, AnUnreachableRigLeavesTheOtherConnected) {
   EXPECT_THAT(Field(tiles["GONE"], "connection_detail"), HasSubstr(nobody));
   // Its e-stop is still drawn, red, naming the rig: a press is still sent.
   EXPECT_GE(EStopRed(png, tiles["GONE"]), 0.25);
+}
+
+// Prometheus rereads a changed list; so does the fleet view: a rig removed from the file
+// while rig-dash runs is gone from the view (no rigd needed: both rigs are unreachable).
+TEST(FleetScreenshot, AChangedListIsReread) {
+  const std::string dir = TempDir("reread");
+  const std::string x = Entry("X", absl::StrCat("127.0.0.1:", FreePort()));
+  const std::string y = Entry("Y", absl::StrCat("127.0.0.1:", FreePort()));
+  const std::string list = WriteList(dir, {x, y});
+  const std::string png = dir + "/fleet.png";
+  rollrig::testing::CommandResult r;
+  std::thread dash([&] {
+    r = RunCommand(
+        "/usr/bin/env",
+        {"LIBGL_ALWAYS_SOFTWARE=1", "/usr/bin/xvfb-run", "-a", "-s", "-screen 0 1600x1000x24",
+         RIG_DASH_BIN, "--lab", list, "--screenshot", png, "--frames", "420", "--size", "800x600"},
+        120);
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // 14 s of frames at most 30 a second
+  WriteList(dir, {x});
+  dash.join();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto tiles = Tiles(png);
+  EXPECT_EQ(tiles.size(), 1u);
+  EXPECT_TRUE(tiles.count("X"));
+  EXPECT_THAT(Field(Description(png), "message"), HasSubstr("rig list reread: 1 rig"));
 }
 
 TEST(FleetScreenshot, AMalformedRigListIsRefusedNamingTheEntry) {
