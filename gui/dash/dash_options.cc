@@ -22,6 +22,8 @@ const std::vector<OptionSpec>& DashOptionSpecs() {
        "the fleet view: a tile per rig of this rig list (Prometheus file_sd\n"
        "JSON, label grpc = rigd's address); --tls-ca/--token-file apply to each"},
       {"--focus", "RIG", "with --lab: focus this rig at the start (F1 then e-stops it alone)"},
+      {"--rig", "RIG",
+       "with --lab: open this rig's full view at the start (\"< Fleet\" goes back)"},
       {"--run", "ID", "show this run of rigd's from its start (running or finished)"},
       {"--window", "whole|DURATION",
        "the plots' time window: the whole run, or its newest DURATION\n"
@@ -93,6 +95,10 @@ absl::Status ReadPaths(const CommandLine& line, DashOptions* o) {
   o->focus = line.value("--focus");
   if (line.has("--focus") && (o->focus.empty() || o->lab_path.empty())) {
     return BadOptionValue("--focus", o->focus, "a rig name of the --lab list");
+  }
+  o->open_rig = line.value("--rig");
+  if (line.has("--rig") && (o->open_rig.empty() || o->lab_path.empty())) {
+    return BadOptionValue("--rig", o->open_rig, "a rig name of the --lab list");
   }
   o->screenshot_path = line.value("--screenshot");
   const std::string& shot = o->screenshot_path;

@@ -128,6 +128,16 @@ absl::Status FleetApp::Start() {
     return absl::InvalidArgumentError(absl::StrCat("--focus ", options_.focus, ": no rig '",
                                                    options_.focus, "' in ", options_.lab_path));
   }
+  if (!options_.open_rig.empty()) {
+    auto it = std::find_if(rigs_.begin(), rigs_.end(),
+                           [&](const auto& rig) { return rig->name() == options_.open_rig; });
+    if (it == rigs_.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("--rig ", options_.open_rig, ": no rig '",
+                                                     options_.open_rig, "' in ",
+                                                     options_.lab_path));
+    }
+    OpenFullView(static_cast<size_t>(it - rigs_.begin()));
+  }
   std::error_code ec;
   list_mtime_ = std::filesystem::last_write_time(options_.lab_path, ec);
   return absl::OkStatus();
@@ -209,6 +219,10 @@ bool FleetApp::WaitForRigs(double timeout_s) {
     }
     if (ready) {
       tiles_at_s_ = -1;
+      // A full view open from the start shows its plots with data, as rig-dash --addr does.
+      const double left =
+          std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+      if (full_ && full_->state().client) return full_->state().client->WaitForTelemetry(500, left);
       return true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -235,6 +249,8 @@ void FleetApp::OpenFullView(size_t i) {
   targets_.Focus(rigs_[i]->name());
   DashOptions o = options_;
   o.lab_path.clear();
+  o.focus.clear();
+  o.open_rig.clear();
   o.screenshot_path.clear();
   o.addr = rigs_[i]->entry().grpc_addr;
   o.client.addr = o.addr;
@@ -445,6 +461,14 @@ std::string FleetApp::Describe(int width, int height, const FrameTiming& timing)
   tf["max_rss_kb"] = Num(static_cast<double>(timing.max_rss_kb));
   f["timing"] = t;
   f["message"] = Str(message_);
+  if (full_) {  // one rig's full view is on screen instead of the tiles
+    Value full;
+    auto& ff = *full.mutable_struct_value()->mutable_fields();
+    ff["rig"] = Str(full_rig_);
+    ff["connection"] = Str(LinkStateName(full_->state().snap.link));
+    ff["estop"] = RectValue(full_->state().estop_rect);
+    f["full_view"] = full;
+  }
   std::string out;
   google::protobuf::util::JsonPrintOptions print;
   print.add_whitespace = true;

@@ -192,6 +192,26 @@ TEST(FleetScreenshot, AnUnreachableRigLeavesTheOtherConnected) {
   EXPECT_GE(EStopRed(png, tiles["GONE"]), 0.25);
 }
 
+// --rig A opens rig A's full view (as its tile's Open button does): the single-rig dashboard
+// of that rig, connected, with its own e-stop.
+TEST(FleetScreenshot, OpensARigsFullView) {
+  const std::string dir = TempDir("full");
+  SimulatedRig a(RIGD_BIN, dir + "/a");
+  ASSERT_TRUE(a.up()) << a.output();
+  const std::string gone = absl::StrCat("127.0.0.1:", FreePort());
+  const std::string list = WriteList(dir, {Entry("A", a.addr()), Entry("GONE", gone)});
+  const std::string png = dir + "/full.png";
+  auto r = FleetScreenshot(list, png, {"--rig", "A"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const Struct desc = Description(png);
+  ASSERT_TRUE(desc.fields().count("full_view")) << r.output;
+  const Struct& full = desc.fields().at("full_view").struct_value();
+  EXPECT_EQ(Field(full, "rig"), "A");
+  EXPECT_EQ(Field(full, "connection"), "connected");
+  EXPECT_GE(EStopRed(png, full), 0.25);
+  EXPECT_EQ(Field(desc, "focused"), "A");  // the rig opened is the one F1 stops
+}
+
 // Prometheus rereads a changed list; so does the fleet view: a rig removed from the file
 // while rig-dash runs is gone from the view (no rigd needed: both rigs are unreachable).
 TEST(FleetScreenshot, AChangedListIsReread) {
