@@ -136,7 +136,9 @@ std::string DashUsage() {
   return CommandLineHelp("rig-dash", DashOptionSpecs()) +
          "\nDefaults for --addr, --tls-ca and --token-file: the client config\n"
          "($XDG_CONFIG_HOME/rollrig/client.conf, as for rigctl).\n"
-         "E-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n";
+         "E-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n"
+         "Fleet view (--lab): each tile's button stops its rig; F1 stops the focused rig\n"
+         "(click a tile to focus it, Esc to unfocus), or every rig when none is focused.\n";
 }
 
 absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& args) {

@@ -47,6 +47,18 @@ TEST(DashOptions, LabRefusesOneRigsOptions) {
   EXPECT_FALSE(ParseDashOptions({"--lab="}).ok());
 }
 
+TEST(DashOptions, FocusAndRigBelongToTheFleetView) {
+  auto o = ParseDashOptions({"--lab", "rigs.json", "--focus", "B", "--rig", "A"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->focus, "B");
+  EXPECT_EQ(o->open_rig, "A");
+  for (const char* option : {"--focus", "--rig"}) {
+    auto alone = ParseDashOptions({option, "A"});
+    ASSERT_FALSE(alone.ok()) << option;
+    EXPECT_THAT(std::string(alone.status().message()), HasSubstr(option));
+  }
+}
+
 TEST(DashOptions, TlsCaAndTokenFileAreKeptForTheConnection) {
   auto o = ParseDashOptions(
       {"--addr", "rig7.lab:50051", "--tls-ca", "lab-ca.crt", "--token-file", "rig7.token"});
