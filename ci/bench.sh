@@ -15,6 +15,8 @@
 #                   (target >= 200x), against reading every message of the file once
 #   plot_bench      rig-dash plot: CPU frame build time for 4 x 10M samples through the
 #                   level-of-detail store vs every point drawn, append rate, memory
+#   fleet_bench.sh  rig-dash --lab: CPU per connected rig with FLEET_BENCH_RIGS (default 12)
+#                   simulated rigds, extrapolated to 50 rigs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh >/dev/null
@@ -41,4 +43,8 @@ if [ -x "$BUILD_DIR/ci/bench/tls_bench" ]; then
 fi
 if [ -x "$BUILD_DIR/ci/bench/plot_bench" ]; then
   "$BUILD_DIR/ci/bench/plot_bench"
+fi
+if [ -e "$BUILD_DIR/gui/dash" ]; then
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target rig-dash rigd rigctl >/dev/null
+  bash ci/bench/fleet_bench.sh "$BUILD_DIR"
 fi

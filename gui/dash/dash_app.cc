@@ -85,7 +85,11 @@ void DashApp::Header(float width) {
   const RigSnapshot& snap = s_.snap;
   const float top = ImGui::GetCursorPosY();
   ImGui::BeginGroup();
-  ImGui::Text("rig-dash");
+  if (back_label_.empty()) {
+    ImGui::Text("rig-dash");
+  } else if (ImGui::Button(back_label_.c_str())) {
+    back_requested_ = true;
+  }
   ImGui::SameLine();
   if (s_.recording) {
     ImGui::TextDisabled("recording %s", s_.recording->path.c_str());

@@ -3,6 +3,9 @@
 // except that the sources' own threads feed them.
 #pragma once
 
+#include <string>
+#include <utility>
+
 #include "absl/status/status.h"
 #include "gui/dash/dash_state.h"
 #include "gui/dash/estop_control.h"
@@ -26,6 +29,11 @@ class DashApp {
   // waits, so the history of the active run is asked for at once).
   void UpdateShown();
 
+  // As one rig of the fleet view: the header shows a button back to it (`label`), and
+  // TakeBackRequest() is true once after each press.
+  void SetBackButton(std::string label) { back_label_ = std::move(label); }
+  bool TakeBackRequest() { return std::exchange(back_requested_, false); }
+
   DashState& state() { return s_; }
   const DashState& state() const { return s_; }
 
@@ -36,6 +44,8 @@ class DashApp {
 
   DashState s_;
   EStopShortcut shortcut_;
+  std::string back_label_;
+  bool back_requested_ = false;
 };
 
 }  // namespace rollrig::gui

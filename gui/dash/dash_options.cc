@@ -1,6 +1,7 @@
 #include "gui/dash/dash_options.h"
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "rig/base/command_line.h"
@@ -17,6 +18,12 @@ const std::vector<OptionSpec>& DashOptionSpecs() {
       {"--open", "FILE.mcap[,FILE2.mcap...]",
        "open a recording instead (no rigd needed); a rotated run's files,\n"
        "comma-separated in order, read as one run"},
+      {"--lab", "FILE",
+       "the fleet view: a tile per rig of this rig list (Prometheus file_sd\n"
+       "JSON, label grpc = rigd's address); --tls-ca/--token-file apply to each"},
+      {"--focus", "RIG", "with --lab: focus this rig at the start (F1 then e-stops it alone)"},
+      {"--rig", "RIG",
+       "with --lab: open this rig's full view at the start (\"< Fleet\" goes back)"},
       {"--run", "ID", "show this run of rigd's from its start (running or finished)"},
       {"--window", "whole|DURATION",
        "the plots' time window: the whole run, or its newest DURATION\n"
@@ -73,6 +80,26 @@ absl::Status ReadPaths(const CommandLine& line, DashOptions* o) {
   if (line.has("--run") && line.has("--open")) {
     return absl::InvalidArgumentError("--run and --open: give one (a run of rigd's or files)");
   }
+  o->lab_path = line.value("--lab");
+  if (line.has("--lab")) {
+    if (o->lab_path.empty()) return BadOptionValue("--lab", "", "a rig list file (JSON)");
+    for (const char* other : {"--addr", "--open", "--run", "--golden", "--window"}) {
+      if (line.has(other)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--lab and ", other,
+                         ": the fleet view takes its rigs from the list (open one "
+                         "rig's full view from its tile)"));
+      }
+    }
+  }
+  o->focus = line.value("--focus");
+  if (line.has("--focus") && (o->focus.empty() || o->lab_path.empty())) {
+    return BadOptionValue("--focus", o->focus, "a rig name of the --lab list");
+  }
+  o->open_rig = line.value("--rig");
+  if (line.has("--rig") && (o->open_rig.empty() || o->lab_path.empty())) {
+    return BadOptionValue("--rig", o->open_rig, "a rig name of the --lab list");
+  }
   o->screenshot_path = line.value("--screenshot");
   const std::string& shot = o->screenshot_path;
   if (line.has("--screenshot") && (shot.size() < 5 || shot.substr(shot.size() - 4) != ".png")) {
@@ -109,7 +136,9 @@ std::string DashUsage() {
   return CommandLineHelp("rig-dash", DashOptionSpecs()) +
          "\nDefaults for --addr, --tls-ca and --token-file: the client config\n"
          "($XDG_CONFIG_HOME/rollrig/client.conf, as for rigctl).\n"
-         "E-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n";
+         "E-stop: the red button, or Ctrl+Space / F1 at any time (even while typing).\n"
+         "Fleet view (--lab): each tile's button stops its rig; F1 stops the focused rig\n"
+         "(click a tile to focus it, Esc to unfocus), or every rig when none is focused.\n";
 }
 
 absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& args) {

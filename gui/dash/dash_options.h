@@ -19,7 +19,11 @@ struct DashOptions {
   // Recordings to open (no rigd needed): one run's files in order (a rotated run), given
   // as --open A.mcap,B.mcap.
   std::vector<std::string> open_paths;
-  std::string run_id;  // --run: a run of rigd's (running or finished), shown from its start
+  // --lab: the fleet view of every rig in this rig list (Prometheus file_sd JSON).
+  std::string lab_path;
+  std::string focus;     // --focus: the fleet view's rig focused at the start
+  std::string open_rig;  // --rig: the fleet view's rig whose full view is open at the start
+  std::string run_id;    // --run: a run of rigd's (running or finished), shown from its start
   // --window: the plots' time window; 0 = the whole run (from run time 0 to now).
   bool window_whole = false;
   double window_s = 0;             // > 0: the newest DURATION of the run

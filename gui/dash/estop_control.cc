@@ -2,27 +2,51 @@
 
 #include <GLFW/glfw3.h>
 
+#include "absl/strings/str_cat.h"
 #include "imgui.h"
 
 namespace rollrig::gui {
+namespace {
 
-bool DrawEStopButton(float width, float height, EStopReach reach, ScreenRect* rect) {
+bool DrawRedButton(const std::string& caption, const char* tooltip, float width, float height,
+                   ScreenRect* rect) {
   // Red in every state (idle, hovered, pressed): it must read as the e-stop at a glance.
   ImGui::PushStyleColor(ImGuiCol_Button, IM_COL32(215, 20, 20, 255));
   ImGui::PushStyleColor(ImGuiCol_ButtonHovered, IM_COL32(240, 40, 40, 255));
   ImGui::PushStyleColor(ImGuiCol_ButtonActive, IM_COL32(170, 0, 0, 255));
   ImGui::PushStyleColor(ImGuiCol_Text, IM_COL32(255, 255, 255, 255));
   const ImVec2 pos = ImGui::GetCursorScreenPos();
-  const char* caption = reach == EStopReach::kReaches  ? "E-STOP\n(F1)"
-                        : reach == EStopReach::kNoLink ? "E-STOP\n(no link!)"
-                                                       : "E-STOP\n(no valid token!)";
-  const bool clicked = ImGui::Button(caption, ImVec2(width, height));
+  const bool clicked = ImGui::Button(caption.c_str(), ImVec2(width, height));
   ImGui::PopStyleColor(4);
   if (rect) *rect = {pos.x, pos.y, width, height};
-  if (ImGui::IsItemHovered()) {
-    ImGui::SetTooltip("Emergency stop (stop category 1, latched). Shortcut: F1 or Ctrl+Space.");
-  }
+  if (ImGui::IsItemHovered()) ImGui::SetTooltip("%s", tooltip);
   return clicked;
+}
+
+const char* ReachText(EStopReach reach) {
+  return reach == EStopReach::kReaches  ? ""
+         : reach == EStopReach::kNoLink ? "(no link!)"
+                                        : "(no valid token!)";
+}
+
+}  // namespace
+
+bool DrawEStopButton(float width, float height, EStopReach reach, ScreenRect* rect) {
+  const std::string caption =
+      absl::StrCat("E-STOP\n", reach == EStopReach::kReaches ? "(F1)" : ReachText(reach));
+  return DrawRedButton(caption,
+                       "Emergency stop (stop category 1, latched). Shortcut: F1 or Ctrl+Space.",
+                       width, height, rect);
+}
+
+bool DrawRigEStopButton(const std::string& rig, float width, float height, EStopReach reach,
+                        ScreenRect* rect) {
+  // The ID is the rig's, whatever the caption says about the link.
+  const std::string caption = absl::StrCat(
+      "E-STOP ", rig, reach == EStopReach::kReaches ? "" : "\n", ReachText(reach), "##estop-", rig);
+  const std::string tooltip =
+      absl::StrCat("Emergency stop of rig ", rig, " only (stop category 1, latched).");
+  return DrawRedButton(caption, tooltip.c_str(), width, height, rect);
 }
 
 bool EStopShortcut::Pressed(GLFWwindow* window) {

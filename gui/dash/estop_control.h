@@ -4,6 +4,8 @@
 // ImGui's focus (io.WantCaptureKeyboard).
 #pragma once
 
+#include <string>
+
 struct GLFWwindow;
 
 namespace rollrig::gui {
@@ -22,6 +24,10 @@ enum class EStopReach {
 // Draws the button at the cursor; true when clicked. `rect` receives where it was drawn.
 // It stays enabled in every case: a press is always sent.
 bool DrawEStopButton(float width, float height, EStopReach reach, ScreenRect* rect);
+// The same button for one rig among several (the fleet view): its caption names the rig
+// ("E-STOP A") so a press can never be meant for another.
+bool DrawRigEStopButton(const std::string& rig, float width, float height, EStopReach reach,
+                        ScreenRect* rect);
 
 // Watches the shortcut; call once per frame. True on the frame a press begins.
 class EStopShortcut {

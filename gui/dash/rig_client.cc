@@ -19,7 +19,6 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 constexpr size_t kMaxEvents = 300;
-constexpr double kPollInterval_s = 0.25;
 constexpr double kLeaseRenew_s = 3;
 
 }  // namespace
@@ -55,10 +54,16 @@ class RigClient::CallGuard {
 };
 
 RigClient::RigClient(client::ClientSettings settings, double telemetry_rate_hz, SeriesSet* series)
+    : RigClient(std::move(settings), RigClientPace{.telemetry_rate_hz = telemetry_rate_hz},
+                series) {}
+
+RigClient::RigClient(client::ClientSettings settings, RigClientPace pace, SeriesSet* series,
+                     TelemetryTap tap)
     : settings_(std::move(settings)),
       addr_(settings_.addr),
-      rate_hz_(telemetry_rate_hz),
-      series_(series) {
+      pace_(pace),
+      series_(series),
+      tap_(std::move(tap)) {
   grpc::ChannelArguments args;
   // Reconnect quickly after rigd restarts, but back off to 2 s while it stays away.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
@@ -163,13 +168,15 @@ void RigClient::PollOnce(bool first) {
     return;
   }
   rollrig::v1::LeaseInfo lease;
-  auto lctx = Context(1.5, false);
-  (void)stub_->GetLease(lctx.get(), {}, &lease);
+  if (pace_.panels) {
+    auto lctx = Context(1.5, false);
+    (void)stub_->GetLease(lctx.get(), {}, &lease);
+  }
   std::optional<rollrig::v1::GetDeviceInfoResponse> info;
   std::optional<rollrig::v1::ListPresetsResponse> presets;
   std::optional<rollrig::v1::ListRunsResponse> runs;
   std::optional<rollrig::v1::RunInfo> run;
-  if (first) {
+  if (first && pace_.panels) {
     rollrig::v1::GetDeviceInfoResponse i;
     if (stub_->GetDeviceInfo(Context(2, false).get(), {}, &i).ok()) info = i;
     rollrig::v1::ListPresetsResponse p;
@@ -235,7 +242,7 @@ void RigClient::Supervise() {
         (void)stub_->RenewLease(Context(2, false).get(), req, &lease);
       }
     }
-    SleepWhileRunning(kPollInterval_s);
+    SleepWhileRunning(pace_.poll_interval_s);
   }
 }
 
@@ -252,7 +259,7 @@ void RigClient::StreamTelemetry() {
     grpc::ClientContext ctx;
     CallGuard g(this, &ctx);
     rollrig::v1::StreamTelemetryRequest req;
-    req.set_rate_hz(rate_hz_);
+    req.set_rate_hz(pace_.telemetry_rate_hz);
     auto reader = stub_->StreamTelemetry(&ctx, req);
     rollrig::v1::TelemetryChunk chunk;
     uint64_t stream_dropped = 0;
@@ -260,7 +267,8 @@ void RigClient::StreamTelemetry() {
       points.clear();
       for (const auto& row : chunk.rows()) ingest.AddRow(row, &points);
       // The stream's own drop total also counts in the rows' drops: only show it.
-      series_->Append(points);
+      if (series_) series_->Append(points);
+      if (tap_) tap_(points);
       std::lock_guard<std::mutex> lock(mu_);
       snap_.telemetry_rows += chunk.rows_size();
       snap_.stream_dropped_total +=
@@ -324,7 +332,7 @@ void RigClient::WatchRuns() {
     bool first = true;
     while (reader->Read(&info)) {
       double t_end = 0;
-      {
+      if (series_) {
         std::lock_guard<std::mutex> lock(series_->mutex());
         t_end = series_->points() > 0 ? series_->t_end() : 0;
       }

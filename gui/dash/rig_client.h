@@ -68,6 +68,18 @@ struct RigSnapshot {
   uint64_t downloads = 0;       // counts finished downloads
 };
 
+// How much a client asks of rigd: the full view wants every sample and fresh status; a
+// fleet tile wants little (a few rows a second, status once or twice a second).
+struct RigClientPace {
+  double telemetry_rate_hz = 0;   // 0 = every sample
+  double poll_interval_s = 0.25;  // GetStatus and GetRun
+  // The lease, device info, presets and run list: only the full view's panels show them.
+  bool panels = true;
+};
+
+// Sees every batch of live telemetry points (on the telemetry thread); must be quick.
+using TelemetryTap = std::function<void(const std::vector<TelemetryPoint>&)>;
+
 struct JogCommand {
   std::optional<double> roller_rpm, head_deg, preload_n;
 };
@@ -77,6 +89,9 @@ class RigClient {
   // `settings` say how to reach rigd (host/client); `series` receives the live telemetry
   // and must outlive the client.
   RigClient(client::ClientSettings settings, double telemetry_rate_hz, SeriesSet* series);
+  // The same at another pace; `series` may be null (no plots), `tap` sees the telemetry too.
+  RigClient(client::ClientSettings settings, RigClientPace pace, SeriesSet* series,
+            TelemetryTap tap = nullptr);
   ~RigClient();  // Stop()
   RigClient(const RigClient&) = delete;
   RigClient& operator=(const RigClient&) = delete;
@@ -134,8 +149,9 @@ class RigClient {
 
   const client::ClientSettings settings_;
   const std::string addr_;
-  const double rate_hz_;
+  const RigClientPace pace_;
   SeriesSet* const series_;
+  const TelemetryTap tap_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<rollrig::v1::RigService::Stub> stub_;
 

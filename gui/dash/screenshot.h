@@ -41,6 +41,9 @@ struct FrameTiming {
   // The whole process while the frames were rendered (getrusage): all threads, the rigd
   // client's included.
   double wall_s = 0, cpu_s = 0;
+  // The render thread's own share of cpu_s (building and, with Mesa's software renderer
+  // at LP_NUM_THREADS=0, rasterizing the frames); the rest is the clients' threads.
+  double render_cpu_s = 0;
   long max_rss_kb = 0;
 };
 

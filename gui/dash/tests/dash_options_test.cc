@@ -29,6 +29,36 @@ TEST(DashOptions, ScreenshotWithFramesAndSize) {
   EXPECT_EQ(ScreenshotDescriptionPath(o->screenshot_path), "out/a.json");
 }
 
+TEST(DashOptions, LabTakesTheRigListWithTlsAndToken) {
+  auto o = ParseDashOptions({"--lab", "rigs.json", "--tls-ca", "lab-ca.crt", "--screenshot",
+                             "fleet.png", "--frames", "60"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->lab_path, "rigs.json");
+  EXPECT_EQ(o->client.tls_ca, "lab-ca.crt");
+  EXPECT_EQ(o->frames, 60);
+}
+
+TEST(DashOptions, LabRefusesOneRigsOptions) {
+  for (const char* other : {"--addr", "--open", "--run"}) {
+    auto o = ParseDashOptions({"--lab", "rigs.json", other, "127.0.0.1:1"});
+    ASSERT_FALSE(o.ok()) << other;
+    EXPECT_THAT(std::string(o.status().message()), HasSubstr(other));
+  }
+  EXPECT_FALSE(ParseDashOptions({"--lab="}).ok());
+}
+
+TEST(DashOptions, FocusAndRigBelongToTheFleetView) {
+  auto o = ParseDashOptions({"--lab", "rigs.json", "--focus", "B", "--rig", "A"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->focus, "B");
+  EXPECT_EQ(o->open_rig, "A");
+  for (const char* option : {"--focus", "--rig"}) {
+    auto alone = ParseDashOptions({option, "A"});
+    ASSERT_FALSE(alone.ok()) << option;
+    EXPECT_THAT(std::string(alone.status().message()), HasSubstr(option));
+  }
+}
+
 TEST(DashOptions, TlsCaAndTokenFileAreKeptForTheConnection) {
   auto o = ParseDashOptions(
       {"--addr", "rig7.lab:50051", "--tls-ca", "lab-ca.crt", "--token-file", "rig7.token"});
