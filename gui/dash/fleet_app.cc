@@ -120,7 +120,23 @@ void StopAll(const std::vector<std::unique_ptr<FleetRig>>& rigs) {
 
 }  // namespace
 
+namespace {
+
+// What tells a changed rig list: its time and size, taken before it is read, so a change
+// written while it is read is seen at the next check (file times are as coarse as a
+// kernel tick; the size catches most changes within one).
+FleetApp::ListStamp StampOf(const std::string& path) {
+  std::error_code ec;
+  FleetApp::ListStamp stamp;
+  stamp.mtime = std::filesystem::last_write_time(path, ec);
+  stamp.size = ec ? 0 : std::filesystem::file_size(path, ec);
+  return stamp;
+}
+
+}  // namespace
+
 absl::Status FleetApp::Start() {
+  list_stamp_ = StampOf(options_.lab_path);
   absl::StatusOr<std::vector<client::RigListEntry>> list = client::ReadRigList(options_.lab_path);
   if (!list.ok()) return list.status();
   if (absl::Status st = ApplyList(*list); !st.ok()) return st;
@@ -138,8 +154,6 @@ absl::Status FleetApp::Start() {
     }
     OpenFullView(static_cast<size_t>(it - rigs_.begin()));
   }
-  std::error_code ec;
-  list_mtime_ = std::filesystem::last_write_time(options_.lab_path, ec);
   return absl::OkStatus();
 }
 
@@ -182,10 +196,9 @@ void FleetApp::ReloadIfChanged(double now_s) {
   // Prometheus rereads a changed file_sd list; so does the fleet view.
   if (list_checked_s_ >= 0 && now_s - list_checked_s_ < kListCheck_s) return;
   list_checked_s_ = now_s;
-  std::error_code ec;
-  const auto mtime = std::filesystem::last_write_time(options_.lab_path, ec);
-  if (ec || mtime == list_mtime_) return;
-  list_mtime_ = mtime;
+  const ListStamp stamp = StampOf(options_.lab_path);
+  if (stamp == list_stamp_) return;
+  list_stamp_ = stamp;
   absl::StatusOr<std::vector<client::RigListEntry>> list = client::ReadRigList(options_.lab_path);
   absl::Status st = list.ok() ? ApplyList(*list) : list.status();
   message_ = st.ok() ? absl::StrCat("rig list reread: ", rigs_.size(), " rig(s)")

@@ -44,6 +44,13 @@ class FleetApp {
   std::string Describe(int width, int height, const FrameTiming& timing) const;
   bool full_view_open() const { return full_ != nullptr; }
 
+  // The rig list file as last read (its time and size): a different stamp is a change.
+  struct ListStamp {
+    std::filesystem::file_time_type mtime{};
+    uintmax_t size = 0;
+    bool operator==(const ListStamp&) const = default;
+  };
+
  private:
   // Takes the list's rigs: keeps the clients of rigs that stay, starts new ones, stops the
   // removed ones (closing a removed rig's full view).
@@ -73,7 +80,7 @@ class FleetApp {
   size_t visible_tiles_ = 0;       // drawn in the last frame (the others are scrolled away)
   std::unique_ptr<DashApp> full_;  // one rig's full view, while open
   std::string full_rig_;           // whose
-  std::filesystem::file_time_type list_mtime_{};
+  ListStamp list_stamp_;
   double list_checked_s_ = -1;
 };
 

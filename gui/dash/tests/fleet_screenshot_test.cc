@@ -1,9 +1,13 @@
 // rig-dash --lab under Xvfb: the fleet view of simulated rigds from a rig list (the
 // Prometheus file_sd format). The screenshot's JSON must list a tile per rig with its name,
 // connection and device state, and each tile's e-stop must be drawn red where the JSON says.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stb_image.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -214,9 +218,46 @@ TEST(FleetScreenshot, OpensARigsFullView) {
 
 // Prometheus rereads a changed list; so does the fleet view: a rig removed from the file
 // while rig-dash runs is gone from the view (no rigd needed: both rigs are unreachable).
+// A loopback port that accepts connections but never speaks: seeing rig-dash connect to it
+// tells the test that rig-dash has read the list and started its clients.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 8) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "no loopback listener";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() {
+    for (int fd : accepted_) close(fd);
+    close(fd_);
+  }
+  int port() const { return port_; }
+  // True once someone connected, within `timeout_ms`.
+  bool WaitForConnection(int timeout_ms) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeout_ms) != 1) return false;
+    accepted_.push_back(accept(fd_, nullptr, nullptr));
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::vector<int> accepted_;
+};
+
 TEST(FleetScreenshot, AChangedListIsReread) {
   const std::string dir = TempDir("reread");
-  const std::string x = Entry("X", absl::StrCat("127.0.0.1:", FreePort()));
+  SilentListener x_port;
+  const std::string x = Entry("X", absl::StrCat("127.0.0.1:", x_port.port()));
   const std::string y = Entry("Y", absl::StrCat("127.0.0.1:", FreePort()));
   const std::string list = WriteList(dir, {x, y});
   const std::string png = dir + "/fleet.png";
@@ -225,12 +266,15 @@ TEST(FleetScreenshot, AChangedListIsReread) {
     r = RunCommand(
         "/usr/bin/env",
         {"LIBGL_ALWAYS_SOFTWARE=1", "/usr/bin/xvfb-run", "-a", "-s", "-screen 0 1600x1000x24",
-         RIG_DASH_BIN, "--lab", list, "--screenshot", png, "--frames", "420", "--size", "800x600"},
+         RIG_DASH_BIN, "--lab", list, "--screenshot", png, "--frames", "210", "--size", "800x600"},
         120);
   });
-  std::this_thread::sleep_for(std::chrono::seconds(6));  // 14 s of frames at most 30 a second
+  // The list is changed once rig-dash has read it (its client of X connects); at most 30
+  // frames a second, 210 frames leave it 7 s or more (the list is looked at every 2 s).
+  const bool read = x_port.WaitForConnection(60'000);
   WriteList(dir, {x});
   dash.join();
+  ASSERT_TRUE(read) << "rig-dash never connected to rig X: " << r.output;
   ASSERT_EQ(r.exit_code, 0) << r.output;
   auto tiles = Tiles(png);
   EXPECT_EQ(tiles.size(), 1u);
