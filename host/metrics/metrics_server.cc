@@ -1,12 +1,6 @@
 #include "host/metrics/metrics_server.h"
 
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <exception>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "CivetServer.h"
@@ -20,42 +14,11 @@
 namespace rollrig::host {
 namespace {
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// CivetWeb's ssl_certificate is one PEM file with the key and the certificate chain.
-class CombinedPemFile {
- public:
-  ~CombinedPemFile() { Remove(); }
-  absl::Status Write(const std::string& cert_path, const std::string& key_path) {
-    absl::StatusOr<std::string> cert = ReadFile(cert_path, "the metrics TLS certificate");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(key_path, "the metrics TLS key");
-    if (!key.ok()) return key.status();
-    std::string path = "/tmp/rollrig-metrics-tls-XXXXXX";
-    const int fd = mkstemp(path.data());  // mode 0600
-    if (fd < 0) return absl::InternalError("cannot create a private file for the TLS pair");
-    path_ = path;
-    const std::string pem = *key + "\n" + *cert + "\n";
-    const bool ok = write(fd, pem.data(), pem.size()) == static_cast<ssize_t>(pem.size());
-    close(fd);
-    if (!ok) return absl::InternalError("cannot write the TLS pair to a private file");
-    return absl::OkStatus();
-  }
-  void Remove() {
-    if (!path_.empty()) unlink(path_.c_str());
-    path_.clear();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// Checked on Debian bookworm: its CivetWeb 1.15 loads libssl at run time with the OpenSSL
+// 1.1 API and its first HTTPS connection crashes the process on OpenSSL 3.
+constexpr char kNoTlsReason[] =
+    "Debian's CivetWeb (1.15) loads OpenSSL with the 1.1 API and crashes on the system's "
+    "OpenSSL 3";
 
 }  // namespace
 
@@ -108,22 +71,22 @@ absl::Status CheckMetricsListen(const MetricsServerOptions& options) {
   if (absl::Status s = ParseHostPort(options.listen, &host, &port); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--metrics-listen: ", s.message()));
   }
-  if (options.tls_cert.empty() != options.tls_key.empty()) {
-    return absl::InvalidArgumentError(
-        "--metrics-tls-cert and --metrics-tls-key go together: give both");
-  }
-  const bool tls = !options.tls_cert.empty();
-  const bool auth = !options.auth_file.empty();
-  if (!IsLoopbackHost(host) && (!tls || !auth)) {
+  if (!options.tls_cert.empty() || !options.tls_key.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to serve /metrics on ", options.listen, " without ",
-        !tls && !auth ? "TLS and basic auth"
-        : !tls        ? "TLS"
-                      : "basic auth",
-        ": beyond loopback the metrics (serials, runs, state) need --metrics-tls-cert FILE "
-        "--metrics-tls-key FILE and --metrics-auth FILE (USER:HASH lines); or listen on "
-        "127.0.0.1"));
+        "--metrics-tls-cert/--metrics-tls-key: TLS on /metrics is not available: ", kNoTlsReason,
+        "; serve /metrics on 127.0.0.1 and reach it through a TLS proxy or an "
+        "SSH tunnel"));
   }
+  if (!IsLoopbackHost(host)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to serve /metrics on ", options.listen,
+        ": beyond loopback the metrics (serials, runs, state) need TLS and basic auth, and TLS "
+        "is not available (",
+        kNoTlsReason,
+        "); listen on 127.0.0.1 (with --metrics-auth FILE if the machine is "
+        "shared) and reach it through a TLS proxy or an SSH tunnel"));
+  }
+  const bool auth = !options.auth_file.empty();
   if (auth) {
     absl::StatusOr<MetricsAuth> loaded = MetricsAuth::Load(options.auth_file);
     if (!loaded.ok()) {
@@ -144,17 +107,9 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   std::string host;
   int port = 0;
   (void)ParseHostPort(options.listen, &host, &port);
-  const bool tls = !options.tls_cert.empty();
-  CombinedPemFile pem;
-  if (tls) {
-    if (absl::Status s = pem.Write(options.tls_cert, options.tls_key); !s.ok()) return s;
-  }
   const std::string bracketed = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::vector<std::string> civet = {
-      "listening_ports", absl::StrCat(bracketed, ":", port, tls ? "s" : ""), "num_threads", "2"};
-  if (tls) {
-    civet.insert(civet.end(), {"ssl_certificate", pem.path()});
-  }
+  const std::vector<std::string> civet = {"listening_ports", absl::StrCat(bracketed, ":", port),
+                                          "num_threads", "2"};
   std::shared_ptr<const MetricsAuth> auth;
   if (!options.auth_file.empty()) {
     absl::StatusOr<MetricsAuth> loaded = MetricsAuth::Load(options.auth_file);
@@ -167,14 +122,12 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
     server->server_ = std::make_unique<CivetServer>(civet);
   } catch (const std::exception& e) {
     return absl::UnavailableError(
-        absl::StrCat("cannot serve /metrics on ", options.listen, ": ", e.what(),
-                     tls ? " (is the TLS certificate and key a matching PEM pair?)" : ""));
+        absl::StrCat("cannot serve /metrics on ", options.listen, ": ", e.what()));
   }
-  pem.Remove();  // loaded by now
   server->server_->addHandler("/metrics", server->handler_.get());
   const std::vector<int> ports = server->server_->getListeningPorts();
   server->address_ = absl::StrCat(bracketed, ":", ports.empty() ? port : ports.front());
-  server->url_ = absl::StrCat(tls ? "https://" : "http://", server->address_, "/metrics");
+  server->url_ = absl::StrCat("http://", server->address_, "/metrics");
   return server;
 }
 

@@ -1,12 +1,13 @@
-// /metrics over HTTP(S): CivetWeb serving one collector's text exposition (prometheus-cpp's
+// /metrics over HTTP: CivetWeb serving one collector's text exposition (prometheus-cpp's
 // TextSerializer). Not prometheus-cpp's Exposer: it adds its own exposer_* series to every
 // page, without the rollrig_ prefix or the serial label the metrics promise.
 //
-// Beyond loopback the endpoint needs TLS and basic auth, as rigd's gRPC port needs TLS and
-// credentials: the metrics name the rig's serials, runs and state. TLS takes a PEM
-// certificate (chain) and its unencrypted key; CivetWeb (Debian's is built with OpenSSL,
-// loaded at start) reads them from one file, so both are copied into a private temporary
-// file that is removed as soon as the server has loaded it.
+// Beyond loopback the endpoint would need TLS and basic auth, as rigd's gRPC port needs TLS
+// and credentials: the metrics name the rig's serials, runs and state. TLS is not available:
+// Debian bookworm's CivetWeb (1.15) loads libssl at run time with the OpenSSL 1.1 API, and
+// its first HTTPS connection crashes the process on the system's OpenSSL 3 (checked). So
+// /metrics serves loopback only (basic auth optional there) and TLS flags are refused with
+// that reason; a lab reaches it through a TLS proxy or an SSH tunnel.
 //
 // Thread safety: Start/Stop from one thread; scrapes run on CivetWeb's threads.
 #pragma once
@@ -22,16 +23,16 @@ class CivetServer;
 namespace rollrig::host {
 
 struct MetricsServerOptions {
-  std::string listen;     // HOST:PORT ([IPV6]:PORT); port 0 picks a free one
-  std::string tls_cert;   // PEM certificate (chain); with tls_key: HTTPS
-  std::string tls_key;    // PEM private key, unencrypted
+  std::string listen;    // HOST:PORT ([IPV6]:PORT); port 0 picks a free one
+  std::string tls_cert;  // refused (see above); kept so the flags say why
+  std::string tls_key;
   std::string auth_file;  // USER:HASH lines (metrics_auth.h); "" = no auth
 };
 
 class MetricsServer {
  public:
   // Serves `collectable` at /metrics. INVALID_ARGUMENT for a bad address, a non-loopback
-  // address without TLS and auth, a bad auth file or only half of the TLS pair;
+  // address, TLS files, or a bad auth file;
   // UNAVAILABLE "cannot serve /metrics on HOST:PORT: ..." when the port is taken or the
   // server cannot start (with CivetWeb's reason).
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(

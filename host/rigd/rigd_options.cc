@@ -41,12 +41,13 @@ const std::vector<OptionSpec>& RigdOptionSpecs() {
        "why and the run stays interrupted"},
       {"--metrics-listen", "HOST:PORT",
        "serve Prometheus metrics at http://HOST:PORT/metrics (default: off);\n"
-       "an address beyond loopback needs --metrics-tls-cert, --metrics-tls-key\n"
-       "and --metrics-auth; a port already taken stops rigd from starting"},
+       "loopback only: beyond it /metrics would need TLS, which Debian's\n"
+       "CivetWeb cannot serve (README, \"Metrics and alerts\"); a port already\n"
+       "taken stops rigd from starting"},
       {"--metrics-tls-cert", "FILE",
-       "serve /metrics over HTTPS with this PEM certificate (chain); needs\n"
-       "--metrics-tls-key (rigd's --tls-cert/--tls-key files may be reused)"},
-      {"--metrics-tls-key", "FILE", "the metrics certificate's PEM private key (unencrypted)"},
+       "TLS on /metrics: refused with the reason above (reach a remote rig's\n"
+       "/metrics through a TLS proxy or an SSH tunnel)"},
+      {"--metrics-tls-key", "FILE", "see --metrics-tls-cert"},
       {"--metrics-auth", "FILE",
        "basic auth for /metrics, one USER:HASH per line, HASH = sha256:HEX\n"
        "(printf %s PASSWORD | sha256sum) or a bcrypt hash (htpasswd -nB USER)"},
