@@ -67,6 +67,12 @@ void EventCounters::CountLocked(const RigEvent& e) {
       counts_.last_cycle_run_id = e.run_id();
       counts_.last_cycle_unix_ns = e.host_time_ns();
       break;
+    case rollrig::v1::RIG_EVENT_RUN_STATE:
+      if (e.run_state() == rollrig::v1::RUN_STATE_RUNNING) {
+        counts_.last_running_run_id = e.run_id();
+        counts_.last_running_unix_ns = e.host_time_ns();
+      }
+      break;
     case rollrig::v1::RIG_EVENT_DEVICE:
       if (e.device().kind() != rollrig::v1::DEVICE_EVENT_FAULT_RAISED) break;
       switch (e.device().fault()) {

@@ -29,6 +29,9 @@ struct EventCounts {
   // The latest completed cycle: its run and when (Unix ns); "" and 0 before the first.
   std::string last_cycle_run_id;
   int64_t last_cycle_unix_ns = 0;
+  // The latest run to (re)enter RUNNING (started, resumed from a pause or a hold) and when.
+  std::string last_running_run_id;
+  int64_t last_running_unix_ns = 0;
   uint64_t events_missed = 0;  // dropped by the subscription (counts are then low)
 };
 

@@ -1,5 +1,6 @@
 #include "host/metrics/rig_collector.h"
 
+#include <algorithm>
 #include <bit>
 #include <map>
 #include <utility>
@@ -29,6 +30,19 @@ const rollrig::v1::RunState kRunStates[] = {
     rollrig::v1::RUN_STATE_HELD,       rollrig::v1::RUN_STATE_COMPLETED,
     rollrig::v1::RUN_STATE_ABORTED,    rollrig::v1::RUN_STATE_FAULTED,
     rollrig::v1::RUN_STATE_INTERRUPTED};
+
+// Since when a run has had the chance to complete a cycle: its last completed cycle, or its
+// latest (re)start running (a start, a resume from a pause or hold, a resume after rigd
+// stopped under it), so a pause or an interruption does not count as a stall.
+int64_t LastProgressNs(const rollrig::v1::RunInfo& run, const EventCounts& c) {
+  int64_t last = run.started_unix_ns();
+  for (const rollrig::v1::RunInterruption& i : run.interruptions()) {
+    last = std::max(last, i.end_unix_ns());
+  }
+  if (c.last_cycle_run_id == run.id()) last = std::max(last, c.last_cycle_unix_ns);
+  if (c.last_running_run_id == run.id()) last = std::max(last, c.last_running_unix_ns);
+  return last;
+}
 
 }  // namespace
 
@@ -187,14 +201,9 @@ void RigCollector::AddRuns(Scrape& s) const {
           run->progress().cycles_completed());
   s.Gauge("rollrig_run_cycle_seconds", "The nominal length of one cycle of that run",
           run->cycle_s());
-  // No cycle completed yet: the run's start, so a run stalled in its first cycle shows too.
-  const EventCounts c = events_.Counts();
-  const int64_t last_ns = c.last_cycle_run_id == run->id() && c.last_cycle_unix_ns > 0
-                              ? c.last_cycle_unix_ns
-                              : run->started_unix_ns();
   s.Gauge("rollrig_run_last_cycle_timestamp_seconds",
-          "When that run last completed a cycle (its start before the first), Unix seconds",
-          static_cast<double>(last_ns) / kNsPerSecond);
+          "When that run last completed a cycle or (re)started running, Unix seconds",
+          static_cast<double>(LastProgressNs(*run, events_.Counts())) / kNsPerSecond);
 }
 
 void RigCollector::AddDisk(Scrape& s) const {

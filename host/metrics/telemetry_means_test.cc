@@ -107,6 +107,15 @@ TEST(EventCountersTest, CountsDisconnectsEStopsViolationsAndCycles) {
   e.set_run_id("r1");
   e.set_host_time_ns(42);
   publish(e);
+  e.Clear();
+  e.set_kind(rollrig::v1::RIG_EVENT_RUN_STATE);
+  e.set_run_id("r1");
+  e.set_run_state(rollrig::v1::RUN_STATE_RUNNING);
+  e.set_host_time_ns(50);
+  publish(e);
+  e.set_run_state(rollrig::v1::RUN_STATE_PAUSED);
+  e.set_host_time_ns(60);
+  publish(e);
   const EventCounts c = counters.Counts();
   EXPECT_EQ(c.disconnects, 2u);
   EXPECT_EQ(c.estops_software, 1u);
@@ -116,6 +125,8 @@ TEST(EventCountersTest, CountsDisconnectsEStopsViolationsAndCycles) {
   EXPECT_EQ(c.cycles_completed, 1u);
   EXPECT_EQ(c.last_cycle_run_id, "r1");
   EXPECT_EQ(c.last_cycle_unix_ns, 42);
+  EXPECT_EQ(c.last_running_run_id, "r1");
+  EXPECT_EQ(c.last_running_unix_ns, 50) << "a pause is no start";
   EXPECT_EQ(c.events_missed, 0u);
 }
 
