@@ -68,12 +68,12 @@ void RigdApp::NoteLabProblem(const std::string& source, const std::string& probl
   config_.log(message);
 }
 
-absl::Status RigdApp::StartMetrics() {
+absl::Status RigdApp::StartMetrics(uint64_t disk_reserve_bytes) {
   RigMetricsSources sources;
   sources.device = device_.get();
   sources.runs = runs_.get();
   sources.runs_dir = runs_dir_;
-  sources.disk_reserve_bytes = RunManagerOptions().recorder.reserve_bytes;
+  sources.disk_reserve_bytes = disk_reserve_bytes;
   if (config_.uploads) {
     sources.uploads = [uploads = config_.uploads] { return uploads(false); };
   }
@@ -119,7 +119,7 @@ absl::Status RigdApp::Start() {
   runs_ = std::make_unique<RunManager>(device_.get(), store_.get(), lease_.get(), run_options);
   runs_->Start();
   if (!config_.metrics_listen.empty()) {
-    if (absl::Status s = StartMetrics(); !s.ok()) {
+    if (absl::Status s = StartMetrics(run_options.recorder.reserve_bytes); !s.ok()) {
       runs_->Shutdown("rigd could not serve /metrics");
       device_->Stop();
       return s;

@@ -89,8 +89,9 @@ class RigdApp {
   // The credentials and TLS of the server, from the files of the config.
   absl::StatusOr<RigServerOptions> ServerOptions();
   MetricsServerOptions MetricsOptions() const;
-  // The collector and /metrics (with config_.metrics_listen).
-  absl::Status StartMetrics();
+  // The collector and /metrics (with config_.metrics_listen); the recorder's reserve is
+  // exported beside the runs directory's free space.
+  absl::Status StartMetrics(uint64_t disk_reserve_bytes);
   void NoteLabProblem(const std::string& source, const std::string& problem);
 
   RigdConfig config_;
