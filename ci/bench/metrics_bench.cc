@@ -30,8 +30,13 @@ namespace {
 class BusyRig {
  public:
   static BusyRig& Get() {
-    static BusyRig* rig = new BusyRig();
-    return *rig;
+    if (!rig_) rig_ = new BusyRig();
+    return *rig_;
+  }
+  // Stops the rig (and removes its runs directory) if a benchmark made one.
+  static void Release() {
+    delete rig_;
+    rig_ = nullptr;
   }
   testing::RigStack& stack() { return *stack_; }
 
@@ -55,6 +60,7 @@ class BusyRig {
     absl::SleepFor(absl::Seconds(2));  // a run going, the averager's first windows
   }
   std::unique_ptr<testing::RigStack> stack_;
+  static inline BusyRig* rig_ = nullptr;
 };
 
 // Collect() and the text exposition, as the exposer does them for a GET (a collector of
@@ -171,6 +177,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   rollrig::RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
+  rollrig::BusyRig::Release();
   const auto& ns = reporter.ns_;
   const auto off = ns.find("metrics:0");
   const auto on = ns.find("metrics:1");
