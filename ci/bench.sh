@@ -13,6 +13,9 @@
 #                   zooms to samples (p50/p99), and reading every raw sample as the baseline
 #   report_bench    the run report of a 1-hour 1 kHz recording: times faster than real time
 #                   (target >= 200x), against reading every message of the file once
+#   metrics_bench   /metrics: one scrape's cost (Collect + text exposition, and a whole
+#                   HTTP GET; time and page bytes) on a busy simulated rig, and the telemetry
+#                   hot path with the metrics' averager subscribed vs without (a ratio)
 #   plot_bench      rig-dash plot: CPU frame build time for 4 x 10M samples through the
 #                   level-of-detail store vs every point drawn, append rate, memory
 #   fleet_bench.sh  rig-dash --lab: CPU per connected rig with FLEET_BENCH_RIGS (default 12)
@@ -27,7 +30,7 @@ if [ -e "$BUILD_DIR/gui/plot" ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target plot_bench >/dev/null
 fi
 if [ -e "$BUILD_DIR/tests" ]; then
-  cmake --build "$BUILD_DIR" -j"$(nproc)" --target tls_bench >/dev/null
+  cmake --build "$BUILD_DIR" -j"$(nproc)" --target tls_bench metrics_bench >/dev/null
 fi
 "$BUILD_DIR/ci/bench/codec_bench" --benchmark_min_time=0.5
 "$BUILD_DIR/ci/bench/pipeline_bench" "$@"
@@ -40,6 +43,9 @@ history_dir=${HISTORY_BENCH_DIR:-$(mktemp -d)}
 [ -n "${HISTORY_BENCH_DIR:-}" ] || rm -rf "$history_dir"
 if [ -x "$BUILD_DIR/ci/bench/tls_bench" ]; then
   "$BUILD_DIR/ci/bench/tls_bench"
+fi
+if [ -x "$BUILD_DIR/ci/bench/metrics_bench" ]; then
+  "$BUILD_DIR/ci/bench/metrics_bench"
 fi
 if [ -x "$BUILD_DIR/ci/bench/plot_bench" ]; then
   "$BUILD_DIR/ci/bench/plot_bench"

@@ -48,7 +48,9 @@ std::shared_ptr<TelemetrySubscription> TelemetryHub::Subscribe(size_t capacity,
 void TelemetryHub::Unsubscribe(const std::shared_ptr<TelemetrySubscription>& sub) {
   std::lock_guard<std::mutex> lock(mu_);
   auto next = std::make_shared<std::vector<std::shared_ptr<TelemetrySubscription>>>(*subs_);
+  const size_t before = next->size();
   next->erase(std::remove(next->begin(), next->end(), sub), next->end());
+  if (next->size() != before) dropped_by_gone_ += sub->dropped();
   subs_ = std::move(next);
 }
 
@@ -67,6 +69,13 @@ void TelemetryHub::Publish(const Sample* samples, size_t n) {
 size_t TelemetryHub::subscriber_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return subs_->size();
+}
+
+uint64_t TelemetryHub::dropped_total() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t total = dropped_by_gone_;
+  for (const auto& sub : *subs_) total += sub->dropped();
+  return total;
 }
 
 }  // namespace rollrig::host

@@ -49,9 +49,13 @@ class TelemetryHub {
   void Unsubscribe(const std::shared_ptr<TelemetrySubscription>& sub);
   void Publish(const Sample* samples, size_t n);
   size_t subscriber_count() const;
+  // Samples dropped so far by every subscriber, those gone since included (for metrics;
+  // reads the subscribers' own counters, nothing is counted on the publishing path).
+  uint64_t dropped_total() const;
 
  private:
-  mutable std::mutex mu_;  // guards the list, held only to copy it
+  mutable std::mutex mu_;         // guards the list, held only to copy it
+  uint64_t dropped_by_gone_ = 0;  // by subscribers since unsubscribed
   std::shared_ptr<const std::vector<std::shared_ptr<TelemetrySubscription>>> subs_ =
       std::make_shared<const std::vector<std::shared_ptr<TelemetrySubscription>>>();
 };

@@ -36,6 +36,7 @@ struct RunRecorder::SampleQueue {
   boost::lockfree::spsc_queue<host::Sample> queue;
   const size_t capacity;
   std::atomic<size_t> max_depth{0};  // producer's view
+  std::atomic<size_t> depth{0};      // producer's view after its last push
 };
 
 // The writer thread's state: the open file and what the next message needs.
@@ -225,6 +226,7 @@ RecorderStats RunRecorder::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   RecorderStats s = stats_;
   s.max_sample_queue = samples_->max_depth.load();
+  s.sample_queue = samples_->depth.load(std::memory_order_relaxed);
   return s;
 }
 
@@ -232,6 +234,7 @@ absl::Status RunRecorder::AddSamples(const host::Sample* samples, size_t n) {
   if (failed_.load()) return status();
   const size_t pushed = samples_->queue.push(samples, n);
   const size_t depth = samples_->capacity - samples_->queue.write_available();
+  samples_->depth.store(depth, std::memory_order_relaxed);
   if (depth > samples_->max_depth.load(std::memory_order_relaxed)) {
     samples_->max_depth.store(depth, std::memory_order_relaxed);
   }

@@ -99,6 +99,7 @@ struct RecorderStats {
   uint64_t bytes_written = 0;  // all files
   uint64_t files = 0;
   size_t max_sample_queue = 0;  // the deepest the sample queue got
+  size_t sample_queue = 0;      // samples queued for the writer when last added (backlog)
 };
 
 class RunRecorder {

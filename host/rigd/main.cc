@@ -50,6 +50,10 @@ int Main(int argc, char** argv) {
   config.client.host_name = "rigd";
   config.host_version = ROLLRIG_VERSION;
   config.resume_interrupted = options->resume_interrupted;
+  config.metrics_listen = options->metrics_listen;
+  config.metrics_tls_cert = options->metrics_tls_cert;
+  config.metrics_tls_key = options->metrics_tls_key;
+  config.metrics_auth_file = options->metrics_auth;
   config.log = [](const std::string& message) { Log(message); };
   RigdApp app(config);
   if (absl::Status s = app.Start(); !s.ok()) {
@@ -68,6 +72,7 @@ int Main(int argc, char** argv) {
   Log(absl::StrCat(
       "serving rollrig.v1.RigService on ", app.address(), options->tls_cert.empty() ? "" : " (TLS)",
       options->credentials.empty() ? "" : ", with credentials", "; runs in ", app.runs_dir()));
+  if (!app.metrics_url().empty()) Log(absl::StrCat("serving metrics at ", app.metrics_url()));
 
   int signal_number = 0;
   while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {

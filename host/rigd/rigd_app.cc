@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/common.h"
+#include "grpcpp/grpcpp.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/transport/transport_factory.h"
 
@@ -16,6 +18,7 @@ RigdApp::~RigdApp() { Shutdown("rigd stopped"); }
 absl::StatusOr<RigServerOptions> RigdApp::ServerOptions() {
   RigServerOptions options;
   options.listen = config_.listen;
+  options.lab = &lab_status_;
   if (!config_.credentials_file.empty()) {
     access_ = std::make_unique<AccessControl>(config_.wall_clock);
     if (absl::Status s = access_->Load(config_.credentials_file); !s.ok()) return s;
@@ -45,10 +48,61 @@ absl::Status RigdApp::ReloadCredentials() {
   return loaded;
 }
 
+MetricsServerOptions RigdApp::MetricsOptions() const {
+  MetricsServerOptions options;
+  options.listen = config_.metrics_listen;
+  options.tls_cert = config_.metrics_tls_cert;
+  options.tls_key = config_.metrics_tls_key;
+  options.auth_file = config_.metrics_auth_file;
+  return options;
+}
+
+void RigdApp::NoteLabProblem(const std::string& source, const std::string& problem) {
+  if (!lab_status_.SetProblem(source, problem)) return;
+  const std::string message =
+      problem.empty() ? absl::StrCat(source, ": the problem is gone") : problem;
+  rollrig::v1::RigEvent event;
+  event.set_kind(rollrig::v1::RIG_EVENT_LAB);
+  event.set_message(message);
+  device_->events().Publish(std::move(event));
+  config_.log(message);
+}
+
+absl::Status RigdApp::StartMetrics(uint64_t disk_reserve_bytes) {
+  RigMetricsSources sources;
+  sources.device = device_.get();
+  sources.runs = runs_.get();
+  sources.runs_dir = runs_dir_;
+  sources.disk_reserve_bytes = disk_reserve_bytes;
+  if (config_.uploads) {
+    sources.uploads = [uploads = config_.uploads] { return uploads(false); };
+  }
+  sources.build = {config_.host_version, grpc::Version(),
+                   google::protobuf::internal::VersionString(GOOGLE_PROTOBUF_VERSION)};
+  if (config_.device == "sim") sources.serial = config_.sim.serial;
+  sources.on_problem = [this](const std::string& source, const std::string& problem) {
+    NoteLabProblem(absl::StrCat("metrics ", source), problem);
+  };
+  collector_ = std::make_shared<RigCollector>(std::move(sources));
+  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
+      MetricsServer::Start(MetricsOptions(), collector_);
+  if (!server.ok()) {
+    collector_.reset();
+    return server.status();
+  }
+  metrics_ = *std::move(server);
+  lab_status_.SetMetricsAddress(metrics_->url());
+  return absl::OkStatus();
+}
+
 absl::Status RigdApp::Start() {
   absl::StatusOr<RigServerOptions> server_options = ServerOptions();
   if (!server_options.ok()) return server_options.status();
   if (absl::Status s = CheckListenAddress(*server_options); !s.ok()) return s;
+  if (!config_.metrics_listen.empty()) {
+    if (absl::Status s = CheckMetricsListen(MetricsOptions()); !s.ok()) return s;
+  }
+  lab_status_.SetUploads(config_.uploads);
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       MakeTransport(config_.device, config_.sim, config_.sim_clock, ProgramOf);
   if (!transport.ok()) return transport.status();
@@ -64,9 +118,18 @@ absl::Status RigdApp::Start() {
   run_options.recorder.rotate_after = config_.recording_rotate_after;
   runs_ = std::make_unique<RunManager>(device_.get(), store_.get(), lease_.get(), run_options);
   runs_->Start();
+  if (!config_.metrics_listen.empty()) {
+    if (absl::Status s = StartMetrics(run_options.recorder.reserve_bytes); !s.ok()) {
+      runs_->Shutdown("rigd could not serve /metrics");
+      device_->Stop();
+      return s;
+    }
+  }
   server_ = std::make_unique<RigServer>(device_.get(), runs_.get(), lease_.get(),
                                         *std::move(server_options));
   if (absl::Status s = server_->Start(); !s.ok()) {
+    metrics_.reset();
+    collector_.reset();
     runs_->Shutdown("rigd could not serve");
     device_->Stop();
     server_.reset();
@@ -117,6 +180,8 @@ void RigdApp::Shutdown(const std::string& reason) {
   resumer_.reset();  // ends its wait for the device before the runs stop
   runs_->Shutdown(reason);
   StopMotors();
+  metrics_.reset();
+  collector_.reset();
   server_->Shutdown();
   device_->Stop();
 }

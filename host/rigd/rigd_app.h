@@ -12,6 +12,9 @@
 
 #include "absl/status/status.h"
 #include "host/device/device_client.h"
+#include "host/metrics/metrics_server.h"
+#include "host/metrics/rig_collector.h"
+#include "host/rigd/rigd_lab_status.h"
 #include "host/runs/interrupted_run_resumer.h"
 #include "host/runs/lease_manager.h"
 #include "host/runs/run_manager.h"
@@ -41,6 +44,15 @@ struct RigdConfig {
   // (InterruptedRunResumer); messages go to `log`.
   bool resume_interrupted = false;
   std::function<void(const std::string&)> log = [](const std::string&) {};
+  // /metrics (host/metrics): "" = not served; beyond loopback it needs the TLS pair and
+  // the auth file (MetricsServerOptions).
+  std::string metrics_listen;
+  std::string metrics_tls_cert;
+  std::string metrics_tls_key;
+  std::string metrics_auth_file;
+  // The upload queue's status (with or without its items) for GetStatus, GetUploads and
+  // metrics; empty = uploads off.
+  std::function<rollrig::v1::UploadStatus(bool with_items)> uploads;
 };
 
 class RigdApp {
@@ -63,6 +75,8 @@ class RigdApp {
   void Shutdown(const std::string& reason);
 
   std::string address() const { return server_ ? server_->address() : ""; }
+  // "http(s)://HOST:PORT/metrics", or "" when not served.
+  std::string metrics_url() const { return metrics_ ? metrics_->url() : ""; }
   const std::string& runs_dir() const { return runs_dir_; }
   DeviceClient& device() { return *device_; }
   RunManager& runs() { return *runs_; }
@@ -74,6 +88,11 @@ class RigdApp {
   void StopMotors();
   // The credentials and TLS of the server, from the files of the config.
   absl::StatusOr<RigServerOptions> ServerOptions();
+  MetricsServerOptions MetricsOptions() const;
+  // The collector and /metrics (with config_.metrics_listen); the recorder's reserve is
+  // exported beside the runs directory's free space.
+  absl::Status StartMetrics(uint64_t disk_reserve_bytes);
+  void NoteLabProblem(const std::string& source, const std::string& problem);
 
   RigdConfig config_;
   std::string runs_dir_;
@@ -82,6 +101,9 @@ class RigdApp {
   std::unique_ptr<DeviceClient> device_;
   std::unique_ptr<LeaseManager> lease_;
   std::unique_ptr<RunManager> runs_;
+  RigdLabStatus lab_status_;
+  std::shared_ptr<RigCollector> collector_;
+  std::unique_ptr<MetricsServer> metrics_;
   std::unique_ptr<RigServer> server_;
   std::unique_ptr<InterruptedRunResumer> resumer_;
   bool started_ = false;

@@ -39,10 +39,35 @@ const std::vector<OptionSpec>& RigdOptionSpecs() {
        "was stopped under it) once the device is connected, as rigctl run\n"
        "--resume ID does; logged and published as an event; if it fails, says\n"
        "why and the run stays interrupted"},
+      {"--metrics-listen", "HOST:PORT",
+       "serve Prometheus metrics at http://HOST:PORT/metrics (default: off);\n"
+       "loopback only: beyond it /metrics would need TLS, which Debian's\n"
+       "CivetWeb cannot serve (README, \"Metrics and alerts\"); a port already\n"
+       "taken stops rigd from starting"},
+      {"--metrics-tls-cert", "FILE",
+       "TLS on /metrics: refused with the reason above (reach a remote rig's\n"
+       "/metrics through a TLS proxy or an SSH tunnel)"},
+      {"--metrics-tls-key", "FILE", "see --metrics-tls-cert"},
+      {"--metrics-auth", "FILE",
+       "basic auth for /metrics, one USER:HASH per line, HASH = sha256:HEX\n"
+       "(printf %s PASSWORD | sha256sum) or a bcrypt hash (htpasswd -nB USER)"},
       {"--help", "", "this help"},
       {"-h", "", ""},
   };
   return kOptions;
+}
+
+absl::Status CheckMetricsOptions(const RigdOptions& o) {
+  if (o.metrics_tls_cert.empty() != o.metrics_tls_key.empty()) {
+    return absl::InvalidArgumentError(
+        "--metrics-tls-cert and --metrics-tls-key go together: give both");
+  }
+  if (o.metrics_listen.empty() && (!o.metrics_tls_cert.empty() || !o.metrics_auth.empty())) {
+    return absl::InvalidArgumentError(
+        "--metrics-tls-cert, --metrics-tls-key and --metrics-auth need --metrics-listen "
+        "HOST:PORT (metrics are off without it)");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -67,6 +92,11 @@ absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& arg
   if (!o.tls_client_ca.empty() && o.tls_cert.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
   }
+  o.metrics_listen = line->value("--metrics-listen", o.metrics_listen);
+  o.metrics_tls_cert = line->value("--metrics-tls-cert", o.metrics_tls_cert);
+  o.metrics_tls_key = line->value("--metrics-tls-key", o.metrics_tls_key);
+  o.metrics_auth = line->value("--metrics-auth", o.metrics_auth);
+  if (absl::Status s = CheckMetricsOptions(o); !s.ok()) return s;
   o.runs_dir = line->value("--runs-dir", o.runs_dir);
   o.serial = line->value("--serial", o.serial);
   if (absl::Status s =

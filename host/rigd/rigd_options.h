@@ -21,11 +21,16 @@ struct RigdOptions {
   std::string serial = "SIM-0001";  // simulator serial (--device sim)
   std::string runs_dir;             // "" = $XDG_DATA_HOME/rollrig/runs
   bool resume_interrupted = false;  // resume the newest interrupted run at start
+  std::string metrics_listen;       // HOST:PORT serving /metrics; "" = off
+  std::string metrics_tls_cert;     // PEM; with metrics_tls_key: HTTPS on /metrics
+  std::string metrics_tls_key;
+  std::string metrics_auth;  // USER:HASH lines: basic auth on /metrics
   bool help = false;
 };
 
 // INVALID_ARGUMENT naming the bad option or value (also --tls-cert without --tls-key,
-// or the reverse, and --tls-client-ca without them).
+// or the reverse, and --tls-client-ca without them; the same for --metrics-tls-*, and
+// --metrics-tls-*/--metrics-auth without --metrics-listen).
 absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& args);
 
 // rigd --help, generated from the options ParseRigdOptions accepts.

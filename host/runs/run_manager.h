@@ -38,6 +38,7 @@
 // leftovers and disk-full retries), run_persistence.cc (saves and the visible view).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -80,6 +81,13 @@ struct RunManagerOptions {
   ArmingTimeouts arming;
 };
 
+// What the runs' recordings have written, for metrics (kept current by the run thread
+// every tick; reading it takes no lock).
+struct RecordingCounters {
+  uint64_t bytes_written_total = 0;  // by every recording of this manager, all files
+  uint64_t samples_queued = 0;       // the active recording's backlog (0 without one)
+};
+
 class RunManager {
  public:
   using RunCallback = std::function<void(absl::StatusOr<rollrig::v1::RunInfo>)>;
@@ -120,6 +128,7 @@ class RunManager {
   std::string ActiveRunId() const;
   // Increases whenever any run's visible state changes (for watchers).
   uint64_t version() const;
+  RecordingCounters recording_counters() const;
 
  private:
   // run_manager.cc: requests and the run thread.
@@ -201,6 +210,8 @@ class RunManager {
   void RetryWritesAfterDiskFull();
   void RenameRecording(const std::string& run_id, const std::string& from, const std::string& to);
   recording::FileSystem* file_system() const;
+  // The active recorder's figures into the counters; `finished`: its last figures.
+  void PublishRecordingCounters(bool finished);
 
   // run_persistence.cc: the store and the visible view.
   void MarkLeftActiveInterrupted(std::vector<rollrig::v1::RunInfo>* runs);
@@ -235,8 +246,12 @@ class RunManager {
   std::set<std::string> unsaved_runs_;  // ended runs whose last save failed
   int64_t next_disk_retry_ns_ = 0;
 
+  uint64_t bytes_of_finished_recordings_ = 0;
+
   // Visible state (any thread).
   RunView view_;
+  std::atomic<uint64_t> recorded_bytes_total_{0};
+  std::atomic<uint64_t> recorder_samples_queued_{0};
 };
 
 }  // namespace rollrig::host

@@ -68,6 +68,7 @@ void RunManager::RecordEvent(const rollrig::v1::RigEvent& event) {
 void RunManager::CheckRecorder() {
   ActiveRun& run = *active_;
   if (!run.recorder) return;
+  PublishRecordingCounters(false);
   const std::vector<std::string> files = run.recorder->files();
   if (!std::equal(files.begin(), files.end(), run.info.recordings().begin(),
                   run.info.recordings().end())) {
@@ -120,7 +121,23 @@ void RunManager::FinishRecording(RunState state, const std::string& reason) {
     // A file the recorder could not finalize (the disk still full): tried again later.
     if (absl::EndsWith(f, ".part")) unfinalized_.push_back({run.info.id(), f});
   }
+  PublishRecordingCounters(true);
   run.recorder.reset();
+}
+
+void RunManager::PublishRecordingCounters(bool finished) {
+  const recorder::RecorderStats stats = active_->recorder->stats();
+  const uint64_t total = bytes_of_finished_recordings_ + stats.bytes_written;
+  if (finished) bytes_of_finished_recordings_ = total;
+  recorded_bytes_total_.store(total, std::memory_order_relaxed);
+  recorder_samples_queued_.store(finished ? 0 : stats.sample_queue, std::memory_order_relaxed);
+}
+
+RecordingCounters RunManager::recording_counters() const {
+  RecordingCounters c;
+  c.bytes_written_total = recorded_bytes_total_.load(std::memory_order_relaxed);
+  c.samples_queued = recorder_samples_queued_.load(std::memory_order_relaxed);
+  return c;
 }
 
 // Every few seconds, what a full disk left undone, once space has come back: finalizes

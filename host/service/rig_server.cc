@@ -14,15 +14,14 @@
 #include "grpcpp/health_check_service_interface.h"
 
 namespace rollrig::host {
-namespace {
 
-bool IsLoopback(const std::string& host) {
+bool IsLoopbackHost(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 // gRPC only logs why a bind failed; probing the port ourselves gives the user a clear
 // reason. The probe uses SO_REUSEADDR like gRPC, so only a live listener makes it fail.
-absl::Status ProbeBind(const std::string& host, int port) {
+absl::Status ProbeListenPort(const std::string& host, int port) {
   if (port == 0) return absl::OkStatus();
   const bool v6 = host.find(':') != std::string::npos;
   int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
@@ -52,6 +51,8 @@ absl::Status ProbeBind(const std::string& host, int port) {
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // TLS with rigd's certificate; with a client CA, a client certificate is asked for and
 // verified when given, so clients with a token need none.
@@ -115,7 +116,7 @@ absl::Status CheckListenAddress(const RigServerOptions& options) {
   std::string host;
   int port = 0;
   if (absl::Status s = ParseHostPort(options.listen, &host, &port); !s.ok()) return s;
-  if (!IsLoopback(host) && (!options.tls || options.access == nullptr)) {
+  if (!IsLoopbackHost(host) && (!options.tls || options.access == nullptr)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "refusing to listen on ", options.listen, " without ",
         !options.tls && options.access == nullptr ? "TLS and credentials"
@@ -127,7 +128,7 @@ absl::Status CheckListenAddress(const RigServerOptions& options) {
         "use\" section shows; or listen on "
         "127.0.0.1"));
   }
-  return ProbeBind(host, port);
+  return ProbeListenPort(host, port);
 }
 
 absl::Status RigServer::Start() {

@@ -71,5 +71,10 @@ absl::Status CheckListenAddress(const RigServerOptions& options);
 
 // Splits "HOST:PORT" ("[::1]:PORT" for IPv6). INVALID_ARGUMENT naming the problem.
 absl::Status ParseHostPort(const std::string& address, std::string* host, int* port);
+// 127.x.y.z, ::1 or localhost.
+bool IsLoopbackHost(const std::string& host);
+// UNAVAILABLE "cannot listen on HOST:PORT: address already in use ..." when a live listener
+// holds the port (port 0: always OK); other bind errors are left to the real bind.
+absl::Status ProbeListenPort(const std::string& host, int port);
 
 }  // namespace rollrig::host
