@@ -6,6 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/transport/transport_factory.h"
+#include "host/upload/curl_object_store.h"
+#include "host/upload/upload_journal.h"
 
 namespace rollrig::host {
 
@@ -16,6 +18,7 @@ RigdApp::~RigdApp() { Shutdown("rigd stopped"); }
 absl::StatusOr<RigServerOptions> RigdApp::ServerOptions() {
   RigServerOptions options;
   options.listen = config_.listen;
+  options.lab = &lab_status_;
   if (!config_.credentials_file.empty()) {
     access_ = std::make_unique<AccessControl>(config_.wall_clock);
     if (absl::Status s = access_->Load(config_.credentials_file); !s.ok()) return s;
@@ -64,9 +67,11 @@ absl::Status RigdApp::Start() {
   run_options.recorder.rotate_after = config_.recording_rotate_after;
   runs_ = std::make_unique<RunManager>(device_.get(), store_.get(), lease_.get(), run_options);
   runs_->Start();
+  if (config_.upload) StartUploads();
   server_ = std::make_unique<RigServer>(device_.get(), runs_.get(), lease_.get(),
                                         *std::move(server_options));
   if (absl::Status s = server_->Start(); !s.ok()) {
+    if (uploads_) uploads_->Stop();
     runs_->Shutdown("rigd could not serve");
     device_->Stop();
     server_.reset();
@@ -78,6 +83,37 @@ absl::Status RigdApp::Start() {
     resumer_->Start();
   }
   return absl::OkStatus();
+}
+
+void RigdApp::StartUploads() {
+  const RigdUploadConfig& u = *config_.upload;
+  upload::CurlStoreOptions store;
+  store.endpoint = u.endpoint;
+  store.bucket = u.location.bucket;
+  store.credentials = u.credentials;
+  store.max_send_bytes_per_s = u.max_send_bytes_per_s;
+  upload::UploadOptions options;
+  options.location = u.location;
+  options.endpoint = u.endpoint;
+  options.runs_dir = runs_dir_;
+  options.keep_local = u.keep_local;
+  options.multipart_threshold = u.multipart_threshold;
+  options.part_size = u.part_size;
+  options.backoff_max = u.backoff_max;
+  options.bandwidth_limit_bytes_per_s = static_cast<double>(u.max_send_bytes_per_s);
+  options.jitter_seed = static_cast<uint64_t>(UnixNanosNow());
+  options.publish = [this](rollrig::v1::RigEvent e) { device_->events().Publish(std::move(e)); };
+  options.log = config_.log;
+  RunManager* runs = runs_.get();
+  upload::RunsSource source{[runs] { return runs->List(); }, [runs] { return runs->version(); }};
+  uploads_ = std::make_unique<upload::UploadService>(
+      std::make_unique<upload::CurlObjectStore>(store),
+      std::make_unique<upload::DirectoryJournal>(runs_dir_ + "/.uploads"), std::move(source),
+      std::move(options), u.poll_period);
+  upload::UploadService* service = uploads_.get();
+  lab_status_.SetUploads([service](bool with_items) { return service->Status(with_items); },
+                         [service] { return service->Problems(); });
+  uploads_->Start();
 }
 
 // A controlled ramp-down, then bridge off; waits (bounded) for standstill so the roller is
@@ -116,6 +152,7 @@ void RigdApp::Shutdown(const std::string& reason) {
   started_ = false;
   resumer_.reset();  // ends its wait for the device before the runs stop
   runs_->Shutdown(reason);
+  if (uploads_) uploads_->Stop();  // after the runs: their last files are queued next start
   StopMotors();
   server_->Shutdown();
   device_->Stop();

@@ -8,6 +8,7 @@
 #include "host/upload/s3_credentials.h"
 #include "host/upload/s3_error.h"
 #include "host/upload/s3_location.h"
+#include "host/upload/upload_flags.h"
 
 namespace rollrig::upload {
 namespace {
@@ -121,6 +122,33 @@ TEST(DigestsTest, KnownDigestsAndTheMultipartEtag) {
       d.MultipartEtag(),
       Md5Hex(absl::HexStringToBytes(Md5Hex("ab")) + absl::HexStringToBytes(Md5Hex("c"))) + "-2");
   EXPECT_EQ(UnquoteEtag("\"abc\""), "abc");
+}
+
+}  // namespace
+}  // namespace rollrig::upload
+
+namespace rollrig::upload {
+namespace {
+
+TEST(UploadFlagsTest, KeepLocalTakesZeroOrANumberWithAUnit) {
+  EXPECT_EQ(*ParseKeepLocal("0"), absl::ZeroDuration());
+  EXPECT_EQ(*ParseKeepLocal("7d"), absl::Hours(168));
+  EXPECT_EQ(*ParseKeepLocal("12h"), absl::Hours(12));
+  EXPECT_EQ(*ParseKeepLocal("90m"), absl::Minutes(90));
+  EXPECT_EQ(*ParseKeepLocal("30s"), absl::Seconds(30));
+  for (const char* bad : {"", "7", "d", "-1d", "7w", "1.5h", "7 d"}) {
+    EXPECT_THAT(ParseKeepLocal(bad).status().message(), HasSubstr("--keep-local")) << bad;
+  }
+}
+
+TEST(UploadFlagsTest, ByteRatesTakeBinarySuffixes) {
+  EXPECT_EQ(*ParseByteRate("0"), 0u);
+  EXPECT_EQ(*ParseByteRate("1000"), 1000u);
+  EXPECT_EQ(*ParseByteRate("4M"), 4u << 20);
+  EXPECT_EQ(*ParseByteRate("512k"), 512u << 10);
+  for (const char* bad : {"", "fast", "4MB", "-1", "1.5M"}) {
+    EXPECT_THAT(ParseByteRate(bad).status().message(), HasSubstr("--upload-max-rate")) << bad;
+  }
 }
 
 }  // namespace
