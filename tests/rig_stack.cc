@@ -20,7 +20,8 @@ void RemoveTree(const std::string& dir) {
 }
 
 RigStack::RigStack(const std::string& device_spec, absl::Duration connect_timeout, double speedup,
-                   std::string runs_dir, bool resume_interrupted, absl::Duration rotate_after)
+                   std::string runs_dir, bool resume_interrupted, absl::Duration rotate_after,
+                   std::function<void(host::RigdConfig*)> configure)
     : runs_dir_(std::move(runs_dir)) {
   if (runs_dir_.empty()) {
     runs_dir_ = MakeTempDir();
@@ -38,6 +39,7 @@ RigStack::RigStack(const std::string& device_spec, absl::Duration connect_timeou
     config.sim.firmware.watchdog_ms = 0;
     config.client.watchdog_ms = 0;
   }
+  if (configure) configure(&config);
   app_ = std::make_unique<host::RigdApp>(config);
   started_ = app_->Start();
   EXPECT_TRUE(started_.ok()) << started_;

@@ -2,6 +2,7 @@
 // directory, a gRPC stub, and the control lease taken so motion calls are accepted.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,13 +15,15 @@ namespace rollrig::testing {
 
 class RigStack {
  public:
+  // `configure`, if given, changes rigd's config before it starts (e.g. uploads).
   // `speedup` > 1 runs the simulated device faster than real time (its watchdog is then
   // off, since rigd's heartbeats stay in real time). `rotate_after`: how long each
   // recording file of a run is.
   explicit RigStack(const std::string& device_spec,
                     absl::Duration connect_timeout = absl::Seconds(10), double speedup = 1.0,
                     std::string runs_dir = "", bool resume_interrupted = false,
-                    absl::Duration rotate_after = absl::Hours(1));
+                    absl::Duration rotate_after = absl::Hours(1),
+                    std::function<void(host::RigdConfig*)> configure = nullptr);
   ~RigStack();
 
   rollrig::v1::RigService::Stub* stub() { return stub_.get(); }

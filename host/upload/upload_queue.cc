@@ -133,15 +133,20 @@ void UploadQueue::Load() {
 
 absl::Status UploadQueue::CheckStore() {
   const absl::Status s = store_->CheckBucket();
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!s.ok()) {
-    last_error_ = std::string(s.message());
-    last_error_ns_ = Now();
-    last_error_from_check_ = true;
-  } else if (last_error_from_check_) {
-    last_error_.clear();
-    last_error_from_check_ = false;
+  bool news = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!s.ok()) {
+      news = last_error_ != s.message();
+      last_error_ = std::string(s.message());
+      last_error_ns_ = Now();
+      last_error_from_check_ = true;
+    } else if (last_error_from_check_) {
+      last_error_.clear();
+      last_error_from_check_ = false;
+    }
   }
+  if (news) Publish("", absl::StrCat("uploads to ", destination_, " cannot start: ", s.message()));
   return s;
 }
 
@@ -443,14 +448,14 @@ void UploadQueue::Failed(UploadItem item, const absl::Status& why, int64_t now) 
   item.set_state(rollrig::v1::UPLOAD_ITEM_STATE_RETRYING);
   item.set_last_error(std::string(why.message()));
   item.set_next_attempt_unix_ns(now + wait);
-  Put(item);
-  {
+  {  // the error before the item's state, so whoever sees it retrying sees why
     std::lock_guard<std::mutex> lock(mu_);
     ++failures_total_;
     last_error_ = std::string(why.message());
     last_error_ns_ = now;
     last_error_from_check_ = false;
   }
+  Put(item);
   Publish(
       item.run_id(),
       absl::StrCat("upload of ", item.file(), " failed (attempt ", item.attempts(), "; next in ",
