@@ -108,8 +108,8 @@ void RigdApp::StartUploads() {
   upload::RunsSource source{[runs] { return runs->List(); }, [runs] { return runs->version(); }};
   uploads_ = std::make_unique<upload::UploadService>(
       std::make_unique<upload::CurlObjectStore>(store),
-      std::make_unique<upload::DirectoryJournal>(runs_dir_ + "/.uploads"), std::move(source),
-      std::move(options), u.poll_period);
+      std::make_unique<upload::DirectoryJournal>(upload::JournalDir(runs_dir_, u.location)),
+      std::move(source), std::move(options), u.poll_period);
   upload::UploadService* service = uploads_.get();
   lab_status_.SetUploads([service](bool with_items) { return service->Status(with_items); },
                          [service] { return service->Problems(); });

@@ -93,6 +93,10 @@ std::vector<rollrig::v1::UploadItem> DirectoryJournal::Load(std::vector<std::str
 }
 
 absl::Status DirectoryJournal::Save(const rollrig::v1::UploadItem& item) {
+  const std::string parent = dir_.substr(0, dir_.rfind('/'));
+  if (!parent.empty() && mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Errno("create", parent);
+  }
   if (mkdir(dir_.c_str(), 0755) != 0 && errno != EEXIST) return Errno("create", dir_);
   std::string json;
   if (!google::protobuf::util::MessageToJsonString(item, &json).ok()) {

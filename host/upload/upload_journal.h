@@ -1,5 +1,5 @@
 // The upload queue on disk: one small JSON file per item (an UploadItem) in
-// RUNS_DIR/.uploads/, replaced atomically (temporary file, fsync, rename, directory
+// RUNS_DIR/.uploads/BUCKET/, replaced atomically (temporary file, fsync, rename, directory
 // fsync), so a rigd restart or a crash loses no item and never leaves half a record.
 //
 // Thread safety: one caller at a time (the upload thread).

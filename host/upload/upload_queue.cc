@@ -70,6 +70,10 @@ absl::StatusOr<std::string> ReadRange(const std::string& path, uint64_t offset, 
 
 }  // namespace
 
+std::string JournalDir(const std::string& runs_dir, const S3Location& location) {
+  return absl::StrCat(runs_dir, "/.uploads/", location.bucket);
+}
+
 UploadQueue::UploadQueue(ObjectStore* store, UploadJournal* journal, RunsSource runs,
                          UploadOptions options)
     : store_(store),
@@ -121,7 +125,10 @@ void UploadQueue::Load() {
   std::vector<std::string> problems;
   std::vector<UploadItem> items = journal_->Load(&problems);
   for (const std::string& p : problems) Log(p);
+  const std::string prefix = options_.location.prefix.empty() ? "" : options_.location.prefix + "/";
   for (UploadItem& item : items) {
+    // Queued for another prefix (the flag changed): this destination has not got them.
+    if (!absl::StartsWith(item.key(), prefix)) continue;
     if (item.state() == rollrig::v1::UPLOAD_ITEM_STATE_UPLOADING) {
       item.set_state(rollrig::v1::UPLOAD_ITEM_STATE_QUEUED);  // cut off: again from the start
       item.set_bytes_sent(0);

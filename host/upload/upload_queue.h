@@ -72,12 +72,17 @@ struct RunsSource {
 
 inline constexpr char kManifestFile[] = "manifest.json";
 
+// RUNS_DIR/.uploads/BUCKET: each bucket has its own queue, so a new --upload destination
+// gets every recording again.
+std::string JournalDir(const std::string& runs_dir, const S3Location& location);
+
 class UploadQueue {
  public:
   // Not owned; must outlive the queue.
   UploadQueue(ObjectStore* store, UploadJournal* journal, RunsSource runs, UploadOptions options);
 
-  // Reads the journal back.
+  // Reads the journal back (the items of this prefix: a journal is per bucket, see
+  // JournalDir).
   void Load();
   // Checks the bucket and credentials; a failure becomes the queue's last error.
   absl::Status CheckStore();

@@ -331,6 +331,23 @@ TEST_F(UploadQueueTest, ItemsWaitingForADownStoreSurviveARestart) {
   EXPECT_EQ(store_.calls("Put"), puts);
 }
 
+TEST_F(UploadQueueTest, ANewPrefixGetsEveryRecordingAgain) {
+  WriteFile("r1.mcap", 100);
+  AddRun("r1", rollrig::v1::RUN_STATE_COMPLETED, {"r1.mcap"});
+  auto q = MakeQueue();
+  Drain(*q);
+  UploadOptions o = Options();
+  o.location.prefix = "lab2";
+  auto moved = MakeQueue(o);
+  moved->Load();
+  Drain(*moved);
+  EXPECT_EQ(Object("lab/SIM-A/r1/r1.mcap").size(), 100u);
+  EXPECT_EQ(Object("lab2/SIM-A/r1/r1.mcap").size(), 100u);
+  EXPECT_EQ(
+      Object("lab2/SIM-A/r1/manifest.json").find("lab2/SIM-A/r1/r1.mcap") != std::string::npos,
+      true);
+}
+
 TEST_F(UploadQueueTest, LocalCopiesGoOnlyAfterVerificationAndTheRetention) {
   WriteFile("r1.mcap", 100);
   AddRun("r1", rollrig::v1::RUN_STATE_COMPLETED, {"r1.mcap"});
