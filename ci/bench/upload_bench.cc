@@ -6,8 +6,9 @@
 //      mcap_bench measures it) alone, then while the queue uploads without a cap and with
 //      --upload-max-rate 4M: times faster than real time, and the ratios.
 //
-//   upload_bench ENDPOINT DIR [FILE_MB=64] [WRITE_SECONDS=600]
+//   upload_bench ENDPOINT DIR [FILE_MB=64] [WRITE_SECONDS=300]
 // Prints "upload_seconds=S" for the script, then the figures.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -19,6 +20,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_writer.h"
 #include "host/upload/curl_object_store.h"
@@ -153,12 +155,12 @@ double RecorderWhileUploading(Bench& bench, bool uploads, uint64_t rate, uint64_
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: upload_bench ENDPOINT DIR [FILE_MB=64] [WRITE_SECONDS=600]\n");
+    std::fprintf(stderr, "usage: upload_bench ENDPOINT DIR [FILE_MB=64] [WRITE_SECONDS=300]\n");
     return 2;
   }
   Bench bench{argv[1], argv[2], {}};
   const uint64_t file_mb = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 64;
-  const uint64_t write_seconds = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 600;
+  const uint64_t write_seconds = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 300;
   std::filesystem::create_directories(bench.dir);
   const std::string file = bench.dir + "/bench.mcap";
   MakeFile(file, file_mb);
@@ -180,13 +182,28 @@ int main(int argc, char** argv) {
       "HEAD verified)\n",
       mb, upload_s, mb / upload_s);
 
-  // 2. The recorder alone and with uploads running.
-  const double alone = RecorderWhileUploading(bench, false, 0, write_seconds);
-  const double uncapped = RecorderWhileUploading(bench, true, 0, write_seconds);
-  const double capped = RecorderWhileUploading(bench, true, 4u << 20, write_seconds);
+  // 2. The recorder alone and with uploads running, interleaved three times (the disk's
+  // fdatasync times vary with whatever else the machine does): medians and ranges.
+  std::vector<double> alone, uncapped, capped;
+  for (int round = 0; round < 3; ++round) {
+    alone.push_back(RecorderWhileUploading(bench, false, 0, write_seconds));
+    uncapped.push_back(RecorderWhileUploading(bench, true, 0, write_seconds));
+    capped.push_back(RecorderWhileUploading(bench, true, 4u << 20, write_seconds));
+  }
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  auto range = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return absl::StrFormat("%.0f-%.0fx", v.front(), v.back());
+  };
   std::printf(
-      "recorder: %.0fx real time alone; %.0fx with uploads running (ratio %.2f); "
-      "%.0fx with uploads at --upload-max-rate 4M (ratio %.2f); store on this machine\n",
-      alone, uncapped, uncapped / alone, capped, capped / alone);
+      "recorder (medians of 3): %.0fx real time alone (%s); %.0fx with uploads running "
+      "(%s, ratio %.2f); %.0fx with uploads at --upload-max-rate 4M (%s, ratio %.2f); "
+      "store on this machine\n",
+      median(alone), range(alone).c_str(), median(uncapped), range(uncapped).c_str(),
+      median(uncapped) / median(alone), median(capped), range(capped).c_str(),
+      median(capped) / median(alone));
   return 0;
 }

@@ -2,7 +2,7 @@
 # Upload figures: starts the pinned s3rver (tests/s3rver) on a free loopback port, runs
 # upload_bench against it (our upload throughput; the recorder alone and with uploads
 # running), then puts the same file with s3cmd and prints our throughput against it.
-#   ci/bench/upload_bench.sh BUILD_DIR [FILE_MB=64] [WRITE_SECONDS=600]
+#   ci/bench/upload_bench.sh BUILD_DIR [FILE_MB=64] [WRITE_SECONDS=300]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 build=${1:?usage: upload_bench.sh BUILD_DIR [FILE_MB] [WRITE_SECONDS]}
@@ -16,7 +16,7 @@ setsid "$s3rver" --directory "$work/s3" --port "$port" --address 127.0.0.1 --con
 s3pid=$!
 trap 'kill -TERM -- -$s3pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.2; done
-"$build/ci/bench/upload_bench" "http://127.0.0.1:$port" "$work/bench" "${2:-64}" "${3:-600}" \
+"$build/ci/bench/upload_bench" "http://127.0.0.1:$port" "$work/bench" "${2:-64}" "${3:-300}" \
   | tee "$work/out.txt" | grep -v '^upload_seconds='
 ours=$(sed -n 's/^upload_seconds=//p' "$work/out.txt")
 cat >"$work/s3cfg" <<CFG
