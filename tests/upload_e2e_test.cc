@@ -270,8 +270,8 @@ TEST_F(UploadE2eTest, TheStoreCutMidMultipartUploadAndBackTheUploadCompletes) {
   ASSERT_TRUE(s3_->Start());
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return item().state() == rollrig::v1::UPLOAD_ITEM_STATE_UPLOADED &&
-               service.Status(false).files_pending() == 0;
+        const rollrig::v1::UploadStatus s = service.Status(false);
+        return s.files_uploaded_total() == 2 && s.files_pending() == 0;  // file and manifest
       },
       25))
       << item().DebugString();
