@@ -153,7 +153,9 @@ absl::Status UploadQueue::CheckStore() {
       last_error_from_check_ = false;
     }
   }
-  if (news) Publish("", absl::StrCat("uploads to ", destination_, " cannot start: ", s.message()));
+  if (news)
+    Publish("",
+            absl::StrCat("uploads to ", destination_, ": the store is not usable: ", s.message()));
   return s;
 }
 
@@ -466,7 +468,7 @@ void UploadQueue::Failed(UploadItem item, const absl::Status& why, int64_t now) 
   Publish(
       item.run_id(),
       absl::StrCat("upload of ", item.file(), " failed (attempt ", item.attempts(), "; next in ",
-                   absl::FormatDuration(absl::Seconds(wait / 1000000000)), "): ", why.message()));
+                   absl::FormatDuration(absl::Milliseconds(wait / 1000000)), "): ", why.message()));
 }
 
 // ---- Status ----

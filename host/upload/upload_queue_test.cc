@@ -422,7 +422,7 @@ TEST_F(UploadQueueTest, WrongCredentialsAndAMissingBucketAreNamed) {
   EXPECT_THAT(q->Problems()[0], HasSubstr("uploads to s3://lab-bucket/lab at memory:// failing"));
   EXPECT_THAT(q->Problems()[0], HasSubstr("InvalidAccessKeyId"));
   ASSERT_EQ(events_.size(), 1u);
-  EXPECT_THAT(events_[0], HasSubstr("cannot start: "));
+  EXPECT_THAT(events_[0], HasSubstr("the store is not usable: "));
   EXPECT_FALSE(q->CheckStore().ok());
   EXPECT_EQ(events_.size(), 1u) << "the same problem again is no news";
   store_.SetWrongCredentials(false);

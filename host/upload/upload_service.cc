@@ -32,23 +32,21 @@ void UploadService::Stop() {
 }
 
 void UploadService::Loop() {
-  bool store_ok = queue_.CheckStore().ok();
+  (void)queue_.CheckStore();  // its failure is the queue's last error
   absl::Time last_check = absl::Now();
   while (true) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
-    const bool worked = queue_.Step();
-    // A store found wrong at start (or since) is looked at again while nothing is due,
-    // so its problem clears once it is fixed even with nothing to upload.
-    if (!worked && !store_ok && absl::Now() - last_check >= recheck_period_) {
-      store_ok = queue_.CheckStore().ok();
+    if (queue_.Step()) continue;
+    // A store found unusable (at start, or by the last upload) is looked at again while
+    // nothing waits, so its problem clears once it is fixed even with nothing to upload.
+    const rollrig::v1::UploadStatus status = queue_.Status(false);
+    if (!status.last_error().empty() && status.files_pending() == 0 &&
+        absl::Now() - last_check >= recheck_period_) {
+      (void)queue_.CheckStore();
       last_check = absl::Now();
-    }
-    if (worked) {
-      store_ok = queue_.Status(false).last_error().empty();
-      continue;
     }
     absl::Duration wait = poll_period_;
     if (std::optional<int64_t> due = queue_.NextDueNs()) {
