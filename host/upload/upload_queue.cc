@@ -344,7 +344,7 @@ absl::Status UploadQueue::UploadFile(UploadItem* item) {
     }
     absl::StatusOr<std::string> etag = store_->Put(item->key(), *body, metadata);
     if (!etag.ok()) return etag.status();
-  } else if (absl::Status s = UploadInParts(*item, path, metadata, digests->size); !s.ok()) {
+  } else if (absl::Status s = UploadInParts(*item, path, metadata, *digests); !s.ok()) {
     return s;
   }
   {
@@ -357,7 +357,9 @@ absl::Status UploadQueue::UploadFile(UploadItem* item) {
 }
 
 absl::Status UploadQueue::UploadInParts(const UploadItem& item, const std::string& path,
-                                        const ObjectMetadata& metadata, uint64_t size) {
+                                        const ObjectMetadata& metadata,
+                                        const FileDigests& digests) {
+  const uint64_t size = digests.size;
   absl::StatusOr<std::string> upload_id = store_->CreateMultipart(item.key(), metadata);
   if (!upload_id.ok()) return upload_id.status();
   std::vector<std::string> etags;
@@ -373,10 +375,11 @@ absl::Status UploadQueue::UploadInParts(const UploadItem& item, const std::strin
     absl::StatusOr<std::string> etag = store_->UploadPart(item.key(), *upload_id, number, *part);
     if (!etag.ok()) {
       s = etag.status();
-    } else if (*etag != Md5Hex(*part)) {
+    } else if (*etag != digests.part_md5_hex[etags.size()]) {
       s = absl::DataLossError(absl::StrCat("checksum mismatch: part ", number, " of ", item.key(),
                                            " on ", destination_, " came back with ETag ", *etag,
-                                           ", its bytes' MD5 is ", Md5Hex(*part)));
+                                           ", its bytes' MD5 is ",
+                                           digests.part_md5_hex[etags.size()]));
     } else {
       etags.push_back(*etag);
       std::lock_guard<std::mutex> lock(mu_);

@@ -37,6 +37,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "host/upload/digests.h"
 #include "host/upload/object_store.h"
 #include "host/upload/s3_location.h"
 #include "host/upload/upload_journal.h"
@@ -110,8 +111,9 @@ class UploadQueue {
   void Upload(rollrig::v1::UploadItem item);
   absl::Status UploadFile(rollrig::v1::UploadItem* item);
   absl::Status UploadManifest(rollrig::v1::UploadItem* item);
+  // The parts' MD5s come from the digest pass (`digests`).
   absl::Status UploadInParts(const rollrig::v1::UploadItem& item, const std::string& path,
-                             const ObjectMetadata& metadata, uint64_t size);
+                             const ObjectMetadata& metadata, const FileDigests& digests);
   absl::Status Verify(const rollrig::v1::UploadItem& item, uint64_t size,
                       const std::vector<std::string>& etags, const std::string& sha256);
   void Succeeded(rollrig::v1::UploadItem item, int64_t now);
