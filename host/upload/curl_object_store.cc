@@ -74,7 +74,6 @@ HeaderList Headers(const CurlObjectStore::Request& request) {
   curl_slist* list = nullptr;
   auto add = [&](const std::string& h) { list = curl_slist_append(list, h.c_str()); };
   add(absl::StrCat("x-amz-content-sha256: ", Sha256Hex(request.body)));
-  if (!request.body.empty()) add(absl::StrCat("Content-MD5: ", Md5Base64(request.body)));
   for (const auto& [name, value] : request.metadata)
     add(absl::StrCat("x-amz-meta-", name, ": ", value));
   add("Expect:");  // no 100-continue round trip

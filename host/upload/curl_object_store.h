@@ -1,6 +1,7 @@
 // ObjectStore over libcurl: path-style URLs (ENDPOINT/BUCKET/KEY), SigV4-signed by libcurl
-// (CURLOPT_AWS_SIGV4) with the payload's SHA-256 in x-amz-content-sha256 and its MD5 in
-// Content-MD5, so the store checks what it received. One easy handle per request.
+// (CURLOPT_AWS_SIGV4) with the payload's SHA-256 in x-amz-content-sha256. No Content-MD5:
+// the queue checks every part's ETag and the object's against the local MD5s, which finds
+// the same damage without hashing each part once more. One easy handle per request.
 //
 // Thread safety: one caller at a time; Cancel() from any thread.
 #pragma once

@@ -42,8 +42,6 @@ std::string Sha256Hex(absl::string_view data) {
 
 std::string Md5Hex(absl::string_view data) { return absl::BytesToHexString(Raw(EVP_md5(), data)); }
 
-std::string Md5Base64(absl::string_view data) { return absl::Base64Escape(Raw(EVP_md5(), data)); }
-
 std::string FileDigests::MultipartEtag() const {
   std::string joined;
   for (const std::string& hex : part_md5_hex) joined += absl::HexStringToBytes(hex);

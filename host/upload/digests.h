@@ -15,7 +15,6 @@ namespace rollrig::upload {
 
 std::string Sha256Hex(absl::string_view data);
 std::string Md5Hex(absl::string_view data);
-std::string Md5Base64(absl::string_view data);  // for the Content-MD5 header
 
 struct FileDigests {
   uint64_t size = 0;
