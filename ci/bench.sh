@@ -13,6 +13,9 @@
 #                   zooms to samples (p50/p99), and reading every raw sample as the baseline
 #   report_bench    the run report of a 1-hour 1 kHz recording: times faster than real time
 #                   (target >= 200x), against reading every message of the file once
+#   upload_bench    uploads to S3-compatible storage (a pinned s3rver on loopback): upload
+#                   throughput against a plain `s3cmd put` of the same file (a ratio), and
+#                   the recorder's throughput with uploads running against without (ratios)
 #   plot_bench      rig-dash plot: CPU frame build time for 4 x 10M samples through the
 #                   level-of-detail store vs every point drawn, append rate, memory
 set -euo pipefail
@@ -20,7 +23,7 @@ cd "$(dirname "$0")/.."
 bash ci/setup.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build/release}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench history_bench report_bench >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench history_bench report_bench upload_bench >/dev/null
 if [ -e "$BUILD_DIR/gui/plot" ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target plot_bench >/dev/null
 fi
@@ -36,6 +39,7 @@ rm -rf "$bench_dir"
 history_dir=${HISTORY_BENCH_DIR:-$(mktemp -d)}
 "$BUILD_DIR/ci/bench/history_bench" "$history_dir" "${HISTORY_BENCH_HOURS:-72}"
 [ -n "${HISTORY_BENCH_DIR:-}" ] || rm -rf "$history_dir"
+ci/bench/upload_bench.sh "$BUILD_DIR"
 if [ -x "$BUILD_DIR/ci/bench/tls_bench" ]; then
   "$BUILD_DIR/ci/bench/tls_bench"
 fi
