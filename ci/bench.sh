@@ -16,6 +16,9 @@
 #   metrics_bench   /metrics: one scrape's cost (Collect + text exposition, and a whole
 #                   HTTP GET; time and page bytes) on a busy simulated rig, and the telemetry
 #                   hot path with the metrics' averager subscribed vs without (a ratio)
+#   upload_bench    uploads to S3-compatible storage (a pinned s3rver on loopback): upload
+#                   throughput against a plain `s3cmd put` of the same file (a ratio), and
+#                   the recorder's throughput with uploads running against without (ratios)
 #   plot_bench      rig-dash plot: CPU frame build time for 4 x 10M samples through the
 #                   level-of-detail store vs every point drawn, append rate, memory
 #   fleet_bench.sh  rig-dash --lab: CPU per connected rig with FLEET_BENCH_RIGS (default 12)
@@ -25,7 +28,7 @@ cd "$(dirname "$0")/.."
 bash ci/setup.sh >/dev/null
 BUILD_DIR=${BUILD_DIR:-build/release}
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench history_bench report_bench >/dev/null
+cmake --build "$BUILD_DIR" -j"$(nproc)" --target codec_bench pipeline_bench mcap_bench history_bench report_bench upload_bench >/dev/null
 if [ -e "$BUILD_DIR/gui/plot" ]; then
   cmake --build "$BUILD_DIR" -j"$(nproc)" --target plot_bench >/dev/null
 fi
@@ -41,6 +44,7 @@ rm -rf "$bench_dir"
 history_dir=${HISTORY_BENCH_DIR:-$(mktemp -d)}
 "$BUILD_DIR/ci/bench/history_bench" "$history_dir" "${HISTORY_BENCH_HOURS:-72}"
 [ -n "${HISTORY_BENCH_DIR:-}" ] || rm -rf "$history_dir"
+ci/bench/upload_bench.sh "$BUILD_DIR"
 if [ -x "$BUILD_DIR/ci/bench/tls_bench" ]; then
   "$BUILD_DIR/ci/bench/tls_bench"
 fi

@@ -55,13 +55,16 @@ else
   echo "setup: all packages present"
 fi
 
-# The independent MCAP checker's npm packages (pinned by tests/mcapcheck/package-lock.json),
-# installed again when the lockfile is newer than what npm last installed.
-mcapcheck="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/mcapcheck"
-if [ -f "$mcapcheck/package-lock.json" ] && command -v npm >/dev/null 2>&1; then
-  if [ ! -f "$mcapcheck/node_modules/.package-lock.json" ] ||
-     [ "$mcapcheck/package-lock.json" -nt "$mcapcheck/node_modules/.package-lock.json" ]; then
-    echo "setup: npm ci in $mcapcheck"
-    (cd "$mcapcheck" && npm ci --no-audit --no-fund)
+# npm packages the tests pin by their package-lock.json: the independent MCAP checker
+# (tests/mcapcheck) and the S3-compatible server uploads are tested against (tests/s3rver),
+# installed again when a lockfile is newer than what npm last installed.
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for npm_dir in "$root/tests/mcapcheck" "$root/tests/s3rver"; do
+  if [ -f "$npm_dir/package-lock.json" ] && command -v npm >/dev/null 2>&1; then
+    if [ ! -f "$npm_dir/node_modules/.package-lock.json" ] ||
+       [ "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules/.package-lock.json" ]; then
+      echo "setup: npm ci in $npm_dir"
+      (cd "$npm_dir" && npm ci --no-audit --no-fund)
+    fi
   fi
-fi
+done

@@ -15,6 +15,7 @@ namespace rollrig::testing {
 
 class RigStack {
  public:
+  // `configure`, if given, changes rigd's config before it starts (e.g. uploads).
   // `speedup` > 1 runs the simulated device faster than real time (its watchdog is then
   // off, since rigd's heartbeats stay in real time). `rotate_after`: how long each
   // recording file of a run is. `adjust` may change the config last (e.g. metrics).

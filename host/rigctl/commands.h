@@ -30,6 +30,9 @@ int RunsCommand(Session& s, const Args& args);
 int EventsCommand(Session& s, const Args& args);
 int FaultCommand(Session& s, const Args& args);
 
+// The upload queue to S3-compatible storage (upload_command.cc).
+int UploadsCommand(Session& s, const Args& args);
+
 // Recordings, offline: no rigd needed (check_command.cc).
 int CheckCommand(Session& s, const Args& args);
 

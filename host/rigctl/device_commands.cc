@@ -14,6 +14,7 @@
 #include "host/rigctl/options.h"
 #include "host/rigctl/run_owner.h"
 #include "host/rigctl/telemetry_text.h"
+#include "host/rigctl/upload_text.h"
 #include "rig/base/bounded_text.h"
 
 namespace rollrig::host::rigctl {
@@ -50,6 +51,8 @@ void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1
                            rollrig::v1::SegmentDisplayText(p.segment(), p.segment_label()));
     if (!run->started_by().empty()) out << "owner:       " << OwnerText(*run) << "\n";
   }
+  if (st.uploads().enabled()) out << "uploads:     " << UploadSummaryLine(st.uploads()) << "\n";
+  for (const std::string& problem : st.lab_problems()) out << "lab problem: " << problem << "\n";
   const auto& l = st.last();
   out << absl::StrFormat("roller:      %8.2f rpm   (command %.2f, target %.2f)\n", l.roller_rpm(),
                          l.roller_rpm_cmd(), st.roller_rpm_target());

@@ -58,7 +58,7 @@ int RunRigctl(const std::vector<std::string>& args, std::ostream& out, std::ostr
       {"runs", rigctl::RunsCommand},         {"events", rigctl::EventsCommand},
       {"recover", rigctl::RecoverCommand},   {"export", rigctl::ExportCommand},
       {"fault", rigctl::FaultCommand},       {"check", rigctl::CheckCommand},
-      {"report", rigctl::ReportCommand},
+      {"report", rigctl::ReportCommand},     {"uploads", rigctl::UploadsCommand},
   };
   auto it = kCommands.find(command);
   rigctl::Session session(std::move(flags), force, out, err);

@@ -15,6 +15,22 @@ namespace {
 
 void Log(const std::string& line) { std::cerr << "rigd: " << line << std::endl; }
 
+// --upload's settings, with the credentials from --s3-credentials or the environment.
+absl::StatusOr<RigdUploadConfig> UploadConfigOf(const RigdOptions& options) {
+  absl::StatusOr<upload::S3Credentials> credentials =
+      upload::LoadS3Credentials(options.s3_credentials, upload::ProcessEnvironment());
+  if (!credentials.ok()) return credentials.status();
+  RigdUploadConfig u;
+  u.location = *options.upload;
+  u.credentials = *std::move(credentials);
+  u.endpoint = options.s3_endpoint.empty()
+                   ? absl::StrCat("https://s3.", u.credentials.region, ".amazonaws.com")
+                   : options.s3_endpoint;
+  u.keep_local = options.keep_local;
+  u.max_send_bytes_per_s = options.upload_max_rate;
+  return u;
+}
+
 int Main(int argc, char** argv) {
   absl::StatusOr<RigdOptions> options =
       ParseRigdOptions(std::vector<std::string>(argv + 1, argv + argc));
@@ -55,6 +71,14 @@ int Main(int argc, char** argv) {
   config.metrics_tls_key = options->metrics_tls_key;
   config.metrics_auth_file = options->metrics_auth;
   config.log = [](const std::string& message) { Log(message); };
+  if (options->upload) {
+    absl::StatusOr<RigdUploadConfig> upload = UploadConfigOf(*options);
+    if (!upload.ok()) {
+      std::cerr << "rigd: " << upload.status().message() << "\n";
+      return 2;
+    }
+    config.upload = *std::move(upload);
+  }
   RigdApp app(config);
   if (absl::Status s = app.Start(); !s.ok()) {
     std::cerr << "rigd: " << s.message() << "\n";
@@ -68,6 +92,13 @@ int Main(int argc, char** argv) {
   } else {
     Log(absl::StrCat("device ", options->device, " not connected yet (", s.message(),
                      "); serving anyway and retrying"));
+  }
+  if (config.upload) {
+    Log(absl::StrCat("uploading recordings to ",
+                     upload::DescribeDestination(config.upload->location, config.upload->endpoint),
+                     " (credentials from ", config.upload->credentials.source, ", region ",
+                     config.upload->credentials.region, "); local copies kept ",
+                     absl::FormatDuration(config.upload->keep_local), " after upload"));
   }
   Log(absl::StrCat(
       "serving rollrig.v1.RigService on ", app.address(), options->tls_cert.empty() ? "" : " (TLS)",

@@ -8,6 +8,8 @@
 #include "grpcpp/grpcpp.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/transport/transport_factory.h"
+#include "host/upload/curl_object_store.h"
+#include "host/upload/upload_journal.h"
 
 namespace rollrig::host {
 
@@ -74,7 +76,9 @@ absl::Status RigdApp::StartMetrics(uint64_t disk_reserve_bytes) {
   sources.runs = runs_.get();
   sources.runs_dir = runs_dir_;
   sources.disk_reserve_bytes = disk_reserve_bytes;
-  if (config_.uploads) {
+  if (uploads_) {
+    sources.uploads = [service = uploads_.get()] { return service->Status(false); };
+  } else if (config_.uploads) {
     sources.uploads = [uploads = config_.uploads] { return uploads(false); };
   }
   sources.build = {config_.host_version, grpc::Version(),
@@ -102,7 +106,7 @@ absl::Status RigdApp::Start() {
   if (!config_.metrics_listen.empty()) {
     if (absl::Status s = CheckMetricsListen(MetricsOptions()); !s.ok()) return s;
   }
-  lab_status_.SetUploads(config_.uploads);
+  if (config_.uploads) lab_status_.SetUploads(config_.uploads);  // StartUploads sets its own
   absl::StatusOr<std::unique_ptr<Transport>> transport =
       MakeTransport(config_.device, config_.sim, config_.sim_clock, ProgramOf);
   if (!transport.ok()) return transport.status();
@@ -118,8 +122,10 @@ absl::Status RigdApp::Start() {
   run_options.recorder.rotate_after = config_.recording_rotate_after;
   runs_ = std::make_unique<RunManager>(device_.get(), store_.get(), lease_.get(), run_options);
   runs_->Start();
+  if (config_.upload) StartUploads();
   if (!config_.metrics_listen.empty()) {
     if (absl::Status s = StartMetrics(run_options.recorder.reserve_bytes); !s.ok()) {
+      if (uploads_) uploads_->Stop();
       runs_->Shutdown("rigd could not serve /metrics");
       device_->Stop();
       return s;
@@ -130,6 +136,7 @@ absl::Status RigdApp::Start() {
   if (absl::Status s = server_->Start(); !s.ok()) {
     metrics_.reset();
     collector_.reset();
+    if (uploads_) uploads_->Stop();
     runs_->Shutdown("rigd could not serve");
     device_->Stop();
     server_.reset();
@@ -141,6 +148,37 @@ absl::Status RigdApp::Start() {
     resumer_->Start();
   }
   return absl::OkStatus();
+}
+
+void RigdApp::StartUploads() {
+  const RigdUploadConfig& u = *config_.upload;
+  upload::CurlStoreOptions store;
+  store.endpoint = u.endpoint;
+  store.bucket = u.location.bucket;
+  store.credentials = u.credentials;
+  store.max_send_bytes_per_s = u.max_send_bytes_per_s;
+  upload::UploadOptions options;
+  options.location = u.location;
+  options.endpoint = u.endpoint;
+  options.runs_dir = runs_dir_;
+  options.keep_local = u.keep_local;
+  options.multipart_threshold = u.multipart_threshold;
+  options.part_size = u.part_size;
+  options.backoff_max = u.backoff_max;
+  options.bandwidth_limit_bytes_per_s = static_cast<double>(u.max_send_bytes_per_s);
+  options.jitter_seed = static_cast<uint64_t>(UnixNanosNow());
+  options.publish = [this](rollrig::v1::RigEvent e) { device_->events().Publish(std::move(e)); };
+  options.log = config_.log;
+  RunManager* runs = runs_.get();
+  upload::RunsSource source{[runs] { return runs->List(); }, [runs] { return runs->version(); }};
+  uploads_ = std::make_unique<upload::UploadService>(
+      std::make_unique<upload::CurlObjectStore>(store),
+      std::make_unique<upload::DirectoryJournal>(upload::JournalDir(runs_dir_, u.location)),
+      std::move(source), std::move(options), u.poll_period);
+  upload::UploadService* service = uploads_.get();
+  lab_status_.SetUploads([service](bool with_items) { return service->Status(with_items); },
+                         [service] { return service->Problems(); });
+  uploads_->Start();
 }
 
 // A controlled ramp-down, then bridge off; waits (bounded) for standstill so the roller is
@@ -179,6 +217,7 @@ void RigdApp::Shutdown(const std::string& reason) {
   started_ = false;
   resumer_.reset();  // ends its wait for the device before the runs stop
   runs_->Shutdown(reason);
+  if (uploads_) uploads_->Stop();  // after the runs: their last files are queued next start
   StopMotors();
   metrics_.reset();
   collector_.reset();

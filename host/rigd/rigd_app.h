@@ -22,10 +22,27 @@
 #include "host/security/access_control.h"
 #include "host/security/tls_files.h"
 #include "host/service/rig_server.h"
+#include "host/upload/s3_credentials.h"
+#include "host/upload/s3_location.h"
+#include "host/upload/upload_service.h"
 #include "rig/base/clock.h"
 #include "rig/sim/simulated_device.h"
 
 namespace rollrig::host {
+
+// Recordings to S3-compatible storage (rigd --upload).
+struct RigdUploadConfig {
+  upload::S3Location location;
+  std::string endpoint;  // http(s)://HOST[:PORT]
+  upload::S3Credentials credentials;
+  absl::Duration keep_local = absl::Hours(24 * 7);
+  uint64_t max_send_bytes_per_s = 0;  // 0 = no cap
+  // Tests shorten these.
+  uint64_t multipart_threshold = uint64_t{16} << 20;
+  uint64_t part_size = uint64_t{8} << 20;
+  absl::Duration backoff_max = absl::Seconds(30);
+  absl::Duration poll_period = absl::Seconds(1);
+};
 
 struct RigdConfig {
   std::string device = "sim";              // sim | tcp:HOST:PORT
@@ -43,6 +60,8 @@ struct RigdConfig {
   // Resume the newest interrupted run at start, once the device is connected
   // (InterruptedRunResumer); messages go to `log`.
   bool resume_interrupted = false;
+  // Upload every closed recording (and each ended run's manifest); nullopt = no uploads.
+  std::optional<RigdUploadConfig> upload;
   std::function<void(const std::string&)> log = [](const std::string&) {};
   // /metrics (host/metrics): "" = not served; beyond loopback it needs the TLS pair and
   // the auth file (MetricsServerOptions).
@@ -50,8 +69,8 @@ struct RigdConfig {
   std::string metrics_tls_cert;
   std::string metrics_tls_key;
   std::string metrics_auth_file;
-  // The upload queue's status (with or without its items) for GetStatus, GetUploads and
-  // metrics; empty = uploads off.
+  // Without `upload`: another upload queue's status (with or without its items) for
+  // GetStatus, GetUploads and metrics (tests); empty = uploads off.
   std::function<rollrig::v1::UploadStatus(bool with_items)> uploads;
 };
 
@@ -83,6 +102,10 @@ class RigdApp {
   LeaseManager& lease() { return *lease_; }
   // With resume_interrupted: its try at resuming (nullptr without).
   InterruptedRunResumer* resumer() { return resumer_.get(); }
+  // With uploads: the queue (nullptr without).
+  upload::UploadService* uploads() { return uploads_.get(); }
+  // What GetStatus and GetUploads report of the lab services.
+  RigdLabStatus& lab_status() { return lab_status_; }
 
  private:
   void StopMotors();
@@ -93,6 +116,8 @@ class RigdApp {
   // exported beside the runs directory's free space.
   absl::Status StartMetrics(uint64_t disk_reserve_bytes);
   void NoteLabProblem(const std::string& source, const std::string& problem);
+  // The upload queue over the runs, its events on the device's hub.
+  void StartUploads();
 
   RigdConfig config_;
   std::string runs_dir_;
@@ -106,6 +131,8 @@ class RigdApp {
   std::unique_ptr<MetricsServer> metrics_;
   std::unique_ptr<RigServer> server_;
   std::unique_ptr<InterruptedRunResumer> resumer_;
+  std::unique_ptr<upload::UploadService> uploads_;
+  RigdLabStatus lab_status_;
   bool started_ = false;
 };
 

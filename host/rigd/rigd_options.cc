@@ -1,5 +1,7 @@
 #include "host/rigd/rigd_options.h"
 
+#include "absl/strings/str_cat.h"
+#include "host/upload/upload_flags.h"
 #include "rig/base/command_line.h"
 
 namespace rollrig::host {
@@ -51,6 +53,22 @@ const std::vector<OptionSpec>& RigdOptionSpecs() {
       {"--metrics-auth", "FILE",
        "basic auth for /metrics, one USER:HASH per line, HASH = sha256:HEX\n"
        "(printf %s PASSWORD | sha256sum) or a bcrypt hash (htpasswd -nB USER)"},
+      {"--upload", "s3://BUCKET/PREFIX",
+       "upload every closed recording and each ended run's manifest to\n"
+       "S3-compatible storage, as PREFIX/SERIAL/RUN_ID/FILE, verified (size and\n"
+       "checksum); queued on disk (RUNS_DIR/.uploads), retried while the store\n"
+       "is down. Credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_REGION\n"
+       "or --s3-credentials; see rigctl uploads"},
+      {"--s3-endpoint", "URL",
+       "the store, http(s)://HOST[:PORT], path-style requests (default AWS:\n"
+       "https://s3.REGION.amazonaws.com)"},
+      {"--s3-credentials", "FILE",
+       "an AWS shared credentials file ([default] aws_access_key_id,\n"
+       "aws_secret_access_key, region)"},
+      {"--keep-local", "DURATION",
+       "keep a recording this long after its verified upload, then delete the\n"
+       "local copy (default 7d; 0 = at once; e.g. 12h, 30d)"},
+      {"--upload-max-rate", "BYTES/S", "cap upload bandwidth (e.g. 4M; default no cap)"},
       {"--help", "", "this help"},
       {"-h", "", ""},
   };
@@ -66,6 +84,39 @@ absl::Status CheckMetricsOptions(const RigdOptions& o) {
     return absl::InvalidArgumentError(
         "--metrics-tls-cert, --metrics-tls-key and --metrics-auth need --metrics-listen "
         "HOST:PORT (metrics are off without it)");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadUploadOptions(const CommandLine& line, RigdOptions* o) {
+  const std::string url = line.value("--upload", "");
+  if (url.empty()) {
+    for (const char* name :
+         {"--s3-endpoint", "--s3-credentials", "--keep-local", "--upload-max-rate"}) {
+      if (!line.value(name, "").empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(name, " needs --upload s3://BUCKET/PREFIX"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<upload::S3Location> location = upload::ParseS3Url(url);
+  if (!location.ok()) return location.status();
+  o->upload = *location;
+  if (const std::string endpoint = line.value("--s3-endpoint", ""); !endpoint.empty()) {
+    absl::StatusOr<std::string> normalized = upload::NormalizeEndpoint(endpoint);
+    if (!normalized.ok()) return normalized.status();
+    o->s3_endpoint = *normalized;
+  }
+  o->s3_credentials = line.value("--s3-credentials", "");
+  if (const std::string keep = line.value("--keep-local", ""); !keep.empty()) {
+    absl::StatusOr<absl::Duration> d = upload::ParseKeepLocal(keep);
+    if (!d.ok()) return d.status();
+    o->keep_local = *d;
+  }
+  if (const std::string rate = line.value("--upload-max-rate", ""); !rate.empty()) {
+    absl::StatusOr<uint64_t> r = upload::ParseByteRate(rate);
+    if (!r.ok()) return r.status();
+    o->upload_max_rate = *r;
   }
   return absl::OkStatus();
 }
@@ -107,6 +158,7 @@ absl::StatusOr<RigdOptions> ParseRigdOptions(const std::vector<std::string>& arg
   if (absl::Status s = line->ReadInteger<uint32_t>("--tick-hz", 1000, 10000, &o.tick_hz); !s.ok()) {
     return s;
   }
+  if (absl::Status s = ReadUploadOptions(*line, &o); !s.ok()) return s;
   return o;
 }
 
