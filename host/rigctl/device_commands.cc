@@ -66,7 +66,6 @@ void PrintStatus(Session& s, const rollrig::v1::RigStatus& st, const rollrig::v1
       "telemetry:   %d samples, %d lost, %d frames dropped, device time %.3f s\n",
       st.samples_received(), st.samples_lost(), st.frames_dropped(), l.t_s());
   if (!st.metrics_address().empty()) out << "metrics:     " << st.metrics_address() << "\n";
-  for (const std::string& problem : st.lab_problems()) out << "lab problem: " << problem << "\n";
 }
 
 void PrintRow(std::ostream& out, const rollrig::v1::TelemetryRow& r, bool csv, size_t index) {
