@@ -126,13 +126,13 @@ class RigdApp {
   std::unique_ptr<DeviceClient> device_;
   std::unique_ptr<LeaseManager> lease_;
   std::unique_ptr<RunManager> runs_;
+  // Before lab_status_ and the metrics, which read it.
+  std::unique_ptr<upload::UploadService> uploads_;
   RigdLabStatus lab_status_;
   std::shared_ptr<RigCollector> collector_;
   std::unique_ptr<MetricsServer> metrics_;
   std::unique_ptr<RigServer> server_;
   std::unique_ptr<InterruptedRunResumer> resumer_;
-  std::unique_ptr<upload::UploadService> uploads_;
-  RigdLabStatus lab_status_;
   bool started_ = false;
 };
 

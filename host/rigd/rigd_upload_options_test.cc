@@ -61,19 +61,17 @@ TEST(RigdLabStatusTest, UploadsAndTheirProblemsReachStatusAndGetUploads) {
         return s;
       },
       [] { return std::vector<std::string>{"uploads to s3://b at h failing: NoSuchBucket"}; });
-  bool metrics_called = false;
-  lab.SetMetrics([&](rollrig::v1::RigStatus* s) {
-    metrics_called = true;
-    s->set_metrics_address("127.0.0.1:9100");
-  });
+  lab.SetMetricsAddress("http://127.0.0.1:9100/metrics");
+  lab.SetProblem("metrics disk", "metrics: cannot read the free space of /runs");
   lab.FillStatus(&status);
   EXPECT_TRUE(status.uploads().enabled());
   EXPECT_EQ(status.uploads().files_pending(), 2u);
   EXPECT_EQ(status.uploads().items_size(), 0) << "GetStatus carries no items";
-  ASSERT_EQ(status.lab_problems_size(), 1);
-  EXPECT_THAT(status.lab_problems(0), HasSubstr("NoSuchBucket"));
-  EXPECT_TRUE(metrics_called);
-  EXPECT_EQ(status.metrics_address(), "127.0.0.1:9100");
+  // The metrics' problems, then the queue's own (not its last error again).
+  ASSERT_EQ(status.lab_problems_size(), 2);
+  EXPECT_THAT(status.lab_problems(0), HasSubstr("free space"));
+  EXPECT_THAT(status.lab_problems(1), HasSubstr("NoSuchBucket"));
+  EXPECT_EQ(status.metrics_address(), "http://127.0.0.1:9100/metrics");
   EXPECT_EQ(lab.Uploads().items_size(), 1);
 }
 
