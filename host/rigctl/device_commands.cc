@@ -11,6 +11,7 @@
 #include "host/rigctl/commands.h"
 #include "host/rigctl/duration.h"
 #include "host/rigctl/interrupt.h"
+#include "host/rigctl/json_text.h"
 #include "host/rigctl/options.h"
 #include "host/rigctl/run_owner.h"
 #include "host/rigctl/telemetry_text.h"
@@ -92,13 +93,7 @@ int StatusCommand(Session& s, const Args& args) {
   grpc::Status rpc = s.stub().GetStatus(s.Context().get(), rollrig::v1::GetStatusRequest(), &st);
   if (!rpc.ok()) return s.Failed("status", rpc);
   if (o.flag("--json")) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions po;
-    po.add_whitespace = true;
-    po.always_print_primitive_fields = true;
-    po.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(st, &json, po);
-    s.out() << json;
+    s.out() << MessageJson(st);
     return kExitOk;
   }
   rollrig::v1::LeaseInfo lease;

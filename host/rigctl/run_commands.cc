@@ -16,6 +16,7 @@
 #include "host/rigctl/commands.h"
 #include "host/rigctl/duration.h"
 #include "host/rigctl/interrupt.h"
+#include "host/rigctl/json_text.h"
 #include "host/rigctl/options.h"
 #include "host/rigctl/run_owner.h"
 #include "host/run_model/verdict_line.h"
@@ -24,14 +25,7 @@ namespace rollrig::host::rigctl {
 namespace {
 
 std::string Json(const google::protobuf::Message& m, bool pretty = true) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions po;
-  po.add_whitespace = pretty;
-  po.always_print_primitive_fields = true;
-  po.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &json, po);
-  if (!pretty) json += "\n";
-  return json;
+  return MessageJson(m, pretty);
 }
 
 std::string Clock(double s) {

@@ -1,6 +1,7 @@
 // rigctl uploads: rigd's upload queue to S3-compatible storage.
 #include "google/protobuf/util/json_util.h"
 #include "host/rigctl/commands.h"
+#include "host/rigctl/json_text.h"
 #include "host/rigctl/options.h"
 #include "host/rigctl/upload_text.h"
 #include "rig/base/clock.h"
@@ -16,13 +17,7 @@ int UploadsCommand(Session& s, const Args& args) {
       s.stub().GetUploads(s.Context().get(), rollrig::v1::GetUploadsRequest(), &status);
   if (!rpc.ok()) return s.Failed("uploads", rpc);
   if (o.flag("--json")) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions po;
-    po.add_whitespace = true;
-    po.always_print_primitive_fields = true;
-    po.preserve_proto_field_names = true;
-    (void)google::protobuf::util::MessageToJsonString(status, &json, po);
-    s.out() << json;
+    s.out() << MessageJson(status);
     return kExitOk;
   }
   s.out() << UploadQueueText(status, UnixNanosNow());
