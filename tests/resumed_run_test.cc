@@ -180,6 +180,19 @@ TEST(ResumedRunTest, RigdResumesAnInterruptedRunByItselfAtStart) {
   testing::RemoveTree(dir);
 }
 
+// The record a crash leaves of a 3-cycle short run `id` that was running.
+RunInfo CrashedRunRecord(const std::string& id) {
+  RunInfo crashed;
+  crashed.set_id(id);
+  crashed.set_state(rollrig::v1::RUN_STATE_RUNNING);
+  crashed.set_started_unix_ns(1);
+  crashed.set_device_serial("SIM-0001");
+  crashed.mutable_spec()->set_cycles(3);
+  crashed.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
+  crashed.mutable_spec()->mutable_profile()->set_text(kShortProfile);
+  return crashed;
+}
+
 // A crash or power cut leaves the run's record as it was last saved (each second) and its
 // cycle table: marked interrupted at the next start, from when it was last saved, and
 // resumed after its last judged cycle, as one run.
@@ -189,14 +202,7 @@ TEST(ResumedRunTest, ARunACrashLeftGoesOnAfterItsLastJudgedCycle) {
   {
     auto store = host::RunStore::Open(dir);
     ASSERT_TRUE(store.ok());
-    RunInfo crashed;
-    crashed.set_id(id);
-    crashed.set_state(rollrig::v1::RUN_STATE_RUNNING);
-    crashed.set_started_unix_ns(1);
-    crashed.set_device_serial("SIM-0001");
-    crashed.mutable_spec()->set_cycles(3);
-    crashed.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
-    crashed.mutable_spec()->mutable_profile()->set_text(kShortProfile);
+    RunInfo crashed = CrashedRunRecord(id);
     crashed.mutable_progress()->set_cycles_completed(1);
     crashed.mutable_progress()->set_elapsed_s(5.2);
     crashed.mutable_progress()->set_active_s(5.2);
@@ -240,15 +246,8 @@ void ResumeBobsRunAsCarol(const std::string& dir) {
   {
     auto store = host::RunStore::Open(dir);
     ASSERT_TRUE(store.ok());
-    RunInfo crashed;
-    crashed.set_id(id);
-    crashed.set_state(rollrig::v1::RUN_STATE_RUNNING);
-    crashed.set_started_unix_ns(1);
+    RunInfo crashed = CrashedRunRecord(id);
     crashed.set_started_by("bob@bench");
-    crashed.set_device_serial("SIM-0001");
-    crashed.mutable_spec()->set_cycles(3);
-    crashed.mutable_spec()->mutable_profile()->set_file_name("short.textproto");
-    crashed.mutable_spec()->mutable_profile()->set_text(kShortProfile);
     ASSERT_TRUE((*store)->Save(crashed).ok());
   }
   RigStack rig("sim", absl::Seconds(10), kSpeedup, dir);
