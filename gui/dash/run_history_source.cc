@@ -102,10 +102,15 @@ void RunHistoryStore::FetchLoop() {
       continue;
     }
     if (wanted_.pending && now - wanted_.since_s >= options_.debounce_s) {
-      const ZoomWanted w = wanted_;
+      const rollrig::v1::GetRunHistoryRequest req = ZoomRequestLocked(wanted_);
       wanted_.pending = false;
+      // Marked as asked before the answer arrives, so that the frames drawn meanwhile do
+      // not ask for the same window again.
+      zoom_asked_t0_ = req.t0_s();
+      zoom_asked_t1_ = req.t1_s();
+      zoom_asked_columns_ = wanted_.columns;
       lock.unlock();
-      FetchZoom(w.t0, w.t1, w.columns);
+      FetchZoom(req);
       lock.lock();
       continue;
     }
@@ -161,27 +166,25 @@ void RunHistoryStore::FetchOverview() {
   cv_.notify_all();
 }
 
-void RunHistoryStore::FetchZoom(double t0, double t1, int columns) {
-  const double margin = options_.zoom_margin * (t1 - t0);
+rollrig::v1::GetRunHistoryRequest RunHistoryStore::ZoomRequestLocked(const ZoomWanted& w) const {
+  const double margin = options_.zoom_margin * (w.t1 - w.t0);
   rollrig::v1::GetRunHistoryRequest req;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    req.set_run_id(summary_.run_id.empty() ? requested_run_ : summary_.run_id);
-  }
-  req.set_t0_s(std::max(0.0, t0 - margin));
-  req.set_t1_s(t1 + margin);
-  const double points = 2.0 * columns * (1 + 2 * options_.zoom_margin);
+  req.set_run_id(summary_.run_id.empty() ? requested_run_ : summary_.run_id);
+  req.set_t0_s(std::max(0.0, w.t0 - margin));
+  req.set_t1_s(w.t1 + margin);
+  const double points = 2.0 * w.columns * (1 + 2 * options_.zoom_margin);
   req.set_max_points(static_cast<uint32_t>(
       std::clamp(points, 16.0, static_cast<double>(options_.max_zoom_points))));
   req.set_max_events(1);  // the overview carries the events
+  return req;
+}
+
+void RunHistoryStore::FetchZoom(const rollrig::v1::GetRunHistoryRequest& req) {
   absl::StatusOr<rollrig::v1::RunHistory> h = fetcher_->History(req);
   absl::StatusOr<HistoryWindow> w =
       h.ok() ? WindowFromHistory(*h) : absl::StatusOr<HistoryWindow>(h.status());
   std::lock_guard<std::mutex> lock(mu_);
   ++fetches_;
-  zoom_fetched_t0_ = req.t0_s();
-  zoom_fetched_t1_ = req.t1_s();
-  zoom_fetched_columns_ = columns;
   if (!w.ok()) {
     status_ = w.status();  // shown; the overview still answers the view
     return;
@@ -217,9 +220,9 @@ const HistoryWindow* RunHistoryStore::PickLocked(double t0, double t1, int colum
 
 void RunHistoryStore::WantZoomLocked(double t0, double t1, int columns) const {
   const double span = t1 - t0;
-  // Already fetched for this view (rigd holds no more there): do not ask again.
-  if (zoom_fetched_columns_ >= columns && zoom_fetched_t0_ <= std::max(0.0, t0) + 1e-9 &&
-      zoom_fetched_t1_ >= t1 - 1e-9) {
+  // Already asked for this view (in flight, or rigd holds no more there): do not ask again.
+  if (zoom_asked_columns_ >= columns && zoom_asked_t0_ <= std::max(0.0, t0) + 1e-9 &&
+      zoom_asked_t1_ >= t1 - 1e-9) {
     return;
   }
   if (wanted_.pending && Near(wanted_.t0, t0, span) && Near(wanted_.t1, t1, span) &&

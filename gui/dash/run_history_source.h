@@ -99,7 +99,8 @@ class RunHistoryStore {
   };
   void FetchLoop();
   void FetchOverview();
-  void FetchZoom(double t0, double t1, int columns);
+  rollrig::v1::GetRunHistoryRequest ZoomRequestLocked(const ZoomWanted& w) const;
+  void FetchZoom(const rollrig::v1::GetRunHistoryRequest& req);
   LiveJoin LiveLocked() const;
   double HistoryEndLocked() const;
   const HistoryWindow* PickLocked(double t0, double t1, int columns) const;
@@ -119,8 +120,8 @@ class RunHistoryStore {
   HistoryWindow overview_, zoom_;
   bool have_zoom_ = false;
   mutable ZoomWanted wanted_;
-  double zoom_fetched_t0_ = 0, zoom_fetched_t1_ = 0;
-  int zoom_fetched_columns_ = 0;
+  double zoom_asked_t0_ = 0, zoom_asked_t1_ = 0;  // the last zoom window requested
+  int zoom_asked_columns_ = 0;
   const SeriesSet* live_ = nullptr;
   bool live_t0_known_ = false;
   double live_device_t0_s_ = 0;

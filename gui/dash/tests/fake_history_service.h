@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
@@ -25,6 +27,7 @@ class FakeHistoryService final : public rollrig::v1::RigService::Service {
   int64_t start_unix_ns = 1'700'000'000'000'000'000;
   std::atomic<int> history_calls{0};
   std::atomic<int> raw_answers{0};
+  int window_delay_ms = 0;  // a windowed request (t1 > t0) is answered this late
 
   static double Torque(double t) { return std::sin(2 * M_PI * t); }
   static constexpr double kGapAt = 30;
@@ -68,6 +71,9 @@ class FakeHistoryService final : public rollrig::v1::RigService::Service {
   grpc::Status GetRunHistory(grpc::ServerContext*, const rollrig::v1::GetRunHistoryRequest* req,
                              rollrig::v1::RunHistory* out) override {
     ++history_calls;
+    if (req->t1_s() > req->t0_s() && window_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(window_delay_ms));
+    }
     if (!req->run_id().empty() && req->run_id() != run_id) {
       return grpc::Status(grpc::StatusCode::NOT_FOUND,
                           absl::StrCat("no run '", req->run_id(), "'"));

@@ -63,6 +63,7 @@ TEST(RunHistoryStore, ShowsTheWholeRunFromItsStart) {
 
 TEST(RunHistoryStore, ZoomingInFetchesTheWindowOnceAtThePlotsResolution) {
   FakeHistoryService service;
+  service.window_delay_ms = 400;  // frames keep asking while the window is in flight
   FakeRigd rigd(&service);
   HistoryStoreOptions o;
   o.overview_points = 200;  // coarse, so a zoom needs finer data
@@ -73,7 +74,10 @@ TEST(RunHistoryStore, ZoomingInFetchesTheWindowOnceAtThePlotsResolution) {
   store->Query(kTorque, 20, 22, 800, &v);  // 200 samples, 800 columns: raw wanted
   EXPECT_FALSE(v.raw);                     // the overview answers until the window arrives
   for (int i = 0; i < 5; ++i) store->Query(kTorque, 20, 22, 800, &v);  // the same view: one fetch
-  ASSERT_TRUE(Eventually([&] { return service.raw_answers.load() > 0; }));
+  ASSERT_TRUE(Eventually([&] {
+    store->Query(kTorque, 20, 22, 800, &v);  // as every frame does while the window is fetched
+    return service.raw_answers.load() > 0;
+  }));
   ASSERT_TRUE(Eventually([&] {
     store->Query(kTorque, 20, 22, 800, &v);
     return v.raw;
