@@ -15,9 +15,9 @@ packages=(
   # TLS on rigd's port: OpenSSL checks the certificate and key files; the openssl tool makes
   # the lab CA (packaging/tls/rollrig-pki) and the tests' CAs
   libssl-dev openssl
-  # the lab: Prometheus metrics (prometheus-cpp's pull exposer over CivetWeb) and uploads to
+  # the lab: Prometheus metrics (prometheus-cpp's text format, served by Boost.Beast) and uploads to
   # S3-compatible storage (libcurl signs SigV4)
-  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev
+  prometheus-cpp-dev libcurl4-openssl-dev
   # USB: libusb for rigd, libumockdev to emulate the device without a USB bus
   libusb-1.0-0-dev libumockdev-dev umockdev libglib2.0-dev
   # rig-dash: Dear ImGui (with its GLFW and OpenGL3 backends), GLFW, OpenGL, stb for PNGs

@@ -1,8 +1,8 @@
 // rigd's /metrics as a scraper sees it: a simulated rig in this process serving the text
 // exposition over HTTP (with and without basic auth), its names, labels and values against
 // what the rig did (a run, an e-stop, uploads reported by the queue); the address and
-// problems in GetStatus; the errors of bad metrics flags, a taken port, a non-loopback
-// address and TLS (not available with Debian's CivetWeb).
+// problems in GetStatus; the errors of bad metrics flags, a taken port and a non-loopback
+// address without TLS; HTTPS with basic auth beyond loopback.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -19,6 +19,7 @@
 #include "tests/metrics_text.h"
 #include "tests/rig_stack.h"
 #include "tests/short_profile.h"
+#include "tests/test_pki.h"
 #include "tests/test_process.h"
 
 namespace rollrig::testing {
@@ -262,7 +263,7 @@ TEST(MetricsTest, AMetricsPortAlreadyTakenStopsRigdWithTheAddress) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("/metrics"));
 }
 
-TEST(MetricsTest, BeyondLoopbackAndTlsAreRefusedWithTheReason) {
+TEST(MetricsTest, BeyondLoopbackRigdNeedsTlsAndAuthAndThenServesHttps) {
   const std::string dir = MakeTempDir();
   const std::string auth = dir + "/auth";
   std::ofstream(auth) << "prometheus:sha256:" << Sha256Hex("pw") << "\n";
@@ -271,18 +272,17 @@ TEST(MetricsTest, BeyondLoopbackAndTlsAreRefusedWithTheReason) {
     c.metrics_auth_file = auth;
   });
   EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
-  EXPECT_THAT(
-      std::string(s.message()),
-      HasSubstr("refusing to serve /metrics on 0.0.0.0:0: beyond loopback the metrics "
-                "(serials, runs, state) need TLS and basic auth, and TLS is not available"));
-  EXPECT_THAT(std::string(s.message()), HasSubstr("OpenSSL 3"));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("refusing to serve /metrics on 0.0.0.0:0: beyond loopback the metrics "
+                        "(serials, runs, state) need TLS and basic auth; give "
+                        "--metrics-tls-cert and --metrics-tls-key, or listen on 127.0.0.1"));
   s = StartWith([&](host::RigdConfig& c) {
     c.metrics_listen = "127.0.0.1:0";
     c.metrics_tls_cert = dir + "/cert.pem";
     c.metrics_tls_key = dir + "/key.pem";
   });
   EXPECT_TRUE(absl::IsInvalidArgument(s)) << s;
-  EXPECT_THAT(std::string(s.message()), HasSubstr("TLS on /metrics is not available"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("--metrics-tls-cert: cannot read " + dir));
   s = StartWith([&](host::RigdConfig& c) {
     c.metrics_listen = "127.0.0.1:0";
     c.metrics_auth_file = dir + "/missing";
@@ -290,6 +290,27 @@ TEST(MetricsTest, BeyondLoopbackAndTlsAreRefusedWithTheReason) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("--metrics-auth: cannot read metrics auth file"));
   s = StartWith([](host::RigdConfig& c) { c.metrics_listen = "127.0.0.1:http"; });
   EXPECT_THAT(std::string(s.message()), HasSubstr("--metrics-listen: invalid port 'http'"));
+
+  const TestCa ca("lab CA");
+  const Issued cert = ca.IssueServer();
+  std::ofstream(dir + "/cert.pem") << cert.cert_pem;
+  std::ofstream(dir + "/key.pem") << cert.key_pem;
+  RigStack stack("sim", absl::Seconds(10), 1.0, "", false, absl::Hours(1),
+                 [&](host::RigdConfig& c) {
+                   c.metrics_listen = "0.0.0.0:0";
+                   c.metrics_auth_file = auth;
+                   c.metrics_tls_cert = dir + "/cert.pem";
+                   c.metrics_tls_key = dir + "/key.pem";
+                 });
+  ASSERT_TRUE(stack.started().ok()) << stack.started();
+  const std::string url = stack.app().metrics_url();
+  ASSERT_THAT(url, ::testing::StartsWith("https://0.0.0.0:"));
+  HttpRequestOptions scraper;
+  scraper.ca_pem = ca.cert_pem();
+  scraper.user_password = "prometheus:pw";
+  const HttpReply ok = HttpFetch("https://127.0.0.1:" + url.substr(url.rfind(':') + 1), scraper);
+  EXPECT_EQ(ok.code, 200) << ok.error;
+  EXPECT_THAT(ok.body, HasSubstr("rollrig_samples_received_total{serial=\"SIM-0001\"}"));
   RemoveTree(dir);
 }
 

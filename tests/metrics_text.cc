@@ -30,23 +30,47 @@ size_t Append(char* data, size_t size, size_t n, void* out) {
 
 }  // namespace
 
-HttpReply HttpGet(const std::string& url, const std::string& user_password) {
+HttpReply HttpFetch(const std::string& url, const HttpRequestOptions& options) {
   HttpReply reply;
+  char error[CURL_ERROR_SIZE] = "";
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Append);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &reply.headers);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  if (!user_password.empty()) {
+  curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+  if (!options.user_password.empty()) {
     curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(curl, CURLOPT_USERPWD, user_password.c_str());
+    curl_easy_setopt(curl, CURLOPT_USERPWD, options.user_password.c_str());
+  }
+  curl_blob ca{const_cast<char*>(options.ca_pem.data()), options.ca_pem.size(), CURL_BLOB_COPY};
+  if (!options.ca_pem.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
+  if (options.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (!options.method.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, options.method.c_str());
+  }
+  curl_slist* headers = nullptr;
+  if (!options.extra_header.empty()) {
+    headers = curl_slist_append(headers, options.extra_header.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   }
   const CURLcode rc = curl_easy_perform(curl);
-  if (rc != CURLE_OK) reply.error = curl_easy_strerror(rc);
+  if (rc != CURLE_OK) reply.error = error[0] != 0 ? error : curl_easy_strerror(rc);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.code);
+  curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return reply;
+}
+
+HttpReply HttpGet(const std::string& url, const std::string& user_password) {
+  HttpRequestOptions options;
+  options.user_password = user_password;
+  return HttpFetch(url, options);
 }
 
 std::vector<MetricSample> ParseExposition(const std::string& text) {

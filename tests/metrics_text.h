@@ -18,11 +18,21 @@ struct MetricSample {
 
 struct HttpReply {
   long code = 0;  // 0: no answer (see error)
+  std::string headers;
   std::string body;
   std::string error;
 };
 
-// GET `url` (10 s timeout); `user_password` "USER:PASSWORD" for basic auth.
+struct HttpRequestOptions {
+  std::string user_password;  // "USER:PASSWORD" for basic auth; "" = none
+  std::string ca_pem;         // https: trust only this CA; "" = the system's CAs
+  std::string method;         // "" = GET; "HEAD" asks for no body
+  std::string extra_header;   // one more "Name: value" line; "" = none
+};
+
+// One request to `url` (10 s timeout), on a connection of its own.
+HttpReply HttpFetch(const std::string& url, const HttpRequestOptions& options);
+// GET `url`; `user_password` "USER:PASSWORD" for basic auth.
 HttpReply HttpGet(const std::string& url, const std::string& user_password = "");
 
 // Samples in order; a line it cannot read becomes a sample named "!unparsed: LINE", so a

@@ -1,15 +1,19 @@
-// /metrics over HTTP: CivetWeb serving one collector's text exposition (prometheus-cpp's
-// TextSerializer). Not prometheus-cpp's Exposer: it adds its own exposer_* series to every
-// page, without the rollrig_ prefix or the serial label the metrics promise.
+// /metrics over HTTP or HTTPS: one collector's text exposition (prometheus-cpp's
+// TextSerializer) served by Boost.Beast on one I/O thread of its own. Not prometheus-cpp's
+// Exposer: it adds its own exposer_* series to every page, without the rollrig_ prefix or
+// the serial label the metrics promise, and Debian's build of it (CivetWeb 1.15) cannot
+// serve TLS with the system's OpenSSL 3.
 //
-// Beyond loopback the endpoint would need TLS and basic auth, as rigd's gRPC port needs TLS
-// and credentials: the metrics name the rig's serials, runs and state. TLS is not available:
-// Debian bookworm's CivetWeb (1.15) loads libssl at run time with the OpenSSL 1.1 API, and
-// its first HTTPS connection crashes the process on the system's OpenSSL 3 (checked). So
-// /metrics serves loopback only (basic auth optional there) and TLS flags are refused with
-// that reason; a lab reaches it through a TLS proxy or an SSH tunnel.
+// On loopback TLS and basic auth are optional. Beyond loopback both are required, as rigd's
+// gRPC port requires TLS and credentials: the metrics name the rig's serials, runs and
+// state. TLS 1.2 or later, with the certificate chain and key from PEM files.
 //
-// Thread safety: Start/Stop from one thread; scrapes run on CivetWeb's threads.
+// Bounds: at most kMaxConnections at once (more are closed on accept), a request's header
+// must arrive within the read timeout and fit in 8 KiB, no request body is read; a slow or
+// hostile client costs one connection slot, never the scrape of another.
+//
+// Thread safety: Start and the destructor from one thread; requests are answered on the
+// server's own thread, which calls the collectable's Collect (it must be thread-safe).
 #pragma once
 
 #include <memory>
@@ -18,44 +22,48 @@
 #include "absl/status/statusor.h"
 #include "prometheus/collectable.h"
 
-class CivetServer;
-
 namespace rollrig::host {
 
 struct MetricsServerOptions {
-  std::string listen;    // HOST:PORT ([IPV6]:PORT); port 0 picks a free one
-  std::string tls_cert;  // refused (see above); kept so the flags say why
-  std::string tls_key;
+  std::string listen;     // HOST:PORT ([IPV6]:PORT); port 0 picks a free one
+  std::string tls_cert;   // PEM certificate (chain); with tls_key, serves HTTPS
+  std::string tls_key;    // its PEM private key (unencrypted)
   std::string auth_file;  // USER:HASH lines (metrics_auth.h); "" = no auth
 };
 
 class MetricsServer {
  public:
+  static constexpr int kMaxConnections = 64;
+  static constexpr int kReadTimeoutSeconds = 30;  // Prometheus scrapes at most this far apart
+                                                  // by default (15 s) on a kept-alive link
+
   // Serves `collectable` at /metrics. INVALID_ARGUMENT for a bad address, a non-loopback
-  // address, TLS files, or a bad auth file;
-  // UNAVAILABLE "cannot serve /metrics on HOST:PORT: ..." when the port is taken or the
-  // server cannot start (with CivetWeb's reason).
+  // address without TLS and basic auth, an unreadable or mismatched certificate or key, or a
+  // bad auth file; UNAVAILABLE "cannot serve /metrics on HOST:PORT: ..." when the port is
+  // taken or cannot be listened on.
   static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(
       const MetricsServerOptions& options, std::shared_ptr<prometheus::Collectable> collectable);
-  ~MetricsServer();
+  ~MetricsServer();  // stops accepting, drops open connections, joins the thread
 
-  // Where it listens, with the port it got: "http://127.0.0.1:9464/metrics".
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+
+  // Where it listens, with the port it got: "https://127.0.0.1:9464/metrics".
   const std::string& url() const { return url_; }
   // HOST:PORT it listens on.
   const std::string& address() const { return address_; }
 
  private:
-  class Handler;
+  struct Impl;
   MetricsServer();
 
-  std::unique_ptr<Handler> handler_;  // outlives server_, which calls it
-  std::unique_ptr<CivetServer> server_;
+  std::unique_ptr<Impl> impl_;
   std::string address_;
   std::string url_;
 };
 
-// INVALID_ARGUMENT when `options` are inconsistent or refused (see Start); no I/O beyond
-// reading the auth file and probing the port.
+// INVALID_ARGUMENT when `options` are inconsistent or refused (see Start), naming the flag;
+// no I/O beyond reading the auth, certificate and key files and probing the port.
 absl::Status CheckMetricsListen(const MetricsServerOptions& options);
 
 }  // namespace rollrig::host

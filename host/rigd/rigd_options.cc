@@ -42,14 +42,14 @@ const std::vector<OptionSpec>& RigdOptionSpecs() {
        "--resume ID does; logged and published as an event; if it fails, says\n"
        "why and the run stays interrupted"},
       {"--metrics-listen", "HOST:PORT",
-       "serve Prometheus metrics at http://HOST:PORT/metrics (default: off);\n"
-       "loopback only: beyond it /metrics would need TLS, which Debian's\n"
-       "CivetWeb cannot serve (README, \"Metrics and alerts\"); a port already\n"
-       "taken stops rigd from starting"},
+       "serve Prometheus metrics at http(s)://HOST:PORT/metrics (default: off);\n"
+       "beyond loopback (e.g. 0.0.0.0:9464) only with --metrics-tls-cert,\n"
+       "--metrics-tls-key and --metrics-auth; a port already taken stops rigd\n"
+       "from starting"},
       {"--metrics-tls-cert", "FILE",
-       "TLS on /metrics: refused with the reason above (reach a remote rig's\n"
-       "/metrics through a TLS proxy or an SSH tunnel)"},
-      {"--metrics-tls-key", "FILE", "see --metrics-tls-cert"},
+       "serve /metrics over TLS (1.2+) with this PEM certificate (chain); needs\n"
+       "--metrics-tls-key (may be the same files as --tls-cert/--tls-key)"},
+      {"--metrics-tls-key", "FILE", "the metrics certificate's PEM private key (unencrypted)"},
       {"--metrics-auth", "FILE",
        "basic auth for /metrics, one USER:HASH per line, HASH = sha256:HEX\n"
        "(printf %s PASSWORD | sha256sum) or a bcrypt hash (htpasswd -nB USER)"},
