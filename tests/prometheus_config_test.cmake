@@ -5,6 +5,9 @@ file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 file(COPY ${SRC}/prometheus.yml ${SRC}/rollrig-rules.yml DESTINATION ${WORK})
 configure_file(${SRC}/rigs.example.json ${WORK}/rigs.json COPYONLY)
+# The files the scrape's TLS and basic auth name (their contents are the lab's own).
+file(WRITE ${WORK}/lab-ca.pem "")
+file(WRITE ${WORK}/rollrig-metrics.password "pw\n")
 execute_process(COMMAND promtool check config ${WORK}/prometheus.yml
   RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
 if(NOT rc EQUAL 0)

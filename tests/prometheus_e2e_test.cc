@@ -1,7 +1,7 @@
-// A real Prometheus (Debian's) scraping two simulated rigds, as a lab runs them: the rig
-// list (file_sd JSON) and the shipped alert rules; both rigs up, their sample counters
-// growing under their own serials and rig names, and every rule loaded and healthy, all read
-// through Prometheus's HTTP API.
+// A real Prometheus (Debian's) scraping two simulated rigds, as a lab runs them: the shipped
+// scrape config (HTTPS against the lab CA, basic auth), the rig list (file_sd JSON) and the
+// shipped alert rules; both rigs up, their sample counters growing under their own serials
+// and rig names, and every rule loaded and healthy, all read through Prometheus's HTTP API.
 #include <unistd.h>
 
 #include <cctype>
@@ -17,8 +17,10 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "rig/base/sha256.h"
 #include "tests/metrics_text.h"
 #include "tests/rig_stack.h"
+#include "tests/test_pki.h"
 #include "tests/test_process.h"
 
 namespace rollrig::testing {
@@ -36,14 +38,44 @@ struct Rig {
   std::unique_ptr<ChildProcess> process;
 };
 
-std::unique_ptr<ChildProcess> StartRigd(Rig& rig, const std::string& runs_dir) {
+// rigd with /metrics over TLS (`dir`/cert.pem, key.pem) and basic auth (`dir`/auth).
+std::unique_ptr<ChildProcess> StartRigd(Rig& rig, const std::string& dir,
+                                        const std::string& runs_dir) {
   rig.grpc_port = FreePort();
   rig.metrics_port = FreePort();
   return std::make_unique<ChildProcess>(
-      RIGD_PATH, std::vector<std::string>{
-                     "--device", "sim", "--serial", rig.serial, "--listen",
-                     absl::StrCat("127.0.0.1:", rig.grpc_port), "--metrics-listen",
-                     absl::StrCat("127.0.0.1:", rig.metrics_port), "--runs-dir", runs_dir});
+      RIGD_PATH,
+      std::vector<std::string>{"--device", "sim", "--serial", rig.serial, "--listen",
+                               absl::StrCat("127.0.0.1:", rig.grpc_port), "--metrics-listen",
+                               absl::StrCat("127.0.0.1:", rig.metrics_port), "--metrics-tls-cert",
+                               dir + "/cert.pem", "--metrics-tls-key", dir + "/key.pem",
+                               "--metrics-auth", dir + "/auth", "--runs-dir", runs_dir});
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The shipped prometheus.yml with its files' paths made absolute and 1 s intervals.
+std::string ShippedConfig(const std::string& dir) {
+  std::string config = ReadFile(ROLLRIG_SOURCE_DIR "/packaging/prometheus/prometheus.yml");
+  const std::vector<std::pair<std::string, std::string>> changes = {
+      {"- rollrig-rules.yml",
+       absl::StrCat("- ", ROLLRIG_SOURCE_DIR, "/packaging/prometheus/rollrig-rules.yml")},
+      {"[rigs.json]", absl::StrCat("[", dir, "/rigs.json]")},
+      {"ca_file: lab-ca.pem", absl::StrCat("ca_file: ", dir, "/lab-ca.pem")},
+      {"password_file: rollrig-metrics.password",
+       absl::StrCat("password_file: ", dir, "/rollrig-metrics.password")},
+      {"scrape_interval: 15s", "scrape_interval: 1s"},
+      {"evaluation_interval: 15s", "evaluation_interval: 1s"},
+      {"refresh_interval: 1m", "refresh_interval: 1s"}};
+  for (const auto& [from, to] : changes) {
+    const size_t at = config.find(from);
+    EXPECT_NE(at, std::string::npos) << "the shipped prometheus.yml has no '" << from << "'";
+    if (at != std::string::npos) config.replace(at, from.size(), to);
+  }
+  return config;
 }
 
 // `program` as found in $PATH ("" if not).
@@ -102,12 +134,24 @@ std::map<std::string, double> Query(int port, const std::string& promql, const s
 
 TEST(PrometheusE2eTest, ARealPrometheusScrapesTwoRigdsAndLoadsTheRules) {
   const std::string dir = MakeTempDir();
+  // The lab's PKI and scrape password: rigds serve with a certificate of the lab CA and
+  // the password's hash; Prometheus trusts the CA and sends the password.
+  const TestCa ca("lab CA");
+  const Issued server = ca.IssueServer();
+  std::ofstream(dir + "/lab-ca.pem") << ca.cert_pem();
+  std::ofstream(dir + "/cert.pem") << server.cert_pem;
+  std::ofstream(dir + "/key.pem") << server.key_pem;
+  std::ofstream(dir + "/rollrig-metrics.password") << "scrape-pw\n";
+  std::ofstream(dir + "/auth") << "prometheus:sha256:" << Sha256Hex("scrape-pw") << "\n";
   Rig a("SIM-A"), b("SIM-B");
-  a.process = StartRigd(a, dir + "/runsA");
-  b.process = StartRigd(b, dir + "/runsB");
+  a.process = StartRigd(a, dir, dir + "/runsA");
+  b.process = StartRigd(b, dir, dir + "/runsB");
+  HttpRequestOptions scraper;
+  scraper.ca_pem = ca.cert_pem();
+  scraper.user_password = "prometheus:scrape-pw";
   for (Rig* rig : {&a, &b}) {
-    const std::string url = absl::StrCat("http://127.0.0.1:", rig->metrics_port, "/metrics");
-    ASSERT_TRUE(WaitFor([&] { return HttpGet(url).code == 200; }, 20))
+    const std::string url = absl::StrCat("https://127.0.0.1:", rig->metrics_port, "/metrics");
+    ASSERT_TRUE(WaitFor([&] { return HttpFetch(url, scraper).code == 200; }, 20))
         << rig->serial << " serves no /metrics: " << rig->process->Output();
   }
 
@@ -117,16 +161,7 @@ TEST(PrometheusE2eTest, ARealPrometheusScrapesTwoRigdsAndLoadsTheRules) {
       "\"127.0.0.1:",
       a.grpc_port, "\"}},\n {\"targets\": [\"127.0.0.1:", b.metrics_port,
       "\"], \"labels\": {\"rig\": \"B\", \"grpc\": \"127.0.0.1:", b.grpc_port, "\"}}]\n");
-  // The shipped config, with a 1 s scrape and evaluation and the files' paths made absolute.
-  std::ofstream(dir + "/prometheus.yml") << absl::StrCat(
-      "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-      "rule_files: [\"",
-      ROLLRIG_SOURCE_DIR,
-      "/packaging/prometheus/rollrig-rules.yml\"]\n"
-      "scrape_configs:\n"
-      "  - job_name: rollrig\n"
-      "    file_sd_configs: [{files: [\"",
-      dir, "/rigs.json\"], refresh_interval: 1s}]\n");
+  std::ofstream(dir + "/prometheus.yml") << ShippedConfig(dir);
   const int port = FreePort();
   const std::string prometheus_path = FindInPath("prometheus");
   ASSERT_FALSE(prometheus_path.empty()) << "Debian's prometheus is not installed (ci/setup.sh)";

@@ -1,27 +1,34 @@
 // Metrics benchmark (Google Benchmark): what /metrics costs a rig.
-// - Scrape: one Collect() and its text exposition, and a whole HTTP GET of /metrics, on a
-//   simulated rig at 1 kHz with a run going and an upload queue reporting (time, and bytes
-//   of the page as a counter).
+// - Scrape: one Collect() and its text exposition, and a whole GET of /metrics over HTTP
+//   and over HTTPS (a new connection, and so a TLS handshake, each time, or one kept alive;
+//   CPU of the whole process: client and server), on a simulated rig at 1 kHz with a run going and
+//   an upload queue reporting (time, and bytes of the page as a counter).
 // - Hot path: TelemetryHub::Publish of 10-sample batches to the subscribers a running rig
 //   has (the run's, one gRPC stream), without and with the metrics' averager subscribed
 //   (its one extra ring push is all metrics add there). The ratio with/without is printed
 //   at the end; the averager's own folding per sample (its thread, off the hot path) too.
 //
 // Usage: metrics_bench [benchmark flags]
+#include <curl/curl.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "host/metrics/metrics_server.h"
 #include "host/metrics/rig_collector.h"
 #include "host/metrics/telemetry_means.h"
 #include "prometheus/text_serializer.h"
+#include "rig/base/sha256.h"
 #include "tests/metrics_text.h"
 #include "tests/rig_stack.h"
 #include "tests/short_profile.h"
+#include "tests/test_pki.h"
 
 namespace rollrig {
 namespace {
@@ -63,10 +70,8 @@ class BusyRig {
   static inline BusyRig* rig_ = nullptr;
 };
 
-// Collect() and the text exposition, as the exposer does them for a GET (a collector of
-// its own on the busy rig's device and runs).
-void BM_CollectAndSerialize(benchmark::State& state) {
-  testing::RigStack& stack = BusyRig::Get().stack();
+// A collector of its own on the busy rig's device and runs.
+std::shared_ptr<host::RigCollector> CollectorOf(testing::RigStack& stack) {
   host::RigMetricsSources sources;
   sources.device = &stack.app().device();
   sources.runs = &stack.app().runs();
@@ -77,11 +82,17 @@ void BM_CollectAndSerialize(benchmark::State& state) {
     return u;
   };
   sources.build = {"0.1.0", "1.51.1", "3.21.12"};
-  host::RigCollector collector(sources);
+  return std::make_shared<host::RigCollector>(sources);
+}
+
+// Collect() and the text exposition, as the server does them for a GET.
+void BM_CollectAndSerialize(benchmark::State& state) {
+  std::shared_ptr<host::RigCollector> collector = CollectorOf(BusyRig::Get().stack());
+  host::RigCollector& collector_ref = *collector;
   prometheus::TextSerializer serializer;
   size_t bytes = 0;
   for (auto _ : state) {
-    const std::string page = serializer.Serialize(collector.Collect());
+    const std::string page = serializer.Serialize(collector_ref.Collect());
     bytes = page.size();
     benchmark::DoNotOptimize(page.data());
   }
@@ -101,7 +112,64 @@ void BM_ScrapeOverHttp(benchmark::State& state) {
   }
   state.counters["page_bytes"] = static_cast<double>(bytes);
 }
-BENCHMARK(BM_ScrapeOverHttp)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ScrapeOverHttp)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
+
+size_t AppendTo(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+// The same over HTTPS with basic auth, as a remote rig serves it: a server of its own with
+// a test CA's certificate and the busy rig's collector; a new connection (and handshake)
+// per scrape, or one kept alive as Prometheus keeps it.
+void BM_ScrapeOverHttps(benchmark::State& state) {
+  const testing::TestCa ca("bench CA");
+  const testing::Issued cert = ca.IssueServer();
+  const std::string dir = testing::MakeTempDir();
+  std::ofstream(dir + "/cert.pem") << cert.cert_pem;
+  std::ofstream(dir + "/key.pem") << cert.key_pem;
+  std::ofstream(dir + "/auth") << "prometheus:sha256:" << Sha256Hex("pw") << "\n";
+  auto server = host::MetricsServer::Start(
+      {"127.0.0.1:0", dir + "/cert.pem", dir + "/key.pem", dir + "/auth"},
+      CollectorOf(BusyRig::Get().stack()));
+  if (!server.ok()) {
+    state.SkipWithError(std::string(server.status().message()).c_str());
+    return;
+  }
+  const bool kept_alive = state.range(0) != 0;
+  CURL* curl = curl_easy_init();  // one handle: its connection is kept alive between scrapes
+  std::string body;
+  curl_easy_setopt(curl, CURLOPT_URL, (*server)->url().c_str());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendTo);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_blob ca_blob{const_cast<char*>(ca.cert_pem().data()), ca.cert_pem().size(), CURL_BLOB_COPY};
+  curl_easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca_blob);
+  curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+  curl_easy_setopt(curl, CURLOPT_USERPWD, "prometheus:pw");
+  curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, kept_alive ? 0L : 1L);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    body.clear();
+    long code = 0;
+    if (curl_easy_perform(curl) != CURLE_OK ||
+        (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code), code != 200)) {
+      state.SkipWithError("HTTPS scrape failed");
+      break;
+    }
+    bytes = body.size();
+    benchmark::DoNotOptimize(bytes);
+  }
+  curl_easy_cleanup(curl);
+  state.counters["page_bytes"] = static_cast<double>(bytes);
+  server->reset();
+  testing::RemoveTree(dir);
+}
+BENCHMARK(BM_ScrapeOverHttps)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("kept_alive")
+    ->Unit(benchmark::kMicrosecond)
+    ->MeasureProcessCPUTime();
 
 // Publish to the subscribers a running rig has (the run's, one gRPC stream) and, with
 // `metrics`, the averager's, all rings drained every 1000 batches with the clock paused
