@@ -30,6 +30,11 @@ function(rollrig_add_test name)
   if(NOT T_LABELS)
     set(T_LABELS fast)
   endif()
+  if("e2e" IN_LIST T_LABELS AND NOT ROLLRIG_BUILD_E2E_TESTS)
+    # Defined (so what the caller sets on it still applies) but neither built nor listed.
+    set_target_properties(${name} PROPERTIES EXCLUDE_FROM_ALL ON)
+    return()
+  endif()
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})
 endfunction()
