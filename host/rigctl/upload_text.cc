@@ -107,7 +107,16 @@ std::string UploadQueueText(const rollrig::v1::UploadStatus& s, int64_t now) {
   if (s.items().empty()) return text + "queue:       empty\n";
   absl::StrAppend(&text, absl::StrFormat("  %-32s %-36s %-9s %10s  %s\n", "RUN", "FILE", "STATE",
                                          "SIZE", "ATTEMPTS"));
-  for (const rollrig::v1::UploadItem& item : s.items()) text += ItemText(item, now);
+  uint64_t uploaded_listed = 0;
+  for (const rollrig::v1::UploadItem& item : s.items()) {
+    text += ItemText(item, now);
+    if (item.state() == rollrig::v1::UPLOAD_ITEM_STATE_UPLOADED) ++uploaded_listed;
+  }
+  if (s.files_uploaded_total() > uploaded_listed) {
+    absl::StrAppend(&text, "  (", s.files_uploaded_total() - uploaded_listed,
+                    " older uploaded files not listed; rigd lists every waiting file and the "
+                    "newest done ones)\n");
+  }
   return text;
 }
 

@@ -476,6 +476,21 @@ void UploadQueue::Failed(UploadItem item, const absl::Status& why, int64_t now) 
 
 // ---- Status ----
 
+std::vector<const UploadItem*> UploadQueue::ListedItems(std::vector<const UploadItem*> items) {
+  // Every waiting item; of those done, the newest kMaxDoneItemsListed: months of hourly
+  // files would otherwise make the answer too large to send, and unreadable.
+  std::vector<const UploadItem*> waiting, done;
+  for (const UploadItem* item : items) (IsPending(*item) ? waiting : done).push_back(item);
+  const auto by_queued = [](const UploadItem* a, const UploadItem* b) {
+    return a->queued_unix_ns() < b->queued_unix_ns();
+  };
+  std::stable_sort(done.begin(), done.end(), by_queued);
+  if (done.size() > kMaxDoneItemsListed) done.erase(done.begin(), done.end() - kMaxDoneItemsListed);
+  done.insert(done.end(), waiting.begin(), waiting.end());
+  std::stable_sort(done.begin(), done.end(), by_queued);
+  return done;
+}
+
 rollrig::v1::UploadStatus UploadQueue::Status(bool with_items) const {
   rollrig::v1::UploadStatus status;
   status.set_enabled(true);
@@ -499,10 +514,7 @@ rollrig::v1::UploadStatus UploadQueue::Status(bool with_items) const {
   status.set_last_error_unix_ns(last_error_.empty() ? 0 : last_error_ns_);
   status.set_last_success_unix_ns(last_success_ns_);
   if (with_items) {
-    std::stable_sort(ordered.begin(), ordered.end(), [](const UploadItem* a, const UploadItem* b) {
-      return a->queued_unix_ns() < b->queued_unix_ns();
-    });
-    for (const UploadItem* item : ordered) *status.add_items() = *item;
+    for (const UploadItem* item : ListedItems(std::move(ordered))) *status.add_items() = *item;
   }
   return status;
 }

@@ -93,6 +93,9 @@ class UploadQueue {
   // When the next waiting item is due (Unix ns); nullopt when none waits.
   std::optional<int64_t> NextDueNs() const;
 
+  // Items listed by Status(true): every waiting one, and the newest this many of those done
+  // (uploaded or failed); the totals count them all.
+  static constexpr size_t kMaxDoneItemsListed = 200;
   rollrig::v1::UploadStatus Status(bool with_items) const;
   // One line per current problem (the last error, the spool); empty when all is well.
   std::vector<std::string> Problems() const;
@@ -103,6 +106,8 @@ class UploadQueue {
     std::string serial;
   };
   int64_t Now() const;
+  static std::vector<const rollrig::v1::UploadItem*> ListedItems(
+      std::vector<const rollrig::v1::UploadItem*> items);
   void Refresh(int64_t now);
   void QueueClosedFiles(const RunFacts& run, int64_t now);
   void QueueManifest(const RunFacts& run, int64_t now);

@@ -467,5 +467,31 @@ TEST_F(UploadQueueTest, AFileGoneBeforeItsUploadFailsForGood) {
   EXPECT_EQ(q->Status(false).files_pending(), 0u);
 }
 
+TEST_F(UploadQueueTest, TheListShowsEveryWaitingItemAndOnlyTheNewestDoneOnes) {
+  // Months of hourly files: the journal holds them all, the list only the newest done.
+  MemoryJournal journal;
+  const size_t done = UploadQueue::kMaxDoneItemsListed + 50;
+  for (size_t i = 0; i < done + 3; ++i) {
+    UploadItem item;
+    item.set_run_id("run-" + std::to_string(i / 72));
+    item.set_file("f" + std::to_string(i) + ".mcap");
+    item.set_key("lab/SIM-A/" + item.run_id() + "/" + item.file());
+    item.set_size_bytes(10);
+    item.set_queued_unix_ns(static_cast<int64_t>(i) * kSecond);
+    item.set_state(i < done ? rollrig::v1::UPLOAD_ITEM_STATE_UPLOADED
+                            : rollrig::v1::UPLOAD_ITEM_STATE_QUEUED);
+    ASSERT_TRUE(journal.Save(item).ok());
+  }
+  auto q = MakeQueue(Options(), nullptr, &journal);
+  q->Load();
+  const rollrig::v1::UploadStatus status = q->Status(true);
+  EXPECT_EQ(status.files_uploaded_total(), done);
+  EXPECT_EQ(status.files_pending(), 3u);
+  ASSERT_EQ(static_cast<size_t>(status.items_size()), UploadQueue::kMaxDoneItemsListed + 3);
+  EXPECT_EQ(status.items(0).file(), "f50.mcap") << "the oldest done ones are left out";
+  EXPECT_EQ(status.items(status.items_size() - 1).file(), "f" + std::to_string(done + 2) + ".mcap");
+  EXPECT_EQ(q->Status(false).items_size(), 0);
+}
+
 }  // namespace
 }  // namespace rollrig::upload
