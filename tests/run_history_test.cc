@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "enum_names.h"
 #include "host/recording/mcap_reader.h"
@@ -124,6 +125,7 @@ class RunHistoryTest : public ::testing::Test {
     req.set_id(id);
     RunInfo info;
     EXPECT_TRUE(rig_->stub()->PauseRun(rig_->Context().get(), req, &info).ok());
+    paused_at_s_ = info.progress().elapsed_s();  // the run time it paused at, however late
     std::this_thread::sleep_for(std::chrono::milliseconds(600));
     EXPECT_TRUE(rig_->stub()->ResumeRun(rig_->Context().get(), req, &info).ok());
     WaitElapsed(id, 5);
@@ -149,6 +151,7 @@ class RunHistoryTest : public ::testing::Test {
   }
 
   std::unique_ptr<RigStack> rig_;
+  double paused_at_s_ = -1;
 };
 
 TEST_F(RunHistoryTest, RunWithPauseReadsAsOneRunFromRunTimeZero) {
@@ -172,11 +175,19 @@ TEST_F(RunHistoryTest, RunWithPauseReadsAsOneRunFromRunTimeZero) {
   EXPECT_GE(whole.series_size(), 10) << "every channel the sim measures";
   EXPECT_TRUE(std::is_sorted(whole.t_s().begin(), whole.t_s().end()));
   EXPECT_EQ(whole.cycles_size(), 3);
-  const bool paused = std::any_of(whole.events().begin(), whole.events().end(), [](const auto& e) {
+  ASSERT_GT(paused_at_s_, 1.0);
+  const bool paused = std::any_of(whole.events().begin(), whole.events().end(), [&](const auto& e) {
     return e.run_state() == rollrig::v1::RUN_STATE_PAUSED && e.has_run_time_s() &&
-           e.run_time_s() > 1.0 && e.run_time_s() < 4.0;
+           std::abs(e.run_time_s() - paused_at_s_) < 0.5;
   });
-  EXPECT_TRUE(paused) << "the pause is among the events, at its run time";
+  std::string events;
+  for (const rollrig::v1::RigEvent& e : whole.events()) {
+    events += absl::StrCat("\n  ", rollrig::v1::RunState_Name(e.run_state()), " at ",
+                           e.has_run_time_s() ? absl::StrCat(e.run_time_s()) : "(no run time)",
+                           ": ", e.message());
+  }
+  EXPECT_TRUE(paused) << "the pause is among the events, at its run time (" << paused_at_s_
+                      << " s); the events:" << events;
 
   // The envelope: min <= mean <= max in every bucket, and its extremes are the samples'.
   float raw_max = -1e9f, raw_min = 1e9f;
