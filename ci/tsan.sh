@@ -9,7 +9,9 @@ bash ci/setup.sh
 BUILD_DIR=${TSAN_BUILD_DIR:-build/tsan}
 jobs=$(nproc)
 
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+# -g1: function names and line numbers for the sanitizers' stack traces, at about three
+# quarters of the compile time of full debug information.
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
   -DROLLRIG_SANITIZE=thread -DROLLRIG_BUILD_BENCHMARKS=OFF -DROLLRIG_BUILD_E2E_TESTS=OFF
 cmake --build "$BUILD_DIR" -j"$jobs"
 
