@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # The sanitizer stage: an AddressSanitizer + UndefinedBehaviorSanitizer build of rollrig
-# running the fast tests and the USB suite, then ci/tsan.sh (ThreadSanitizer, fast tests).
+# running the fast tests and the USB suite (ThreadSanitizer: ci/tsan.sh).
+#   ci/sanitize.sh               build, then test
+#   ci/sanitize.sh --build-only  only the build (.ci/run starts it beside the release suites)
+#   ci/sanitize.sh --test-only   only the tests, on a finished build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
-
-bash ci/setup.sh
+step=${1:-all}
+case "$step" in all | --build-only | --test-only) ;; *)
+  echo "usage: ci/sanitize.sh [--build-only | --test-only]" >&2
+  exit 2
+  ;;
+esac
 BUILD_DIR=${BUILD_DIR:-build/asan}
 jobs=$(nproc)
 
-# -g1: function names and line numbers for the sanitizers' stack traces, at about three
-# quarters of the compile time of full debug information.
-cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
-  -DROLLRIG_SANITIZE=address,undefined -DROLLRIG_BUILD_BENCHMARKS=OFF \
-  -DROLLRIG_BUILD_E2E_TESTS=OFF
-cmake --build "$BUILD_DIR" -j"$jobs"
+if [ "$step" != --test-only ]; then
+  bash ci/setup.sh
+  # -g1: function names and line numbers for the sanitizers' stack traces, at about three
+  # quarters of the compile time of full debug information.
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
+    -DROLLRIG_SANITIZE=address,undefined -DROLLRIG_BUILD_BENCHMARKS=OFF \
+    -DROLLRIG_BUILD_E2E_TESTS=OFF
+  cmake --build "$BUILD_DIR" -j"$jobs"
+fi
+[ "$step" = --build-only ] && exit 0
 
 # Leaks reported inside the distribution's gRPC/protobuf/abseil (process-lifetime
 # singletons) are not ours; ci/lsan.supp names only those libraries.
