@@ -160,6 +160,21 @@ std::vector<PlotDef> ShownPlots(const PlotLayoutSpec& layout, const ShownSeries&
   return defs;
 }
 
+// A recording (local or rigd's) that broke off is drawn up to the break; say so above the
+// plots, where it is seen, naming the file and the damage.
+void ShowWhatCouldNotBeShown(const DashState& s) {
+  std::string what;
+  if (s.history && !s.history_summary.damage.empty()) {
+    what = "shown up to the damage: " + s.history_summary.damage;
+  } else if (s.recording) {
+    what = s.recording->problem;  // already says what is shown and why
+  }
+  if (what.empty()) return;
+  ImGui::PushStyleColor(ImGuiCol_Text, ImVec4(1, 0.7f, 0.2f, 1));
+  ImGui::TextWrapped("%s", what.c_str());
+  ImGui::PopStyleColor();
+}
+
 void Toolbar(DashState& s, double t_begin, double t_end, uint64_t dropped) {
   struct Span {
     const char* label;
@@ -189,6 +204,7 @@ void Toolbar(DashState& s, double t_begin, double t_end, uint64_t dropped) {
   ImGui::SameLine();
   ImGui::Text("%.1f s of data, %llu samples lost", t_end - t_begin,
               static_cast<unsigned long long>(dropped));
+  ShowWhatCouldNotBeShown(s);
   if (s.recording && t_end > t_begin) {
     // Scrub: move the window through the recording.
     float t = static_cast<float>(s.scrub_t);

@@ -161,6 +161,7 @@ void RunHistoryStore::FetchOverview() {
     s.events_omitted = h->events_omitted();
     s.cycles.assign(h->cycles().begin(), h->cycles().end());
     s.files.assign(h->files().begin(), h->files().end());
+    s.damage = h->damage();
     ++s.generation;
   }
   cv_.notify_all();

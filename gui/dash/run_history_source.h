@@ -52,6 +52,8 @@ struct RunHistorySummary {
   uint32_t events_omitted = 0;
   std::vector<rollrig::v1::CycleStats> cycles;
   std::vector<std::string> files;
+  // What rigd could not read (a damaged file, naming it and where); the history stops there.
+  std::string damage;
   bool have_run = false;  // GetRun's description: state, profile text (limits), verdict
   rollrig::v1::RunInfo run;
   uint64_t generation = 0;  // grows with every overview stored

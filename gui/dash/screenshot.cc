@@ -143,15 +143,15 @@ std::string DescribeHistory(const DashState& s) {
   if (!s.history) return "";
   const RunHistorySummary& h = s.history_summary;
   const absl::Status st = s.history->status();
-  return absl::StrCat("  \"history\": {\"run_id\": ",
-                      Quote(h.run_id.empty() ? s.history->requested_run() : h.run_id),
-                      ", \"arrived\": ", h.have ? "true" : "false",
-                      ", \"recorded_end_s\": ", Number(h.recorded_end_s),
-                      ", \"recording\": ", h.recording ? "true" : "false",
-                      ", \"events\": ", h.events.size(), ", \"cycles\": ", h.cycles.size(),
-                      ", \"fetches\": ", s.history->fetches(),
-                      ", \"memory_bytes\": ", s.history->memory_bytes(),
-                      ", \"error\": ", Quote(st.ok() ? "" : std::string(st.message())), "},\n");
+  return absl::StrCat(
+      "  \"history\": {\"run_id\": ",
+      Quote(h.run_id.empty() ? s.history->requested_run() : h.run_id),
+      ", \"arrived\": ", h.have ? "true" : "false",
+      ", \"recorded_end_s\": ", Number(h.recorded_end_s),
+      ", \"recording\": ", h.recording ? "true" : "false", ", \"events\": ", h.events.size(),
+      ", \"cycles\": ", h.cycles.size(), ", \"fetches\": ", s.history->fetches(),
+      ", \"memory_bytes\": ", s.history->memory_bytes(), ", \"damage\": ", Quote(h.damage),
+      ", \"error\": ", Quote(st.ok() ? "" : std::string(st.message())), "},\n");
 }
 
 std::string DescribeTrends(const TrendsModel& t) {

@@ -222,6 +222,28 @@ TEST(DashScreenshot, RunFromItsStartThroughRigdsHistory) {
   EXPECT_EQ(trend_points, 10);
 }
 
+// A run whose recording is damaged part way: rig-dash draws what came before the damage and
+// says what it could not show (the description names the file rigd named).
+TEST(DashScreenshot, ADamagedRunIsShownUpToTheDamageAndSaysSo) {
+  const std::string dir = TempDir("damaged");
+  testing::FakeHistoryService service;
+  service.duration_s = 30;
+  service.damage = "run-1-h2.mcap: broken off at byte 4096 (a chunk's CRC does not match)";
+  testing::FakeRigd rigd(&service);
+  const std::string png = dir + "/damaged.png";
+  auto r = Screenshot({"--addr", rigd.addr(), "--run", "run-1", "--window", "whole"}, png, "5");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ifstream in(dir + "/damaged.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  Struct desc;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &desc).ok()) << text.str();
+  const auto& history = desc.fields().at("history").struct_value().fields();
+  EXPECT_EQ(history.at("damage").string_value(), service.damage);
+  EXPECT_EQ(history.at("error").string_value(), "");
+  EXPECT_EQ(history.at("recorded_end_s").number_value(), 30);
+}
+
 // A run rigd does not know: the screenshot fails, naming the run and rigd's reason.
 TEST(DashScreenshot, AnUnknownRunFailsNamingIt) {
   const std::string dir = TempDir("badrun");

@@ -28,6 +28,7 @@ class FakeHistoryService final : public rollrig::v1::RigService::Service {
   std::atomic<int> history_calls{0};
   std::atomic<int> raw_answers{0};
   int window_delay_ms = 0;  // a windowed request (t1 > t0) is answered this late
+  std::string damage;       // as rigd names a damaged file (the answer stops there)
 
   static double Torque(double t) { return std::sin(2 * M_PI * t); }
   static constexpr double kGapAt = 30;
@@ -132,6 +133,7 @@ class FakeHistoryService final : public rollrig::v1::RigService::Service {
       cs->set_peak_torque_nm(1 + 0.01 * c);
     }
     out->set_samples(static_cast<uint64_t>(n));
+    out->set_damage(damage);
     return grpc::Status::OK;
   }
 

@@ -129,6 +129,20 @@ TEST(RunHistoryStore, ARecordedRunJoinsItsLiveRowsAtTheRightEdge) {
   EXPECT_NEAR(v.t.back(), 70, 0.05);
 }
 
+TEST(RunHistoryStore, ADamagedRecordingIsShownUpToTheDamageAndNamed) {
+  FakeHistoryService service;
+  service.duration_s = 20;  // what could be read before the damage
+  service.damage = "run-1-h2.mcap: a chunk's CRC does not match at byte 1048576";
+  FakeRigd rigd(&service);
+  auto store = StoreFor(rigd, "run-1");
+  ASSERT_TRUE(store->WaitForOverview(10)) << store->status();
+  EXPECT_TRUE(store->status().ok());  // the part before the damage is shown, not an error
+  const RunHistorySummary s = store->Summary();
+  EXPECT_EQ(s.damage, service.damage);
+  EXPECT_EQ(s.recorded_end_s, 20);
+  EXPECT_FALSE(store->ChannelEmpty(kTorque));
+}
+
 TEST(RunHistoryStore, AnUnknownRunIsAnErrorNamingIt) {
   FakeHistoryService service;
   FakeRigd rigd(&service);
