@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/str_split.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "tests/test_process.h"
 
 namespace rollrig {
@@ -154,6 +156,19 @@ TEST_F(RigdProcessTest, RunDetachJsonPrintsOnlyJsonOnStdout) {
   EXPECT_EQ(started.output.substr(started.output.find_last_not_of('\n'), 1), "}") << started.output;
   EXPECT_THAT(started.output, HasSubstr("\"id\""));
   EXPECT_THAT(started.output, Not(HasSubstr("detached")));
+  google::protobuf::Struct run;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(started.output, &run).ok())
+      << started.output;
+  const std::string id = run.fields().at("id").string_value();
+  // `runs show --json` is one document too: the run with its cycles.
+  testing::CommandResult shown =
+      RunCommand("/bin/sh", {"-c", std::string(RIGCTL_PATH) + " --addr " + addr_ + " runs show " +
+                                       id + " --json 2>/dev/null"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  google::protobuf::Struct doc;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(shown.output, &doc).ok()) << shown.output;
+  EXPECT_EQ(doc.fields().at("id").string_value(), id);
+  EXPECT_TRUE(doc.fields().at("cycles").has_list_value()) << shown.output;
   EXPECT_EQ(Rigctl({"stop"}).exit_code, 0);
 }
 

@@ -442,8 +442,7 @@ int RunsCommand(Session& s, const Args& args) {
     rollrig::v1::GetCyclesResponse cycles;
     (void)s.stub().GetCycles(s.Context().get(), creq, &cycles);
     if (o.flag("--json")) {
-      s.out() << Json(run);
-      s.out() << Json(cycles);
+      s.out() << MessageJsonWithList(run, "cycles", cycles);  // one document
       return kExitOk;
     }
     const auto& sp = run.spec();
