@@ -3,8 +3,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/time/time.h"
 #include "rig/base/command_line.h"
+#include "rig/base/duration_text.h"
 
 namespace rollrig::gui {
 
@@ -27,7 +27,7 @@ const std::vector<OptionSpec>& DashOptionSpecs() {
       {"--run", "ID", "show this run of rigd's from its start (running or finished)"},
       {"--window", "whole|DURATION",
        "the plots' time window: the whole run, or its newest DURATION\n"
-       "(30s, 5m, 2h)"},
+       "(30s, 5m, 2h, 1h30m)"},
       {"--golden", "FILE.mcap", "overlay a recording as the golden reference (aligned by cycle)"},
       {"--rate", "HZ", "telemetry rows per second from rigd (default 0 = every sample)"},
       {"--screenshot", "FILE.png",
@@ -153,16 +153,13 @@ absl::StatusOr<DashOptions> ParseDashOptions(const std::vector<std::string>& arg
 
 absl::StatusOr<double> ParseWindow(const std::string& text) {
   if (text == "whole") return 0.0;
-  double seconds = 0;
-  absl::Duration d;
-  const bool parsed = absl::SimpleAtod(text, &seconds) ||
-                      (absl::ParseDuration(text, &d) && (seconds = absl::ToDoubleSeconds(d), true));
+  const absl::StatusOr<double> seconds = ParseDurationSeconds(text);
   // A window below a millisecond shows nothing; one above a year is a typo.
-  if (!parsed || !(seconds >= 1e-3) || seconds > 366 * 86400.0) {
+  if (!seconds.ok() || !(*seconds >= 1e-3) || *seconds > 366 * 86400.0) {
     return BadOptionValue("--window", text,
-                          "whole, or a duration from 1ms to 366 days (30s, 5m, 2h)");
+                          "whole, or a duration from 1ms to 366d (30s, 5m, 2h, 1h30m, 3d)");
   }
-  return seconds;
+  return *seconds;
 }
 
 std::string ScreenshotDescriptionPath(const std::string& png_path) {

@@ -9,7 +9,6 @@
 #include "enum_names.h"
 #include "google/protobuf/util/json_util.h"
 #include "host/rigctl/commands.h"
-#include "host/rigctl/duration.h"
 #include "host/rigctl/interrupt.h"
 #include "host/rigctl/json_text.h"
 #include "host/rigctl/options.h"
@@ -17,6 +16,7 @@
 #include "host/rigctl/telemetry_text.h"
 #include "host/rigctl/upload_text.h"
 #include "rig/base/bounded_text.h"
+#include "rig/base/duration_text.h"
 
 namespace rollrig::host::rigctl {
 namespace {

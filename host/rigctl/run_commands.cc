@@ -14,12 +14,12 @@
 #include "google/protobuf/util/json_util.h"
 #include "host/profile_loader/profile_loader.h"
 #include "host/rigctl/commands.h"
-#include "host/rigctl/duration.h"
 #include "host/rigctl/interrupt.h"
 #include "host/rigctl/json_text.h"
 #include "host/rigctl/options.h"
 #include "host/rigctl/run_owner.h"
 #include "host/run_model/verdict_line.h"
+#include "rig/base/duration_text.h"
 
 namespace rollrig::host::rigctl {
 namespace {

@@ -2,9 +2,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "rig/base/duration_text.h"
 
 namespace rollrig::upload {
 namespace {
+
+constexpr int kMaxKeepLocalDays = 36500;  // a century: anything longer is a typo
 
 // Splits "12h" into 12 and 'h'; the unit is 0 when there is none.
 bool SplitNumberUnit(const std::string& text, uint64_t* number, char* unit) {
@@ -22,31 +25,17 @@ bool SplitNumberUnit(const std::string& text, uint64_t* number, char* unit) {
 }  // namespace
 
 absl::StatusOr<absl::Duration> ParseKeepLocal(const std::string& text) {
-  uint64_t n = 0;
-  char unit = 0;
-  const auto bad = [&] {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--keep-local: \"", text,
-                     "\" is not a duration: 0, or a whole number with s, m, h or d "
-                     "(e.g. 7d, 12h)"));
-  };
-  if (!SplitNumberUnit(text, &n, &unit) || n > 36500ull * 24 * 3600) return bad();
-  const auto count = static_cast<int64_t>(n);
-  switch (unit) {
-    case 0:
-      if (n != 0) return bad();
-      return absl::ZeroDuration();
-    case 's':
-      return absl::Seconds(count);
-    case 'm':
-      return absl::Minutes(count);
-    case 'h':
-      return absl::Hours(count);
-    case 'd':
-      return absl::Hours(24 * count);
-    default:
-      return bad();
+  // A bare "7" could mean seconds or days: a retention names its unit.
+  absl::StatusOr<double> seconds =
+      ParseDurationSeconds(text, {.unit_required = true, .whole_numbers = true});
+  if (!seconds.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--keep-local: ", seconds.status().message()));
   }
+  if (*seconds > kMaxKeepLocalDays * 86400.0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--keep-local: '", text, "' is more than ", kMaxKeepLocalDays, " days"));
+  }
+  return absl::Seconds(*seconds);
 }
 
 absl::StatusOr<uint64_t> ParseByteRate(const std::string& text) {

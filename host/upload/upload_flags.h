@@ -10,8 +10,8 @@
 
 namespace rollrig::upload {
 
-// "0", or a whole number with a unit: s, m, h or d ("7d", "12h", "90m"). INVALID_ARGUMENT
-// otherwise.
+// "0", or whole numbers with units ("7d", "12h", "1d12h"; rig/base/duration_text.h), up
+// to a century. INVALID_ARGUMENT naming --keep-local otherwise.
 absl::StatusOr<absl::Duration> ParseKeepLocal(const std::string& text);
 
 // Bytes per second: a whole number, optionally with k, M or G (powers of 1024): "4M".
