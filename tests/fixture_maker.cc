@@ -16,6 +16,7 @@
 #include "host/recording/file_system.h"
 #include "host/recording/mcap_writer.h"
 #include "host/recording/recording_layout.h"
+#include "host/run_model/limit_event.h"
 #include "protos/enum_names.h"
 
 namespace rollrig::testing {
@@ -82,6 +83,13 @@ class FixtureRecorder {
     e.set_host_time_ns(HostTimeNs(d.time_us()));
     *e.mutable_device() = d;
     e.set_message(EventMessage(d));
+    WriteEvent(e);
+  }
+
+  // As rigd records a limit the run model noted: at the sample that tripped it.
+  void OnLimit(const std::string& run_id, const v1::LimitResult& note) {
+    v1::RigEvent e = run_model::LimitEvent(run_id, note);
+    e.set_host_time_ns(last_host_ns_);
     WriteEvent(e);
   }
 
@@ -282,6 +290,8 @@ absl::StatusOr<MadeFixture> MakeFixture(const FixtureSpec& spec, const std::stri
   options.on_sample = [&](const host::Sample& s) { recorder.OnSample(s); };
   options.on_event = [&](const v1::DeviceEvent& e) { recorder.OnEvent(e); };
   options.on_gap = [&](uint64_t first, uint64_t count) { recorder.OnGap(first, count); };
+  const std::string run_id = absl::StrCat("fixture-", spec.name);
+  options.on_limit = [&](const v1::LimitResult& note) { recorder.OnLimit(run_id, note); };
   if (spec.lose_to_s > spec.lose_from_s) {
     options.lose_batch = [&](const v1::TelemetryBatch& batch) {
       const std::optional<uint64_t> t0 = recorder.first_time_us();
@@ -299,7 +309,6 @@ absl::StatusOr<MadeFixture> MakeFixture(const FixtureSpec& spec, const std::stri
   *run_spec.mutable_profile() = source;
   run_spec.set_cycles(spec.cycles);
   const host::LoadedProfile& profile = run.profile();
-  const std::string run_id = absl::StrCat("fixture-", spec.name);
   absl::Status meta = recorder.WriteMetadata(
       rec::kRunMetadata, {{rec::kRunIdKey, run_id},
                           {rec::kRunSpecKey, Json(run_spec)},

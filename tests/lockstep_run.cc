@@ -174,6 +174,9 @@ void LockstepRun::Step() {
 }
 
 void LockstepRun::Execute(const run_model::RunEffects& effects) {
+  if (options_.on_limit) {
+    for (const v1::LimitResult& note : effects.limit_notes) options_.on_limit(note);
+  }
   // An ABORT limit tripped: stop the program now, as rigd does; the run ends at the
   // device's PROGRAM_FINISHED.
   if (effects.stop_program && !stop_sent_) {

@@ -71,6 +71,9 @@ struct LockstepRunOptions {
   std::function<void(const host::Sample&)> on_sample;
   std::function<void(const rollrig::v1::DeviceEvent&)> on_event;
   std::function<void(uint64_t first_missing_seq, uint64_t count)> on_gap;
+  // Every limit the run model newly notes (violated or marginal), right after the sample or
+  // event that tripped it, as rigd publishes it.
+  std::function<void(const rollrig::v1::LimitResult&)> on_limit;
   // Loses a telemetry batch on the host side when it returns true, as a link dropping a
   // transfer would: its samples become a gap before the next batch.
   std::function<bool(const rollrig::v1::TelemetryBatch&)> lose_batch;

@@ -98,6 +98,9 @@ TEST(RunReport, AnAbortedFixtureNamesItsVerdictLimitsAndPlots) {
   EXPECT_EQ(Count(*html, "<svg"), 5u);
   // The device's program start and end are marked (the limit stopped it before any fault).
   EXPECT_EQ(Count(*html, "class=\"mark mark-run\""), 2u * 5);
+  // The stall limit tripping is marked on every plot, as in a recording of rigd's.
+  EXPECT_EQ(Count(*html, "class=\"mark mark-limit\""), 1u * 5);
+  EXPECT_THAT(*html, HasSubstr("limit stall: torque_nm"));
   EXPECT_THAT(*html, HasSubstr("No complete cycle recorded"));
   EXPECT_THAT(*html, HasSubstr("stall-abort.mcap"));
   EXPECT_THAT(*html, Not(HasSubstr("in progress:")));

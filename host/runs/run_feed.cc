@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "host/run_model/limit_event.h"
 #include "host/run_model/run_progress.h"
 #include "host/runs/run_manager.h"
 
@@ -122,12 +123,7 @@ void RunManager::Execute(const run_model::RunEffects& fx) {
   if (!active_) return;
   ActiveRun& run = *active_;
   for (const rollrig::v1::LimitResult& v : fx.limit_notes) {
-    rollrig::v1::RigEvent e;
-    e.set_kind(rollrig::v1::RIG_EVENT_LIMIT);
-    e.set_run_id(run.info.id());
-    e.set_message(absl::StrCat("limit ", v.name(), ": ", v.reason()));
-    *e.mutable_limit() = v;
-    device_->events().Publish(std::move(e));
+    device_->events().Publish(run_model::LimitEvent(run.info.id(), v));
   }
   if (fx.stop_program || fx.stop_at_cycle_end) {
     HostMessage m;
