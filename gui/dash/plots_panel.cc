@@ -37,6 +37,9 @@ void UpdateGolden(DashState& s) {
   if (s.recording) {
     in.target_run_start = 0;
     in.target_cycle_starts = s.recording->cycle_starts;
+  } else if (s.run_time_axis && s.history) {  // a run of rigd's from its start: run time
+    in.target_run_start = 0;
+    in.target_cycle_starts = CycleStartsOf(s.history_summary.cycles, s.history_summary.recording);
   } else {
     in.target_run_start = std::max(0.0, s.snap.run_start_t);
     in.target_cycle_starts = s.snap.run_cycle_starts;

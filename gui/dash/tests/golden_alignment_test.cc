@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "gui/dash/limit_bands.h"
 
 namespace rollrig::gui {
@@ -27,6 +29,50 @@ TEST(GoldenAlignment, WithoutThatCycleFallsBackToRunTime) {
   EXPECT_DOUBLE_EQ(GoldenShift(in), 12.5);
   in.cycle = 0;  // asked for run time
   EXPECT_DOUBLE_EQ(GoldenShift(in), 12.5);
+}
+
+rollrig::v1::CycleStats Cycle(uint32_t n, double start, double end) {
+  rollrig::v1::CycleStats c;
+  c.set_cycle(n);
+  c.set_start_s(start);
+  c.set_end_s(end);
+  return c;
+}
+
+// A run shown from its start through rigd's history is on run time: its cycles' starts come
+// from their statistics, and the golden lines up on them.
+TEST(GoldenAlignment, ARunsHistoryGivesItsCycleStartsOnRunTime) {
+  const std::vector<rollrig::v1::CycleStats> cycles = {Cycle(1, 0.3, 60.3),
+                                                       Cycle(2, 75.0, 135.0)};  // paused 15 s
+  EXPECT_EQ(CycleStartsOf(cycles, false), (std::vector<double>{0.3, 75.0}));
+  EXPECT_EQ(CycleStartsOf(cycles, true), (std::vector<double>{0.3, 75.0, 135.0}));
+  AlignmentInput in;
+  in.target_cycle_starts = CycleStartsOf(cycles, true);
+  in.reference_cycle_starts = {0.4, 60.4, 120.4};
+  in.cycle = 2;
+  EXPECT_NEAR(GoldenShift(in), 75.0 - 60.4, 1e-9);
+  in.cycle = 3;
+  EXPECT_NEAR(GoldenShift(in), 135.0 - 120.4, 1e-9);
+}
+
+TEST(GoldenAlignment, CyclesATableSkipsAreNotKnownAndFallBackToRunTime) {
+  // A resumed run's table may begin later than cycle 1; unnumbered records are ignored.
+  const std::vector<rollrig::v1::CycleStats> cycles = {Cycle(0, 5, 6), Cycle(3, 120, 180),
+                                                       Cycle(4, 180, 240)};
+  const std::vector<double> starts = CycleStartsOf(cycles, false);
+  ASSERT_EQ(starts.size(), 4u);
+  EXPECT_TRUE(std::isnan(starts[0]) && std::isnan(starts[1]));
+  EXPECT_EQ(starts[2], 120);
+  EXPECT_EQ(starts[3], 180);
+  AlignmentInput in;
+  in.target_run_start = 0;
+  in.target_cycle_starts = starts;
+  in.reference_cycle_starts = {0.4, 60.4, 120.4};
+  in.cycle = 1;  // not in the table: run time
+  EXPECT_EQ(GoldenShift(in), 0);
+  in.cycle = 3;
+  EXPECT_NEAR(GoldenShift(in), 120 - 120.4, 1e-9);
+  EXPECT_TRUE(CycleStartsOf({}, true).empty());
 }
 
 TEST(GoldenAlignment, ShiftedPointsKeepValuesAndGaps) {
