@@ -21,6 +21,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
 #include "rig/base/sha256.h"
+#include "rig/base/user_identity.h"
 #include "tests/metrics_text.h"
 #include "tests/rig_stack.h"
 #include "tests/test_pki.h"
@@ -113,6 +114,7 @@ TEST(MetricsServer, ServesThePageOverPlainHttpOnLoopback) {
   auto server = MetricsServer::Start({"127.0.0.1:0", "", "", ""}, ARegistry());
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_THAT((*server)->url(), StartsWith("http://127.0.0.1:"));
+  EXPECT_EQ((*server)->public_url(), (*server)->url());  // a loopback address is kept
   const HttpReply r = HttpGet((*server)->url());
   EXPECT_EQ(r.code, 200) << r.error;
   EXPECT_THAT(r.body, HasSubstr("rollrig_test_total{serial=\"SIM-0001\"} 3"));
@@ -143,6 +145,9 @@ TEST(MetricsServer, BeyondLoopbackItServesHttpsWithBasicAuth) {
   auto server = MetricsServer::Start(files.Options("0.0.0.0:0"), ARegistry());
   ASSERT_TRUE(server.ok()) << server.status();
   EXPECT_THAT((*server)->url(), StartsWith("https://0.0.0.0:"));
+  // Shown to readers elsewhere by this machine's name: 0.0.0.0 names no machine.
+  EXPECT_EQ((*server)->public_url(),
+            absl::StrCat("https://", HostName(), ":", PortOf(**server), "/metrics"));
   const std::string url = absl::StrCat("https://127.0.0.1:", PortOf(**server), "/metrics");
   const HttpReply anonymous = HttpFetch(url, files.Trusting(""));
   EXPECT_EQ(anonymous.code, 401) << anonymous.error;

@@ -16,6 +16,7 @@
 #include "host/metrics/metrics_responder.h"
 #include "host/metrics/metrics_tls.h"
 #include "host/service/rig_server.h"
+#include "rig/base/user_identity.h"
 
 namespace rollrig::host {
 namespace {
@@ -249,6 +250,11 @@ absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
   }
   server->address_ = absl::StrCat(Bracketed(host), ":", impl.acceptor.local_endpoint().port());
   server->url_ = absl::StrCat(https ? "https://" : "http://", server->address_, "/metrics");
+  const std::string name = HostName();
+  server->public_url_ = endpoint->address().is_unspecified() && !name.empty()
+                            ? absl::StrCat(https ? "https://" : "http://", name, ":",
+                                           impl.acceptor.local_endpoint().port(), "/metrics")
+                            : server->url_;
   impl.Accept();
   impl.thread = std::thread([&impl] {
     // Handlers do not throw (every operation takes an error_code); a throw is a bug and

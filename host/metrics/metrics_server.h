@@ -52,6 +52,9 @@ class MetricsServer {
   const std::string& url() const { return url_; }
   // HOST:PORT it listens on.
   const std::string& address() const { return address_; }
+  // The URL a reader on another machine uses (rigctl status, the log): this machine's host
+  // name in place of a wildcard address (0.0.0.0, ::), which names no machine; else url().
+  const std::string& public_url() const { return public_url_; }
 
  private:
   struct Impl;
@@ -60,6 +63,7 @@ class MetricsServer {
   std::unique_ptr<Impl> impl_;
   std::string address_;
   std::string url_;
+  std::string public_url_;
 };
 
 // INVALID_ARGUMENT when `options` are inconsistent or refused (see Start), naming the flag;

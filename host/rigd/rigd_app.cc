@@ -95,7 +95,7 @@ absl::Status RigdApp::StartMetrics(uint64_t disk_reserve_bytes) {
     return server.status();
   }
   metrics_ = *std::move(server);
-  lab_status_.SetMetricsAddress(metrics_->url());
+  lab_status_.SetMetricsAddress(metrics_->public_url());
   return absl::OkStatus();
 }
 

@@ -37,10 +37,15 @@ std::string CurrentUserName() {
   return AccountOfEffectiveUser();
 }
 
-std::string UserAtHost() {
+std::string HostName() {
   char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return CurrentUserName();
-  return CurrentUserName() + "@" + host;
+  if (gethostname(host, sizeof(host) - 1) != 0) return "";
+  return host;
+}
+
+std::string UserAtHost() {
+  const std::string host = HostName();
+  return host.empty() ? CurrentUserName() : CurrentUserName() + "@" + host;
 }
 
 }  // namespace rollrig

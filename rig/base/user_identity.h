@@ -16,4 +16,7 @@ std::string CurrentUserName();
 // "user@host".
 std::string UserAtHost();
 
+// This machine's name (gethostname()); "" when it has none.
+std::string HostName();
+
 }  // namespace rollrig
