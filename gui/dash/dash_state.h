@@ -89,6 +89,9 @@ struct DashState {
   char profile_path[512] = "";
   int run_cycles = 1;
   char dut_serial[64] = "";
+  // An admin's pause/resume/stop of another identity's run: forced, with the reason rigd records.
+  bool run_force = false;
+  char run_force_reason[256] = "";
   char open_path[512] = "";
   char golden_path[512] = "";
   uint64_t downloads_seen = 0;

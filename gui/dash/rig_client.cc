@@ -12,6 +12,7 @@
 #include "gui/dash/telemetry_ingest.h"
 #include "host/client/connection_diagnosis.h"
 #include "host/client/rig_channel.h"
+#include "rig/base/bounded_text.h"
 #include "rig/base/user_identity.h"
 
 namespace rollrig::gui {
@@ -501,26 +502,29 @@ std::string ActiveRunId(const RigSnapshot& s) { return s.have_run ? s.run.id() :
 }  // namespace
 
 // Pause, resume and stop all act on the active run and answer with its RunInfo.
-void RigClient::EnqueueRunRequest(const std::string& what,
+void RigClient::EnqueueRunRequest(const std::string& what, const RunCommand& command,
                                   grpc::Status (rollrig::v1::RigService::Stub::*call)(
                                       grpc::ClientContext*, const rollrig::v1::RunRequest&,
                                       rollrig::v1::RunInfo*)) {
-  Enqueue(what, [this, call](grpc::ClientContext* ctx) {
-    rollrig::v1::RunRequest req;
-    req.set_id(ActiveRunId(Snapshot()));
-    rollrig::v1::RunInfo info;
-    return (stub_.get()->*call)(ctx, req, &info);
-  });
+  Enqueue(command.force ? what + " (forced)" : what,
+          [this, command, call](grpc::ClientContext* ctx) {
+            rollrig::v1::RunRequest req;
+            req.set_id(ActiveRunId(Snapshot()));
+            req.set_force(command.force);
+            req.set_reason(ToValidUtf8(command.reason));  // protobuf wants UTF-8; rigd bounds it
+            rollrig::v1::RunInfo info;
+            return (stub_.get()->*call)(ctx, req, &info);
+          });
 }
 
-void RigClient::PauseRun() {
-  EnqueueRunRequest("pause run", &rollrig::v1::RigService::Stub::PauseRun);
+void RigClient::PauseRun(const RunCommand& command) {
+  EnqueueRunRequest("pause run", command, &rollrig::v1::RigService::Stub::PauseRun);
 }
-void RigClient::ResumeRun() {
-  EnqueueRunRequest("resume run", &rollrig::v1::RigService::Stub::ResumeRun);
+void RigClient::ResumeRun(const RunCommand& command) {
+  EnqueueRunRequest("resume run", command, &rollrig::v1::RigService::Stub::ResumeRun);
 }
-void RigClient::StopRun() {
-  EnqueueRunRequest("stop run", &rollrig::v1::RigService::Stub::StopRun);
+void RigClient::StopRun(const RunCommand& command) {
+  EnqueueRunRequest("stop run", command, &rollrig::v1::RigService::Stub::StopRun);
 }
 
 void RigClient::RefreshRuns() {

@@ -84,6 +84,14 @@ struct JogCommand {
   std::optional<double> roller_rpm, head_deg, preload_n;
 };
 
+// How a pause, resume or stop of a run is asked: by its owner (nothing more), or by an admin
+// forcing it on another identity's run with a reason, which rigd records; rigd refuses
+// otherwise, naming the owner.
+struct RunCommand {
+  bool force = false;
+  std::string reason;
+};
+
 class RigClient {
  public:
   // `settings` say how to reach rigd (host/client); `series` receives the live telemetry
@@ -116,9 +124,11 @@ class RigClient {
   void ClearFault();
   void Validate(const rollrig::v1::ProfileSource& source);
   void StartRun(const rollrig::v1::RunSpec& spec);
-  void PauseRun();
-  void ResumeRun();
-  void StopRun();
+  // A run belongs to whoever started it: its owner pauses, resumes and stops it without the
+  // lease; another identity's run needs an admin's RunCommand::force with a reason.
+  void PauseRun(const RunCommand& command = {});
+  void ResumeRun(const RunCommand& command = {});
+  void StopRun(const RunCommand& command = {});
   void RefreshRuns();
   // Fetches a run's recording into a temporary file (Snapshot().downloaded_path).
   void Download(const std::string& run_id, uint32_t file_index);
@@ -135,7 +145,7 @@ class RigClient {
   void Commands();
   void EStops();
   void Enqueue(std::string what, std::function<grpc::Status(grpc::ClientContext*)> call);
-  void EnqueueRunRequest(const std::string& what,
+  void EnqueueRunRequest(const std::string& what, const RunCommand& command,
                          grpc::Status (rollrig::v1::RigService::Stub::*call)(
                              grpc::ClientContext*, const rollrig::v1::RunRequest&,
                              rollrig::v1::RunInfo*));

@@ -68,6 +68,35 @@ void DrawVerdict(const rollrig::v1::RunVerdict& v) {
 
 }  // namespace
 
+// Pause, resume and stop of the active run. No lease needed: the run's owner may command it
+// from any client, and an admin another identity's run by force with a reason; rigd judges
+// and its refusal (naming the owner) shows as the action's outcome.
+void RunCommandButtons(DashState& s, const RigSnapshot& snap) {
+  const bool active = snap.have_run && !rollrig::v1::RunIsFinal(snap.run.state());
+  ImGui::BeginDisabled(!active);
+  RunCommand command;
+  command.force = s.run_force;
+  command.reason = s.run_force_reason;
+  ImGui::SameLine();
+  if (ImGui::Button("Pause")) s.client->PauseRun(command);
+  ImGui::SameLine();
+  if (ImGui::Button("Resume")) s.client->ResumeRun(command);
+  ImGui::SameLine();
+  if (ImGui::Button("Stop run")) s.client->StopRun(command);
+  if (active && !snap.run.started_by().empty()) {
+    ImGui::TextDisabled("run of %s; another's run needs an admin's force:",
+                        snap.run.started_by().c_str());
+    ImGui::Checkbox("force", &s.run_force);
+    if (s.run_force) {
+      ImGui::SameLine();
+      ImGui::SetNextItemWidth(-1);
+      ImGui::InputTextWithHint("##force-reason", "reason (recorded)", s.run_force_reason,
+                               sizeof(s.run_force_reason));
+    }
+  }
+  ImGui::EndDisabled();
+}
+
 void DrawRunPanel(DashState& s) {
   const RigSnapshot& snap = s.snap;
   if (s.recording) {
@@ -121,13 +150,8 @@ void DrawRunPanel(DashState& s) {
     spec.set_operator_(snap.lease.holder());
     s.client->StartRun(spec);
   }
-  ImGui::SameLine();
-  if (ImGui::Button("Pause")) s.client->PauseRun();
-  ImGui::SameLine();
-  if (ImGui::Button("Resume")) s.client->ResumeRun();
-  ImGui::SameLine();
-  if (ImGui::Button("Stop run")) s.client->StopRun();
   ImGui::EndDisabled();
+  RunCommandButtons(s, snap);
 
   if (snap.have_validation) {
     const auto& v = snap.validation;
