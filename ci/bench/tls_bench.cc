@@ -8,7 +8,7 @@
 // - the e-stop round trip as the client sees it (send -> reply, the device's
 //   acknowledgement included), p50/p99, over TLS and over plaintext.
 //
-// Usage: tls_bench [--seconds S] [--estops N]
+// Usage: tls_bench [--seconds S] [--rounds N] [--estops N]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -86,17 +86,41 @@ StreamResult MeasureStream(bool tls, double speedup, double seconds) {
   return r;
 }
 
-// The same stream over plaintext and over TLS, side by side.
-void CompareStreams(const char* what, double speedup, double seconds) {
-  const StreamResult plain = MeasureStream(false, speedup, seconds);
-  const StreamResult tls = MeasureStream(true, speedup, seconds);
+double Median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// The same stream over plaintext and over TLS, `rounds` times, alternating: whole-process
+// CPU over a few seconds varies with the scheduler from one window to the next, so each
+// ratio is of a round's pair, and the median ratio and its range are printed.
+void CompareStreams(const char* what, double speedup, double seconds, int rounds) {
+  std::vector<double> rate_ratio, cpu_ratio, plain_cpu, tls_cpu, plain_rate, tls_rate;
+  uint64_t plain_lost = 0, tls_lost = 0;
+  // A first pair, not counted, warms the process up (the test PKI, gRPC's thread pools).
+  (void)MeasureStream(false, speedup, 1);
+  (void)MeasureStream(true, speedup, 1);
+  for (int i = 0; i < rounds; ++i) {
+    const StreamResult plain = MeasureStream(false, speedup, seconds);
+    const StreamResult tls = MeasureStream(true, speedup, seconds);
+    plain_rate.push_back(plain.rows_per_s);
+    tls_rate.push_back(tls.rows_per_s);
+    plain_cpu.push_back(plain.cpu_us_per_row);
+    tls_cpu.push_back(tls.cpu_us_per_row);
+    rate_ratio.push_back(tls.rows_per_s / plain.rows_per_s);
+    cpu_ratio.push_back(tls.cpu_us_per_row / plain.cpu_us_per_row);
+    plain_lost += plain.missing;
+    tls_lost += tls.missing;
+  }
+  const auto [cpu_lo, cpu_hi] = std::minmax_element(cpu_ratio.begin(), cpu_ratio.end());
+  const auto [rate_lo, rate_hi] = std::minmax_element(rate_ratio.begin(), rate_ratio.end());
   std::printf(
-      "  %s: received plaintext %.0f/s, TLS %.0f/s: ratio %.2f; CPU per sample (whole "
-      "process) %.2f vs %.2f us: ratio %.2f (TLS adds %.2f us); lost %llu / %llu\n",
-      what, plain.rows_per_s, tls.rows_per_s, tls.rows_per_s / plain.rows_per_s,
-      plain.cpu_us_per_row, tls.cpu_us_per_row, tls.cpu_us_per_row / plain.cpu_us_per_row,
-      tls.cpu_us_per_row - plain.cpu_us_per_row, static_cast<unsigned long long>(plain.missing),
-      static_cast<unsigned long long>(tls.missing));
+      "  %s, %d rounds: received plaintext %.0f/s, TLS %.0f/s: ratio %.2f (%.2f-%.2f); CPU "
+      "per sample (whole process) %.2f vs %.2f us: ratio %.2f (%.2f-%.2f); lost %llu / %llu\n",
+      what, rounds, Median(plain_rate), Median(tls_rate), Median(rate_ratio), *rate_lo, *rate_hi,
+      Median(plain_cpu), Median(tls_cpu), Median(cpu_ratio), *cpu_lo, *cpu_hi,
+      static_cast<unsigned long long>(plain_lost), static_cast<unsigned long long>(tls_lost));
   std::fflush(stdout);
 }
 
@@ -149,13 +173,16 @@ std::vector<double> MeasureEStops(bool tls, int count) {
 int main(int argc, char** argv) {
   double seconds = 4;
   int estops = 200;
+  int rounds = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     if (!std::strcmp(argv[i], "--estops")) estops = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--rounds")) rounds = std::max(1, std::atoi(argv[i + 1]));
   }
   std::printf("TLS vs plaintext: one subscriber taking every sample, token on the call\n");
-  rollrig::CompareStreams("simulator at 10 kHz", 1.0, seconds);
-  rollrig::CompareStreams("simulator 32x real time (up to 320000 samples/s)", 32.0, seconds);
+  rollrig::CompareStreams("simulator at 10 kHz", 1.0, seconds, rounds);
+  rollrig::CompareStreams("simulator 32x real time (up to 320000 samples/s)", 32.0, seconds,
+                          rounds);
   for (bool use_tls : {true, false}) {
     const std::vector<double> rtt = rollrig::MeasureEStops(use_tls, estops);
     std::printf(
