@@ -59,9 +59,9 @@ struct Checked {
   std::string connection;
 };
 
-// Reads FILE.json and FILE.png and measures what the assertions need.
-Checked Check(const std::string& png) {
-  Checked c;
+// The description rig-dash wrote beside FILE.png (FILE.json), parsed; a missing or
+// unparsable one fails the test, showing its text.
+Struct Description(const std::string& png) {
   const std::string json_path = png.substr(0, png.size() - 4) + ".json";
   std::ifstream in(json_path);
   EXPECT_TRUE(in.good()) << "no description " << json_path;
@@ -70,6 +70,13 @@ Checked Check(const std::string& png) {
   Struct desc;
   auto st = google::protobuf::util::JsonStringToMessage(text.str(), &desc);
   EXPECT_TRUE(st.ok()) << st << "\n" << text.str();
+  return desc;
+}
+
+// Reads FILE.json and FILE.png and measures what the assertions need.
+Checked Check(const std::string& png) {
+  Checked c;
+  const Struct desc = Description(png);
   const auto& f = desc.fields();
   if (f.count("connection")) {
     const auto& conn = f.at("connection").struct_value().fields();
@@ -188,11 +195,7 @@ TEST(DashScreenshot, RunFromItsStartThroughRigdsHistory) {
   const std::string png = dir + "/history.png";
   auto r = Screenshot({"--addr", rigd.addr(), "--run", "run-1", "--window", "whole"}, png, "20");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  std::ifstream in(dir + "/history.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  Struct desc;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &desc).ok()) << text.str();
+  const Struct desc = Description(png);
   const auto& f = desc.fields();
   EXPECT_EQ(f.at("view").struct_value().fields().at("time_base").string_value(), "run");
   double first = 1e9, last = -1e9, markers = 0, lines = 0;
@@ -209,11 +212,11 @@ TEST(DashScreenshot, RunFromItsStartThroughRigdsHistory) {
       if (series.count("last_t")) last = std::max(last, series.at("last_t").number_value());
     }
   }
-  EXPECT_LE(first, 0.5) << text.str();
-  EXPECT_GE(last, 59) << text.str();
+  EXPECT_LE(first, 0.5) << desc.ShortDebugString();
+  EXPECT_GE(last, 59) << desc.ShortDebugString();
   EXPECT_GE(markers, 2);
-  EXPECT_TRUE(kinds.count("pause")) << text.str();
-  EXPECT_TRUE(kinds.count("resume")) << text.str();
+  EXPECT_TRUE(kinds.count("pause")) << desc.ShortDebugString();
+  EXPECT_TRUE(kinds.count("resume")) << desc.ShortDebugString();
   EXPECT_EQ(lines, 9);  // cycles 2..10 began inside the run
   double trend_points = 0;
   for (const Value& t : f.at("trends").struct_value().fields().at("series").list_value().values()) {
@@ -233,11 +236,8 @@ TEST(DashScreenshot, ADamagedRunIsShownUpToTheDamageAndSaysSo) {
   const std::string png = dir + "/damaged.png";
   auto r = Screenshot({"--addr", rigd.addr(), "--run", "run-1", "--window", "whole"}, png, "5");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  std::ifstream in(dir + "/damaged.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  Struct desc;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(text.str(), &desc).ok()) << text.str();
+  const Struct desc = Description(png);
+  ASSERT_TRUE(desc.fields().count("history")) << r.output;
   const auto& history = desc.fields().at("history").struct_value().fields();
   EXPECT_EQ(history.at("damage").string_value(), service.damage);
   EXPECT_EQ(history.at("error").string_value(), "");

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "gui/dash/tests/fake_rigd.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
 namespace rollrig::gui::testing {
@@ -147,23 +148,6 @@ class FakeHistoryService final : public rollrig::v1::RigService::Service {
     e->set_run_time_s(t);
     e->set_message(state == rollrig::v1::RUN_STATE_PAUSED ? "run paused" : "run resumed");
   }
-};
-
-// The service on a free loopback port, for as long as this lives.
-class FakeRigd {
- public:
-  explicit FakeRigd(FakeHistoryService* service) {
-    grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
-    b.RegisterService(service);
-    server_ = b.BuildAndStart();
-  }
-  ~FakeRigd() { server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1)); }
-  std::string addr() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int port_ = 0;
-  std::unique_ptr<grpc::Server> server_;
 };
 
 }  // namespace rollrig::gui::testing

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "gui/dash/rig_client.h"
+#include "gui/dash/tests/fake_rigd.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
 namespace rollrig::gui {
@@ -35,43 +36,31 @@ class RefusingRig final : public rollrig::v1::RigService::Service {
   }
 };
 
-template <typename Predicate>
-bool WaitUntil(Predicate done) {
-  for (int i = 0; i < 300 && !done(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
 TEST(RigClientAuthTest, ARefusedTokenSaysTheEStopWouldBeRefused) {
   RefusingRig rig;
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&rig);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_GT(port, 0);
+  testing::FakeRigd rigd(&rig);
+  ASSERT_GT(rigd.port(), 0);
 
   client::ClientSettings settings;
-  settings.addr = "127.0.0.1:" + std::to_string(port);
+  settings.addr = rigd.addr();
   settings.token = "revoked";
   settings.token_from = "--token-file dash.token";
   SeriesSet series;
   RigClient client(settings, 0, &series);
   client.Start();
-  ASSERT_TRUE(WaitUntil([&] { return !client.Snapshot().estop_refused.empty(); }));
+  ASSERT_TRUE(testing::Eventually([&] { return !client.Snapshot().estop_refused.empty(); }));
   const RigSnapshot snap = client.Snapshot();
   EXPECT_THAT(snap.estop_refused, HasSubstr("refused the token from --token-file dash.token"));
   EXPECT_NE(snap.link, LinkState::kConnected);
 
   client.EStop("test");
-  ASSERT_TRUE(WaitUntil([&] { return rig.estops.load() > 0; })) << "the press is still sent";
-  ASSERT_TRUE(WaitUntil([&] { return !client.Snapshot().action_message.empty(); }));
+  ASSERT_TRUE(testing::Eventually([&] { return rig.estops.load() > 0; }))
+      << "the press is still sent";
+  ASSERT_TRUE(testing::Eventually([&] { return !client.Snapshot().action_message.empty(); }));
   EXPECT_FALSE(client.Snapshot().action_ok);
   EXPECT_THAT(client.Snapshot().action_message, HasSubstr("E-STOP"));
   EXPECT_EQ(client.estops_sent(), 0u);
   client.Stop();
-  server->Shutdown();
 }
 
 }  // namespace

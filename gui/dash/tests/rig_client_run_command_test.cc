@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gui/dash/rig_client.h"
+#include "gui/dash/tests/fake_rigd.h"
 #include "rollrig/v1/rig_service.grpc.pb.h"
 
 namespace rollrig::gui {
@@ -52,41 +53,28 @@ class OwnedRunRig final : public rollrig::v1::RigService::Service {
   std::vector<rollrig::v1::RunRequest> requests_;
 };
 
-template <typename Predicate>
-bool WaitUntil(Predicate done) {
-  for (int i = 0; i < 300 && !done(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return done();
-}
-
 TEST(RigClientRunCommandTest, AnotherIdentitysRunIsRefusedThenForcedWithTheReason) {
   OwnedRunRig rig;
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&rig);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_GT(port, 0);
+  testing::FakeRigd rigd(&rig);
+  ASSERT_GT(rigd.port(), 0);
   client::ClientSettings settings;
-  settings.addr = "127.0.0.1:" + std::to_string(port);
+  settings.addr = rigd.addr();
   RigClient client(settings, 0, nullptr);
   client.Start();
 
   client.StopRun();  // no lease asked for: rigd judges by the run's owner
-  ASSERT_TRUE(WaitUntil([&] { return !client.Snapshot().action_message.empty(); }));
+  ASSERT_TRUE(testing::Eventually([&] { return !client.Snapshot().action_message.empty(); }));
   EXPECT_FALSE(client.Snapshot().action_ok);
   EXPECT_THAT(client.Snapshot().action_message, HasSubstr("belongs to bob@bench"));
 
   client.PauseRun({.force = true, .reason = "bob is away; the DUT overheats"});
-  ASSERT_TRUE(WaitUntil([&] { return rig.requests().size() == 2; }));
+  ASSERT_TRUE(testing::Eventually([&] { return rig.requests().size() == 2; }));
   const rollrig::v1::RunRequest forced = rig.requests()[1];
   EXPECT_TRUE(forced.force());
   EXPECT_EQ(forced.reason(), "bob is away; the DUT overheats");
-  ASSERT_TRUE(WaitUntil([&] { return client.Snapshot().action_ok; }));
+  ASSERT_TRUE(testing::Eventually([&] { return client.Snapshot().action_ok; }));
   EXPECT_THAT(client.Snapshot().action_message, HasSubstr("forced"));
   client.Stop();
-  server->Shutdown();
 }
 
 }  // namespace

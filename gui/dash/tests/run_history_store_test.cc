@@ -12,6 +12,7 @@
 namespace rollrig::gui {
 namespace {
 
+using testing::Eventually;
 using testing::FakeHistoryService;
 using testing::FakeRigd;
 
@@ -24,14 +25,6 @@ std::unique_ptr<RunHistoryStore> StoreFor(const FakeRigd& rigd, const std::strin
                                                  options);
   store->Start();
   return store;
-}
-
-// Polls `done` for up to 10 s (the fetch thread runs on its own).
-template <typename F>
-bool Eventually(F done) {
-  for (int i = 0; i < 1000 && !done(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  return done();
 }
 
 TEST(RunHistoryStore, ShowsTheWholeRunFromItsStart) {
