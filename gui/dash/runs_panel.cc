@@ -110,10 +110,6 @@ void DrawRunsPanel(DashState& s) {
     } else {
       ImGui::TextDisabled("fetching the history of run %s...", s.history->requested_run().c_str());
     }
-    if (!h.damage.empty()) {
-      ImGui::TextColored(ImVec4(1, 0.7f, 0.2f, 1), "shown up to the damage only:");
-      ImGui::TextWrapped("%s", h.damage.c_str());
-    }
     const absl::Status st = s.history->status();
     if (!st.ok())
       ImGui::TextColored(ImVec4(1, 0.4f, 0.3f, 1), "%s", std::string(st.message()).c_str());

@@ -12,17 +12,11 @@ namespace rollrig {
 namespace {
 
 absl::Status Invalid(absl::string_view text, DurationSyntax syntax) {
-  const char* expected =
-      syntax.unit_required
-          ? (syntax.whole_numbers
-                 ? "0, or whole numbers with ms, s, m, h or d (e.g. 7d, 12h, 1h30m)"
-                 : "0, or numbers with ms, s, m, h or d (e.g. 7d, 1.5h, 1h30m)")
-          : (syntax.whole_numbers ? "whole seconds, or whole numbers with ms, s, m, h or d "
-                                    "(e.g. 90, 30s, 1h30m)"
-                                  : "seconds, or numbers with ms, s, m, h or d "
-                                    "(e.g. 90, 1.5, 30s, 1h30m)");
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid duration '", text, "': expected ", expected));
+  const char* whole = syntax.whole_numbers ? "whole " : "";
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid duration '", text, "': expected ", syntax.unit_required ? "0" : "seconds", ", or ",
+      whole, "numbers with ms, s, m, h or d (e.g. ", syntax.unit_required ? "7d, 12h" : "90, 30s",
+      ", 1h30m)"));
 }
 
 // A plain non-negative decimal ("12", "1.5", ".5"); exponents only for bare seconds.
